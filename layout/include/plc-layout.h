@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file plc-layout.h
+ * @brief The RaspiPLC layout: the one description of the process image.
+ *
+ * A layout file (INI, see docs/layout.md) declares regions and typed tags with
+ * their GPIO and Modbus bindings. plc_layout_load() parses and validates it
+ * once, assigns every offset and computes the layout hash, so every service
+ * sees the same validated layout. A loaded layout is immutable and may be read
+ * from any number of threads.
+ */
+#ifndef PLC_LAYOUT_H
+#define PLC_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PLC_API __attribute__((visibility("default")))
+
+/** @defgroup diag Diagnostics
+ * @{ */
+
+/**
+ * @brief Where and what went wrong, for errors caused by user input.
+ *
+ * Functions taking a `struct plc_diag *` (which may be NULL) fill it only on
+ * failure. `file` is empty and `line` 0 when the error has no source location.
+ */
+struct plc_diag {
+    char file[256];
+    unsigned line;
+    char msg[768];
+};
+
+/**
+ * @brief Format a diagnostic as "file:line: message" (or just the message).
+ * @return the number of characters written, as snprintf().
+ */
+PLC_API int plc_diag_format(const struct plc_diag *diag, char *buf, size_t len);
+
+/** @brief Clear a diagnostic. */
+PLC_API void plc_diag_clear(struct plc_diag *diag);
+
+/** @} */
+
+/** @defgroup types Tag types
+ * @{ */
+
+/** @brief Tag value types. Zero means unset. */
+enum plc_type {
+    PLC_TYPE_ERROR = -1,
+    PLC_TYPE_BOOL = 1,
+    PLC_TYPE_INT16,
+    PLC_TYPE_UINT16,
+    PLC_TYPE_INT32,
+    PLC_TYPE_UINT32,
+    PLC_TYPE_FLOAT32,
+};
+
+/** @brief The layout name of a type ("bool", "int16", ...), or NULL. */
+PLC_API const char *plc_type_name(enum plc_type type);
+/** @brief The C type a generated header uses ("bool", "int16_t", ...), or NULL. */
+PLC_API const char *plc_type_ctype(enum plc_type type);
+/** @brief Size in bytes of a value of @p type (also its alignment), 0 if unknown. */
+PLC_API size_t plc_type_size(enum plc_type type);
+/** @brief Look a type up by its layout name; PLC_TYPE_ERROR if unknown. */
+PLC_API enum plc_type plc_type_from_name(const char *name);
+
+/** @} */
+
+/** @defgroup layout Layout
+ * @{ */
+
+/** Longest layout and region name, without the terminating NUL. */
+#define PLC_NAME_MAX 31
+/** Longest tag name, without the terminating NUL. */
+#define PLC_TAG_NAME_MAX 63
+/** Bytes at the start of every region taken by its header (runtime/shm-format.h). */
+#define PLC_REGION_HEADER_SIZE 512u
+/** Bounds and granularity of a region's size. */
+#define PLC_REGION_ALIGN 4096u
+#define PLC_REGION_SIZE_MIN 4096u
+#define PLC_REGION_SIZE_MAX (1024u * 1024u * 1024u)
+
+/** @brief Modbus tables. Zero means "no Modbus binding". */
+enum plc_modbus_table {
+    PLC_MODBUS_COIL = 1,
+    PLC_MODBUS_DISCRETE_INPUT,
+    PLC_MODBUS_INPUT_REGISTER,
+    PLC_MODBUS_HOLDING_REGISTER,
+};
+
+/** @brief Order of the 16-bit words and bytes of a 32-bit value on Modbus. */
+enum plc_word_order {
+    PLC_WORD_ORDER_ABCD = 1, /**< big-endian, high word first (default) */
+    PLC_WORD_ORDER_CDAB,     /**< low word first */
+    PLC_WORD_ORDER_BADC,     /**< high word first, bytes swapped */
+    PLC_WORD_ORDER_DCBA,     /**< little-endian */
+};
+
+enum plc_gpio_bias {
+    PLC_GPIO_BIAS_AS_IS = 1,
+    PLC_GPIO_BIAS_DISABLED,
+    PLC_GPIO_BIAS_PULL_UP,
+    PLC_GPIO_BIAS_PULL_DOWN,
+};
+
+enum plc_gpio_drive {
+    PLC_GPIO_DRIVE_PUSH_PULL = 1,
+    PLC_GPIO_DRIVE_OPEN_DRAIN,
+    PLC_GPIO_DRIVE_OPEN_SOURCE,
+};
+
+/** @brief Direction a region gives the GPIO lines bound in it. */
+enum plc_gpio_dir {
+    PLC_GPIO_NONE = 0,
+    PLC_GPIO_INPUT,  /**< region written by the io service */
+    PLC_GPIO_OUTPUT, /**< the 'outputs' region */
+};
+
+/** @brief What an output does when its writer is gone. */
+enum plc_safe_mode {
+    PLC_SAFE_VALUE = 1, /**< go to tag.safe */
+    PLC_SAFE_HOLD,      /**< keep the last value */
+};
+
+/** @brief A GPIO binding, validated. Line is chip+offset or a line name. */
+struct plc_gpio_binding {
+    bool bound;
+    char chip[32];       /**< "gpiochip0", or "" when addressed by name */
+    int offset;          /**< line offset on chip, -1 when addressed by name */
+    char line_name[32];  /**< "GPIO17", or "" when addressed by chip:offset */
+    bool active_low;
+    enum plc_gpio_bias bias;
+    enum plc_gpio_drive drive;  /**< outputs only; push-pull by default */
+    uint32_t debounce_us;       /**< inputs only; 0 = none */
+};
+
+/** @brief A Modbus binding, validated. */
+struct plc_modbus_binding {
+    enum plc_modbus_table table; /**< 0 when unbound */
+    uint16_t address;            /**< 0-based protocol address */
+    uint16_t count;              /**< bits or registers taken: 1 or 2 */
+    enum plc_word_order word_order;
+};
+
+/** @brief A region as the layout declares it. Owned by the layout. */
+struct plc_region_def {
+    char name[PLC_NAME_MAX + 1];
+    char writer[PLC_NAME_MAX + 1]; /**< the one service that writes it */
+    char group[PLC_NAME_MAX + 1];  /**< "" = the creator's group */
+    mode_t mode;
+    size_t size;       /**< bytes of the whole region, header included */
+    size_t data_size;  /**< bytes of tag data after the header */
+    enum plc_gpio_dir gpio_dir;
+    size_t first_tag;  /**< index of its first tag in the layout */
+    size_t tag_count;
+    unsigned line;     /**< where it was declared */
+};
+
+/** @brief A tag as the layout declares it. Owned by the layout. */
+struct plc_tag_def {
+    char name[PLC_TAG_NAME_MAX + 1];
+    const struct plc_region_def *region;
+    enum plc_type type;
+    size_t offset;     /**< from the start of the region's data */
+    size_t size;
+    double initial;    /**< exact for every type above */
+    double min, max;   /**< the type's range when not given */
+    bool has_min, has_max;
+    enum plc_safe_mode safe_mode;
+    double safe;
+    bool retain;
+    char unit[32];
+    char description[192];
+    struct plc_gpio_binding gpio;
+    struct plc_modbus_binding modbus;
+    unsigned line;     /**< where it was declared */
+};
+
+struct plc_layout;
+
+/**
+ * @brief Load and validate a layout file.
+ * @param path Layout file.
+ * @param diag Optional; on failure holds "file:line" and what is wrong.
+ * @return A layout to free with plc_layout_free(), or NULL with errno set:
+ *         EINVAL (bad content, see @p diag), ENOMEM, or the open() error.
+ */
+PLC_API struct plc_layout *plc_layout_load(const char *path, struct plc_diag *diag);
+
+/**
+ * @brief Load a layout from text; @p name stands for the file in messages.
+ * @return As plc_layout_load().
+ */
+PLC_API struct plc_layout *plc_layout_load_string(const char *text, const char *name,
+                                                  struct plc_diag *diag);
+
+/** @brief Free a layout; NULL is accepted. */
+PLC_API void plc_layout_free(struct plc_layout *layout);
+
+PLC_API const char *plc_layout_get_name(const struct plc_layout *layout);
+PLC_API unsigned plc_layout_get_version(const struct plc_layout *layout);
+/** @brief Hash of the canonical layout (everything but descriptions and units). */
+PLC_API uint64_t plc_layout_get_hash(const struct plc_layout *layout);
+/** @brief The file it was loaded from (or the name given for text). */
+PLC_API const char *plc_layout_get_path(const struct plc_layout *layout);
+/** @brief The [layout] base_dir, or NULL when the layout does not set one. */
+PLC_API const char *plc_layout_get_base_dir(const struct plc_layout *layout);
+
+PLC_API size_t plc_layout_region_count(const struct plc_layout *layout);
+PLC_API const struct plc_region_def *plc_layout_region_at(const struct plc_layout *layout,
+                                                          size_t i);
+/** @brief The region called @p name, or NULL (errno ENOENT). */
+PLC_API const struct plc_region_def *plc_layout_find_region(const struct plc_layout *layout,
+                                                            const char *name);
+
+PLC_API size_t plc_layout_tag_count(const struct plc_layout *layout);
+PLC_API const struct plc_tag_def *plc_layout_tag_at(const struct plc_layout *layout, size_t i);
+/** @brief The tag called @p name, or NULL (errno ENOENT). */
+PLC_API const struct plc_tag_def *plc_layout_find_tag(const struct plc_layout *layout,
+                                                      const char *name);
+
+/**
+ * @brief Write the canonical form the hash is computed over.
+ * @return 0, or -1 with errno set by the stream.
+ */
+PLC_API int plc_layout_write_canonical(const struct plc_layout *layout, FILE *out);
+
+/** @brief "coil", "discrete_input", "input_register", "holding_register", or NULL. */
+PLC_API const char *plc_modbus_table_name(enum plc_modbus_table table);
+/** @brief "ABCD", "CDAB", "BADC", "DCBA", or NULL. */
+PLC_API const char *plc_word_order_name(enum plc_word_order order);
+/** @brief "as-is", "disabled", "pull-up", "pull-down", or NULL. */
+PLC_API const char *plc_gpio_bias_name(enum plc_gpio_bias bias);
+/** @brief "push-pull", "open-drain", "open-source", or NULL. */
+PLC_API const char *plc_gpio_drive_name(enum plc_gpio_drive drive);
+
+/** @brief The services a region may name as its writer, NULL-terminated. */
+PLC_API const char *const *plc_layout_writers(void);
+
+/**
+ * @brief Write the C header for the layout (structs, offsets, sizes, hash).
+ * @return 0, or -1 with errno set by the stream.
+ */
+PLC_API int plc_layout_write_header(const struct plc_layout *layout, FILE *out);
+
+/** @brief Write the lock file (name, version, hash) atomically. @return 0 or -1/errno. */
+PLC_API int plc_layout_write_lock(const struct plc_layout *layout, const char *path);
+
+/**
+ * @brief Compare a layout with its lock file.
+ *
+ * Fails when the layout changed but its version did not, when the version went
+ * down, or when the lock is missing. When the version went up and @p update is
+ * true the lock is rewritten; otherwise that is an error too.
+ * @param diag Required; says what is wrong and what to run.
+ * @return 0, or -1 with errno ENOENT (no lock) or EINVAL.
+ */
+PLC_API int plc_layout_check_lock(const struct plc_layout *layout, const char *path,
+                                  bool update, struct plc_diag *diag);
+
+/** @} */
+
+/** @defgroup values Tag values
+ * @{ */
+
+/** @brief Store @p value into the tag's bytes in @p data (the region's data). */
+PLC_API void plc_tag_encode(const struct plc_tag_def *tag, double value, void *data);
+/** @brief Read the tag's value from @p data (the region's data). */
+PLC_API double plc_tag_decode(const struct plc_tag_def *tag, const void *data);
+/** @brief As plc_tag_encode(), at @p at itself rather than at the tag's offset. */
+PLC_API void plc_tag_encode_at(const struct plc_tag_def *tag, double value, void *at);
+/** @brief As plc_tag_decode(), from @p at itself. */
+PLC_API double plc_tag_decode_at(const struct plc_tag_def *tag, const void *at);
+/**
+ * @brief Parse a value for @p type from text ("1", "-3", "2.5", "true", ...).
+ * @return 0, or -1 with errno EINVAL (not a value of the type) or ERANGE
+ *         (outside the type).
+ */
+PLC_API int plc_type_parse_value(enum plc_type type, const char *text, double *value);
+/** @brief Format a value of @p type ("1", "-3", "2.5", "true"). */
+PLC_API int plc_type_format_value(enum plc_type type, double value, char *buf, size_t len);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

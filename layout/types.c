@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* Tag types: names, sizes, and the one place values are encoded and parsed. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plc-layout.h"
+
+struct type_info {
+    const char *name;
+    const char *ctype;
+    size_t size;
+    double lo, hi;
+};
+
+static const struct type_info types[] = {
+    [PLC_TYPE_BOOL] = {"bool", "bool", 1, 0, 1},
+    [PLC_TYPE_INT16] = {"int16", "int16_t", 2, INT16_MIN, INT16_MAX},
+    [PLC_TYPE_UINT16] = {"uint16", "uint16_t", 2, 0, UINT16_MAX},
+    [PLC_TYPE_INT32] = {"int32", "int32_t", 4, INT32_MIN, INT32_MAX},
+    [PLC_TYPE_UINT32] = {"uint32", "uint32_t", 4, 0, UINT32_MAX},
+    [PLC_TYPE_FLOAT32] = {"float32", "float", 4, -3.40282346638528859811704183484516925e+38,
+                          3.40282346638528859811704183484516925e+38},
+};
+
+static const struct type_info *info(enum plc_type type)
+{
+    if (type < PLC_TYPE_BOOL || type > PLC_TYPE_FLOAT32)
+        return NULL;
+    return &types[type];
+}
+
+const char *plc_type_name(enum plc_type type)
+{
+    const struct type_info *t = info(type);
+    return t ? t->name : NULL;
+}
+
+const char *plc_type_ctype(enum plc_type type)
+{
+    const struct type_info *t = info(type);
+    return t ? t->ctype : NULL;
+}
+
+size_t plc_type_size(enum plc_type type)
+{
+    const struct type_info *t = info(type);
+    return t ? t->size : 0;
+}
+
+enum plc_type plc_type_from_name(const char *name)
+{
+    for (int i = PLC_TYPE_BOOL; i <= PLC_TYPE_FLOAT32; i++)
+        if (strcmp(types[i].name, name) == 0)
+            return (enum plc_type)i;
+    return PLC_TYPE_ERROR;
+}
+
+/* Values travel as double: every supported type converts to it exactly. */
+void plc_tag_encode(const struct plc_tag_def *tag, double v, void *data)
+{
+    plc_tag_encode_at(tag, v, (unsigned char *)data + tag->offset);
+}
+
+double plc_tag_decode(const struct plc_tag_def *tag, const void *data)
+{
+    return plc_tag_decode_at(tag, (const unsigned char *)data + tag->offset);
+}
+
+void plc_tag_encode_at(const struct plc_tag_def *tag, double v, void *at)
+{
+    unsigned char *p = at;
+    switch (tag->type) {
+    case PLC_TYPE_BOOL: { bool x = v != 0; memcpy(p, &x, 1); break; }
+    case PLC_TYPE_INT16: { int16_t x = (int16_t)v; memcpy(p, &x, 2); break; }
+    case PLC_TYPE_UINT16: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case PLC_TYPE_INT32: { int32_t x = (int32_t)v; memcpy(p, &x, 4); break; }
+    case PLC_TYPE_UINT32: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    case PLC_TYPE_FLOAT32: { float x = (float)v; memcpy(p, &x, 4); break; }
+    default: break;
+    }
+}
+
+double plc_tag_decode_at(const struct plc_tag_def *tag, const void *at)
+{
+    const unsigned char *p = at;
+    switch (tag->type) {
+    case PLC_TYPE_BOOL: { unsigned char x; memcpy(&x, p, 1); return x != 0; }
+    case PLC_TYPE_INT16: { int16_t x; memcpy(&x, p, 2); return x; }
+    case PLC_TYPE_UINT16: { uint16_t x; memcpy(&x, p, 2); return x; }
+    case PLC_TYPE_INT32: { int32_t x; memcpy(&x, p, 4); return x; }
+    case PLC_TYPE_UINT32: { uint32_t x; memcpy(&x, p, 4); return x; }
+    case PLC_TYPE_FLOAT32: { float x; memcpy(&x, p, 4); return x; }
+    default: return 0;
+    }
+}
+
+static int parse_bool(const char *s, double *v)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) { *v = 1; return 0; }
+        if (strcasecmp(s, no[i]) == 0) { *v = 0; return 0; }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int plc_type_parse_value(enum plc_type type, const char *text, double *value)
+{
+    const struct type_info *t = info(type);
+    if (!t || !text || !*text) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (type == PLC_TYPE_BOOL)
+        return parse_bool(text, value);
+
+    char *end;
+    double v;
+    errno = 0;
+    if (type == PLC_TYPE_FLOAT32) {
+        v = strtod(text, &end);
+        if (*end || end == text || isnan(v)) {
+            errno = EINVAL;
+            return -1;
+        }
+        if (errno == ERANGE || isinf(v) || v < t->lo || v > t->hi) {
+            errno = ERANGE;
+            return -1;
+        }
+        v = (float)v;
+    } else {
+        long long n = strtoll(text, &end, 0);
+        if (*end || end == text) {
+            errno = EINVAL;
+            return -1;
+        }
+        if (errno == ERANGE || (double)n < t->lo || (double)n > t->hi) {
+            errno = ERANGE;
+            return -1;
+        }
+        v = (double)n;
+    }
+    *value = v;
+    return 0;
+}
+
+int plc_type_format_value(enum plc_type type, double value, char *buf, size_t len)
+{
+    switch (type) {
+    case PLC_TYPE_BOOL:
+        return snprintf(buf, len, "%s", value != 0 ? "true" : "false");
+    case PLC_TYPE_FLOAT32:
+        return snprintf(buf, len, "%.9g", value);
+    default:
+        return snprintf(buf, len, "%.0f", value);
+    }
+}

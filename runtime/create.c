@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Making regions: the only code that creates or resizes them. It lives in its
+ * own library (plc_create) that only plc-shm-init links.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int mkdirs(const char *dir, struct plc_diag *diag)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof(buf), "%s", dir);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                return plc_fail(diag, buf, errno, "cannot create directory: %s",
+                                strerror(errno));
+            *p = c;
+            if (!c)
+                return 0;
+        }
+    }
+}
+
+/* Build the region under a temporary name, header valid last, then rename it in. */
+static int make(const struct plc_layout *l, const struct plc_region_def *def, const char *path,
+                uint32_t epoch, bool replace, struct plc_diag *diag)
+{
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return plc_fail(diag, tmp, errno, "region '%s': cannot create: %s", def->name,
+                        strerror(errno));
+
+    void *map = MAP_FAILED;
+    int err;
+    if (fchmod(fd, def->mode) < 0) {
+        err = errno;
+        plc_fail(diag, path, err, "region '%s': cannot set mode %04o: %s", def->name,
+                 (unsigned)def->mode, strerror(err));
+        goto fail;
+    }
+    if (def->group[0]) {
+        struct group *g = getgrnam(def->group);
+        if (!g) {
+            err = ENOENT;
+            plc_fail(diag, path, err, "region '%s': group '%s' does not exist", def->name,
+                     def->group);
+            goto fail;
+        }
+        if (fchown(fd, (uid_t)-1, g->gr_gid) < 0) {
+            err = errno;
+            plc_fail(diag, path, err, "region '%s': cannot give it to group '%s': %s",
+                     def->name, def->group, strerror(err));
+            goto fail;
+        }
+    }
+    if (ftruncate(fd, (off_t)def->size) < 0) {
+        err = errno;
+        plc_fail(diag, path, err, "region '%s': cannot size it to %zu bytes: %s", def->name,
+                 def->size, strerror(err));
+        goto fail;
+    }
+    map = mmap(NULL, def->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+        err = errno;
+        plc_fail(diag, path, err, "region '%s': mmap: %s", def->name, strerror(err));
+        goto fail;
+    }
+
+    struct plc_shm_header *h = map;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    h->format = PLC_SHM_FORMAT;
+    h->header_size = PLC_REGION_HEADER_SIZE;
+    h->region_size = def->size;
+    h->data_size = def->data_size;
+    h->layout_hash = plc_layout_get_hash(l);
+    h->layout_version = plc_layout_get_version(l);
+    h->epoch = epoch;
+    h->created_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    snprintf(h->layout_name, sizeof(h->layout_name), "%s", plc_layout_get_name(l));
+    snprintf(h->region_name, sizeof(h->region_name), "%s", def->name);
+    snprintf(h->writer_service, sizeof(h->writer_service), "%s", def->writer);
+    unsigned char *data = (unsigned char *)map + PLC_REGION_HEADER_SIZE;
+    for (size_t i = def->first_tag; i < def->first_tag + def->tag_count; i++) {
+        const struct plc_tag_def *t = plc_layout_tag_at(l, i);
+        plc_tag_encode(t, t->initial, data);
+    }
+    atomic_store_explicit(&h->magic, PLC_SHM_MAGIC, memory_order_release);
+    munmap(map, def->size);
+    map = MAP_FAILED;
+
+    int rc = replace ? rename(tmp, path) : renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+                                                      RENAME_NOREPLACE);
+    if (rc < 0) {
+        err = errno;
+        plc_fail(diag, path, err, "region '%s': cannot put it in place: %s", def->name,
+                 strerror(err));
+        goto fail;
+    }
+    close(fd);
+    return 0;
+
+fail:
+    if (map != MAP_FAILED)
+        munmap(map, def->size);
+    close(fd);
+    unlink(tmp);
+    errno = err;
+    return -1;
+}
+
+enum plc_create_result plc_region_create(const struct plc_layout *l, const char *base,
+                                         const struct plc_region_def *def, unsigned flags,
+                                         struct plc_diag *diag)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    plc_diag_clear(diag);
+    if (plc_region_path(l, base, def->name, path, sizeof(path)) < 0)
+        return plc_fail(diag, base, ENAMETOOLONG, "base directory path is too long");
+    snprintf(dir, sizeof(dir), "%s/%s", base, plc_layout_get_name(l));
+    if (mkdirs(dir, diag) < 0)
+        return PLC_CREATE_ERROR;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        struct stat st;
+        int fd = plc_region_open_file(base, path, def->name, O_RDWR, &st, diag);
+        if (fd < 0 && errno == PLC_ENOREGION) {
+            if (make(l, def, path, 1, false, diag) == 0)
+                return PLC_CREATE_MADE;
+            if (errno == EEXIST) /* another plc-shm-init won the race: check its region */
+                continue;
+            return PLC_CREATE_ERROR;
+        }
+        if (fd < 0)
+            return PLC_CREATE_ERROR;
+
+        size_t size = (size_t)st.st_size;
+        struct plc_shm_header *h = NULL;
+        if (size >= PLC_REGION_HEADER_SIZE) {
+            h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            if (h == MAP_FAILED)
+                h = NULL;
+        }
+        int bad = h ? plc_region_check_header(h, l, def, size, path, diag)
+                    : plc_fail(diag, path, PLC_ESIZE, "region '%s' is %zu bytes, too small "
+                               "to be a region", def->name, size);
+        if (bad == 0) {
+            munmap(h, size);
+            close(fd);
+            return PLC_CREATE_KEPT;
+        }
+        if (!(flags & PLC_CREATE_FORCE)) {
+            int err = errno;
+            size_t n = strlen(diag ? diag->msg : "");
+            if (diag && err != PLC_ERETIRED && strstr(diag->msg, "--recreate") == NULL)
+                snprintf(diag->msg + n, sizeof(diag->msg) - n,
+                         " (plc-shm-init --recreate re-creates it; its data is lost)");
+            if (h)
+                munmap(h, size);
+            close(fd);
+            errno = err;
+            return PLC_CREATE_ERROR;
+        }
+        /* Re-create: tell whoever still maps the old one, and bump the epoch. */
+        uint32_t epoch = 1;
+        if (h && atomic_load_explicit(&h->magic, memory_order_acquire) == PLC_SHM_MAGIC) {
+            epoch = h->epoch + 1;
+            atomic_fetch_or_explicit(&h->flags, PLC_SHM_RETIRED, memory_order_release);
+        }
+        if (h)
+            munmap(h, size);
+        close(fd);
+        if (make(l, def, path, epoch, true, diag) < 0)
+            return PLC_CREATE_ERROR;
+        return PLC_CREATE_REMADE;
+    }
+    return plc_fail(diag, path, EEXIST, "region '%s' keeps changing under plc-shm-init",
+                    def->name);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the files of libplc; not installed. */
+#ifndef PLC_RUNTIME_INTERNAL_H
+#define PLC_RUNTIME_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "plc.h"
+#include "shm-format.h"
+
+#define PLC_CLAIM(pid, start) (((uint64_t)(uint32_t)(pid) << 32) | (uint32_t)(start))
+#define PLC_CLAIM_PID(c) ((pid_t)((c) >> 32))
+
+/* Fill @diag (if any) as "PATH: message", set errno to @err, return -1. */
+int plc_fail(struct plc_diag *diag, const char *path, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+uint64_t plc_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* Start time of @pid in clock ticks since boot, from /proc; 0 if gone. Sets *zombie. */
+uint64_t plc_proc_start_time(pid_t pid, bool *zombie);
+/* Our own claim word. */
+uint64_t plc_proc_self_claim(void);
+/* Whether the process of claim @c lives, by PID and start time (no pidfd). */
+bool plc_proc_claim_alive(uint64_t c);
+/* Its comm, or "?" */
+void plc_proc_comm(pid_t pid, char *buf, size_t len);
+
+/* BASE/LAYOUT/REGION into @buf; -1/ENAMETOOLONG. */
+int plc_region_path(const struct plc_layout *l, const char *base, const char *region,
+                    char *buf, size_t len);
+
+/*
+ * Open an existing region file for attach or re-check: refuses symlinks,
+ * non-regular files and anything outside @base. Returns an fd, or -1 with
+ * errno and diag set (PLC_ENOREGION when missing).
+ */
+int plc_region_open_file(const char *base, const char *path, const char *region, int flags,
+                         struct stat *st, struct plc_diag *diag);
+
+/* Check a mapped header against the layout; -1 with errno/diag when it differs. */
+int plc_region_check_header(const struct plc_shm_header *h, const struct plc_layout *l,
+                            const struct plc_region_def *def, size_t file_size,
+                            const char *path, struct plc_diag *diag);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* Processes: start times (the PID-reuse guard), liveness without pidfd, names. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+uint64_t plc_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t plc_proc_start_time(pid_t pid, bool *zombie)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* comm may hold spaces and parentheses: fields restart after the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
+        return 0;
+    p += 2;
+    if (zombie)
+        *zombie = *p == 'Z' || *p == 'X';
+    /* state is field 3; starttime is field 22 */
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    return p ? strtoull(p, NULL, 10) : 0;
+}
+
+uint64_t plc_proc_self_claim(void)
+{
+    pid_t pid = getpid();
+    return PLC_CLAIM(pid, plc_proc_start_time(pid, NULL));
+}
+
+bool plc_proc_claim_alive(uint64_t c)
+{
+    pid_t pid = PLC_CLAIM_PID(c);
+    bool zombie = false;
+    if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+        return false;
+    uint64_t start = plc_proc_start_time(pid, &zombie);
+    return start && !zombie && (uint32_t)start == (uint32_t)c;
+}
+
+void plc_proc_comm(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f || !fgets(buf, (int)len, f)) {
+        snprintf(buf, len, "?");
+    } else {
+        buf[strcspn(buf, "\n")] = '\0';
+    }
+    if (f)
+        fclose(f);
+}
