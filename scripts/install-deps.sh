@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian packages RaspiPLC builds, runs and tests with.
+# Debian 12 / Raspberry Pi OS Bookworm; newer releases work the same.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config     # toolchain
+  libinih-dev                          # layout files
+  libjson-c-dev                        # plcctl --json
+  zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
+  libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
+  libcmocka-dev python3                # tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* Fixtures for runtime tests: a fresh base directory and layout per case. */
+#ifndef PLC_TEST_FIXTURE_H
+#define PLC_TEST_FIXTURE_H
+
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "plc.h"
+
+struct fixture {
+    char base[64];
+    struct plc_layout *layout;
+    struct plc_diag diag;
+};
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static inline void fixture_rm(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A base directory under /dev/shm (real shared memory), removed by teardown. */
+static inline struct fixture *fixture_new(const char *layout_text)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    snprintf(f->base, sizeof(f->base), "/dev/shm/plc-test-XXXXXX");
+    assert_non_null(mkdtemp(f->base));
+    if (layout_text)
+        f->layout = plc_layout_load_string(layout_text, "test.ini", &f->diag);
+    else
+        f->layout = plc_layout_load(PLC_TEST_LAYOUT, &f->diag);
+    if (!f->layout)
+        fail_msg("layout: %s:%u: %s", f->diag.file, f->diag.line, f->diag.msg);
+    return f;
+}
+
+static inline void fixture_init(struct fixture *f)
+{
+    for (size_t i = 0; i < plc_layout_region_count(f->layout); i++) {
+        enum plc_create_result r = plc_region_create(
+            f->layout, f->base, plc_layout_region_at(f->layout, i), 0, &f->diag);
+        if (r == PLC_CREATE_ERROR)
+            fail_msg("create: %s", f->diag.msg);
+    }
+}
+
+static inline void fixture_free(struct fixture *f)
+{
+    if (!f)
+        return;
+    fixture_rm(f->base);
+    plc_layout_free(f->layout);
+    free(f);
+}
+
+static inline void fixture_path(const struct fixture *f, const char *region, char *buf,
+                                size_t len)
+{
+    snprintf(buf, len, "%s/%s/%s", f->base, plc_layout_get_name(f->layout), region);
+}
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Child readiness without sleeps: the child writes one byte when ready. */
+struct ready {
+    int fd[2];
+};
+
+static inline void ready_open(struct ready *r)
+{
+    assert_int_equal(pipe(r->fd), 0);
+}
+
+static inline void ready_signal(struct ready *r)
+{
+    char c = 1;
+    if (write(r->fd[1], &c, 1) != 1)
+        _exit(99);
+}
+
+static inline void ready_wait(struct ready *r)
+{
+    char c;
+    assert_int_equal(read(r->fd[0], &c, 1), 1);
+}
+
+#endif

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/* struct plc_region: attach validation, ownership, reads and writes, waiting. */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "fixture.h"
+#include "shm-format.h"
+
+static int setup(void **state)
+{
+    struct fixture *f = fixture_new(NULL);
+    fixture_init(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_free(*state);
+    return 0;
+}
+
+static void assert_diag(const struct plc_diag *d, const char *expect)
+{
+    char buf[1200];
+    plc_diag_format(d, buf, sizeof(buf));
+    if (strcmp(buf, expect) != 0)
+        fail_msg("message\n  got:  %s\n  want: %s", buf, expect);
+}
+
+static void assert_diag_has(const struct plc_diag *d, const char *part)
+{
+    char buf[1200];
+    plc_diag_format(d, buf, sizeof(buf));
+    if (!strstr(buf, part))
+        fail_msg("message\n  got:  %s\n  lacks: %s", buf, part);
+}
+
+static struct plc_region *attach(struct fixture *f, const char *region, enum plc_access a,
+                                 const char *service)
+{
+    struct plc_region *r = plc_region_attach(f->layout, f->base, region, a, service, &f->diag);
+    if (!r)
+        fail_msg("attach %s: %s", region, f->diag.msg);
+    return r;
+}
+
+static void attach_missing_region_names_init_tool(void **state)
+{
+    struct fixture *f = fixture_new(NULL); /* no init */
+    char path[256], want[600];
+    fixture_path(f, "inputs", path, sizeof(path));
+    struct plc_region *r =
+        plc_region_attach(f->layout, f->base, "inputs", PLC_READER, NULL, &f->diag);
+    assert_null(r);
+    assert_int_equal(errno, PLC_ENOREGION);
+    snprintf(want, sizeof(want), "%s: region 'inputs' not found in %s/demo: has plc-shm-init run?",
+             path, f->base);
+    assert_diag(&f->diag, want);
+    fixture_free(f);
+    (void)state;
+}
+
+static void attach_unknown_region_refused(void **state)
+{
+    struct fixture *f = *state;
+    assert_null(plc_region_attach(f->layout, f->base, "outptus", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, ENOENT);
+    assert_string_equal(f->diag.msg, "layout 'demo' has no region 'outptus'");
+}
+
+static void scribble(struct fixture *f, const char *region, size_t off, const void *bytes,
+                     size_t n)
+{
+    char path[256];
+    fixture_path(f, region, path, sizeof(path));
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, bytes, n, (off_t)off), (ssize_t)n);
+    close(fd);
+}
+
+static void attach_bad_magic_refused(void **state)
+{
+    struct fixture *f = *state;
+    char path[256], want[600];
+    scribble(f, "inputs", 0, "NOTPLC!!", 8);
+    fixture_path(f, "inputs", path, sizeof(path));
+    assert_null(plc_region_attach(f->layout, f->base, "inputs", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, PLC_EMAGIC);
+    snprintf(want, sizeof(want),
+             "%s: region 'inputs' has bad magic 2121434c50544f4e: not a RaspiPLC region "
+             "(remove it and run plc-shm-init)",
+             path);
+    assert_diag(&f->diag, want);
+}
+
+static void attach_wrong_size_refused(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+    fixture_path(f, "outputs", path, sizeof(path));
+    assert_int_equal(truncate(path, 8192), 0);
+    assert_null(plc_region_attach(f->layout, f->base, "outputs", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, PLC_ESIZE);
+    assert_diag_has(&f->diag, "region 'outputs' is 8192 bytes with 8 bytes of data; the layout "
+                              "says 4096 and 8: re-create it with plc-shm-init --recreate");
+}
+
+static void attach_truncated_file_refused(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+    fixture_path(f, "outputs", path, sizeof(path));
+    assert_int_equal(truncate(path, 100), 0);
+    assert_null(plc_region_attach(f->layout, f->base, "outputs", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, PLC_ESIZE);
+    assert_diag_has(&f->diag, "region 'outputs' is 100 bytes, too small to be a region");
+}
+
+static char *demo_text_with(const char *from, const char *to)
+{
+    FILE *in = fopen(PLC_TEST_LAYOUT, "r");
+    assert_non_null(in);
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof(text) - 1, in);
+    fclose(in);
+    text[n] = '\0';
+    char *at = strstr(text, from);
+    assert_non_null(at);
+    char *out = malloc(n + strlen(to) + 1);
+    sprintf(out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    return out;
+}
+
+static void attach_other_layout_prints_both(void **state)
+{
+    struct fixture *f = *state;
+    char *text = demo_text_with("version = 1", "version = 2");
+    struct plc_diag d;
+    struct plc_layout *v2 = plc_layout_load_string(text, "v2.ini", &d);
+    assert_non_null(v2);
+    char want[700];
+    snprintf(want, sizeof(want),
+             "region 'inputs' was made from layout 'demo' version 1 (hash %016lx), not from "
+             "layout 'demo' version 2 (hash %016lx)",
+             (unsigned long)plc_layout_get_hash(f->layout), (unsigned long)plc_layout_get_hash(v2));
+    assert_null(plc_region_attach(v2, f->base, "inputs", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, PLC_ELAYOUT);
+    assert_diag_has(&f->diag, want);
+    plc_layout_free(v2);
+    free(text);
+}
+
+static void attach_not_regular_file_refused(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+    fixture_path(f, "inputs", path, sizeof(path));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_null(plc_region_attach(f->layout, f->base, "inputs", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, PLC_EPATH);
+    assert_diag_has(&f->diag, "region 'inputs' is not a regular file");
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_null(plc_region_attach(f->layout, f->base, "inputs", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, PLC_EPATH);
+    assert_diag_has(&f->diag, "region 'inputs' is not a regular file");
+}
+
+static void attach_symlink_refused(void **state)
+{
+    struct fixture *f = *state;
+    char path[256], moved[300];
+    fixture_path(f, "inputs", path, sizeof(path));
+    snprintf(moved, sizeof(moved), "%s/demo/inputs.real", f->base);
+    assert_int_equal(rename(path, moved), 0);
+    assert_int_equal(symlink(moved, path), 0);
+    assert_null(plc_region_attach(f->layout, f->base, "inputs", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, PLC_EPATH);
+    assert_diag_has(&f->diag, "region 'inputs' is a symlink");
+}
+
+static void attach_outside_base_dir_refused(void **state)
+{
+    struct fixture *f = *state;
+    char dir[300], elsewhere[64] = "/dev/shm/plc-elsewhere-XXXXXX";
+    assert_non_null(mkdtemp(elsewhere));
+    snprintf(dir, sizeof(dir), "%s/demo", f->base);
+    char target[128];
+    snprintf(target, sizeof(target), "%s/demo", elsewhere);
+    assert_int_equal(rename(dir, target), 0);
+    assert_int_equal(symlink(target, dir), 0);
+    assert_null(plc_region_attach(f->layout, f->base, "inputs", PLC_READER, NULL, &f->diag));
+    assert_int_equal(errno, PLC_EPATH);
+    char want[400];
+    snprintf(want, sizeof(want), "region 'inputs' resolves to %s/inputs, outside the base "
+                                 "directory %s", target, f->base);
+    assert_diag_has(&f->diag, want);
+    fixture_rm(elsewhere);
+}
+
+static void attach_writer_must_be_the_layouts_writer(void **state)
+{
+    struct fixture *f = *state;
+    assert_null(plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "modbus", &f->diag));
+    assert_int_equal(errno, PLC_ENOTWRITER);
+    assert_string_equal(f->diag.msg, "region 'outputs' is written by 'logic', not by 'modbus'");
+}
+
+static void write_then_read_round_trips_tags(void **state)
+{
+    struct fixture *f = *state;
+    struct plc_region *w = attach(f, "parameters", PLC_WRITER, "modbus");
+    struct plc_region *r = attach(f, "parameters", PLC_READER, NULL);
+    const struct plc_tag_def *hi = plc_layout_find_tag(f->layout, "level_high");
+    const struct plc_tag_def *delay = plc_layout_find_tag(f->layout, "fault_delay_ms");
+    double v;
+
+    /* initial values from the layout */
+    assert_int_equal(plc_region_read_tag(r, hi, &v), 0);
+    assert_true(v == 80.0);
+    assert_int_equal(plc_region_read_tag(r, delay, &v), 0);
+    assert_true(v == 2000.0);
+
+    assert_int_equal(plc_region_write_tag(w, hi, 72.5), 0);
+    assert_int_equal(plc_region_read_tag(r, hi, &v), 0);
+    assert_true(v == 72.5);
+
+    /* two tags in one update, read back in one snapshot */
+    unsigned char data[64] = {0}, back[64] = {0};
+    const struct plc_tag_def *both[] = {hi, delay};
+    plc_tag_encode(hi, 61.0, data);
+    plc_tag_encode(delay, 4500, data);
+    assert_int_equal(plc_region_write_tags(w, both, 2, data), 0);
+    assert_int_equal(plc_region_read_tags(r, both, 2, back), 0);
+    assert_true(plc_tag_decode(hi, back) == 61.0);
+    assert_true(plc_tag_decode(delay, back) == 4500.0);
+
+    /* a tag of another region is refused */
+    const struct plc_tag_def *other = plc_layout_find_tag(f->layout, "motor_run");
+    assert_int_equal(plc_region_read_tag(r, other, &v), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(plc_region_write_tag(w, other, 1), -1);
+    assert_int_equal(errno, EINVAL);
+
+    /* readers cannot write */
+    assert_int_equal(plc_region_write_tag(r, hi, 1), -1);
+    assert_int_equal(errno, EPERM);
+
+    struct plc_region_info info;
+    assert_int_equal(plc_region_get_info(r, &info), 0);
+    assert_int_equal(info.writes, 2);
+    assert_int_equal(info.seq, 4);
+    assert_int_equal(info.reads, 4);
+    assert_int_equal(info.epoch, 1);
+    assert_string_equal(info.writer_service, "modbus");
+    assert_int_equal(info.writer_pid, getpid());
+    assert_true(info.writer_alive);
+    plc_region_detach(r);
+    plc_region_detach(w);
+}
+
+static void second_writer_refused_names_holder(void **state)
+{
+    struct fixture *f = *state;
+    struct ready ready, done;
+    ready_open(&ready);
+    ready_open(&done);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct plc_region *w =
+            plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
+        if (!w)
+            _exit(1);
+        ready_signal(&ready);
+        ready_wait(&done);
+        plc_region_detach(w);
+        _exit(0);
+    }
+    ready_wait(&ready);
+    assert_null(plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", &f->diag));
+    assert_int_equal(errno, PLC_EHELD);
+    char want[200];
+    snprintf(want, sizeof(want), "region 'outputs' is held by pid %d (test-region)", (int)child);
+    assert_string_equal(f->diag.msg, want);
+
+    /* a clean detach frees the claim */
+    ready_signal(&done);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_int_equal(status, 0);
+    struct plc_region *w = attach(f, "outputs", PLC_WRITER, "logic");
+    struct plc_region_info info;
+    plc_region_get_info(w, &info);
+    assert_int_equal(info.took_over_from, 0);
+    plc_region_detach(w);
+}
+
+static void dead_writer_seen_within_1s_and_taken_over(void **state)
+{
+    struct fixture *f = *state;
+    struct ready ready;
+    ready_open(&ready);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct plc_region *w =
+            plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
+        if (!w)
+            _exit(1);
+        ready_signal(&ready);
+        for (;;)
+            pause();
+    }
+    ready_wait(&ready);
+    struct plc_region *r = attach(f, "outputs", PLC_READER, NULL);
+    assert_int_equal(plc_region_writer_alive(r), 1);
+
+    /* kill -9 and do not reap: a zombie must count as dead too */
+    assert_int_equal(kill(child, SIGKILL), 0);
+    uint64_t t0 = now_ns();
+    while (plc_region_writer_alive(r) && now_ns() - t0 < 2000000000u)
+        usleep(1000);
+    uint64_t seen = now_ns() - t0;
+    assert_int_equal(plc_region_writer_alive(r), 0);
+    assert_true(seen < 1000000000u);
+
+    struct plc_region *w = attach(f, "outputs", PLC_WRITER, "logic");
+    struct plc_region_info info;
+    plc_region_get_info(w, &info);
+    assert_int_equal(info.took_over_from, child);
+    assert_int_equal(info.writer_pid, getpid());
+    assert_int_equal(plc_region_writer_alive(r), 1);
+    plc_region_detach(w);
+    plc_region_detach(r);
+    waitpid(child, NULL, 0);
+}
+
+static void reader_of_dead_midwrite_region_gets_error_not_spin(void **state)
+{
+    struct fixture *f = *state;
+    struct ready ready;
+    ready_open(&ready);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct plc_region *w =
+            plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
+        if (!w)
+            _exit(1);
+        ready_signal(&ready);
+        for (;;)
+            pause();
+    }
+    ready_wait(&ready);
+    /* Leave the sequence odd, as a writer killed inside a write would. */
+    char path[256];
+    fixture_path(f, "outputs", path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    struct plc_shm_header *h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(h != MAP_FAILED);
+    atomic_fetch_add(&h->seq, 1);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+
+    struct plc_region *r = attach(f, "outputs", PLC_READER, NULL);
+    unsigned char buf[64];
+    uint64_t t0 = now_ns();
+    assert_int_equal(plc_region_read(r, buf), -1);
+    assert_int_equal(errno, PLC_EDEADWRITER);
+    assert_true(now_ns() - t0 < 1000000000u);
+    assert_string_equal(plc_strerror(PLC_EDEADWRITER),
+                        "region left mid-write by a writer that died: it is readable again "
+                        "once its service restarts");
+
+    /* the next writer completes the sequence and readers recover */
+    struct plc_region *w = attach(f, "outputs", PLC_WRITER, "logic");
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(plc_region_write(w, buf), 0);
+    assert_int_equal(plc_region_read(r, buf), 0);
+    assert_int_equal(atomic_load(&h->seq) % 2, 0);
+    struct plc_region_info info;
+    plc_region_get_info(r, &info);
+    assert_true(info.stale_reads >= 1);
+    plc_region_detach(w);
+    plc_region_detach(r);
+    munmap(h, 4096);
+    close(fd);
+}
+
+static void wait_returns_on_change_and_times_out(void **state)
+{
+    struct fixture *f = *state;
+    struct plc_region *r = attach(f, "commands", PLC_READER, NULL);
+    const struct plc_tag_def *start = plc_layout_find_tag(f->layout, "cmd_start");
+
+    assert_int_equal(plc_region_wait(r, 0), 0);
+    uint64_t t0 = now_ns();
+    assert_int_equal(plc_region_wait(r, 50000000), 0);
+    assert_true(now_ns() - t0 >= 50000000u);
+
+    struct ready ready;
+    ready_open(&ready);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct plc_region *w =
+            plc_region_attach(f->layout, f->base, "commands", PLC_WRITER, "modbus", NULL);
+        ready_wait(&ready); /* parent is about to block */
+        usleep(20000);
+        _exit(w && plc_region_write_tag(w, start, 7) == 0 ? 0 : 1);
+    }
+    ready_signal(&ready);
+    assert_int_equal(plc_region_wait(r, 5000000000), 1);
+    double v;
+    assert_int_equal(plc_region_read_tag(r, start, &v), 0);
+    assert_true(v == 7.0);
+    /* seen: no further change */
+    assert_int_equal(plc_region_wait(r, 0), 0);
+    int status;
+    waitpid(child, &status, 0);
+    assert_int_equal(status, 0);
+    plc_region_detach(r);
+}
+
+static void init_keeps_data_and_refuses_other_layout(void **state)
+{
+    struct fixture *f = *state;
+    const struct plc_tag_def *hi = plc_layout_find_tag(f->layout, "level_high");
+    const struct plc_region_def *params = plc_layout_find_region(f->layout, "parameters");
+    struct plc_region *w = attach(f, "parameters", PLC_WRITER, "modbus");
+    assert_int_equal(plc_region_write_tag(w, hi, 42), 0);
+    plc_region_detach(w);
+
+    /* same layout: kept, data and all */
+    assert_int_equal(plc_region_create(f->layout, f->base, params, 0, &f->diag),
+                     PLC_CREATE_KEPT);
+    struct plc_region *r = attach(f, "parameters", PLC_READER, NULL);
+    double v;
+    assert_int_equal(plc_region_read_tag(r, hi, &v), 0);
+    assert_true(v == 42.0);
+
+    /* another layout: refused and explained, nothing touched */
+    char *text = demo_text_with("initial = 80", "initial = 70");
+    struct plc_diag d;
+    struct plc_layout *other = plc_layout_load_string(text, "other.ini", &d);
+    assert_non_null(other);
+    const struct plc_region_def *oparams = plc_layout_find_region(other, "parameters");
+    assert_int_equal(plc_region_create(other, f->base, oparams, 0, &f->diag), PLC_CREATE_ERROR);
+    assert_int_equal(errno, PLC_ELAYOUT);
+    assert_diag_has(&f->diag, "region 'parameters' was made from layout 'demo' version 1");
+    assert_diag_has(&f->diag, "re-create it with plc-shm-init --recreate");
+    assert_int_equal(plc_region_read_tag(r, hi, &v), 0);
+    assert_true(v == 42.0);
+
+    /* forced: re-created with the new initial values and a new epoch; old handles told */
+    assert_int_equal(plc_region_create(other, f->base, oparams, PLC_CREATE_FORCE, &f->diag),
+                     PLC_CREATE_REMADE);
+    assert_int_equal(plc_region_read_tag(r, hi, &v), -1);
+    assert_int_equal(errno, PLC_ERETIRED);
+    assert_int_equal(plc_region_check(r), -1);
+    assert_int_equal(errno, PLC_ERETIRED);
+    plc_region_detach(r);
+
+    struct plc_region *r2 =
+        plc_region_attach(other, f->base, "parameters", PLC_READER, NULL, &f->diag);
+    assert_non_null(r2);
+    assert_int_equal(plc_region_read_tag(r2, plc_layout_find_tag(other, "level_high"), &v), 0);
+    assert_true(v == 70.0);
+    struct plc_region_info info;
+    plc_region_get_info(r2, &info);
+    assert_int_equal(info.epoch, 2);
+    plc_region_detach(r2);
+    plc_layout_free(other);
+    free(text);
+}
+
+static void removed_region_detected_by_check(void **state)
+{
+    struct fixture *f = *state;
+    struct plc_region *r = attach(f, "inputs", PLC_READER, NULL);
+    assert_int_equal(plc_region_check(r), 0);
+    char path[256];
+    fixture_path(f, "inputs", path, sizeof(path));
+    unlink(path);
+    assert_int_equal(plc_region_check(r), -1);
+    assert_int_equal(errno, PLC_ERETIRED);
+    plc_region_detach(r);
+}
+
+static void mappers_counted_from_proc(void **state)
+{
+    struct fixture *f = *state;
+    struct plc_region *a = attach(f, "inputs", PLC_READER, NULL);
+    struct plc_region *b = attach(f, "inputs", PLC_READER, NULL);
+    /* one process, two handles: one mapper */
+    assert_int_equal(plc_region_count_mappers(a), 1);
+    struct ready ready, done;
+    ready_open(&ready);
+    ready_open(&done);
+    pid_t child = fork();
+    if (child == 0) {
+        ready_signal(&ready);
+        ready_wait(&done);
+        _exit(0);
+    }
+    ready_wait(&ready);
+    assert_int_equal(plc_region_count_mappers(a), 2); /* the child inherited the mapping */
+    ready_signal(&done);
+    waitpid(child, NULL, 0);
+    plc_region_detach(b);
+    plc_region_detach(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(attach_missing_region_names_init_tool),
+        cmocka_unit_test_setup_teardown(attach_unknown_region_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(attach_bad_magic_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(attach_wrong_size_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(attach_truncated_file_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(attach_other_layout_prints_both, setup, teardown),
+        cmocka_unit_test_setup_teardown(attach_not_regular_file_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(attach_symlink_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(attach_outside_base_dir_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(attach_writer_must_be_the_layouts_writer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(write_then_read_round_trips_tags, setup, teardown),
+        cmocka_unit_test_setup_teardown(second_writer_refused_names_holder, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_writer_seen_within_1s_and_taken_over, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(reader_of_dead_midwrite_region_gets_error_not_spin,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(wait_returns_on_change_and_times_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(init_keeps_data_and_refuses_other_layout, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(removed_region_detected_by_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(mappers_counted_from_proc, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
