@@ -183,5 +183,12 @@ int plc_layout_check_lock(const struct plc_layout *l, const char *path, bool upd
         errno = EINVAL;
         return -1;
     }
-    return plc_layout_write_lock(l, path);
+    if (plc_layout_write_lock(l, path) < 0) {
+        int err = errno;
+        snprintf(diag->msg, sizeof(diag->msg), "cannot write the lock file: %s",
+                 strerror(err));
+        errno = err;
+        return -1;
+    }
+    return 0;
 }

@@ -14,7 +14,6 @@ struct entry {
     char *key;
     char *value;
     unsigned line;
-    bool used;
 };
 
 struct section {
@@ -23,6 +22,7 @@ struct section {
     char name[96];  /* the NAME of [region NAME] / [tag NAME] */
     char what[128]; /* "region 'inputs'", for messages */
     unsigned line;
+    size_t slot; /* a tag's index in the layout, plus one; 0 until placed */
     struct entry *e;
     size_t n, cap;
 };
@@ -37,16 +37,20 @@ struct parse {
     size_t nsec, sec_cap;
     struct plc_diag *diag;
     bool failed, oom;
+    unsigned fail_line; /* line of the recorded error */
+    int err;            /* errno of a read error, else 0 */
 };
 
 /* Record the first error; later ones are dropped so the message is stable. */
 void layout_fail(struct parse *p, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int layout_parse(struct parse *p);
-/* Find a key in a section and mark it used; NULL when absent. */
+/* Find a key in a section; NULL when absent. */
 struct entry *layout_take(struct section *s, const char *key);
-/* Report the first key of @s nobody took. */
-void layout_check_unused(struct parse *p, struct section *s);
+/* Report the first key of @s not in the NULL-terminated @known; called before
+ * anything else is checked, so a misspelt key is named rather than reported
+ * as a missing one. */
+void layout_check_keys(struct parse *p, struct section *s, const char *const *known);
 void layout_parse_free(struct parse *p);
 
 #endif

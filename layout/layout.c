@@ -39,7 +39,10 @@ static const char *name_problem(const char *s, size_t max)
         "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
         "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
         "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
-        "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool", NULL};
+        "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+        /* C23, and macros of <stdbool.h> and <assert.h> before it */
+        "alignas", "alignof", "bool", "constexpr", "false", "nullptr", "static_assert",
+        "thread_local", "true", "typeof", "typeof_unqual", NULL};
     if (!*s)
         return "is empty";
     if (strlen(s) > max)
@@ -55,13 +58,15 @@ static const char *name_problem(const char *s, size_t max)
     return NULL;
 }
 
+/* Decimal, or hex with 0x; never octal, so "0100" is one hundred. */
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
     char *end;
-    if (!*s || *s == '-' || *s == '+')
+    if (!isdigit((unsigned char)*s))
         return false;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    unsigned long long v = strtoull(s, &end, hex ? 16 : 10);
     if (errno || *end || v > max)
         return false;
     *out = v;
@@ -180,9 +185,11 @@ const char *plc_gpio_drive_name(enum plc_gpio_drive d)
 
 static void load_layout_section(struct parse *p, struct section *s, struct plc_layout *l)
 {
+    static const char *const known[] = {"name", "version", "base_dir", "description", NULL};
     struct entry *e;
     unsigned long long v;
 
+    layout_check_keys(p, s, known);
     if (!(e = layout_take(s, "name")))
         layout_fail(p, s->line, "[layout]: 'name' is required");
     else if (name_problem(e->value, PLC_NAME_MAX))
@@ -199,18 +206,22 @@ static void load_layout_section(struct parse *p, struct section *s, struct plc_l
         l->version = (unsigned)v;
 
     if ((e = layout_take(s, "base_dir"))) {
-        if (e->value[0] != '/' || strlen(e->value) >= sizeof(l->base_dir) - 64)
+        if (e->value[0] != '/')
             layout_fail(p, e->line, "[layout]: base_dir '%s' is not an absolute path",
                         e->value);
+        else if (strlen(e->value) >= sizeof(l->base_dir) - 64)
+            layout_fail(p, e->line, "[layout]: base_dir is longer than %zu characters",
+                        sizeof(l->base_dir) - 65);
         else
             snprintf(l->base_dir, sizeof(l->base_dir), "%s", e->value);
     }
     layout_take(s, "description");
-    layout_check_unused(p, s);
 }
 
 static void load_region(struct parse *p, struct section *s, struct plc_region_def *r)
 {
+    static const char *const known[] = {"writer", "size", "mode", "group", "description",
+                                        NULL};
     struct entry *e;
     const char *why;
 
@@ -218,14 +229,15 @@ static void load_region(struct parse *p, struct section *s, struct plc_region_de
     if ((why = name_problem(s->name, PLC_NAME_MAX)))
         layout_fail(p, s->line, "%s: region name %s", s->what, why);
     snprintf(r->name, sizeof(r->name), "%.31s", s->name);
+    layout_check_keys(p, s, known);
 
     if (!(e = layout_take(s, "writer"))) {
         layout_fail(p, s->line, "%s: 'writer' is required (io, logic or modbus)", s->what);
     } else {
-        bool known = false;
+        bool listed = false;
         for (size_t i = 0; writers[i]; i++)
-            known |= strcmp(e->value, writers[i]) == 0;
-        if (!known)
+            listed |= strcmp(e->value, writers[i]) == 0;
+        if (!listed)
             layout_fail(p, e->line, "%s: unknown writer '%s' (expected io, logic or modbus)",
                         s->what, e->value);
         snprintf(r->writer, sizeof(r->writer), "%s", e->value);
@@ -261,7 +273,6 @@ static void load_region(struct parse *p, struct section *s, struct plc_region_de
         snprintf(r->group, sizeof(r->group), "%s", e->value);
     }
     layout_take(s, "description");
-    layout_check_unused(p, s);
 
     if (strcmp(r->writer, "io") == 0)
         r->gpio_dir = PLC_GPIO_INPUT;
@@ -279,8 +290,8 @@ static bool tag_value(struct parse *p, struct section *s, struct entry *e,
         layout_fail(p, e->line, "%s: %s %s is outside the range of %s", s->what, e->key,
                     e->value, plc_type_name(t->type));
     else
-        layout_fail(p, e->line, "%s: %s '%s' is not a %s value", s->what, e->key, e->value,
-                    plc_type_name(t->type));
+        layout_fail(p, e->line, "%s: %s '%s' is not a valid %s value", s->what, e->key,
+                    e->value, plc_type_name(t->type));
     return false;
 }
 
@@ -388,7 +399,7 @@ static void load_modbus(struct parse *p, struct section *s, struct plc_tag_def *
         layout_fail(p, b->line, "%s: a bool tag binds to a coil or discrete_input, not %s",
                     s->what, table);
     if (t->type != PLC_TYPE_BOOL && bit_table)
-        layout_fail(p, b->line, "%s: a %s tag binds to registers, not %s", s->what,
+        layout_fail(p, b->line, "%s: a tag of type %s binds to registers, not %s", s->what,
                     plc_type_name(t->type), table);
     m->count = t->size == 4 ? 2 : 1;
     if (addr + m->count > 65536)
@@ -407,7 +418,11 @@ static void load_modbus(struct parse *p, struct section *s, struct plc_tag_def *
 static void load_tag(struct parse *p, struct section *s, struct plc_layout *l,
                      struct plc_tag_def *t)
 {
-    struct entry *e;
+    static const char *const known[] = {
+        "region", "type", "initial", "min", "max", "safe", "retain", "unit", "description",
+        "gpio", "gpio_active_low", "gpio_bias", "gpio_drive", "gpio_debounce", "modbus",
+        "modbus_word_order", NULL};
+    struct entry *e, *max_e = NULL;
     const char *why;
 
     t->line = s->line;
@@ -418,6 +433,7 @@ static void load_tag(struct parse *p, struct section *s, struct plc_layout *l,
         if (strcmp(l->regions[i].name, s->name) == 0)
             layout_fail(p, s->line, "%s: a region has that name (line %u)", s->what,
                         l->regions[i].line);
+    layout_check_keys(p, s, known);
 
     if (!(e = layout_take(s, "region")))
         layout_fail(p, s->line, "%s: 'region' is required", s->what);
@@ -458,16 +474,20 @@ static void load_tag(struct parse *p, struct section *s, struct plc_layout *l,
         else if (tag_value(p, s, e, t, &t->min))
             t->has_min = true;
     }
-    if ((e = layout_take(s, "max"))) {
+    if ((max_e = layout_take(s, "max"))) {
         if (t->type == PLC_TYPE_BOOL)
-            layout_fail(p, e->line, "%s: max does not apply to bool", s->what);
-        else if (tag_value(p, s, e, t, &t->max))
+            layout_fail(p, max_e->line, "%s: max does not apply to bool", s->what);
+        else if (tag_value(p, s, max_e, t, &t->max))
             t->has_max = true;
     }
-    if (t->min > t->max)
-        layout_fail(p, s->line, "%s: min is greater than max", s->what);
+    char vbuf[48], vbuf2[48];
+    if (t->min > t->max) { /* both given, or a bad one already failed */
+        plc_type_format_value(t->type, t->min, vbuf, sizeof(vbuf));
+        plc_type_format_value(t->type, t->max, vbuf2, sizeof(vbuf2));
+        layout_fail(p, max_e ? max_e->line : s->line, "%s: min %s is greater than max %s",
+                    s->what, vbuf, vbuf2);
+    }
 
-    char vbuf[48];
     if ((e = layout_take(s, "initial")) && tag_value(p, s, e, t, &t->initial) &&
         (t->initial < t->min || t->initial > t->max))
         layout_fail(p, e->line, "%s: initial %s is outside min..max", s->what, e->value);
@@ -505,7 +525,6 @@ static void load_tag(struct parse *p, struct section *s, struct plc_layout *l,
     }
     load_gpio(p, s, t);
     load_modbus(p, s, t);
-    layout_check_unused(p, s);
 }
 
 /* Natural alignment in declaration order; regions sized from their tags. */
@@ -638,11 +657,11 @@ static int build(struct parse *p, struct plc_layout *l)
         layout_fail(p, 0, "no [layout] section (it names the layout and its version)");
         return -1;
     }
+    load_layout_section(p, layout_sec, l);
     if (!nregions) {
         layout_fail(p, 0, "declares no region");
         return -1;
     }
-    load_layout_section(p, layout_sec, l);
 
     l->regions = calloc(nregions, sizeof(*l->regions));
     l->tags = calloc(ntags ? ntags : 1, sizeof(*l->tags));
@@ -654,38 +673,37 @@ static int build(struct parse *p, struct plc_layout *l)
         if (p->sec[i].kind == SEC_REGION)
             load_region(p, &p->sec[i], &l->regions[l->nregions++]);
 
-    /* Tags grouped by region, each group in declaration order. */
+    /* Tags grouped by region, each group in declaration order; what names no
+     * known region goes last, loaded only for its message. */
     for (size_t r = 0; r < l->nregions; r++) {
         l->regions[r].first_tag = l->ntags;
         for (size_t i = 0; i < p->nsec; i++) {
             struct section *s = &p->sec[i];
             struct entry *e;
-            if (s->kind != SEC_TAG || !(e = layout_take(s, "region")))
-                continue;
-            e->used = false; /* load_tag takes it again */
-            if (strcmp(e->value, l->regions[r].name) == 0)
-                load_tag(p, s, l, &l->tags[l->ntags++]);
+            if (s->kind == SEC_TAG && (e = layout_take(s, "region")) &&
+                strcmp(e->value, l->regions[r].name) == 0)
+                s->slot = ++l->ntags;
         }
         l->regions[r].tag_count = l->ntags - l->regions[r].first_tag;
     }
-    /* What is left names no known region: load it for its message. */
-    for (size_t i = 0; i < p->nsec && l->ntags < ntags; i++) {
-        struct section *s = &p->sec[i];
-        struct entry *e;
-        if (s->kind == SEC_TAG && (!(e = layout_take(s, "region")) ||
-                                   !plc_layout_find_region(l, e->value))) {
-            if (e)
-                e->used = false;
-            load_tag(p, s, l, &l->tags[l->ntags++]);
-        }
-    }
+    for (size_t i = 0; i < p->nsec; i++)
+        if (p->sec[i].kind == SEC_TAG && !p->sec[i].slot)
+            p->sec[i].slot = ++l->ntags;
+    /* Loaded in file order, so the error reported is the first in the file. */
+    for (size_t i = 0; i < p->nsec; i++)
+        if (p->sec[i].kind == SEC_TAG)
+            load_tag(p, &p->sec[i], l, &l->tags[p->sec[i].slot - 1]);
     if (p->failed)
         return -1;
     assign_offsets(p, l);
     check_bindings(p, l);
     if (p->failed)
         return -1;
-    return compute_hash(l);
+    if (compute_hash(l) < 0) {
+        p->oom = true;
+        return -1;
+    }
+    return 0;
 }
 
 static struct plc_layout *load(struct parse *p, const char *path)
@@ -699,7 +717,7 @@ static struct plc_layout *load(struct parse *p, const char *path)
     int r = layout_parse(p);
     if (r == 0)
         r = build(p, l);
-    int err = p->oom ? ENOMEM : EINVAL;
+    int err = p->err ? p->err : p->oom ? ENOMEM : EINVAL;
     layout_parse_free(p);
     if (r < 0 || p->failed) {
         plc_layout_free(l);

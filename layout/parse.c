@@ -21,6 +21,7 @@ void layout_fail(struct parse *p, unsigned line, const char *fmt, ...)
     if (p->failed)
         return;
     p->failed = true;
+    p->fail_line = line;
     if (!p->diag)
         return;
     snprintf(p->diag->file, sizeof(p->diag->file), "%s", p->file);
@@ -54,12 +55,46 @@ static char *trim(char *s)
     return s;
 }
 
+/* The "what" of a section for messages, set as soon as its header is read. */
+static void classify(struct parse *p, struct section *s)
+{
+    char kind[16] = "", name[sizeof(s->raw)] = "", extra[2] = "";
+    int n = sscanf(s->raw, "%15s %95s %1s", kind, name, extra);
+    if (strcmp(s->raw, "layout") == 0) {
+        s->kind = SEC_LAYOUT;
+        snprintf(s->what, sizeof(s->what), "[layout]");
+        return;
+    }
+    if (n == 2 && strcmp(kind, "region") == 0)
+        s->kind = SEC_REGION;
+    else if (n == 2 && strcmp(kind, "tag") == 0)
+        s->kind = SEC_TAG;
+    else {
+        layout_fail(p, s->line,
+                    "unknown section '[%s]' (expected [layout], [region NAME] or [tag NAME])",
+                    s->raw);
+        return;
+    }
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    snprintf(s->what, sizeof(s->what), "%s '%s'", kind, name);
+}
+
 static void add_section(struct parse *p, char *header)
 {
-    char *name = trim(header);
+    /* One space between words, so "[tag  x]" is the same section as "[tag x]". */
+    char raw[sizeof(p->sec->raw)];
+    size_t n = 0;
+    for (const char *c = trim(header); *c && n + 1 < sizeof(raw); c++) {
+        bool blank = *c == ' ' || *c == '\t';
+        if (!blank)
+            raw[n++] = *c;
+        else if (n && raw[n - 1] != ' ')
+            raw[n++] = ' ';
+    }
+    raw[n] = '\0';
     for (size_t i = 0; i < p->nsec; i++) {
-        if (strcmp(p->sec[i].raw, name) == 0) {
-            layout_fail(p, p->lineno, "duplicate section '[%s]' (first at line %u)", name,
+        if (strcmp(p->sec[i].raw, raw) == 0) {
+            layout_fail(p, p->lineno, "duplicate section '[%s]' (first at line %u)", raw,
                         p->sec[i].line);
             return;
         }
@@ -71,8 +106,9 @@ static void add_section(struct parse *p, char *header)
     }
     p->sec = s;
     s = &p->sec[p->nsec++];
-    snprintf(s->raw, sizeof(s->raw), "%s", name);
+    snprintf(s->raw, sizeof(s->raw), "%s", raw);
     s->line = p->lineno;
+    classify(p, s);
 }
 
 /* Next raw line from the file or the string; a malloc'd copy, or NULL at the end. */
@@ -82,7 +118,13 @@ static char *next_line(struct parse *p)
         char *line = NULL;
         size_t cap = 0;
         if (getline(&line, &cap, p->f) < 0) {
+            int err = errno;
             free(line);
+            if (ferror(p->f)) {
+                /* A directory opens but does not read: say so, not "no [layout]". */
+                layout_fail(p, 0, "cannot read layout: %s", strerror(err));
+                p->err = err;
+            }
             return NULL;
         }
         return line;
@@ -112,9 +154,12 @@ static char *reader(char *buf, int size, void *stream)
         line[0] = '\0';
     }
     char *s = line;
+    if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) /* UTF-8 byte order mark */
+        s += 3;
+    char *indent = s;
     while (*s == ' ' || *s == '\t')
         s++;
-    if (s != line && *s && *s != ';' && *s != '#') {
+    if (s != indent && *s && *s != ';' && *s != '#') {
         layout_fail(p, p->lineno, "indented line: continuation lines are not supported");
         *s = '\0';
     }
@@ -123,7 +168,14 @@ static char *reader(char *buf, int size, void *stream)
         if (end) {
             *end = '\0';
             add_section(p, s + 1);
-            *end = ']';
+            char *rest = end + 1;
+            while (*rest == ' ' || *rest == '\t')
+                rest++;
+            if (*rest && *rest != ';' && *rest != '#')
+                layout_fail(p, p->lineno, "text '%s' after the section header", rest);
+            /* Ours is recorded; inih, whose name we never use, gets one it cannot
+             * misread (it refuses "[region a ]"). */
+            s = "[section]";
         }
     }
     snprintf(buf, (size_t)size, "%s\n", s);
@@ -167,30 +219,6 @@ static int handler(void *user, const char *section, const char *name, const char
     return 1;
 }
 
-/* The "what" of a section for messages, set once its kind is known. */
-static void classify(struct parse *p, struct section *s)
-{
-    char kind[16] = "", name[sizeof(s->raw)] = "";
-    int n = sscanf(s->raw, "%15s %95s", kind, name);
-    if (strcmp(s->raw, "layout") == 0) {
-        s->kind = SEC_LAYOUT;
-        snprintf(s->what, sizeof(s->what), "[layout]");
-        return;
-    }
-    if (n == 2 && strcmp(kind, "region") == 0)
-        s->kind = SEC_REGION;
-    else if (n == 2 && strcmp(kind, "tag") == 0)
-        s->kind = SEC_TAG;
-    else {
-        layout_fail(p, s->line,
-                    "unknown section '[%s]' (expected [layout], [region NAME] or [tag NAME])",
-                    s->raw);
-        return;
-    }
-    snprintf(s->name, sizeof(s->name), "%s", name);
-    snprintf(s->what, sizeof(s->what), "%s '%s'", kind, name);
-}
-
 int layout_parse(struct parse *p)
 {
     int r = ini_parse_stream(reader, p, handler, p);
@@ -198,10 +226,11 @@ int layout_parse(struct parse *p)
         errno = ENOMEM;
         return -1;
     }
-    if (r > 0)
+    /* inih tells of its syntax error only now: it wins over a later line's error. */
+    if (r > 0 && (!p->failed || (p->fail_line && (unsigned)r < p->fail_line))) {
+        p->failed = false;
         layout_fail(p, (unsigned)r, "expected 'key = value' or '[section]'");
-    for (size_t i = 0; i < p->nsec && !p->failed; i++)
-        classify(p, &p->sec[i]);
+    }
     if (p->failed) {
         errno = EINVAL;
         return -1;
@@ -212,19 +241,23 @@ int layout_parse(struct parse *p)
 struct entry *layout_take(struct section *s, const char *key)
 {
     for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->e[i].key, key) == 0) {
-            s->e[i].used = true;
+        if (strcmp(s->e[i].key, key) == 0)
             return &s->e[i];
-        }
     }
     return NULL;
 }
 
-void layout_check_unused(struct parse *p, struct section *s)
+void layout_check_keys(struct parse *p, struct section *s, const char *const *known)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!s->e[i].used)
+    for (size_t i = 0; i < s->n; i++) {
+        size_t k = 0;
+        while (known[k] && strcmp(known[k], s->e[i].key) != 0)
+            k++;
+        if (!known[k]) {
             layout_fail(p, s->e[i].line, "%s: unknown key '%s'", s->what, s->e[i].key);
+            return;
+        }
+    }
 }
 
 void layout_parse_free(struct parse *p)

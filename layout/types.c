@@ -134,7 +134,10 @@ int plc_type_parse_value(enum plc_type type, const char *text, double *value)
         }
         v = (float)v;
     } else {
-        long long n = strtoll(text, &end, 0);
+        /* Decimal, or hex with 0x; never octal, so "010" is ten. */
+        const char *digits = text + (text[0] == '-' || text[0] == '+');
+        bool hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
+        long long n = strtoll(text, &end, hex ? 16 : 10);
         if (*end || end == text) {
             errno = EINVAL;
             return -1;

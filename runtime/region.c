@@ -224,18 +224,21 @@ int plc_region_check_header(const struct plc_shm_header *h, const struct plc_lay
     if (atomic_load_explicit(&h->flags, memory_order_relaxed) & PLC_SHM_RETIRED)
         return plc_fail(diag, path, PLC_ERETIRED,
                         "region '%s' was re-created by plc-shm-init: attach again", def->name);
-    if (strncmp(h->layout_name, plc_layout_get_name(l), sizeof(h->layout_name)) != 0 ||
-        h->layout_version != plc_layout_get_version(l) ||
+    bool same_name = strncmp(h->layout_name, plc_layout_get_name(l), sizeof(h->layout_name)) == 0;
+    if (!same_name || h->layout_version != plc_layout_get_version(l) ||
         h->layout_hash != plc_layout_get_hash(l) ||
         strncmp(h->region_name, def->name, sizeof(h->region_name)) != 0)
         return plc_fail(diag, path, PLC_ELAYOUT,
                         "region '%s' was made from layout '%.32s' version %u (hash %016" PRIx64
                         "), not from layout '%s' version %u (hash %016" PRIx64
-                        "): run the services with the layout it was made from, or re-create "
+                        ")%s: run the services with the layout it was made from, or re-create "
                         "it with plc-shm-init --recreate",
                         def->name, h->layout_name, h->layout_version, h->layout_hash,
                         plc_layout_get_name(l), plc_layout_get_version(l),
-                        plc_layout_get_hash(l));
+                        plc_layout_get_hash(l),
+                        same_name && h->layout_version == plc_layout_get_version(l)
+                            ? " (the layout changed without a version bump)"
+                            : "");
     if (file_size != def->size || h->region_size != def->size ||
         h->data_size != def->data_size)
         return plc_fail(diag, path, PLC_ESIZE,
@@ -576,10 +579,29 @@ int plc_region_wait(struct plc_region *r, int64_t timeout_ns)
         }
         if (timeout_ns == 0)
             return 0;
+        /* Left odd by a dead writer, it would never change: say so instead. */
+        struct timespec slice, *until = dl;
+        if (s & 1) {
+            if (!claim_alive(r, atomic_load_explicit(&h->claim, memory_order_acquire))) {
+                errno = PLC_EDEADWRITER;
+                return -1;
+            }
+            clock_gettime(CLOCK_MONOTONIC, &slice);
+            slice.tv_nsec += 100000000;
+            if (slice.tv_nsec >= 1000000000) {
+                slice.tv_sec++;
+                slice.tv_nsec -= 1000000000;
+            }
+            if (!dl || slice.tv_sec < dl->tv_sec ||
+                (slice.tv_sec == dl->tv_sec && slice.tv_nsec < dl->tv_nsec))
+                until = &slice;
+        }
         atomic_fetch_add_explicit(&h->waiters, 1, memory_order_seq_cst);
-        long rc = futex(&h->seq, FUTEX_WAIT_BITSET, s, dl);
+        long rc = futex(&h->seq, FUTEX_WAIT_BITSET, s, until);
         int err = errno;
         atomic_fetch_sub_explicit(&h->waiters, 1, memory_order_relaxed);
+        if (rc < 0 && err == ETIMEDOUT && until != dl)
+            continue; /* a slice of an odd wait: check the writer again */
         if (rc < 0 && err == ETIMEDOUT) {
             s = atomic_load_explicit(&h->seq, memory_order_acquire);
             if (s != r->last_seq && !(s & 1)) {

@@ -65,7 +65,7 @@ enum plc_access {
 #define PLC_BASE_DIR_DEFAULT "/dev/shm/raspiplc"
 
 /**
- * @brief The base directory to use: @p override if not NULL, else the
+ * @brief The base directory to use: @p override if neither NULL nor empty, else the
  *        RASPIPLC_BASE_DIR environment variable, else the layout's base_dir,
  *        else PLC_BASE_DIR_DEFAULT.
  */
@@ -118,7 +118,7 @@ PLC_API int plc_region_read_tags(struct plc_region *region,
                                  const struct plc_tag_def *const *tags, size_t count,
                                  void *data);
 
-/** @brief Read one tag's value (wraps plc_region_read_tags()). */
+/** @brief Read one tag's value; as plc_region_read_tags() for one tag. */
 PLC_API int plc_region_read_tag(struct plc_region *region, const struct plc_tag_def *tag,
                                 double *value);
 
@@ -137,7 +137,7 @@ PLC_API int plc_region_write_tags(struct plc_region *region,
                                   const struct plc_tag_def *const *tags, size_t count,
                                   const void *data);
 
-/** @brief Publish one tag's value (wraps plc_region_write_tags()). */
+/** @brief Publish one tag's value; as plc_region_write_tags() for one tag. */
 PLC_API int plc_region_write_tag(struct plc_region *region, const struct plc_tag_def *tag,
                                  double value);
 
@@ -150,7 +150,9 @@ PLC_API int plc_region_heartbeat(struct plc_region *region);
  * "Changed" means published since this handle last read or waited. Blocks on
  * a futex, so a waiting reader costs nothing.
  * @param timeout_ns 0 polls, negative waits for ever.
- * @return 1 changed, 0 timed out, -1 error (errno EINTR when a signal came).
+ * @return 1 changed, 0 timed out, -1 error: errno EINTR when a signal came,
+ *         PLC_EDEADWRITER when a dead writer left the region mid-write (it cannot
+ *         change until its service restarts), PLC_ERETIRED when re-created.
  */
 PLC_API int plc_region_wait(struct plc_region *region, int64_t timeout_ns);
 

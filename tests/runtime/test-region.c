@@ -378,6 +378,10 @@ static void reader_of_dead_midwrite_region_gets_error_not_spin(void **state)
                         "region left mid-write by a writer that died: it is readable again "
                         "once its service restarts");
 
+    /* a waiter is told too, instead of sleeping for ever */
+    assert_int_equal(plc_region_wait(r, -1), -1);
+    assert_int_equal(errno, PLC_EDEADWRITER);
+
     /* the next writer completes the sequence and readers recover */
     struct plc_region *w = attach(f, "outputs", PLC_WRITER, "logic");
     memset(buf, 0, sizeof(buf));

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# plc-layout header: a layout edited without a version bump stops the build with
+# exit status 1 and one line saying what changed and what to do; after the bump
+# the header is written and the lock follows.
+#
+#   test-layout-tool.sh PLC-LAYOUT SOURCE-DIR
+set -euo pipefail
+
+tool=$1
+src=$2
+dir=$(mktemp -d /tmp/plc-layout-tool-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+cp "$src/layout/demo.ini" "$src/layout/demo.lock" "$dir/"
+layout=$dir/demo.ini
+lock=$dir/demo.lock
+old_hash=$(sed -n 's/^hash = //p' "$lock")
+cp "$lock" "$dir/lock.before"
+
+# Move cmd_start from holding register 0 to 20.
+sed -i '/^\[tag cmd_start\]/,/^\[/ s/^modbus = holding_register:0$/modbus = holding_register:20/' \
+    "$layout"
+grep -q '^modbus = holding_register:20$' "$layout" || fail "the edit did not apply"
+new_hash=$("$tool" check "$layout" | sed -n 's/.* hash \([0-9a-f]*\):.*/\1/p')
+[[ -n $new_hash && $new_hash != "$old_hash" ]] || fail "hash did not change ($new_hash)"
+
+rc=0
+"$tool" header "$layout" "$lock" "$dir/out.h" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
+[[ $rc -eq 1 ]] || fail "exit status $rc, want 1"
+want="plc-layout: $lock: layout 'demo' changed (hash $new_hash, lock has $old_hash) but its version is still 1: bump [layout] version in $layout, then run 'plc-layout lock $layout'"
+[[ $(cat "$dir/stderr") == "$want" ]] || fail "stderr
+  got:  $(cat "$dir/stderr")
+  want: $want"
+grep -q 'changed' "$dir/stderr" || fail "stderr lacks 'changed'"
+grep -qF 'bump [layout] version' "$dir/stderr" || fail "stderr lacks 'bump [layout] version'"
+[[ ! -s $dir/stdout ]] || fail "unexpected stdout: $(cat "$dir/stdout")"
+[[ ! -e $dir/out.h ]] || fail "header written although the lock check failed"
+cmp -s "$lock" "$dir/lock.before" || fail "lock changed although the check failed"
+
+# Bump the version: the header is written and the lock records version 2.
+sed -i '/^\[layout\]/,/^\[/ s/^version = 1$/version = 2/' "$layout"
+"$tool" header "$layout" "$lock" "$dir/out.h" 2>"$dir/stderr" ||
+    fail "header after the bump: $(cat "$dir/stderr")"
+grep -q "^#define PLC_LAYOUT_VERSION 2u$" "$dir/out.h" || fail "out.h lacks version 2"
+grep -q "^#define PLC_LAYOUT_HASH UINT64_C(0x$new_hash)$" "$dir/out.h" || fail "out.h lacks the hash"
+grep -q "^version = 2$" "$lock" || fail "lock not at version 2: $(cat "$lock")"
+grep -q "^hash = $new_hash$" "$lock" || fail "lock lacks the new hash: $(cat "$lock")"
+echo "ok"

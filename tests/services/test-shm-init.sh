@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# plc-shm-init from the command line: creates, keeps (with the data), refuses
+# a region made from another layout, and re-creates it with --recreate.
+# usage: test-shm-init.sh PLCCTL PLC_SHM_INIT LAYOUT POKE
+. "$(dirname "$0")/lib.sh"
+
+REGIONS="inputs:4096:io outputs:4096:logic commands:4096:modbus parameters:4096:modbus status:4096:logic"
+
+# The lines plc-shm-init prints for every region, VERB being created/kept/re-created.
+init_lines() {
+    local r name size writer
+    for r in $REGIONS; do
+        IFS=: read -r name size writer <<<"$r"
+        echo "plc-shm-init: region '$name' $1 ($size bytes, writer $writer) in $BASE/demo"
+    done
+    echo "plc-shm-init: layout 'demo' version 1 ready"
+}
+
+# The demo layout with another initial value for level_high: same name and
+# version, another hash.
+changed_layout() {
+    sed '/^\[tag level_high\]$/,/^$/ s/^initial = 80$/initial = 70/' "$LAYOUT" >"$WORK/demo.ini"
+    grep -q '^initial = 70$' "$WORK/demo.ini" || fail "could not change the layout copy"
+}
+
+begin init_creates_all_regions
+init
+expect_status 0
+init_lines created | expect_out
+expect_no_err
+for r in $REGIONS; do
+    [ -f "$BASE/demo/${r%%:*}" ] || fail "no region file $BASE/demo/${r%%:*}"
+done
+end
+
+begin init_twice_keeps_regions_and_initial_values
+init
+init
+expect_status 0
+init_lines kept | expect_out
+expect_no_err
+ctl get level_high level_low level_alarm fault_delay_ms
+expect_status 0
+expect_out <<'EOF'
+TAG             VALUE  UNIT
+level_high         80  %
+level_low          20  %
+level_alarm        95  %
+fault_delay_ms   2000  ms
+EOF
+end
+
+begin init_again_keeps_written_data
+init
+run "$POKE" "$LAYOUT" "$BASE" modbus level_low 33.5
+expect_status 0
+echo "poked level_low=33.5" | expect_out
+run "$POKE" "$LAYOUT" "$BASE" modbus cmd_start 7
+expect_status 0
+init
+expect_status 0
+init_lines kept | expect_out
+ctl get level_low cmd_start level_high
+expect_status 0
+expect_out <<'EOF'
+TAG         VALUE  UNIT
+level_low    33.5  %
+cmd_start       7
+level_high     80  %
+EOF
+ctl info parameters
+expect_cell epoch VALUE 1
+expect_cell seq VALUE 2
+expect_cell writes VALUE 1
+end
+
+begin init_refuses_region_of_changed_layout
+init
+changed_layout
+run "$SHM_INIT" --base-dir "$BASE" "$WORK/demo.ini"
+expect_status 1
+expect_out </dev/null
+[ "$(wc -l <"$ERR")" -eq 5 ] || fail "expected one error per region: $(cat "$ERR")"
+expect_err_contains "plc-shm-init: $BASE/demo/inputs: region 'inputs' was made from layout 'demo' version 1 (hash "
+expect_err_contains "was made from layout 'demo' version 1"
+expect_err_contains "--recreate"
+[ "$(grep -c -- "--recreate" "$ERR")" -eq 5 ] || fail "every line should name --recreate"
+# Left alone: the old layout still reads its value.
+ctl get level_high
+expect_status 0
+expect_out <<'EOF'
+TAG         VALUE  UNIT
+level_high     80  %
+EOF
+end
+
+begin init_recreate_applies_changed_layout
+init
+run "$POKE" "$LAYOUT" "$BASE" modbus level_low 33.5
+changed_layout
+run "$SHM_INIT" --base-dir "$BASE" --recreate "$WORK/demo.ini"
+expect_status 0
+init_lines re-created | expect_out
+expect_no_err
+run "$PLCCTL" --layout "$WORK/demo.ini" --base-dir "$BASE" get level_high level_low
+expect_status 0
+expect_out <<'EOF'
+TAG         VALUE  UNIT
+level_high     70  %
+level_low      20  %
+EOF
+run "$PLCCTL" --layout "$WORK/demo.ini" --base-dir "$BASE" info parameters
+expect_status 0
+expect_cell epoch VALUE 2
+expect_cell seq VALUE 0
+run "$PLCCTL" --layout "$WORK/demo.ini" --base-dir "$BASE" --json info inputs
+expect_json 'j["epoch"] == 2 and j["layout"] == "demo" and j["layout_version"] == 1'
+# The old layout no longer matches the regions.
+ctl get level_high
+expect_status 1
+expect_out </dev/null
+expect_err_contains "plcctl: $BASE/demo/parameters: region 'parameters' was made from layout 'demo' version 1"
+end
+
+begin init_bad_option_is_usage_error
+run "$SHM_INIT" --bogus "$LAYOUT"
+expect_status 2
+end
+
+finish
