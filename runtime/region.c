@@ -275,9 +275,9 @@ static int claim(struct plc_region *r, struct plc_diag *diag)
     r->took_over_from = c ? PLC_CLAIM_PID(c) : 0;
     r->my_claim = mine;
     r->writer = true;
-    char comm[32];
+    char comm[sizeof(r->h->holder)] = ""; /* comm is at most 15 characters */
     plc_proc_comm(getpid(), comm, sizeof(comm));
-    strncpy(r->h->holder, comm, sizeof(r->h->holder)); /* diagnostic only */
+    memcpy(r->h->holder, comm, sizeof(comm)); /* diagnostic only */
     atomic_store_explicit(&r->h->heartbeat_ns, plc_now_ns(), memory_order_relaxed);
     return 0;
 }
