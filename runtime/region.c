@@ -87,9 +87,16 @@ static void copy_ranges(unsigned char *data, unsigned char *buf, const struct ra
     }
 }
 
+/* 32-bit ARM with a 64-bit time_t (Debian 13 armhf) needs the time64 call. */
+#if defined(SYS_futex_time64) && !defined(__LP64__)
+#define PLC_SYS_FUTEX (sizeof(time_t) > sizeof(long) ? SYS_futex_time64 : SYS_futex)
+#else
+#define PLC_SYS_FUTEX SYS_futex
+#endif
+
 static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
 {
-    return syscall(SYS_futex, (uint32_t *)word, op, val, ts, NULL, FUTEX_BITSET_MATCH_ANY);
+    return syscall(PLC_SYS_FUTEX, (uint32_t *)word, op, val, ts, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
 static void flush_counters(struct plc_region *r)
