@@ -4,6 +4,7 @@
 #define PLC_LAYOUT_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "plc-layout.h"
@@ -19,6 +20,7 @@ struct entry {
 struct section {
     enum section_kind kind;
     char raw[96];   /* between the brackets */
+    uint64_t raw_hash;
     char name[96];  /* the NAME of [region NAME] / [tag NAME] */
     char what[128]; /* "region 'inputs'", for messages */
     unsigned line;

@@ -556,6 +556,8 @@ static void check_bindings(struct parse *p, struct plc_layout *l)
 {
     for (size_t i = 0; i < l->ntags && !p->failed; i++) {
         const struct plc_tag_def *a = &l->tags[i];
+        if (!a->modbus.table && !a->gpio.bound)
+            continue; /* most tags of a large layout: keep this linear for them */
         for (size_t j = 0; j < l->ntags && !p->failed; j++) {
             const struct plc_tag_def *b = &l->tags[j];
             if (b->line >= a->line)

@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <poll.h>
 #include <dirent.h>
 #include <sched.h>
@@ -30,15 +31,16 @@
 
 #include "internal.h"
 
-#define READ_SPINS 64                 /* busy retries before yielding */
+#define READ_SPINS 256                /* retries before looking at the clock */
+#define READ_SPIN_NS 50000            /* spin this long (a 64 KiB write) before yielding */
 #define READ_DEAD_CHECK_NS 1000000    /* odd this long: is the writer dead? */
-#define READ_BUDGET_NS 100000000      /* then give up: PLC_EBUSY */
+#define READ_BUDGET_NS 100000000      /* give up (PLC_EBUSY) after this long ... */
+#define READ_BUDGET_YIELDS 100        /* ... and this many yields, so a busy CPU is no cause */
 #define COUNTER_BATCH 1024            /* reads between counter flushes */
 
 struct plc_region {
     const struct plc_layout *layout;
     const struct plc_region_def *def;
-    char path[PATH_MAX];
     int fd;
     void *map;
     size_t map_size;
@@ -48,6 +50,7 @@ struct plc_region {
     ino_t ino;
 
     bool writer;
+    bool fence; /* writer without membarrier: a full fence before each write's copy */
     uint64_t my_claim;
     pid_t took_over_from;
     uint32_t last_seq; /* for plc_region_wait() */
@@ -59,6 +62,8 @@ struct plc_region {
 
     /* counters published to the header in batches */
     uint64_t reads, retries, stale;
+
+    char path[PATH_MAX]; /* cold: for plc_region_check() and messages */
 };
 
 struct range {
@@ -282,6 +287,11 @@ static int claim(struct plc_region *r, struct plc_diag *diag)
     r->took_over_from = c ? PLC_CLAIM_PID(c) : 0;
     r->my_claim = mine;
     r->writer = true;
+    /* Waiters pay for the write/wake handshake with membarrier() so writes need
+     * no full fence; where the kernel or a seccomp filter refuses, writes fence. */
+    r->fence = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) != 0;
+    atomic_store_explicit(&r->h->writer_flags, r->fence ? 0 : PLC_SHM_WRITER_MEMBARRIER,
+                          memory_order_release);
     char comm[sizeof(r->h->holder)] = ""; /* comm is at most 15 characters */
     plc_proc_comm(getpid(), comm, sizeof(comm));
     memcpy(r->h->holder, comm, sizeof(comm)); /* diagnostic only */
@@ -386,10 +396,12 @@ static bool retired(const struct plc_region *r)
     return atomic_load_explicit(&r->h->flags, memory_order_relaxed) & PLC_SHM_RETIRED;
 }
 
-static int read_ranges(struct plc_region *r, const struct range *ranges, size_t n, void *dst)
+/* Inlined, so the whole-region read (one range) compiles to a single memcpy. */
+static inline __attribute__((always_inline)) int
+read_ranges(struct plc_region *r, const struct range *ranges, size_t n, void *dst)
 {
     const _Atomic uint32_t *seq = &r->h->seq;
-    unsigned spins = 0;
+    unsigned spins = 0, yields = 0;
     uint64_t start = 0;
 
     if (retired(r)) {
@@ -412,11 +424,15 @@ static int read_ranges(struct plc_region *r, const struct range *ranges, size_t 
         r->retries++;
         if (++spins < READ_SPINS)
             continue;
-        /* Bounded: yield to the writer, and never spin on a dead one. */
-        sched_yield();
+        /* Bounded: spin about one write's length, then yield to the writer,
+         * and never spin on a dead one. */
         uint64_t now = plc_now_ns();
         if (!start)
             start = now;
+        if (now - start < READ_SPIN_NS)
+            continue;
+        sched_yield();
+        yields++;
         if ((s1 & 1) && now - start >= READ_DEAD_CHECK_NS &&
             !claim_alive(r, atomic_load_explicit(&r->h->claim, memory_order_acquire))) {
             r->stale++;
@@ -424,7 +440,7 @@ static int read_ranges(struct plc_region *r, const struct range *ranges, size_t 
             errno = PLC_EDEADWRITER;
             return -1;
         }
-        if (now - start >= READ_BUDGET_NS) {
+        if (now - start >= READ_BUDGET_NS && yields >= READ_BUDGET_YIELDS) {
             flush_counters(r);
             errno = PLC_EBUSY;
             return -1;
@@ -501,7 +517,19 @@ static int write_ranges(struct plc_region *r, const struct range *ranges, size_t
     uint32_t s = atomic_load_explicit(&h->seq, memory_order_relaxed);
     if (!(s & 1)) /* odd already: a dead writer's unfinished write, now finished by us */
         atomic_store_explicit(&h->seq, ++s, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    /*
+     * The wake handshake, an asymmetric Dekker: the waiter increments waiters
+     * then runs membarrier(), which puts a full barrier into this thread;
+     * so either we see the waiter here, or its futex sees the odd sequence
+     * and it waits the write out without sleeping (plc_region_wait never
+     * sleeps on an odd value). Without membarrier, a full fence does it.
+     * Either way this is also the protocol's release fence.
+     */
+    if (r->fence)
+        atomic_thread_fence(memory_order_seq_cst);
+    else
+        atomic_thread_fence(memory_order_release);
+    bool wake = atomic_load_explicit(&h->waiters, memory_order_relaxed) != 0;
     copy_ranges(r->data, (unsigned char *)src, ranges, n, true);
     atomic_store_explicit(&h->seq, s + 1, memory_order_release);
 
@@ -511,10 +539,7 @@ static int write_ranges(struct plc_region *r, const struct range *ranges, size_t
     atomic_store_explicit(&h->writes,
                           atomic_load_explicit(&h->writes, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    /* Pairs with the waiter's increment before FUTEX_WAIT: either we see it, or
-     * the kernel sees the new seq and does not put the waiter to sleep. */
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&h->waiters, memory_order_relaxed))
+    if (wake)
         futex(&h->seq, FUTEX_WAKE, INT_MAX, NULL);
     return 0;
 }
@@ -564,6 +589,7 @@ int plc_region_wait(struct plc_region *r, int64_t timeout_ns)
 {
     struct plc_shm_header *h = r->h;
     struct timespec deadline, *dl = NULL;
+    unsigned odd_polls = 0;
     if (timeout_ns > 0) {
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += timeout_ns / 1000000000;
@@ -586,15 +612,32 @@ int plc_region_wait(struct plc_region *r, int64_t timeout_ns)
         }
         if (timeout_ns == 0)
             return 0;
-        /* Left odd by a dead writer, it would never change: say so instead. */
-        struct timespec slice, *until = dl;
         if (s & 1) {
+            /* A write under way: never sleep on an odd value (the writer
+             * checks for waiters before its copy). Wait it out; a dead
+             * writer would never finish it, so say so instead. */
             if (!claim_alive(r, atomic_load_explicit(&h->claim, memory_order_acquire))) {
                 errno = PLC_EDEADWRITER;
                 return -1;
             }
+            if (dl && plc_now_ns() >= (uint64_t)dl->tv_sec * 1000000000u + (uint64_t)dl->tv_nsec)
+                return 0;
+            if (++odd_polls < 64)
+                sched_yield();
+            else
+                nanosleep(&(struct timespec){0, 200000}, NULL);
+            continue;
+        }
+        atomic_fetch_add_explicit(&h->waiters, 1, memory_order_seq_cst);
+        /* The slow half of the writer's handshake; should it fail, a write
+         * could slip past unseen, so sleep in slices of 1 ms instead. */
+        const struct timespec *until = dl;
+        struct timespec slice;
+        if ((atomic_load_explicit(&h->writer_flags, memory_order_acquire) &
+             PLC_SHM_WRITER_MEMBARRIER) &&
+            syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) != 0) {
             clock_gettime(CLOCK_MONOTONIC, &slice);
-            slice.tv_nsec += 100000000;
+            slice.tv_nsec += 1000000;
             if (slice.tv_nsec >= 1000000000) {
                 slice.tv_sec++;
                 slice.tv_nsec -= 1000000000;
@@ -603,12 +646,11 @@ int plc_region_wait(struct plc_region *r, int64_t timeout_ns)
                 (slice.tv_sec == dl->tv_sec && slice.tv_nsec < dl->tv_nsec))
                 until = &slice;
         }
-        atomic_fetch_add_explicit(&h->waiters, 1, memory_order_seq_cst);
         long rc = futex(&h->seq, FUTEX_WAIT_BITSET, s, until);
         int err = errno;
         atomic_fetch_sub_explicit(&h->waiters, 1, memory_order_relaxed);
         if (rc < 0 && err == ETIMEDOUT && until != dl)
-            continue; /* a slice of an odd wait: check the writer again */
+            continue; /* a slice: look again */
         if (rc < 0 && err == ETIMEDOUT) {
             s = atomic_load_explicit(&h->seq, memory_order_acquire);
             if (s != r->last_seq && !(s & 1)) {

@@ -28,6 +28,9 @@
 /* flags */
 #define PLC_SHM_RETIRED 1u /* re-created by plc-shm-init --recreate: re-attach */
 
+/* writer_flags */
+#define PLC_SHM_WRITER_MEMBARRIER 1u /* the writer relies on waiters' membarrier() */
+
 struct plc_shm_header {
     /* identity */
     _Atomic uint64_t magic;
@@ -57,7 +60,7 @@ struct plc_shm_header {
     _Atomic uint64_t claim;
     _Atomic uint64_t heartbeat_ns; /* CLOCK_MONOTONIC */
     _Atomic uint32_t waiters;      /* processes blocked in plc_region_wait() */
-    uint32_t reserved4;
+    _Atomic uint32_t writer_flags; /* PLC_SHM_WRITER_MEMBARRIER */
     char holder[16];               /* comm of the claiming process */
     uint8_t reserved5[24];
 
@@ -88,6 +91,7 @@ _Static_assert(offsetof(struct plc_shm_header, writes) == 272, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, claim) == 384, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, heartbeat_ns) == 392, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, waiters) == 400, "shm format");
+_Static_assert(offsetof(struct plc_shm_header, writer_flags) == 404, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, holder) == 408, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, reads) == 448, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, attaches) == 472, "shm format");

@@ -432,6 +432,50 @@ static void wait_returns_on_change_and_times_out(void **state)
     plc_region_detach(r);
 }
 
+/* Ping-pong: every write must wake the waiter; a lost wake-up shows as a 2 s timeout. */
+static void wait_never_misses_a_write(void **state)
+{
+    struct fixture *f = *state;
+    const struct plc_tag_def *start = plc_layout_find_tag(f->layout, "cmd_start");
+    struct ready ready, ack;
+    ready_open(&ready);
+    ready_open(&ack);
+    enum { ROUNDS = 2000 };
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct plc_region *r =
+            plc_region_attach(f->layout, f->base, "commands", PLC_READER, NULL, NULL);
+        if (!r)
+            _exit(1);
+        ready_signal(&ready);
+        for (int i = 1; i <= ROUNDS; i++) {
+            double v = 0;
+            while (v != i) {
+                uint64_t t0 = now_ns();
+                if (plc_region_wait(r, 2000000000) != 1 || plc_region_read_tag(r, start, &v) < 0)
+                    _exit(2);
+                if (now_ns() - t0 > 1000000000u)
+                    _exit(3); /* the write came and nothing woke us: found only at the timeout */
+            }
+            ready_signal(&ack);
+        }
+        _exit(0);
+    }
+    ready_wait(&ready);
+    close(ack.fd[1]); /* so a child that gave up shows as end of file, not a hang */
+    struct plc_region *w = attach(f, "commands", PLC_WRITER, "modbus");
+    for (int i = 1; i <= ROUNDS; i++) {
+        assert_int_equal(plc_region_write_tag(w, start, i), 0);
+        ready_wait(&ack);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    plc_region_detach(w);
+}
+
 static void init_keeps_data_and_refuses_other_layout(void **state)
 {
     struct fixture *f = *state;
@@ -542,6 +586,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reader_of_dead_midwrite_region_gets_error_not_spin,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(wait_returns_on_change_and_times_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(wait_never_misses_a_write, setup, teardown),
         cmocka_unit_test_setup_teardown(init_keeps_data_and_refuses_other_layout, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(removed_region_detected_by_check, setup, teardown),
