@@ -177,13 +177,18 @@ static void classify(struct parse *p, struct section *s)
         snprintf(s->what, sizeof(s->what), "[layout]");
         return;
     }
+    if (strcmp(s->raw, "logic") == 0) {
+        s->kind = SEC_LOGIC;
+        snprintf(s->what, sizeof(s->what), "[logic]");
+        return;
+    }
     if (n == 2 && strcmp(kind, "region") == 0)
         s->kind = SEC_REGION;
     else if (n == 2 && strcmp(kind, "tag") == 0)
         s->kind = SEC_TAG;
     else {
         layout_fail(p, s->line,
-                    "unknown section '[%s]' (expected [layout], [region NAME] or [tag NAME])",
+                    "unknown section '[%s]' (expected [layout], [logic], [region NAME] or [tag NAME])",
                     s->raw);
         return;
     }
