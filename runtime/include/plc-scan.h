@@ -57,7 +57,7 @@ struct plc_scan_config {
     /** The program: a shared object's path, or a descriptor linked in (one of the two). */
     const char *program_path;
     const struct plc_program *program;
-    /** Scan settings; NULL takes the layout's [logic]. Copied. */
+    /** Scan settings (naming tags and regions of @p layout); NULL takes the layout's [logic]. Copied. */
     const struct plc_logic_def *logic;
     /** NULL for CLOCK_MONOTONIC (and the watchdog thread). Must outlive the engine. */
     const struct plc_scan_clock *clock;
