@@ -90,13 +90,18 @@ int plc_program_open(struct plc_loaded *out, const char *path, const struct plc_
         return -1;
     char fdpath[64];
     snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+    /* The memfd stays open while the object is loaded: dlopen() matches an
+     * already loaded object by name, and a reused fd number would make the
+     * next program's name the same as this one's. */
     void *dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-    close(fd);
-    if (!dl)
+    if (!dl) {
+        close(fd);
         return plc_fail(diag, path, ENOEXEC, "cannot load program: %s", dlerror());
+    }
     const struct plc_program *p = dlsym(dl, PLC_PROGRAM_SYMBOL);
     if (!p) {
         dlclose(dl);
+        close(fd);
         return plc_fail(diag, path, ENOEXEC,
                         "not a PLC program: it exports no '%s' descriptor (use PLC_PROGRAM() "
                         "and build it with plc_add_program())",
@@ -105,9 +110,11 @@ int plc_program_open(struct plc_loaded *out, const char *path, const struct plc_
     if (plc_program_check(p, l, path, diag) < 0) {
         int err = errno;
         dlclose(dl);
+        close(fd);
         errno = err;
         return -1;
     }
+    out->fd = fd;
     out->dl = dl;
     out->desc = p;
     snprintf(out->path, sizeof(out->path), "%s", path);
@@ -116,7 +123,9 @@ int plc_program_open(struct plc_loaded *out, const char *path, const struct plc_
 
 void plc_program_close(struct plc_loaded *p)
 {
-    if (p->dl)
+    if (p->dl) {
         dlclose(p->dl);
+        close(p->fd);
+    }
     memset(p, 0, sizeof(*p));
 }

@@ -11,6 +11,7 @@
 /* A program in use: a loaded shared object or a descriptor linked in (dl NULL). */
 struct plc_loaded {
     void *dl;
+    int fd; /* the memfd it was loaded from, while dl is set */
     const struct plc_program *desc;
     char path[PATH_MAX];
 };

@@ -731,8 +731,10 @@ int plc_scan_step(struct plc_scan *s)
     if (s->started && s->clock->sleep_until(s->clock_user, s->deadline) < 0)
         return -1;
     s->started = true;
-    uint64_t wake = now(s);
-    hist_add(s, wake > s->deadline ? wake - s->deadline : 0);
+    uint64_t wake = now(s), deadline = s->deadline;
+    if (wake < deadline)
+        wake = deadline; /* a clock that woke early: count it as on time */
+    hist_add(s, wake - deadline);
     s->cycles++;
 
     bool ok = take_snapshots(s) == 0;
@@ -761,9 +763,11 @@ int plc_scan_step(struct plc_scan *s)
         s->deadline += missed * s->period_ns;
         if (end - s->overrun_logged_at >= OVERRUN_LOG_NS || !s->overrun_logged_at) {
             logf_(s, PLC_LOG_WARNING,
-                  "overrun: cycle ended %" PRIu64 " us after its start (period %" PRIu32
-                  " us); %" PRIu64 " cycle(s) skipped; %" PRIu64 " overrun(s) in total",
-                  (end - wake) / 1000u, s->logic.period_us, missed, s->overruns);
+                  "overrun: woke %" PRIu64 " us late and ran %" PRIu64
+                  " us, past the next deadline (period %" PRIu32 " us); %" PRIu64
+                  " cycle(s) skipped; %" PRIu64 " overrun(s) in total",
+                  (wake - deadline) / 1000u, (end - wake) / 1000u, s->logic.period_us, missed,
+                  s->overruns);
             s->overrun_logged_at = end;
         }
     }
