@@ -6,8 +6,11 @@
  * Runs on the engine test layout (tests/programs/engine.ini) in real shared
  * memory.
  */
+#include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "fixture.h"
 #include "plc-image.h"
@@ -512,6 +515,70 @@ static void stop_drives_outputs_safe(void **state)
     assert_outputs_safe(t, true);
 }
 
+/* Drop CAP_SYS_NICE and CAP_IPC_LOCK and the limits that stand in for them. */
+static void drop_realtime_rights(void)
+{
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct c[2];
+    if (syscall(SYS_capget, &h, c) == 0) {
+        c[0].effective &= ~((1u << CAP_SYS_NICE) | (1u << CAP_IPC_LOCK));
+        c[0].permitted &= ~((1u << CAP_SYS_NICE) | (1u << CAP_IPC_LOCK));
+        c[0].inheritable &= ~((1u << CAP_SYS_NICE) | (1u << CAP_IPC_LOCK));
+        if (syscall(SYS_capset, &h, c) != 0)
+            _exit(90);
+    }
+    struct rlimit zero = {0, 0}, small = {65536, 65536};
+    if (setrlimit(RLIMIT_RTPRIO, &zero) != 0 || setrlimit(RLIMIT_MEMLOCK, &small) != 0)
+        _exit(91);
+}
+
+static void realtime_refused_is_a_warning_and_it_runs_on(void **state)
+{
+    struct t *t = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        drop_realtime_rights();
+        t->logic.priority = 80;
+        t->logic.lock_memory = true;
+        struct plc_scan *s = plc_scan_new(&t->cfg, &t->f->diag);
+        if (!s)
+            _exit(92);
+        for (int i = 0; i < 5; i++)
+            if (plc_scan_step(s) != 0)
+                _exit(93);
+        struct plc_scan_stats st;
+        plc_scan_get_stats(s, &st);
+        if (st.priority != 0 || st.scans != 5 || st.state != PLC_SCAN_RUNNING)
+            _exit(94);
+        if (write(p[1], t->log, strlen(t->log)) < 0)
+            _exit(95);
+        plc_scan_free(s);
+        _exit(0);
+    }
+    close(p[1]);
+    char log[4096] = "";
+    size_t len = 0;
+    ssize_t n;
+    while ((n = read(p[0], log + len, sizeof(log) - 1 - len)) > 0)
+        len += (size_t)n;
+    log[len] = '\0';
+    close(p[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("child failed with status %d; log:\n%s", status, log);
+    assert_non_null(strstr(log, "priority: SCHED_FIFO 80 refused (Operation not permitted): the "
+                                "scan runs SCHED_OTHER"));
+#ifndef __SANITIZE_ADDRESS__ /* AddressSanitizer turns mlockall() into a no-op that succeeds */
+    assert_non_null(strstr(log, "lock_memory: mlockall failed"));
+#endif
+    assert_non_null(strstr(log, "scan thread: SCHED_OTHER priority 0"));
+}
+
 int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -529,6 +596,7 @@ int main(void)
         T(unknown_diagnostics_tag_refused),
         T(watchdog_thread_catches_a_scan_that_never_returns),
         T(stop_drives_outputs_safe),
+        T(realtime_refused_is_a_warning_and_it_runs_on),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
