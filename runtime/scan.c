@@ -30,11 +30,6 @@
 
 #include "scan-internal.h"
 
-/* Lateness histogram: 1 us buckets below 2 ms, 100 us buckets to 102 ms, then one more. */
-#define FINE_US 2000u
-#define COARSE_US 100u
-#define COARSE_N 1000u
-#define HIST_N (FINE_US + COARSE_N + 1u)
 #define OVERRUN_LOG_NS 1000000000ull /* at most one overrun message a second */
 
 enum phase { IDLE, IN_PROGRAM, WD_FAULTING, WD_FAULTED };
@@ -90,9 +85,7 @@ struct plc_scan {
     /* statistics */
     uint64_t scans, cycles, overruns, skipped, faults, reloads;
     uint64_t scan_last, scan_min, scan_max, scan_sum;
-    uint64_t late_max;
-    uint64_t hist_total;
-    uint32_t hist[HIST_N];
+    struct plc_hist late;
     int priority;
     uint64_t overrun_logged_at, overruns_logged;
 
@@ -158,42 +151,6 @@ const char *plc_fault_cause_name(enum plc_fault_cause c)
 
 /* ---- statistics -------------------------------------------------------- */
 
-static void hist_add(struct plc_scan *s, uint64_t late_ns)
-{
-    uint64_t us = late_ns / 1000u;
-    size_t b;
-    if (us < FINE_US)
-        b = (size_t)us;
-    else if (us < FINE_US + (uint64_t)COARSE_US * COARSE_N)
-        b = FINE_US + (size_t)((us - FINE_US) / COARSE_US);
-    else
-        b = HIST_N - 1;
-    s->hist[b]++;
-    s->hist_total++;
-    if (late_ns > s->late_max)
-        s->late_max = late_ns;
-}
-
-/* Upper edge of the bucket holding the p-quantile, capped at the largest seen. */
-static uint64_t hist_quantile(const struct plc_scan *s, double p)
-{
-    if (!s->hist_total)
-        return 0;
-    uint64_t want = (uint64_t)(p * (double)s->hist_total + 0.999999);
-    if (want < 1)
-        want = 1;
-    uint64_t seen = 0;
-    for (size_t b = 0; b < HIST_N; b++) {
-        seen += s->hist[b];
-        if (seen >= want) {
-            uint64_t edge_us = b < FINE_US ? b + 1 : FINE_US + (b - FINE_US + 1) * COARSE_US;
-            uint64_t edge = edge_us * 1000u;
-            return b == HIST_N - 1 || edge > s->late_max ? s->late_max : edge;
-        }
-    }
-    return s->late_max;
-}
-
 void plc_scan_get_stats(const struct plc_scan *s, struct plc_scan_stats *st)
 {
     memset(st, 0, sizeof(*st));
@@ -207,9 +164,9 @@ void plc_scan_get_stats(const struct plc_scan *s, struct plc_scan_stats *st)
     st->scan_min = s->scans ? s->scan_min : 0;
     st->scan_max = s->scan_max;
     st->scan_mean = s->scans ? s->scan_sum / s->scans : 0;
-    st->late_p50 = hist_quantile(s, 0.50);
-    st->late_p99 = hist_quantile(s, 0.99);
-    st->late_max = s->late_max;
+    st->late_p50 = plc_hist_quantile(&s->late, 0.50);
+    st->late_p99 = plc_hist_quantile(&s->late, 0.99);
+    st->late_max = s->late.max;
     st->period_us = s->logic.period_us;
     st->priority = s->priority;
     st->state = s->state;
@@ -734,7 +691,7 @@ int plc_scan_step(struct plc_scan *s)
     uint64_t wake = now(s), deadline = s->deadline;
     if (wake < deadline)
         wake = deadline; /* a clock that woke early: count it as on time */
-    hist_add(s, wake - deadline);
+    plc_hist_add(&s->late, wake - deadline);
     s->cycles++;
 
     bool ok = take_snapshots(s) == 0;
