@@ -82,7 +82,8 @@ int plc_layout_write_header(const struct plc_layout *l, FILE *out)
         fprintf(out, "    %sstruct plc_img_%s *%s;%s\n", mine ? "" : "const ", g->name, g->name,
                 mine ? " /* written by the program */" : "");
     }
-    fprintf(out, "};\n");
+    fprintf(out, "};\n_Static_assert(sizeof(struct plc_image) == PLC_REGION_COUNT * "
+                 "sizeof(void *), \"one pointer per region\");\n");
     fprintf(out, "\n/* X(region, data size) for every region */\n#define PLC_LAYOUT_REGIONS(X)");
     for (size_t r = 0; r < plc_layout_region_count(l); r++) {
         const struct plc_region_def *g = plc_layout_region_at(l, r);
