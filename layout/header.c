@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "plc-layout.h"
@@ -67,6 +68,22 @@ int plc_layout_write_header(const struct plc_layout *l, FILE *out)
         }
     }
 
+    /* What a program's scan gets: one pointer per region, in layout order
+     * (PLC_REGION_<NAME>_INDEX); regions the logic writes are its to fill. */
+    fprintf(out, "\n#define PLC_REGION_COUNT %zuu\n", plc_layout_region_count(l));
+    for (size_t r = 0; r < plc_layout_region_count(l); r++) {
+        upper(up, plc_layout_region_at(l, r)->name, sizeof(up));
+        fprintf(out, "#define PLC_REGION_%s_INDEX %zuu\n", up, r);
+    }
+    fprintf(out, "\nstruct plc_image {\n");
+    for (size_t r = 0; r < plc_layout_region_count(l); r++) {
+        const struct plc_region_def *g = plc_layout_region_at(l, r);
+        bool mine = strcmp(g->writer, "logic") == 0;
+        fprintf(out, "    %sstruct plc_img_%s *%s;%s\n", mine ? "" : "const ", g->name, g->name,
+                mine ? " /* written by the program */" : "");
+    }
+    fprintf(out, "};\n_Static_assert(sizeof(struct plc_image) == PLC_REGION_COUNT * "
+                 "sizeof(void *), \"one pointer per region\");\n");
     fprintf(out, "\n/* X(region, data size) for every region */\n#define PLC_LAYOUT_REGIONS(X)");
     for (size_t r = 0; r < plc_layout_region_count(l); r++) {
         const struct plc_region_def *g = plc_layout_region_at(l, r);

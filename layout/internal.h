@@ -9,7 +9,7 @@
 
 #include "plc-layout.h"
 
-enum section_kind { SEC_UNKNOWN, SEC_LAYOUT, SEC_REGION, SEC_TAG };
+enum section_kind { SEC_UNKNOWN, SEC_LAYOUT, SEC_LOGIC, SEC_REGION, SEC_TAG };
 
 struct entry {
     char *key;
@@ -54,5 +54,15 @@ struct entry *layout_take(struct section *s, const char *key);
  * as a missing one. */
 void layout_check_keys(struct parse *p, struct section *s, const char *const *known);
 void layout_parse_free(struct parse *p);
+
+/* Value parsers shared by the section loaders; false when @s is not one. */
+bool layout_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+bool layout_parse_yesno(const char *s, bool *out);
+/* "10ms", "500us", "1s"; a bare number is milliseconds. */
+bool layout_parse_duration_us(const char *s, uint32_t *out);
+
+/* The [logic] section (logic.c); @s may be NULL (all defaults). Needs regions and tags. */
+void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,
+                       struct plc_logic_def *out);
 
 #endif

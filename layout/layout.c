@@ -23,6 +23,7 @@ struct plc_layout {
     size_t nregions;
     struct plc_tag_def *tags;
     size_t ntags;
+    struct plc_logic_def logic;
 };
 
 static const char *const writers[] = {"io", "logic", "modbus", NULL};
@@ -59,7 +60,7 @@ static const char *name_problem(const char *s, size_t max)
 }
 
 /* Decimal, or hex with 0x; never octal, so "0100" is one hundred. */
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+bool layout_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
     char *end;
     if (!isdigit((unsigned char)*s))
@@ -73,7 +74,7 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
     return true;
 }
 
-static bool parse_yesno(const char *s, bool *out)
+bool layout_parse_yesno(const char *s, bool *out)
 {
     double v;
     if (plc_type_parse_value(PLC_TYPE_BOOL, s, &v) < 0)
@@ -106,7 +107,7 @@ static bool parse_size(const char *s, size_t *out)
 }
 
 /* "10ms", "500us", "1s"; a bare number is milliseconds. */
-static bool parse_duration_us(const char *s, uint32_t *out)
+bool layout_parse_duration_us(const char *s, uint32_t *out)
 {
     char *end;
     if (!isdigit((unsigned char)*s))
@@ -200,7 +201,7 @@ static void load_layout_section(struct parse *p, struct section *s, struct plc_l
 
     if (!(e = layout_take(s, "version")))
         layout_fail(p, s->line, "[layout]: 'version' is required");
-    else if (!parse_uint(e->value, UINT32_MAX, &v) || v == 0)
+    else if (!layout_parse_uint(e->value, UINT32_MAX, &v) || v == 0)
         layout_fail(p, e->line, "[layout]: version '%s' is not a positive integer", e->value);
     else
         l->version = (unsigned)v;
@@ -328,7 +329,7 @@ static void load_gpio(struct parse *p, struct section *s, struct plc_tag_def *t)
     if (colon) {
         unsigned long long off;
         size_t chiplen = (size_t)(colon - line->value);
-        if (chiplen == 0 || chiplen >= sizeof(g->chip) || !parse_uint(colon + 1, 1023, &off))
+        if (chiplen == 0 || chiplen >= sizeof(g->chip) || !layout_parse_uint(colon + 1, 1023, &off))
             layout_fail(p, line->line,
                         "%s: gpio '%s' is not CHIP:OFFSET (gpiochip0:17) or a line name "
                         "(GPIO17)",
@@ -344,7 +345,7 @@ static void load_gpio(struct parse *p, struct section *s, struct plc_tag_def *t)
         snprintf(g->line_name, sizeof(g->line_name), "%s", line->value);
     }
 
-    if ((e = layout_take(s, "gpio_active_low")) && !parse_yesno(e->value, &g->active_low))
+    if ((e = layout_take(s, "gpio_active_low")) && !layout_parse_yesno(e->value, &g->active_low))
         layout_fail(p, e->line, "%s: gpio_active_low '%s' is not yes or no", s->what,
                     e->value);
     if ((e = layout_take(s, "gpio_bias")) && !(g->bias = LOOKUP(bias_names, e->value)))
@@ -362,7 +363,7 @@ static void load_gpio(struct parse *p, struct section *s, struct plc_tag_def *t)
     if ((e = layout_take(s, "gpio_debounce"))) {
         if (dir == PLC_GPIO_OUTPUT)
             layout_fail(p, e->line, "%s: gpio_debounce applies to inputs only", s->what);
-        else if (!parse_duration_us(e->value, &g->debounce_us))
+        else if (!layout_parse_duration_us(e->value, &g->debounce_us))
             layout_fail(p, e->line, "%s: gpio_debounce '%s' is not a duration (5ms, 500us)",
                         s->what, e->value);
     }
@@ -386,7 +387,7 @@ static void load_modbus(struct parse *p, struct section *s, struct plc_tag_def *
     if (colon && (size_t)(colon - b->value) < sizeof(table))
         snprintf(table, sizeof(table), "%.*s", (int)(colon - b->value), b->value);
     m->table = LOOKUP(table_names, table);
-    if (!m->table || !parse_uint(colon + 1, 65535, &addr)) {
+    if (!m->table || !layout_parse_uint(colon + 1, 65535, &addr)) {
         layout_fail(p, b->line,
                     "%s: modbus '%s' is not TABLE:ADDRESS (coil, discrete_input, "
                     "input_register or holding_register, and a 0-based address)",
@@ -509,7 +510,7 @@ static void load_tag(struct parse *p, struct section *s, struct plc_layout *l,
         else if (tag_value(p, s, e, t, &t->safe) && (t->safe < t->min || t->safe > t->max))
             layout_fail(p, e->line, "%s: safe %s is outside min..max", s->what, e->value);
     }
-    if ((e = layout_take(s, "retain")) && !parse_yesno(e->value, &t->retain))
+    if ((e = layout_take(s, "retain")) && !layout_parse_yesno(e->value, &t->retain))
         layout_fail(p, e->line, "%s: retain '%s' is not yes or no", s->what, e->value);
     if ((e = layout_take(s, "unit"))) {
         if (strlen(e->value) >= sizeof(t->unit))
@@ -645,13 +646,15 @@ static int compute_hash(struct plc_layout *l)
 
 static int build(struct parse *p, struct plc_layout *l)
 {
-    struct section *layout_sec = NULL;
+    struct section *layout_sec = NULL, *logic_sec = NULL;
     size_t nregions = 0, ntags = 0;
 
     for (size_t i = 0; i < p->nsec; i++) {
         struct section *s = &p->sec[i];
         if (s->kind == SEC_LAYOUT)
             layout_sec = s;
+        if (s->kind == SEC_LOGIC)
+            logic_sec = s;
         nregions += s->kind == SEC_REGION;
         ntags += s->kind == SEC_TAG;
     }
@@ -695,6 +698,9 @@ static int build(struct parse *p, struct plc_layout *l)
     for (size_t i = 0; i < p->nsec; i++)
         if (p->sec[i].kind == SEC_TAG)
             load_tag(p, &p->sec[i], l, &l->tags[p->sec[i].slot - 1]);
+    if (p->failed)
+        return -1;
+    layout_load_logic(p, logic_sec, l, &l->logic);
     if (p->failed)
         return -1;
     assign_offsets(p, l);
@@ -776,6 +782,10 @@ const char *plc_layout_get_base_dir(const struct plc_layout *l)
     return l->base_dir[0] ? l->base_dir : NULL;
 }
 size_t plc_layout_region_count(const struct plc_layout *l) { return l->nregions; }
+const struct plc_logic_def *plc_layout_get_logic(const struct plc_layout *l)
+{
+    return &l->logic;
+}
 size_t plc_layout_tag_count(const struct plc_layout *l) { return l->ntags; }
 
 const struct plc_region_def *plc_layout_region_at(const struct plc_layout *l, size_t i)

@@ -55,24 +55,40 @@ static char *trim(char *s)
     return s;
 }
 
+/* Sections that appear once and take no name. */
+static const struct {
+    const char *name;
+    enum section_kind kind;
+} singletons[] = {
+    {"layout", SEC_LAYOUT},
+    {"logic", SEC_LOGIC},
+};
+
 /* The "what" of a section for messages, set as soon as its header is read. */
 static void classify(struct parse *p, struct section *s)
 {
     char kind[16] = "", name[sizeof(s->raw)] = "", extra[2] = "";
     int n = sscanf(s->raw, "%15s %95s %1s", kind, name, extra);
-    if (strcmp(s->raw, "layout") == 0) {
-        s->kind = SEC_LAYOUT;
-        snprintf(s->what, sizeof(s->what), "[layout]");
-        return;
+    for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++) {
+        if (strcmp(s->raw, singletons[i].name) == 0) {
+            s->kind = singletons[i].kind;
+            snprintf(s->what, sizeof(s->what), "[%s]", singletons[i].name);
+            return;
+        }
     }
     if (n == 2 && strcmp(kind, "region") == 0)
         s->kind = SEC_REGION;
     else if (n == 2 && strcmp(kind, "tag") == 0)
         s->kind = SEC_TAG;
     else {
+        char expected[128] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++)
+            len += (size_t)snprintf(expected + len, sizeof(expected) - len, "[%s], ",
+                                    singletons[i].name);
         layout_fail(p, s->line,
-                    "unknown section '[%s]' (expected [layout], [region NAME] or [tag NAME])",
-                    s->raw);
+                    "unknown section '[%s]' (expected %s[region NAME] or [tag NAME])", s->raw,
+                    expected);
         return;
     }
     snprintf(s->name, sizeof(s->name), "%s", name);

@@ -10,6 +10,7 @@ packages=(
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
   libcmocka-dev python3                # tests
+  stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
 )
 
 missing=()

@@ -185,6 +185,35 @@ struct plc_tag_def {
     unsigned line;     /**< where it was declared */
 };
 
+/** @brief How the logic leaves a watchdog fault. */
+enum plc_fault_restart {
+    PLC_RESTART_COMMAND = 1, /**< only when reset_command changes (or plc_scan_reset_fault()) */
+    PLC_RESTART_AUTO,        /**< by itself after restart_delay, with a fresh first scan */
+};
+
+/** Defaults of the [logic] section. */
+#define PLC_LOGIC_PERIOD_US_DEFAULT 10000u
+#define PLC_LOGIC_RESTART_DELAY_US_DEFAULT 1000000u
+
+/**
+ * @brief The [logic] section: how plc-logic runs the scan. Owned by the layout.
+ *
+ * Runtime settings, not part of the process image: they are left out of the
+ * layout hash, so changing the period does not force programs to be rebuilt.
+ */
+struct plc_logic_def {
+    uint32_t period_us;        /**< scan period; default 10 ms */
+    uint32_t watchdog_us;      /**< a scan running longer faults; default 10 periods */
+    enum plc_fault_restart restart;
+    uint32_t restart_delay_us; /**< auto restart only; default 1 s */
+    const struct plc_tag_def *reset_command; /**< counter tag that clears a fault, or NULL */
+    int priority;              /**< SCHED_FIFO priority 1..99; 0 = SCHED_OTHER */
+    bool lock_memory;          /**< mlockall() */
+    int cpu;                   /**< pin the scan thread to this CPU; -1 = none */
+    const struct plc_region_def *diagnostics; /**< region the scan statistics go to, or NULL */
+    unsigned line;             /**< where [logic] was declared; 0 when absent */
+};
+
 struct plc_layout;
 
 /**
@@ -212,6 +241,8 @@ PLC_API unsigned plc_layout_get_version(const struct plc_layout *layout);
 PLC_API uint64_t plc_layout_get_hash(const struct plc_layout *layout);
 /** @brief The file it was loaded from (or the name given for text). */
 PLC_API const char *plc_layout_get_path(const struct plc_layout *layout);
+/** @brief The [logic] section, with defaults filled in when the layout has none. */
+PLC_API const struct plc_logic_def *plc_layout_get_logic(const struct plc_layout *layout);
 /** @brief The [layout] base_dir, or NULL when the layout does not set one. */
 PLC_API const char *plc_layout_get_base_dir(const struct plc_layout *layout);
 

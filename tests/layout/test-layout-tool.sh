@@ -21,6 +21,7 @@ cp "$src/layout/demo.ini" "$src/layout/demo.lock" "$dir/"
 layout=$dir/demo.ini
 lock=$dir/demo.lock
 old_hash=$(sed -n 's/^hash = //p' "$lock")
+version=$(sed -n 's/^version = //p' "$lock")
 cp "$lock" "$dir/lock.before"
 
 # Move cmd_start from holding register 0 to 20.
@@ -33,7 +34,7 @@ new_hash=$("$tool" check "$layout" | sed -n 's/.* hash \([0-9a-f]*\):.*/\1/p')
 rc=0
 "$tool" header "$layout" "$lock" "$dir/out.h" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
 [[ $rc -eq 1 ]] || fail "exit status $rc, want 1"
-want="plc-layout: $lock: layout 'demo' changed (hash $new_hash, lock has $old_hash) but its version is still 1: bump [layout] version in $layout, then run 'plc-layout lock $layout'"
+want="plc-layout: $lock: layout 'demo' changed (hash $new_hash, lock has $old_hash) but its version is still $version: bump [layout] version in $layout, then run 'plc-layout lock $layout'"
 [[ $(cat "$dir/stderr") == "$want" ]] || fail "stderr
   got:  $(cat "$dir/stderr")
   want: $want"
@@ -43,12 +44,13 @@ grep -qF 'bump [layout] version' "$dir/stderr" || fail "stderr lacks 'bump [layo
 [[ ! -e $dir/out.h ]] || fail "header written although the lock check failed"
 cmp -s "$lock" "$dir/lock.before" || fail "lock changed although the check failed"
 
-# Bump the version: the header is written and the lock records version 2.
-sed -i '/^\[layout\]/,/^\[/ s/^version = 1$/version = 2/' "$layout"
+# Bump the version: the header is written and the lock records the new one.
+bumped=$((version + 1))
+sed -i "/^\[layout\]/,/^\[/ s/^version = $version\$/version = $bumped/" "$layout"
 "$tool" header "$layout" "$lock" "$dir/out.h" 2>"$dir/stderr" ||
     fail "header after the bump: $(cat "$dir/stderr")"
-grep -q "^#define PLC_LAYOUT_VERSION 2u$" "$dir/out.h" || fail "out.h lacks version 2"
+grep -q "^#define PLC_LAYOUT_VERSION ${bumped}u$" "$dir/out.h" || fail "out.h lacks version $bumped"
 grep -q "^#define PLC_LAYOUT_HASH UINT64_C(0x$new_hash)$" "$dir/out.h" || fail "out.h lacks the hash"
-grep -q "^version = 2$" "$lock" || fail "lock not at version 2: $(cat "$lock")"
+grep -q "^version = $bumped$" "$lock" || fail "lock not at version $bumped: $(cat "$lock")"
 grep -q "^hash = $new_hash$" "$lock" || fail "lock lacks the new hash: $(cat "$lock")"
 echo "ok"

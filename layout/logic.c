@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The [logic] section: period, watchdog, fault policy and real-time options
+ * of plc-logic. Read after regions and tags, since it names some of them.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PERIOD_MIN_US 100u
+#define PERIOD_MAX_US 10000000u
+#define WATCHDOG_MAX_US 60000000u
+
+static void duration(struct parse *p, struct section *s, const char *key, uint32_t min,
+                     uint32_t max, uint32_t *out)
+{
+    struct entry *e = layout_take(s, key);
+    uint32_t v;
+    if (!e)
+        return;
+    if (!layout_parse_duration_us(e->value, &v))
+        layout_fail(p, e->line, "[logic]: %s '%s' is not a duration (10ms, 500us, 1s)", key,
+                    e->value);
+    else if (v < min || v > max)
+        layout_fail(p, e->line, "[logic]: %s %s is outside %uus..%us", key, e->value, min,
+                    max / 1000000u);
+    else
+        *out = v;
+}
+
+void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,
+                       struct plc_logic_def *out)
+{
+    static const char *const known[] = {"period", "watchdog", "fault_restart", "restart_delay",
+                                        "reset_command", "priority", "lock_memory", "cpu",
+                                        "diagnostics", "description", NULL};
+    struct entry *e;
+    unsigned long long v;
+
+    memset(out, 0, sizeof(*out));
+    out->period_us = PLC_LOGIC_PERIOD_US_DEFAULT;
+    out->restart = PLC_RESTART_COMMAND;
+    out->restart_delay_us = PLC_LOGIC_RESTART_DELAY_US_DEFAULT;
+    out->cpu = -1;
+    const struct plc_region_def *diag = plc_layout_find_region(l, "diagnostics");
+    out->diagnostics = diag && strcmp(diag->writer, "logic") == 0 ? diag : NULL;
+    if (!s) {
+        out->watchdog_us = out->period_us * 10u;
+        return;
+    }
+    out->line = s->line;
+    layout_check_keys(p, s, known);
+
+    duration(p, s, "period", PERIOD_MIN_US, PERIOD_MAX_US, &out->period_us);
+    out->watchdog_us = out->period_us > WATCHDOG_MAX_US / 10u ? WATCHDOG_MAX_US
+                                                              : out->period_us * 10u;
+    duration(p, s, "watchdog", PERIOD_MIN_US, WATCHDOG_MAX_US, &out->watchdog_us);
+
+    if ((e = layout_take(s, "fault_restart"))) {
+        if (strcmp(e->value, "auto") == 0)
+            out->restart = PLC_RESTART_AUTO;
+        else if (strcmp(e->value, "command") == 0)
+            out->restart = PLC_RESTART_COMMAND;
+        else
+            layout_fail(p, e->line, "[logic]: fault_restart '%s' is not auto or command",
+                        e->value);
+    }
+    struct entry *delay = layout_take(s, "restart_delay");
+    if (delay) {
+        if (out->restart != PLC_RESTART_AUTO)
+            layout_fail(p, delay->line,
+                        "[logic]: restart_delay applies to fault_restart = auto only");
+        duration(p, s, "restart_delay", 0, WATCHDOG_MAX_US, &out->restart_delay_us);
+    }
+
+    if ((e = layout_take(s, "reset_command"))) {
+        const struct plc_tag_def *t = plc_layout_find_tag(l, e->value);
+        if (!t)
+            layout_fail(p, e->line, "[logic]: reset_command tag '%s' is not declared",
+                        e->value);
+        else if (t->type != PLC_TYPE_UINT16 && t->type != PLC_TYPE_UINT32)
+            layout_fail(p, e->line,
+                        "[logic]: reset_command tag '%s' is %s; it must be a uint16 or uint32 "
+                        "request counter",
+                        e->value, plc_type_name(t->type));
+        else if (strcmp(t->region->writer, "logic") == 0)
+            layout_fail(p, e->line,
+                        "[logic]: reset_command tag '%s' is in region '%s', which the logic "
+                        "writes itself",
+                        e->value, t->region->name);
+        out->reset_command = t;
+    }
+
+    if ((e = layout_take(s, "priority"))) {
+        if (!layout_parse_uint(e->value, 99, &v))
+            layout_fail(p, e->line,
+                        "[logic]: priority '%s' is not 0 (SCHED_OTHER) or 1..99 (SCHED_FIFO)",
+                        e->value);
+        out->priority = (int)v;
+    }
+    if ((e = layout_take(s, "lock_memory")) && !layout_parse_yesno(e->value, &out->lock_memory))
+        layout_fail(p, e->line, "[logic]: lock_memory '%s' is not yes or no", e->value);
+    if ((e = layout_take(s, "cpu")) && strcmp(e->value, "none") != 0) {
+        if (!layout_parse_uint(e->value, 1023, &v))
+            layout_fail(p, e->line, "[logic]: cpu '%s' is not a CPU number or none", e->value);
+        out->cpu = (int)v;
+    }
+    if ((e = layout_take(s, "diagnostics"))) {
+        const struct plc_region_def *r = NULL;
+        if (strcmp(e->value, "none") == 0)
+            ;
+        else if (!(r = plc_layout_find_region(l, e->value)))
+            layout_fail(p, e->line, "[logic]: diagnostics region '%s' is not declared",
+                        e->value);
+        else if (strcmp(r->writer, "logic") != 0)
+            layout_fail(p, e->line,
+                        "[logic]: diagnostics region '%s' is written by %s, not logic",
+                        e->value, r->writer);
+        out->diagnostics = r;
+    }
+    layout_take(s, "description");
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IEC 61131-3 standard function blocks (IEC 61131-3:2013, 6.6.3.5), driven
+ * by the scan time the caller passes, never by a clock read here.
+ */
+#include <limits.h>
+
+#include "plc-iec.h"
+
+bool plc_r_trig(struct plc_trig *fb, bool clk)
+{
+    fb->q = clk && !fb->m;
+    fb->m = clk;
+    return fb->q;
+}
+
+bool plc_f_trig(struct plc_trig *fb, bool clk)
+{
+    /* m is "CLK was TRUE", so a first call with CLK FALSE is no falling edge */
+    fb->q = !clk && fb->m;
+    fb->m = clk;
+    return fb->q;
+}
+
+bool plc_sr(struct plc_bistable *fb, bool s1, bool r)
+{
+    fb->q1 = s1 || (!r && fb->q1);
+    return fb->q1;
+}
+
+bool plc_rs(struct plc_bistable *fb, bool s, bool r1)
+{
+    fb->q1 = !r1 && (s || fb->q1);
+    return fb->q1;
+}
+
+static int64_t since(uint64_t start, uint64_t now)
+{
+    return now > start ? (int64_t)(now - start) : 0;
+}
+
+bool plc_ton(struct plc_timer *fb, bool in, int64_t pt, uint64_t now_ns)
+{
+    if (pt < 0)
+        pt = 0;
+    if (!in) {
+        fb->running = false;
+        fb->q = false;
+        fb->et = 0;
+    } else {
+        if (!fb->in) {
+            fb->running = true;
+            fb->start = now_ns;
+        }
+        int64_t et = since(fb->start, now_ns);
+        fb->et = et < pt ? et : pt;
+        fb->q = et >= pt;
+        fb->running = !fb->q;
+    }
+    fb->in = in;
+    return fb->q;
+}
+
+bool plc_tof(struct plc_timer *fb, bool in, int64_t pt, uint64_t now_ns)
+{
+    if (pt < 0)
+        pt = 0;
+    if (in) {
+        fb->running = false;
+        fb->q = true;
+        fb->et = 0;
+    } else {
+        if (fb->in) {
+            fb->running = true;
+            fb->start = now_ns;
+        }
+        if (fb->running) {
+            int64_t et = since(fb->start, now_ns);
+            fb->et = et < pt ? et : pt;
+            if (et >= pt) {
+                fb->q = false;
+                fb->running = false;
+            }
+        }
+    }
+    fb->in = in;
+    return fb->q;
+}
+
+bool plc_tp(struct plc_timer *fb, bool in, int64_t pt, uint64_t now_ns)
+{
+    if (pt < 0)
+        pt = 0;
+    if (!fb->running && !fb->q && in && !fb->in && pt > 0) {
+        fb->running = true;
+        fb->start = now_ns;
+    }
+    if (fb->running) {
+        int64_t et = since(fb->start, now_ns);
+        fb->et = et < pt ? et : pt;
+        fb->q = et < pt;
+        fb->running = fb->q;
+    }
+    if (!fb->running) {
+        fb->q = false;
+        if (!in)
+            fb->et = 0;
+    }
+    fb->in = in;
+    return fb->q;
+}
+
+bool plc_ctu(struct plc_counter *fb, bool cu, bool r, int32_t pv)
+{
+    bool edge = cu && !fb->cu;
+    fb->cu = cu;
+    if (r)
+        fb->cv = 0;
+    else if (edge && fb->cv < INT32_MAX)
+        fb->cv++;
+    fb->q = fb->cv >= pv;
+    return fb->q;
+}
+
+bool plc_ctd(struct plc_counter *fb, bool cd, bool ld, int32_t pv)
+{
+    bool edge = cd && !fb->cd;
+    fb->cd = cd;
+    if (ld)
+        fb->cv = pv;
+    else if (edge && fb->cv > INT32_MIN)
+        fb->cv--;
+    fb->q = fb->cv <= 0;
+    return fb->q;
+}
+
+bool plc_ctud(struct plc_counter *fb, bool cu, bool cd, bool r, bool ld, int32_t pv)
+{
+    bool up = cu && !fb->cu, down = cd && !fb->cd;
+    fb->cu = cu;
+    fb->cd = cd;
+    if (r)
+        fb->cv = 0;
+    else if (ld)
+        fb->cv = pv;
+    else if (!(up && down)) {
+        if (up && fb->cv < INT32_MAX)
+            fb->cv++;
+        else if (down && fb->cv > INT32_MIN)
+            fb->cv--;
+    }
+    fb->qu = fb->cv >= pv;
+    fb->qd = fb->cv <= 0;
+    fb->q = fb->qu;
+    return fb->qu;
+}
+
+unsigned plc_cmd_take(uint16_t req, uint16_t *ack)
+{
+    unsigned n = (uint16_t)(req - *ack);
+    *ack = req;
+    return n;
+}

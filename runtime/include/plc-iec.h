@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file plc-iec.h
+ * @brief IEC 61131-3 standard function blocks for PLC programs in C.
+ *
+ * TON, TOF, TP, CTU, CTD, CTUD, R_TRIG, F_TRIG, SR and RS, plus plc_cmd_take()
+ * for the request/acknowledge command counters (a RaspiPLC addition).
+ *
+ * Each block is a struct the program keeps between scans (in its state, or
+ * static) and zero-initialises (zero is the IEC initial state). A call takes
+ * the block's inputs and returns its main output; the other outputs are fields
+ * to read after the call (q, et, cv, qu, qd). Timers take the scan time
+ * (ctx->now_ns of struct plc_ctx) and never read a clock themselves, so they
+ * behave the same under a simulated clock, and every block called in one
+ * scan sees the same instant. Times are nanoseconds.
+ *
+ * Edges are detected against the previous call, starting from FALSE: an
+ * input that is already TRUE on the first call is a rising edge (R_TRIG
+ * fires, CTU counts, TON starts timing), as IEC specifies. F_TRIG does not
+ * fire on a first call with CLK FALSE (IEC edition 2's literal body would; the
+ * edition-3 runtimes do not).
+ *
+ * Blocks are plain data: no allocation, no globals, one thread per block.
+ */
+#ifndef PLC_IEC_H
+#define PLC_IEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef PLC_API
+#define PLC_API __attribute__((visibility("default")))
+#endif
+
+/** Durations in nanoseconds, for PT values. */
+#define PLC_MS(x) ((int64_t)(x) * 1000000)
+#define PLC_S(x) ((int64_t)(x) * 1000000000)
+
+/** @defgroup iec IEC 61131-3 function blocks
+ * @{ */
+
+/** @brief Edge detector state (R_TRIG, F_TRIG). */
+struct plc_trig {
+    bool q;   /**< output: the edge, TRUE for one call */
+    bool m;   /**< private: CLK at the previous call */
+};
+
+/** @brief R_TRIG: TRUE for one call when @p clk goes from FALSE to TRUE. @return q */
+PLC_API bool plc_r_trig(struct plc_trig *fb, bool clk);
+/** @brief F_TRIG: TRUE for one call when @p clk goes from TRUE to FALSE. @return q */
+PLC_API bool plc_f_trig(struct plc_trig *fb, bool clk);
+
+/** @brief Bistable state (SR, RS). */
+struct plc_bistable {
+    bool q1; /**< output */
+};
+
+/** @brief SR, set dominant: Q1 := S1 OR (NOT R AND Q1). @return q1 */
+PLC_API bool plc_sr(struct plc_bistable *fb, bool s1, bool r);
+/** @brief RS, reset dominant: Q1 := NOT R1 AND (S OR Q1). @return q1 */
+PLC_API bool plc_rs(struct plc_bistable *fb, bool s, bool r1);
+
+/** @brief Timer state (TON, TOF, TP). */
+struct plc_timer {
+    bool q;         /**< output */
+    int64_t et;     /**< output: elapsed time, ns, 0..PT */
+    bool in;        /**< private: IN at the previous call */
+    bool running;   /**< private: timing */
+    uint64_t start; /**< private: scan time timing started */
+};
+
+/**
+ * @brief TON, on-delay: Q goes TRUE when IN has been TRUE for PT.
+ *
+ * ET counts from IN's rising edge and stops at PT; IN FALSE resets Q and ET.
+ * A PT changed while timing applies at once (ET is compared with the new PT).
+ * PT <= 0 makes Q follow IN.
+ * @param now_ns The scan time (ctx->now_ns).
+ * @return q
+ */
+PLC_API bool plc_ton(struct plc_timer *fb, bool in, int64_t pt, uint64_t now_ns);
+
+/**
+ * @brief TOF, off-delay: Q is TRUE while IN is TRUE and for PT after IN falls.
+ *
+ * ET counts from IN's falling edge and stops at PT; IN TRUE again resets ET.
+ * @return q
+ */
+PLC_API bool plc_tof(struct plc_timer *fb, bool in, int64_t pt, uint64_t now_ns);
+
+/**
+ * @brief TP, pulse: a rising edge of IN gives a pulse of exactly PT.
+ *
+ * Not retriggerable: edges during the pulse are ignored. After the pulse, ET
+ * stays at PT while IN is TRUE and returns to 0 when IN is FALSE.
+ * @return q
+ */
+PLC_API bool plc_tp(struct plc_timer *fb, bool in, int64_t pt, uint64_t now_ns);
+
+/** @brief Counter state (CTU, CTD, CTUD). */
+struct plc_counter {
+    int32_t cv;  /**< output: current value */
+    bool q;      /**< output (CTU: CV >= PV; CTD: CV <= 0) */
+    bool qu, qd; /**< outputs of CTUD: CV >= PV, CV <= 0 */
+    bool cu, cd; /**< private: CU and CD at the previous call */
+};
+
+/**
+ * @brief CTU, up counter: each rising edge of CU adds 1 (up to INT32_MAX).
+ * R (dominant) sets CV to 0, and an edge of CU during R is not counted.
+ * @return q = CV >= PV
+ */
+PLC_API bool plc_ctu(struct plc_counter *fb, bool cu, bool r, int32_t pv);
+
+/**
+ * @brief CTD, down counter: each rising edge of CD takes 1 (down to INT32_MIN).
+ * LD (dominant) sets CV to PV.
+ * @return q = CV <= 0
+ */
+PLC_API bool plc_ctd(struct plc_counter *fb, bool cd, bool ld, int32_t pv);
+
+/**
+ * @brief CTUD, up/down counter.
+ * R has priority over LD, LD over counting; a rising edge on both CU and CD
+ * in one call counts neither.
+ * @return qu = CV >= PV (qd = CV <= 0 in the struct)
+ */
+PLC_API bool plc_ctud(struct plc_counter *fb, bool cu, bool cd, bool r, bool ld, int32_t pv);
+
+/**
+ * @brief Take new requests of a request/acknowledge command counter.
+ *
+ * The client adds 1 to the request counter @p req (a uint16 in a region the
+ * Modbus gateway writes) for each command; the program answers by copying it
+ * into its acknowledgement @p *ack (in a region the logic writes). The count
+ * of new requests is the difference modulo 2^16, so requests that come faster
+ * than the scan are all counted, and none twice.
+ * @return requests not yet acknowledged (0 when none); *ack becomes @p req.
+ */
+PLC_API unsigned plc_cmd_take(uint16_t req, uint16_t *ack);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file plc-program.h
+ * @brief The PLC program ABI: what a program exports and what its scan gets.
+ *
+ * A program is C compiled against the generated layout header (plc-image.h)
+ * into a shared object that exports one descriptor, made with PLC_PROGRAM():
+ *
+ * @code
+ * #include "plc-image.h"
+ * #include "plc-program.h"
+ * #include "plc-iec.h"
+ *
+ * struct state { struct plc_timer delay; };
+ *
+ * static int scan(struct plc_ctx *ctx)
+ * {
+ *     const struct plc_image *io = ctx->image;
+ *     struct state *st = ctx->state;
+ *     io->outputs->motor_run = plc_ton(&st->delay, io->inputs->start_button,
+ *                                      PLC_MS(500), ctx->now_ns);
+ *     return 0;
+ * }
+ * PLC_PROGRAM("motor", sizeof(struct state), NULL, scan);
+ * @endcode
+ *
+ * plc-logic refuses a program built for another layout (both hashes in the
+ * message). See docs/programs.md for building (plc_add_program() in CMake)
+ * and loading (plc-logic --program, SIGHUP to reload).
+ */
+#ifndef PLC_PROGRAM_H
+#define PLC_PROGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Version of this ABI; a program of another version is refused. */
+#define PLC_PROGRAM_ABI 1u
+/** Name of the descriptor symbol a program exports. */
+#define PLC_PROGRAM_SYMBOL "plc_program"
+
+/** An opaque region snapshot; the program sees it typed through struct plc_image. */
+struct plc_region_data;
+
+/** @brief What a program's init and scan get. Valid for the call only. */
+struct plc_ctx {
+    uint32_t abi;          /**< PLC_PROGRAM_ABI */
+    uint32_t region_count; /**< entries in image (PLC_REGION_COUNT) */
+    /**
+     * One pointer per region, in layout order: a `const struct plc_image *`
+     * of the generated header. Regions other services write are this scan's
+     * consistent snapshot (read them); regions the logic writes hold the
+     * values last published, and what the scan leaves in them is published
+     * in one atomic write after it returns.
+     */
+    const void *image;
+    /** Scan time: this scan's deadline, ns since the engine started. Pass it to timers. */
+    uint64_t now_ns;
+    /** Scan time since the previous scan, ns (0 on the first scan). */
+    uint64_t dt_ns;
+    uint64_t scan_count;   /**< scans run before this one since the program started */
+    bool first_scan;       /**< first scan after load, reload or fault restart */
+    /**
+     * The program's own state: state_size bytes, zeroed at first load and at
+     * a restart after a fault, kept across SIGHUP reloads of a program with
+     * the same name and state_size. Lost when the process exits (use tags
+     * with retain = yes for what must survive that).
+     */
+    void *state;
+};
+
+/** @brief The descriptor a program exports as PLC_PROGRAM_SYMBOL. */
+struct plc_program {
+    uint32_t abi;          /**< PLC_PROGRAM_ABI */
+    uint32_t size;         /**< sizeof(struct plc_program) */
+    const char *name;
+    const char *layout_name;
+    uint32_t layout_version;
+    uint64_t layout_hash;  /**< PLC_LAYOUT_HASH it was compiled against */
+    size_t state_size;
+    /** Called before the first scan (and after reload or restart); may be NULL. Nonzero faults. */
+    int (*init)(struct plc_ctx *ctx);
+    /** Called once per scan. Nonzero faults the PLC (outputs go safe). */
+    int (*scan)(struct plc_ctx *ctx);
+};
+
+#define PLC_PROGRAM_EXPORT __attribute__((visibility("default"), used))
+
+/**
+ * @brief Export the program descriptor. Use once, after including plc-image.h.
+ * @param NAME a string; STATE_SIZE bytes of ctx->state; INIT may be NULL.
+ */
+#define PLC_PROGRAM(NAME, STATE_SIZE, INIT, SCAN)                                         \
+    PLC_PROGRAM_EXPORT const struct plc_program plc_program = {                           \
+        .abi = PLC_PROGRAM_ABI,                                                           \
+        .size = sizeof(struct plc_program),                                               \
+        .name = (NAME),                                                                   \
+        .layout_name = PLC_LAYOUT_NAME,                                                   \
+        .layout_version = PLC_LAYOUT_VERSION,                                             \
+        .layout_hash = PLC_LAYOUT_HASH,                                                   \
+        .state_size = (STATE_SIZE),                                                       \
+        .init = (INIT),                                                                   \
+        .scan = (SCAN),                                                                   \
+    }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file plc-scan.h
+ * @brief The scan engine behind plc-logic (link plc_scan).
+ *
+ * Each scan: wait for the next absolute deadline on the engine's clock, take
+ * one consistent snapshot of every region the logic does not write, run the
+ * program, publish each region the logic writes in one atomic write, and
+ * publish statistics to the diagnostics region. An overrun (a scan that ends
+ * after the next deadline) is counted and the missed cycles are skipped:
+ * deadlines stay on the period grid and scan time (ctx->now_ns) jumps, so
+ * timers stay right; cycles are never run back to back to catch up.
+ *
+ * A scan longer than the watchdog, a program returning nonzero or an input
+ * region that cannot be read puts the engine in a fault: the 'outputs' region
+ * goes to each tag's safe value (or holds it, safe = hold), the cause is in
+ * the statistics and the diagnostics region, and the engine leaves the fault
+ * as [logic] fault_restart says. With the real clock a watchdog thread also
+ * catches a scan that never returns.
+ *
+ * One thread drives a handle; plc_scan_get_stats() may be called from it.
+ */
+#ifndef PLC_SCAN_H
+#define PLC_SCAN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plc.h"
+#include "plc-program.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @defgroup scan Scan engine
+ * @{ */
+
+/**
+ * @brief The engine's clock (CLOCK_MONOTONIC unless a test injects another).
+ * Both are called from the scan thread only.
+ */
+struct plc_scan_clock {
+    /** Now, ns. */
+    uint64_t (*now)(void *user);
+    /** Sleep until @p deadline_ns; 0, or -1 with errno EINTR when a signal came. */
+    int (*sleep_until)(void *user, uint64_t deadline_ns);
+};
+
+/** Log levels, as syslog's. */
+enum { PLC_LOG_ERR = 3, PLC_LOG_WARNING = 4, PLC_LOG_NOTICE = 5, PLC_LOG_INFO = 6 };
+
+struct plc_scan_config {
+    const struct plc_layout *layout;  /**< required; must outlive the engine */
+    const char *base_dir;             /**< required */
+    /** The program: a shared object's path, or a descriptor linked in (one of the two). */
+    const char *program_path;
+    const struct plc_program *program;
+    /** Scan settings (naming tags and regions of @p layout); NULL takes the layout's [logic]. Copied. */
+    const struct plc_logic_def *logic;
+    /** NULL for CLOCK_MONOTONIC (and the watchdog thread). Must outlive the engine. */
+    const struct plc_scan_clock *clock;
+    void *clock_user;
+    /** Where messages go (warnings, overruns, faults); NULL drops them. */
+    void (*log)(void *user, int level, const char *msg);
+    void *log_user;
+};
+
+/** @brief Engine states; zero means unset. */
+enum plc_scan_state {
+    PLC_SCAN_RUNNING = 1,
+    PLC_SCAN_FAULTED,
+};
+
+/** @brief Why the engine faulted. Values as the diagnostics tag fault_cause. */
+enum plc_fault_cause {
+    PLC_FAULT_NONE = 0,
+    PLC_FAULT_WATCHDOG = 1,  /**< a scan ran longer than the watchdog */
+    PLC_FAULT_PROGRAM = 2,   /**< init or scan returned nonzero */
+    PLC_FAULT_INPUT = 3,     /**< a region could not be read */
+};
+
+/** @brief Statistics; times in ns. Lateness is wake-up time minus deadline. */
+struct plc_scan_stats {
+    uint64_t scans;       /**< cycles that ran the program */
+    uint64_t cycles;      /**< deadlines met by a wake-up (faulted ones included) */
+    uint64_t overruns, skipped, faults, reloads;
+    uint64_t scan_last, scan_min, scan_max, scan_mean;
+    uint64_t late_p50, late_p99, late_max;
+    uint32_t period_us;
+    int priority;         /**< SCHED_FIFO priority obtained; 0 = SCHED_OTHER */
+    enum plc_scan_state state;
+    enum plc_fault_cause cause;
+    char fault[256];      /**< the last fault, in words; "" if none */
+    char program[64];     /**< name of the running program */
+};
+
+struct plc_scan;
+
+/**
+ * @brief Attach the regions, drive outputs to their safe values, load the
+ *        program and call its init.
+ *
+ * Applies the real-time options of the [logic] settings to the calling
+ * thread (SCHED_FIFO, mlockall, CPU affinity); each one not permitted is a
+ * warning through the log and the engine runs on.
+ * @param diag Optional; says what is wrong: a region (see plc_region_attach()),
+ *        a program that cannot be loaded, or one built for another layout
+ *        (errno PLC_ELAYOUT, both hashes in the message).
+ * @return An engine to free with plc_scan_free(), or NULL with errno set.
+ */
+PLC_API struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag *diag);
+
+/** @brief Stop: outputs to their safe values, stop the watchdog, detach; NULL is accepted. */
+PLC_API void plc_scan_free(struct plc_scan *scan);
+
+/**
+ * @brief Wait for the next deadline and run one cycle.
+ * @return 0 after a cycle, or -1 with errno EINTR when a signal came while
+ *         waiting (call again to go on waiting for the same deadline).
+ */
+PLC_API int plc_scan_step(struct plc_scan *scan);
+
+/**
+ * @brief Run cycles until *@p stop is set; reload the program when *@p reload
+ *        is set (and clear it). Either may be NULL.
+ * @return 0 when stopped.
+ */
+PLC_API int plc_scan_run(struct plc_scan *scan, volatile sig_atomic_t *stop,
+                         volatile sig_atomic_t *reload);
+
+/**
+ * @brief Replace the program by the one at @p path (NULL: the same path again).
+ *
+ * The new program is loaded and checked first: a program that cannot be
+ * loaded or was built for another layout is refused and the old one runs on.
+ * Otherwise outputs go to their safe values, the old program is unloaded, the
+ * new one initialised, and its first scan publishes outputs again.
+ * @return 0, or -1 with errno set and @p diag filled; the old program runs on.
+ */
+PLC_API int plc_scan_reload(struct plc_scan *scan, const char *path, struct plc_diag *diag);
+
+/** @brief Leave a fault now (as the reset command does). @return 0, or -1/EALREADY if not faulted. */
+PLC_API int plc_scan_reset_fault(struct plc_scan *scan);
+
+/** @brief Copy the statistics (percentiles computed now). */
+PLC_API void plc_scan_get_stats(const struct plc_scan *scan, struct plc_scan_stats *stats);
+
+/** @brief "running", "faulted". */
+PLC_API const char *plc_scan_state_name(enum plc_scan_state state);
+/** @brief "none", "watchdog", "program", "input". */
+PLC_API const char *plc_fault_cause_name(enum plc_fault_cause cause);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

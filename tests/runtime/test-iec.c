@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IEC 61131-3 function blocks against tables of IEC behaviour: each row is
+ * one scan (the scan time, the inputs) and the outputs IEC requires after it.
+ * Times in the tables are milliseconds of a simulated scan clock.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "plc-iec.h"
+
+#define MS 1000000ull
+
+enum kind { TON, TOF, TP };
+
+struct trow {
+    unsigned t;   /* scan time, ms */
+    bool in;
+    int pt;       /* ms */
+    bool q;       /* expected */
+    int et;       /* expected, ms */
+};
+
+static void run_timer(enum kind k, const struct trow *rows, size_t n)
+{
+    static const char *const names[] = {"TON", "TOF", "TP"};
+    struct plc_timer fb = {0};
+    for (size_t i = 0; i < n; i++) {
+        const struct trow *r = &rows[i];
+        bool q;
+        switch (k) {
+        case TON: q = plc_ton(&fb, r->in, PLC_MS(r->pt), r->t * MS); break;
+        case TOF: q = plc_tof(&fb, r->in, PLC_MS(r->pt), r->t * MS); break;
+        default: q = plc_tp(&fb, r->in, PLC_MS(r->pt), r->t * MS); break;
+        }
+        if (q != r->q || fb.q != q || fb.et != PLC_MS(r->et))
+            fail_msg("%s row %zu (t=%ums in=%d pt=%dms): got q=%d et=%lldms, IEC wants q=%d "
+                     "et=%dms",
+                     names[k], i, r->t, r->in, r->pt, q, (long long)(fb.et / (int64_t)MS), r->q,
+                     r->et);
+    }
+}
+#define RUN_TIMER(k, rows) run_timer(k, rows, sizeof(rows) / sizeof(rows[0]))
+
+static void ton_follows_iec_table(void **state)
+{
+    static const struct trow rows[] = {
+        {0, false, 100, false, 0},  /* first scan, IN FALSE */
+        {10, true, 100, false, 0},  /* rising edge starts timing */
+        {60, true, 100, false, 50},
+        {110, true, 100, true, 100}, /* PT reached: Q, ET held at PT */
+        {500, true, 100, true, 100},
+        {510, false, 100, false, 0}, /* IN FALSE resets */
+        {520, true, 100, false, 0},
+        {570, false, 100, false, 0}, /* short pulse: never Q */
+        {580, true, 100, false, 0},
+        {630, true, 40, true, 40},   /* PT lowered below ET while timing: Q at once */
+        {640, false, 40, false, 0},
+        {650, true, 0, true, 0},     /* PT 0: Q follows IN */
+        {660, false, 0, false, 0},
+    };
+    RUN_TIMER(TON, rows);
+}
+
+static void ton_first_scan_with_in_true_starts_timing(void **state)
+{
+    static const struct trow rows[] = {
+        {1000, true, 20, false, 0}, /* IN TRUE on the very first call is an edge */
+        {1010, true, 20, false, 10},
+        {1020, true, 20, true, 20},
+    };
+    RUN_TIMER(TON, rows);
+}
+
+static void ton_preset_raised_while_timing_extends(void **state)
+{
+    static const struct trow rows[] = {
+        {0, true, 50, false, 0},
+        {40, true, 50, false, 40},
+        {60, true, 100, false, 60}, /* PT raised before it was reached */
+        {100, true, 100, true, 100},
+    };
+    RUN_TIMER(TON, rows);
+}
+
+static void tof_follows_iec_table(void **state)
+{
+    static const struct trow rows[] = {
+        {0, false, 100, false, 0},  /* first scan, IN FALSE: no falling edge, Q FALSE */
+        {10, true, 100, true, 0},   /* Q follows IN at once */
+        {20, false, 100, true, 0},  /* falling edge starts timing */
+        {70, false, 100, true, 50},
+        {80, true, 100, true, 0},   /* IN back before PT: ET reset, Q stays */
+        {90, false, 100, true, 0},
+        {190, false, 100, false, 100}, /* PT after the fall: Q FALSE, ET held */
+        {300, false, 100, false, 100},
+        {310, true, 100, true, 0},
+        {320, false, 20, true, 0},
+        {330, false, 5, false, 5},  /* PT lowered below ET while timing */
+    };
+    RUN_TIMER(TOF, rows);
+}
+
+static void tp_follows_iec_table(void **state)
+{
+    static const struct trow rows[] = {
+        {0, false, 100, false, 0},
+        {10, true, 100, true, 0},    /* rising edge: pulse */
+        {20, false, 100, true, 10},  /* IN falling during the pulse: ignored */
+        {30, true, 100, true, 20},   /* new edge during the pulse: not retriggered */
+        {110, true, 100, false, 100}, /* pulse over; ET held at PT while IN TRUE */
+        {150, true, 100, false, 100},
+        {160, false, 100, false, 0}, /* IN FALSE: ET back to 0 */
+        {170, true, 100, true, 0},   /* next edge: next pulse */
+        {200, false, 100, true, 30},
+        {270, false, 100, false, 0}, /* pulse over with IN FALSE: ET 0 */
+    };
+    RUN_TIMER(TP, rows);
+}
+
+static void tp_first_scan_with_in_true_pulses(void **state)
+{
+    static const struct trow rows[] = {
+        {5, true, 10, true, 0},
+        {15, true, 10, false, 10},
+    };
+    RUN_TIMER(TP, rows);
+}
+
+struct crow {
+    bool cu, cd, r, ld;
+    int pv;
+    int cv;       /* expected */
+    bool q, qd;   /* expected: CTU/CTD q, CTUD qu and qd */
+};
+
+static void ctu_follows_iec_table(void **state)
+{
+    static const struct crow rows[] = {
+        {true, 0, false, 0, 2, 1, false, 0},  /* CU TRUE on the first call counts */
+        {true, 0, false, 0, 2, 1, false, 0},  /* held: no edge */
+        {false, 0, false, 0, 2, 1, false, 0},
+        {true, 0, false, 0, 2, 2, true, 0},   /* Q = CV >= PV */
+        {false, 0, false, 0, 3, 2, false, 0}, /* PV raised: Q recomputed */
+        {true, 0, true, 0, 3, 0, false, 0},   /* reset during a count edge: R wins */
+        {false, 0, false, 0, 3, 0, false, 0},
+        {true, 0, false, 0, 0, 1, true, 0},
+        {true, 0, true, 0, 0, 0, true, 0},    /* PV 0: Q with CV 0 */
+    };
+    struct plc_counter fb = {0};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct crow *r = &rows[i];
+        bool q = plc_ctu(&fb, r->cu, r->r, r->pv);
+        if (q != r->q || fb.cv != r->cv)
+            fail_msg("CTU row %zu: got q=%d cv=%d, IEC wants q=%d cv=%d", i, q, fb.cv, r->q,
+                     r->cv);
+    }
+}
+
+static void ctu_stops_at_int32_max(void **state)
+{
+    struct plc_counter fb = {.cv = INT32_MAX};
+    plc_ctu(&fb, true, false, 5);
+    assert_int_equal(fb.cv, INT32_MAX);
+}
+
+static void ctd_follows_iec_table(void **state)
+{
+    static const struct crow rows[] = {
+        {0, false, 0, true, 2, 2, false, 0},  /* LD loads PV */
+        {0, true, 0, true, 2, 2, false, 0},   /* LD dominant over a CD edge */
+        {0, false, 0, false, 2, 2, false, 0},
+        {0, true, 0, false, 2, 1, false, 0},
+        {0, false, 0, false, 2, 1, false, 0},
+        {0, true, 0, false, 2, 0, true, 0},   /* Q = CV <= 0 */
+        {0, false, 0, false, 2, 0, true, 0},
+        {0, true, 0, false, 2, -1, true, 0},  /* goes on below 0 */
+    };
+    struct plc_counter fb = {0};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct crow *r = &rows[i];
+        bool q = plc_ctd(&fb, r->cd, r->ld, r->pv);
+        if (q != r->q || fb.cv != r->cv)
+            fail_msg("CTD row %zu: got q=%d cv=%d, IEC wants q=%d cv=%d", i, q, fb.cv, r->q,
+                     r->cv);
+    }
+}
+
+static void ctd_first_call_with_cd_true_counts(void **state)
+{
+    struct plc_counter fb = {0};
+    assert_true(plc_ctd(&fb, true, false, 3));
+    assert_int_equal(fb.cv, -1);
+}
+
+static void ctud_follows_iec_table(void **state)
+{
+    static const struct crow rows[] = {
+        {true, false, false, false, 2, 1, false, false},
+        {false, false, false, false, 2, 1, false, false},
+        {true, false, false, false, 2, 2, true, false},  /* QU */
+        {false, true, false, false, 2, 1, false, false},
+        {false, false, false, false, 2, 1, false, false},
+        {true, true, false, false, 2, 1, false, false},  /* both edges at once: neither */
+        {false, false, false, false, 2, 1, false, false},
+        {false, true, false, false, 2, 0, false, true},  /* QD */
+        {false, false, false, true, 5, 5, true, false},  /* LD loads PV */
+        {false, false, true, true, 5, 0, false, true},   /* R beats LD */
+        {true, false, true, false, 5, 0, false, true},   /* reset during a count edge */
+    };
+    struct plc_counter fb = {0};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct crow *r = &rows[i];
+        bool qu = plc_ctud(&fb, r->cu, r->cd, r->r, r->ld, r->pv);
+        if (qu != r->q || fb.qu != r->q || fb.qd != r->qd || fb.cv != r->cv)
+            fail_msg("CTUD row %zu: got qu=%d qd=%d cv=%d, IEC wants qu=%d qd=%d cv=%d", i,
+                     fb.qu, fb.qd, fb.cv, r->q, r->qd, r->cv);
+    }
+}
+
+static void r_trig_fires_once_per_rising_edge(void **state)
+{
+    static const bool clk[] = {true, true, false, true, false, false};
+    static const bool q[] = {true, false, false, true, false, false};
+    struct plc_trig fb = {0};
+    for (size_t i = 0; i < 6; i++)
+        if (plc_r_trig(&fb, clk[i]) != q[i] || fb.q != q[i])
+            fail_msg("R_TRIG call %zu: clk=%d got %d want %d", i, clk[i], fb.q, q[i]);
+}
+
+static void f_trig_fires_once_per_falling_edge_not_on_first_scan(void **state)
+{
+    static const bool clk[] = {false, true, true, false, false, true, false};
+    static const bool q[] = {false, false, false, true, false, false, true};
+    struct plc_trig fb = {0};
+    for (size_t i = 0; i < 7; i++)
+        if (plc_f_trig(&fb, clk[i]) != q[i] || fb.q != q[i])
+            fail_msg("F_TRIG call %zu: clk=%d got %d want %d", i, clk[i], fb.q, q[i]);
+}
+
+static void sr_is_set_dominant(void **state)
+{
+    /* s1, r -> q1 */
+    static const bool rows[][3] = {{0, 0, 0}, {1, 0, 1}, {0, 0, 1}, {1, 1, 1}, {0, 1, 0}, {0, 0, 0}};
+    struct plc_bistable fb = {0};
+    for (size_t i = 0; i < 6; i++)
+        if (plc_sr(&fb, rows[i][0], rows[i][1]) != rows[i][2])
+            fail_msg("SR row %zu: got %d want %d", i, fb.q1, rows[i][2]);
+}
+
+static void rs_is_reset_dominant(void **state)
+{
+    /* s, r1 -> q1 */
+    static const bool rows[][3] = {{0, 0, 0}, {1, 0, 1}, {0, 0, 1}, {1, 1, 0}, {1, 0, 1}, {0, 1, 0}};
+    struct plc_bistable fb = {0};
+    for (size_t i = 0; i < 6; i++)
+        if (plc_rs(&fb, rows[i][0], rows[i][1]) != rows[i][2])
+            fail_msg("RS row %zu: got %d want %d", i, fb.q1, rows[i][2]);
+}
+
+static void cmd_take_counts_every_request_once_across_wrap(void **state)
+{
+    uint16_t ack = 0;
+    assert_int_equal(plc_cmd_take(0, &ack), 0);
+    assert_int_equal(plc_cmd_take(3, &ack), 3); /* three requests within one scan */
+    assert_int_equal(ack, 3);
+    assert_int_equal(plc_cmd_take(3, &ack), 0); /* seen once only */
+    ack = 65534;
+    assert_int_equal(plc_cmd_take(1, &ack), 3); /* 65535, 0, 1 */
+    assert_int_equal(ack, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ton_follows_iec_table),
+        cmocka_unit_test(ton_first_scan_with_in_true_starts_timing),
+        cmocka_unit_test(ton_preset_raised_while_timing_extends),
+        cmocka_unit_test(tof_follows_iec_table),
+        cmocka_unit_test(tp_follows_iec_table),
+        cmocka_unit_test(tp_first_scan_with_in_true_pulses),
+        cmocka_unit_test(ctu_follows_iec_table),
+        cmocka_unit_test(ctu_stops_at_int32_max),
+        cmocka_unit_test(ctd_follows_iec_table),
+        cmocka_unit_test(ctd_first_call_with_cd_true_counts),
+        cmocka_unit_test(ctud_follows_iec_table),
+        cmocka_unit_test(r_trig_fires_once_per_rising_edge),
+        cmocka_unit_test(f_trig_fires_once_per_falling_edge_not_on_first_scan),
+        cmocka_unit_test(sr_is_set_dominant),
+        cmocka_unit_test(rs_is_reset_dominant),
+        cmocka_unit_test(cmd_take_counts_every_request_once_across_wrap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct plc_scan: the cycle on a simulated clock (period, overruns and
+ * skipped cycles, watchdog and safe outputs, fault restart), program loading
+ * (layout hash mismatch, reload), and the watchdog thread on the real clock.
+ * Runs on the engine test layout (tests/programs/engine.ini) in real shared
+ * memory.
+ */
+#include <linux/capability.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "fixture.h"
+#include "plc-image.h"
+#include "plc-scan.h"
+
+#define MS 1000000ull
+#define PERIOD (1 * MS) /* engine.ini: period = 1ms, watchdog = 50ms */
+
+/* ---- the simulated clock and a program linked in --------------------------- */
+
+struct sim {
+    uint64_t t;
+    uint64_t late;            /* added to every wake-up */
+    uint64_t deadlines[64];   /* what sleep_until was asked for */
+    size_t nsleeps;
+};
+
+static uint64_t sim_now(void *user)
+{
+    return ((struct sim *)user)->t;
+}
+
+static int sim_sleep_until(void *user, uint64_t d)
+{
+    struct sim *c = user;
+    if (c->nsleeps < 64)
+        c->deadlines[c->nsleeps] = d;
+    c->nsleeps++;
+    if (c->t < d)
+        c->t = d;
+    c->t += c->late;
+    return 0;
+}
+
+static const struct plc_scan_clock sim_clock = {.now = sim_now, .sleep_until = sim_sleep_until};
+
+/* What the linked-in program sees and does; one test at a time. */
+static struct {
+    struct sim *clock;
+    uint64_t work;        /* each scan advances the clock this much */
+    uint64_t work_once;   /* the next scan only */
+    int ret;
+    size_t n;
+    uint64_t now[256], dt[256];
+    bool first[256];
+    _Atomic bool spin;    /* real-clock test: spin until cleared */
+    _Atomic bool spinning;
+} prog;
+
+static int t_scan(struct plc_ctx *ctx)
+{
+    const struct plc_image *io = ctx->image;
+    if (prog.n < 256) {
+        prog.now[prog.n] = ctx->now_ns;
+        prog.dt[prog.n] = ctx->dt_ns;
+        prog.first[prog.n] = ctx->first_scan;
+    }
+    prog.n++;
+    io->outputs->out_off = true;
+    io->outputs->out_on = false;
+    io->outputs->out_hold = true;
+    io->outputs->out_value = 7;
+    if (prog.clock) {
+        prog.clock->t += prog.work + prog.work_once;
+        prog.work_once = 0;
+    }
+    if (atomic_load(&prog.spin)) {
+        atomic_store(&prog.spinning, true);
+        while (atomic_load(&prog.spin))
+            ;
+    }
+    return prog.ret;
+}
+
+static const struct plc_program t_program = {
+    .abi = PLC_PROGRAM_ABI,
+    .size = sizeof(struct plc_program),
+    .name = "linked",
+    .layout_name = PLC_LAYOUT_NAME,
+    .layout_version = PLC_LAYOUT_VERSION,
+    .layout_hash = PLC_LAYOUT_HASH,
+    .scan = t_scan,
+};
+
+/* ---- fixture --------------------------------------------------------------- */
+
+struct t {
+    struct fixture *f;
+    struct sim clock;
+    struct plc_logic_def logic;
+    struct plc_scan_config cfg;
+    struct plc_scan *scan;
+    struct plc_region *outputs, *diag, *commands, *params;
+    char log[4096];
+};
+
+static void collect_log(void *user, int level, const char *msg)
+{
+    struct t *t = user;
+    (void)level;
+    size_t n = strlen(t->log);
+    snprintf(t->log + n, sizeof(t->log) - n, "%s\n", msg);
+}
+
+static int setup(void **state)
+{
+    struct t *t = calloc(1, sizeof(*t));
+    t->f = fixture_new(NULL);
+    plc_layout_free(t->f->layout);
+    t->f->layout = plc_layout_load(PLC_ENGINE_LAYOUT, &t->f->diag);
+    assert_non_null(t->f->layout);
+    fixture_init(t->f);
+    memset(&prog, 0, sizeof(prog));
+    t->clock.t = 1000 * MS;
+    prog.clock = &t->clock;
+    t->logic = *plc_layout_get_logic(t->f->layout);
+    t->cfg = (struct plc_scan_config){
+        .layout = t->f->layout,
+        .base_dir = t->f->base,
+        .program = &t_program,
+        .logic = &t->logic,
+        .clock = &sim_clock,
+        .clock_user = &t->clock,
+        .log = collect_log,
+        .log_user = t,
+    };
+    const struct plc_layout *l = t->f->layout;
+    struct plc_diag *d = &t->f->diag;
+    t->outputs = plc_region_attach(l, t->f->base, "outputs", PLC_READER, NULL, d);
+    t->diag = plc_region_attach(l, t->f->base, "diagnostics", PLC_READER, NULL, d);
+    t->commands = plc_region_attach(l, t->f->base, "commands", PLC_WRITER, "modbus", d);
+    t->params = plc_region_attach(l, t->f->base, "parameters", PLC_WRITER, "modbus", d);
+    assert_true(t->outputs && t->diag && t->commands && t->params);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct t *t = *state;
+    plc_scan_free(t->scan);
+    plc_region_detach(t->outputs);
+    plc_region_detach(t->diag);
+    plc_region_detach(t->commands);
+    plc_region_detach(t->params);
+    fixture_free(t->f);
+    free(t);
+    return 0;
+}
+
+static void start(struct t *t)
+{
+    t->scan = plc_scan_new(&t->cfg, &t->f->diag);
+    if (!t->scan)
+        fail_msg("plc_scan_new: %s", t->f->diag.msg);
+}
+
+static void steps(struct t *t, int n)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(plc_scan_step(t->scan), 0);
+}
+
+static double tag(struct t *t, struct plc_region *r, const char *name)
+{
+    double v;
+    assert_int_equal(plc_region_read_tag(r, plc_layout_find_tag(t->f->layout, name), &v), 0);
+    return v;
+}
+
+static void set_tag(struct t *t, struct plc_region *r, const char *name, double v)
+{
+    assert_int_equal(plc_region_write_tag(r, plc_layout_find_tag(t->f->layout, name), v), 0);
+}
+
+/* Outputs as the program drives them, or at their safe values. */
+static void assert_outputs_program(struct t *t)
+{
+    assert_true(tag(t, t->outputs, "out_off") == 1);
+    assert_true(tag(t, t->outputs, "out_on") == 0);
+    assert_true(tag(t, t->outputs, "out_hold") == 1);
+    assert_true(tag(t, t->outputs, "out_value") == 7);
+}
+
+static void assert_outputs_safe(struct t *t, bool hold_was)
+{
+    assert_true(tag(t, t->outputs, "out_off") == 0);
+    assert_true(tag(t, t->outputs, "out_on") == 1);
+    assert_true(tag(t, t->outputs, "out_hold") == hold_was);
+    assert_true(tag(t, t->outputs, "out_value") == -5);
+}
+
+/* ---- cases ----------------------------------------------------------------- */
+
+static void outputs_safe_before_first_scan(void **state)
+{
+    struct t *t = *state;
+    start(t);
+    assert_outputs_safe(t, false);
+    steps(t, 1);
+    assert_outputs_program(t);
+}
+
+static void period_kept_on_absolute_deadlines(void **state)
+{
+    struct t *t = *state;
+    t->clock.late = 300000;   /* every wake-up 300 us late */
+    prog.work = 200000;       /* and 200 us of work: 0.5 ms used of 1 ms */
+    start(t);
+    steps(t, 50);
+    /* Deadlines on the grid from the start: lateness does not drift them. */
+    for (size_t i = 0; i < 49; i++)
+        assert_int_equal(t->clock.deadlines[i], 1000 * MS + (i + 1) * PERIOD);
+    for (size_t i = 0; i < 50; i++) {
+        assert_int_equal(prog.now[i], i * PERIOD); /* scan time = the deadline */
+        assert_int_equal(prog.dt[i], i ? PERIOD : 0);
+        assert_int_equal(prog.first[i], i == 0);
+    }
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.scans, 50);
+    assert_int_equal(st.overruns, 0);
+    assert_int_equal(st.late_max, 300000);
+    assert_int_equal(st.late_p99, 300000);
+    assert_int_equal(st.scan_max, 200000);
+}
+
+static void overrun_counted_and_missed_cycles_skipped(void **state)
+{
+    struct t *t = *state;
+    start(t);
+    steps(t, 5);
+    prog.work_once = 2 * PERIOD + PERIOD / 2; /* scan 5 (at 5 ms) ends at 7.5 ms */
+    steps(t, 2);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.overruns, 1);
+    assert_int_equal(st.skipped, 2); /* the 6 ms and 7 ms cycles */
+    assert_int_equal(st.scans, 7);   /* not run back to back to catch up */
+    assert_int_equal(prog.now[5], 5 * PERIOD);
+    assert_int_equal(prog.now[6], 8 * PERIOD); /* scan time jumped: timers stay right */
+    assert_int_equal(prog.dt[6], 3 * PERIOD);
+    assert_int_equal(t->clock.deadlines[5], 1000 * MS + 8 * PERIOD);
+    assert_non_null(strstr(t->log, "overrun: woke 0 us late and ran 2500 us, past the next "
+                                   "deadline (period 1000 us); 2 cycle(s) skipped"));
+    assert_true(tag(t, t->diag, "overruns") == 1);
+    assert_true(tag(t, t->diag, "skipped") == 2);
+    assert_true(tag(t, t->diag, "scan_count") == 7);
+}
+
+static void watchdog_fault_drives_outputs_safe_until_reset_command(void **state)
+{
+    struct t *t = *state;
+    start(t);
+    steps(t, 3);
+    assert_outputs_program(t);
+    prog.work_once = 60 * MS; /* watchdog 50 ms */
+    steps(t, 1);
+    assert_outputs_safe(t, true); /* hold keeps the last published value */
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_FAULTED);
+    assert_int_equal(st.cause, PLC_FAULT_WATCHDOG);
+    assert_string_equal(st.fault,
+                        "program 'linked': scan ran 60000 us, longer than the watchdog (50000 us)");
+    assert_true(tag(t, t->diag, "fault_state") == 1);
+    assert_true(tag(t, t->diag, "fault_cause") == 1);
+    assert_true(tag(t, t->diag, "faults") == 1);
+    assert_non_null(strstr(t->log, "outputs safe until 'fault_reset' changes"));
+
+    /* Faulted: the program does not run, outputs stay safe. */
+    size_t ran = prog.n;
+    steps(t, 20);
+    assert_int_equal(prog.n, ran);
+    assert_outputs_safe(t, true);
+
+    /* The reset command: a cold restart with a first scan. */
+    set_tag(t, t->commands, "fault_reset", 1);
+    steps(t, 1);
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_RUNNING);
+    steps(t, 1);
+    assert_int_equal(prog.n, ran + 1);
+    assert_true(prog.first[ran]);
+    assert_outputs_program(t);
+    assert_true(tag(t, t->diag, "fault_state") == 0);
+}
+
+static void auto_restart_after_delay(void **state)
+{
+    struct t *t = *state;
+    t->logic.restart = PLC_RESTART_AUTO;
+    t->logic.restart_delay_us = 10000; /* 10 ms = 10 periods */
+    start(t);
+    steps(t, 2);
+    prog.ret = 3;
+    steps(t, 1);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.cause, PLC_FAULT_PROGRAM);
+    assert_string_equal(st.fault, "program 'linked': scan returned 3");
+    assert_outputs_safe(t, true);
+    prog.ret = 0;
+    steps(t, 9);
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_FAULTED);
+    steps(t, 2);
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_RUNNING);
+    assert_int_equal(st.faults, 1);
+    assert_outputs_program(t);
+    assert_non_null(strstr(t->log, "leaving fault (auto restart)"));
+}
+
+static void reset_fault_refused_when_running(void **state)
+{
+    struct t *t = *state;
+    start(t);
+    assert_int_equal(plc_scan_reset_fault(t->scan), -1);
+    assert_int_equal(errno, EALREADY);
+}
+
+static void program_for_other_layout_refused_with_both_hashes(void **state)
+{
+    struct t *t = *state;
+    struct plc_program other = t_program;
+    other.layout_hash ^= 1;
+    t->cfg.program = &other;
+    assert_null(plc_scan_new(&t->cfg, &t->f->diag));
+    assert_int_equal(errno, PLC_ELAYOUT);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "program 'linked' was built for layout 'enginetest' version 1 (hash %016llx), not for "
+             "layout 'enginetest' version 1 (hash %016llx) in use",
+             (unsigned long long)other.layout_hash, (unsigned long long)PLC_LAYOUT_HASH);
+    if (!strstr(t->f->diag.msg, want))
+        fail_msg("got: %s\nwant: %s", t->f->diag.msg, want);
+}
+
+static void shared_object_for_other_layout_refused(void **state)
+{
+    struct t *t = *state;
+    t->cfg.program = NULL;
+    t->cfg.program_path = PLC_BINARY_DIR "/examples/motor.so"; /* built for the demo layout */
+    assert_null(plc_scan_new(&t->cfg, &t->f->diag));
+    assert_int_equal(errno, PLC_ELAYOUT);
+    char buf[1200];
+    plc_diag_format(&t->f->diag, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "motor.so: program 'motor' was built for layout 'demo' version"));
+    char mine[64];
+    snprintf(mine, sizeof(mine), "(hash %016llx) in use", (unsigned long long)PLC_LAYOUT_HASH);
+    assert_non_null(strstr(buf, mine));
+}
+
+static void not_a_program_refused(void **state)
+{
+    struct t *t = *state;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/junk.so", t->f->base);
+    FILE *f = fopen(path, "w");
+    fputs("not an ELF file\n", f);
+    fclose(f);
+    t->cfg.program = NULL;
+    t->cfg.program_path = path;
+    assert_null(plc_scan_new(&t->cfg, &t->f->diag));
+    assert_int_equal(errno, ENOEXEC);
+    assert_string_equal(t->f->diag.file, path);
+    assert_non_null(strstr(t->f->diag.msg, "cannot load program: "));
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_true(in && out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+}
+
+static void reload_swaps_program_holding_outputs_safe(void **state)
+{
+    struct t *t = *state;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/program.so", t->f->base);
+    copy_file(PLC_BINARY_DIR "/tests/programs/test-count.so", path);
+    t->cfg.program = NULL;
+    t->cfg.program_path = path;
+    start(t);
+    steps(t, 3);
+    assert_outputs_program(t);
+    struct plc_region *status =
+        plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
+    assert_true(tag(t, status, "scans_seen") == 3);
+
+    /* A file that is not a program: refused, the old one runs on. */
+    FILE *f = fopen(path, "w");
+    fputs("garbage", f);
+    fclose(f);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), -1);
+    assert_non_null(strstr(t->log, "reload refused, program 'count' runs on"));
+    steps(t, 1);
+    assert_true(tag(t, status, "scans_seen") == 4);
+
+    /* Another program at the same path: outputs safe until its first scan. */
+    copy_file(PLC_BINARY_DIR "/tests/programs/test-count2.so", path);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
+    assert_outputs_safe(t, true);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_string_equal(st.program, "count2");
+    assert_int_equal(st.reloads, 1);
+    steps(t, 2);
+    assert_outputs_program(t);
+    assert_true(tag(t, status, "scans_seen") == 6); /* status carried over */
+    assert_true(tag(t, t->diag, "reloads") == 1);
+    plc_region_detach(status);
+}
+
+static void unknown_diagnostics_tag_refused(void **state)
+{
+    struct t *t = *state;
+    FILE *in = fopen(PLC_ENGINE_LAYOUT, "r");
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof(text) - 100, in);
+    fclose(in);
+    text[n] = '\0';
+    strcat(text, "\n[tag scan_colour]\nregion = diagnostics\ntype = uint16\n");
+    struct plc_layout *l = plc_layout_load_string(text, "bad.ini", &t->f->diag);
+    assert_non_null(l);
+    struct fixture *f2 = fixture_new(text);
+    fixture_init(f2);
+    t->cfg.layout = f2->layout;
+    t->cfg.base_dir = f2->base;
+    t->cfg.logic = NULL; /* its own [logic], naming its own regions */
+    struct plc_program p = t_program;
+    p.layout_hash = plc_layout_get_hash(f2->layout);
+    t->cfg.program = &p;
+    assert_null(plc_scan_new(&t->cfg, &t->f->diag));
+    assert_int_equal(errno, EINVAL);
+    char buf[1200];
+    plc_diag_format(&t->f->diag, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "tag 'scan_colour' in diagnostics region 'diagnostics' is not a "
+                                "statistic plc-logic publishes"));
+    assert_true(t->f->diag.line > 0);
+    fixture_free(f2);
+    plc_layout_free(l);
+}
+
+/* The watchdog thread on the real clock: a scan that never returns. */
+static void *run_one(void *arg)
+{
+    plc_scan_step(arg);
+    return NULL;
+}
+
+static void watchdog_thread_catches_a_scan_that_never_returns(void **state)
+{
+    struct t *t = *state;
+    t->cfg.clock = NULL; /* real clock: the watchdog thread runs */
+    prog.clock = NULL;
+    start(t);
+    steps(t, 2);
+    assert_outputs_program(t);
+    atomic_store(&prog.spin, true);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, run_one, t->scan), 0);
+    /* Wait for the safe outputs while the scan is stuck (bounded: 10 s). */
+    bool safe = false;
+    for (int i = 0; i < 1000 && !safe; i++) {
+        safe = tag(t, t->outputs, "out_on") == 1;
+        if (!safe)
+            plc_region_wait(t->outputs, 10 * (int64_t)MS);
+    }
+    assert_true(atomic_load(&prog.spinning));
+    assert_true(safe);
+    assert_outputs_safe(t, true);
+    /* The diagnostics follow the outputs (safety first): wait for them too. */
+    bool faulted = false;
+    for (int i = 0; i < 1000 && !faulted; i++) {
+        faulted = tag(t, t->diag, "fault_state") == 1;
+        if (!faulted)
+            plc_region_wait(t->diag, 10 * (int64_t)MS);
+    }
+    assert_true(faulted);
+    assert_true(tag(t, t->diag, "fault_cause") == 1);
+    atomic_store(&prog.spin, false); /* the scan returns at last */
+    pthread_join(th, NULL);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_FAULTED);
+    assert_int_equal(st.cause, PLC_FAULT_WATCHDOG);
+    assert_outputs_safe(t, true); /* what the program wrote late is not published */
+    assert_non_null(strstr(t->log, "watchdog: scan still running after"));
+    assert_int_equal(plc_scan_reset_fault(t->scan), 0);
+    steps(t, 1);
+    assert_outputs_program(t);
+}
+
+static void stop_drives_outputs_safe(void **state)
+{
+    struct t *t = *state;
+    start(t);
+    steps(t, 2);
+    assert_outputs_program(t);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+    assert_outputs_safe(t, true);
+}
+
+/* Drop CAP_SYS_NICE and CAP_IPC_LOCK and the limits that stand in for them. */
+static void drop_realtime_rights(void)
+{
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct c[2];
+    if (syscall(SYS_capget, &h, c) == 0) {
+        c[0].effective &= ~((1u << CAP_SYS_NICE) | (1u << CAP_IPC_LOCK));
+        c[0].permitted &= ~((1u << CAP_SYS_NICE) | (1u << CAP_IPC_LOCK));
+        c[0].inheritable &= ~((1u << CAP_SYS_NICE) | (1u << CAP_IPC_LOCK));
+        if (syscall(SYS_capset, &h, c) != 0)
+            _exit(90);
+    }
+    struct rlimit zero = {0, 0}, small = {65536, 65536};
+    if (setrlimit(RLIMIT_RTPRIO, &zero) != 0 || setrlimit(RLIMIT_MEMLOCK, &small) != 0)
+        _exit(91);
+}
+
+static void realtime_refused_is_a_warning_and_it_runs_on(void **state)
+{
+    struct t *t = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        drop_realtime_rights();
+        t->logic.priority = 80;
+        t->logic.lock_memory = true;
+        struct plc_scan *s = plc_scan_new(&t->cfg, &t->f->diag);
+        if (!s)
+            _exit(92);
+        for (int i = 0; i < 5; i++)
+            if (plc_scan_step(s) != 0)
+                _exit(93);
+        struct plc_scan_stats st;
+        plc_scan_get_stats(s, &st);
+        if (st.priority != 0 || st.scans != 5 || st.state != PLC_SCAN_RUNNING)
+            _exit(94);
+        if (write(p[1], t->log, strlen(t->log)) < 0)
+            _exit(95);
+        plc_scan_free(s);
+        _exit(0);
+    }
+    close(p[1]);
+    char log[4096] = "";
+    size_t len = 0;
+    ssize_t n;
+    while ((n = read(p[0], log + len, sizeof(log) - 1 - len)) > 0)
+        len += (size_t)n;
+    log[len] = '\0';
+    close(p[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("child failed with status %d; log:\n%s", status, log);
+    assert_non_null(strstr(log, "priority: SCHED_FIFO 80 refused (Operation not permitted): the "
+                                "scan runs SCHED_OTHER"));
+#ifndef __SANITIZE_ADDRESS__ /* AddressSanitizer turns mlockall() into a no-op that succeeds */
+    assert_non_null(strstr(log, "lock_memory: mlockall failed"));
+#endif
+    assert_non_null(strstr(log, "scan thread: SCHED_OTHER priority 0"));
+}
+
+int main(void)
+{
+#define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(outputs_safe_before_first_scan),
+        T(period_kept_on_absolute_deadlines),
+        T(overrun_counted_and_missed_cycles_skipped),
+        T(watchdog_fault_drives_outputs_safe_until_reset_command),
+        T(auto_restart_after_delay),
+        T(reset_fault_refused_when_running),
+        T(program_for_other_layout_refused_with_both_hashes),
+        T(shared_object_for_other_layout_refused),
+        T(not_a_program_refused),
+        T(reload_swaps_program_holding_outputs_safe),
+        T(unknown_diagnostics_tag_refused),
+        T(watchdog_thread_catches_a_scan_that_never_returns),
+        T(stop_drives_outputs_safe),
+        T(realtime_refused_is_a_warning_and_it_runs_on),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plc-logic as a real process: commands written far faster than the scan
+ * are each counted once, SIGHUP reloads, a program for another layout is
+ * refused, a stuck scan faults to safe outputs and the reset command clears
+ * it, SIGTERM stops with outputs safe. Readiness is the diagnostics region's
+ * scan_count, never a sleep.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+
+#include "fixture.h"
+
+#define MS 1000000ll
+#define LOGIC PLC_BINARY_DIR "/services/plc-logic"
+#define COUNT PLC_BINARY_DIR "/tests/programs/test-count.so"
+#define COUNT2 PLC_BINARY_DIR "/tests/programs/test-count2.so"
+
+struct t {
+    struct fixture *f;
+    pid_t pid;
+    int err_fd;        /* the child's stderr */
+    char err[16384];   /* what it said so far */
+    size_t err_len;
+    struct plc_region *diag, *status, *outputs, *commands, *params;
+};
+
+static int setup(void **state)
+{
+    struct t *t = calloc(1, sizeof(*t));
+    t->f = fixture_new(NULL);
+    plc_layout_free(t->f->layout);
+    t->f->layout = plc_layout_load(PLC_ENGINE_LAYOUT, &t->f->diag);
+    assert_non_null(t->f->layout);
+    fixture_init(t->f);
+    t->pid = -1;
+    t->err_fd = -1;
+    const struct plc_layout *l = t->f->layout;
+    struct plc_diag *d = &t->f->diag;
+    t->diag = plc_region_attach(l, t->f->base, "diagnostics", PLC_READER, NULL, d);
+    t->status = plc_region_attach(l, t->f->base, "status", PLC_READER, NULL, d);
+    t->outputs = plc_region_attach(l, t->f->base, "outputs", PLC_READER, NULL, d);
+    t->commands = plc_region_attach(l, t->f->base, "commands", PLC_WRITER, "modbus", d);
+    t->params = plc_region_attach(l, t->f->base, "parameters", PLC_WRITER, "modbus", d);
+    assert_true(t->diag && t->status && t->outputs && t->commands && t->params);
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct t *t = *state;
+    if (t->pid > 0) {
+        kill(t->pid, SIGKILL);
+        waitpid(t->pid, NULL, 0);
+    }
+    if (t->err_fd >= 0)
+        close(t->err_fd);
+    plc_region_detach(t->diag);
+    plc_region_detach(t->status);
+    plc_region_detach(t->outputs);
+    plc_region_detach(t->commands);
+    plc_region_detach(t->params);
+    fixture_free(t->f);
+    free(t);
+    return 0;
+}
+
+static void spawn(struct t *t, const char *program)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    t->pid = fork();
+    assert_true(t->pid >= 0);
+    if (t->pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        close(p[1]);
+        execl(LOGIC, "plc-logic", "--layout", PLC_ENGINE_LAYOUT, "--base-dir", t->f->base,
+              "--program", program, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    t->err_fd = p[0];
+    fcntl(t->err_fd, F_SETFL, O_NONBLOCK);
+}
+
+/* Collect the child's stderr until it holds @want or @timeout_ms passed. */
+static bool said(struct t *t, const char *want, int timeout_ms)
+{
+    uint64_t until = now_ns() + (uint64_t)timeout_ms * MS;
+    while (!strstr(t->err, want)) {
+        int64_t left = (int64_t)(until - now_ns());
+        if (left <= 0)
+            return false;
+        struct pollfd pfd = {.fd = t->err_fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)(left / MS) + 1) <= 0)
+            continue;
+        ssize_t n = read(t->err_fd, t->err + t->err_len, sizeof(t->err) - 1 - t->err_len);
+        if (n <= 0)
+            return strstr(t->err, want) != NULL;
+        t->err_len += (size_t)n;
+        t->err[t->err_len] = '\0';
+    }
+    return true;
+}
+
+static double tag(struct t *t, struct plc_region *r, const char *name)
+{
+    double v;
+    assert_int_equal(plc_region_read_tag(r, plc_layout_find_tag(t->f->layout, name), &v), 0);
+    return v;
+}
+
+static void set_tag(struct t *t, struct plc_region *r, const char *name, double v)
+{
+    assert_int_equal(plc_region_write_tag(r, plc_layout_find_tag(t->f->layout, name), v), 0);
+}
+
+/* Wait (bounded, 20 s) until tag @name of @r satisfies v >= @at_least. */
+static double wait_tag(struct t *t, struct plc_region *r, const char *name, double at_least)
+{
+    double v = tag(t, r, name);
+    for (int i = 0; i < 2000 && v < at_least; i++) {
+        plc_region_wait(r, 10 * MS);
+        v = tag(t, r, name);
+    }
+    if (v < at_least)
+        fail_msg("%s stayed at %g, waited for %g; plc-logic said:\n%s", name, v, at_least,
+                 t->err);
+    return v;
+}
+
+static void wait_tag_equal(struct t *t, struct plc_region *r, const char *name, double want)
+{
+    double v = tag(t, r, name);
+    for (int i = 0; i < 2000 && v != want; i++) {
+        plc_region_wait(r, 10 * MS);
+        v = tag(t, r, name);
+    }
+    if (v != want)
+        fail_msg("%s is %g, waited for %g; plc-logic said:\n%s", name, v, want, t->err);
+}
+
+static void commands_written_faster_than_scan_counted_exactly_once(void **state)
+{
+    struct t *t = *state;
+    spawn(t, COUNT);
+    wait_tag(t, t->diag, "scan_count", 1);
+    /* A request every 2 us (a Modbus write takes 100 us or more) for at
+     * least 50 scans and 70000 requests, so the 16-bit counter wraps. */
+    double scans0 = tag(t, t->diag, "scan_count"), scans = 0;
+    uint16_t req = (uint16_t)tag(t, t->status, "ack");
+    unsigned n = 0;
+    uint64_t next = now_ns();
+    while (n < 70000 || scans < 50) {
+        while (now_ns() < next)
+            ;
+        next += 2000;
+        set_tag(t, t->commands, "req", (uint16_t)++req);
+        n++;
+        if (n % 256 == 0)
+            scans = tag(t, t->diag, "scan_count") - scans0;
+    }
+    scans = tag(t, t->diag, "scan_count") - scans0;
+    wait_tag_equal(t, t->status, "ack", req);
+    assert_true(tag(t, t->status, "total") == n);
+    print_message("%u requests during %.0f scans: %.0f per scan, each counted once\n", n, scans,
+                  n / (scans > 0 ? scans : 1));
+    assert_true(scans < n); /* more than one request per scan on average */
+}
+
+static void sighup_reloads_program_and_keeps_running(void **state)
+{
+    struct t *t = *state;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/program.so", t->f->base);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "cp %s %s", COUNT, path);
+    assert_int_equal(system(cmd), 0);
+    spawn(t, path);
+    assert_true(said(t, "running program 'count'", 10000));
+    double scans = wait_tag(t, t->diag, "scan_count", 1);
+
+    snprintf(cmd, sizeof(cmd), "cp %s %s", COUNT2, path);
+    assert_int_equal(system(cmd), 0);
+    kill(t->pid, SIGHUP);
+    wait_tag(t, t->diag, "reloads", 1);
+    if (!said(t, "program 'count2' loaded from", 10000))
+        fail_msg("plc-logic said:\n%s", t->err);
+    wait_tag(t, t->diag, "scan_count", scans + 10); /* still scanning */
+
+    /* A program for another layout: refused, both hashes said, count2 runs on. */
+    snprintf(cmd, sizeof(cmd), "cp %s/examples/motor.so %s", PLC_BINARY_DIR, path);
+    assert_int_equal(system(cmd), 0);
+    kill(t->pid, SIGHUP);
+    char want[256];
+    snprintf(want, sizeof(want), "reload refused, program 'count2' runs on: %s: program 'motor' "
+             "was built for layout 'demo'", path);
+    assert_true(said(t, want, 10000));
+    char hash[64];
+    snprintf(hash, sizeof(hash), "(hash %016llx) in use",
+             (unsigned long long)plc_layout_get_hash(t->f->layout));
+    assert_non_null(strstr(t->err, hash));
+    scans = tag(t, t->diag, "scan_count");
+    wait_tag(t, t->diag, "scan_count", scans + 10);
+    assert_true(tag(t, t->diag, "reloads") == 1);
+    assert_int_equal(waitpid(t->pid, NULL, WNOHANG), 0); /* alive */
+}
+
+static void program_for_other_layout_exits_with_both_hashes(void **state)
+{
+    struct t *t = *state;
+    spawn(t, PLC_BINARY_DIR "/examples/motor.so");
+    int status;
+    assert_int_equal(waitpid(t->pid, &status, 0), t->pid);
+    t->pid = -1;
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    said(t, "\n", 1000);
+    char want[512];
+    snprintf(want, sizeof(want), "program 'motor' was built for layout 'demo' version ");
+    assert_non_null(strstr(t->err, want));
+    snprintf(want, sizeof(want), "not for layout 'enginetest' version 1 (hash %016llx) in use",
+             (unsigned long long)plc_layout_get_hash(t->f->layout));
+    if (!strstr(t->err, want))
+        fail_msg("got: %s\nwant: %s", t->err, want);
+}
+
+static void stuck_scan_faults_safe_until_reset_command(void **state)
+{
+    struct t *t = *state;
+    spawn(t, COUNT);
+    wait_tag(t, t->diag, "scan_count", 1);
+    wait_tag(t, t->outputs, "out_off", 1);
+    set_tag(t, t->params, "spin_ms", 2000); /* watchdog is 50 ms */
+    wait_tag(t, t->diag, "fault_state", 1);
+    assert_true(tag(t, t->diag, "fault_cause") == 1);
+    assert_true(tag(t, t->outputs, "out_off") == 0);
+    assert_true(tag(t, t->outputs, "out_on") == 1);
+    assert_true(tag(t, t->outputs, "out_hold") == 1);
+    assert_true(tag(t, t->outputs, "out_value") == -5);
+    assert_true(said(t, "watchdog: scan still running after", 10000));
+    set_tag(t, t->params, "spin_ms", 0);
+    assert_true(said(t, "outputs safe until 'fault_reset' changes", 10000));
+    set_tag(t, t->commands, "fault_reset", 1);
+    wait_tag_equal(t, t->diag, "fault_state", 0);
+    wait_tag(t, t->outputs, "out_off", 1);
+    assert_true(tag(t, t->outputs, "out_on") == 0);
+}
+
+static void sigterm_stops_with_outputs_safe(void **state)
+{
+    struct t *t = *state;
+    spawn(t, COUNT);
+    wait_tag(t, t->outputs, "out_off", 1);
+    kill(t->pid, SIGTERM);
+    int status;
+    assert_int_equal(waitpid(t->pid, &status, 0), t->pid);
+    t->pid = -1;
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(tag(t, t->outputs, "out_off") == 0);
+    assert_true(tag(t, t->outputs, "out_on") == 1);
+    said(t, "outputs safe\n", 1000);
+    assert_non_null(strstr(t->err, "stopping after"));
+}
+
+int main(void)
+{
+#define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(commands_written_faster_than_scan_counted_exactly_once),
+        T(sighup_reloads_program_and_keeps_running),
+        T(program_for_other_layout_exits_with_both_hashes),
+        T(stuck_scan_faults_safe_until_reset_command),
+        T(sigterm_stops_with_outputs_safe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
