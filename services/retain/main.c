@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "retain.h"
 
@@ -160,7 +161,8 @@ int main(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "plc-retain: keeping %zu retained tags of layout '%s' in %s, every %.1f s "
-            "at most; ready\n", nretained, plc_layout_get_name(l), dir, rc.interval_us / 1e6);
+            "at most; ready (pid %d)\n", nretained, plc_layout_get_name(l), dir,
+            rc.interval_us / 1e6, (int)getpid());
     sd_notify(0, "READY=1");
 
     int sig = 0;
