@@ -332,7 +332,7 @@ static bool parse(struct plc_snapshot *s, char *text, size_t len, char *why, siz
         if (!name_ok(name) || t->type == PLC_TYPE_ERROR || *end || errno == ERANGE ||
             !value_fits(t->type, t->value))
             return snprintf(why, whylen, "bad tag line %zu", i + 1), false;
-        snprintf(t->name, sizeof(t->name), "%s", name);
+        snprintf(t->name, sizeof(t->name), "%.63s", name); /* name_ok: at most 63 */
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->tags[j].name, t->name) == 0)
                 return snprintf(why, whylen, "tag '%s' stored twice", t->name), false;
