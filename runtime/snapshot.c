@@ -47,8 +47,46 @@ struct plc_snapshot {
     unsigned version;
     uint64_t hash;
     struct plc_snapshot_tag *tags;
+    const struct plc_snapshot_tag **byname; /* sorted, for lookups by name */
     size_t ntags;
 };
+
+static int cmp_snap(const void *a, const void *b)
+{
+    return strcmp((*(const struct plc_snapshot_tag *const *)a)->name,
+                  (*(const struct plc_snapshot_tag *const *)b)->name);
+}
+
+static int cmp_def(const void *a, const void *b)
+{
+    return strcmp((*(const struct plc_tag_def *const *)a)->name,
+                  (*(const struct plc_tag_def *const *)b)->name);
+}
+
+/* The layout's retained tags sorted by name (malloc'd), so that matching a
+ * 10,000-tag snapshot stays O(n log n); NULL only when out of memory. */
+static const struct plc_tag_def **retained_by_name(const struct plc_layout *l, size_t *n)
+{
+    const struct plc_tag_def **v = malloc((plc_layout_tag_count(l) + 1) * sizeof(*v));
+    *n = 0;
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < plc_layout_tag_count(l); i++)
+        if (plc_layout_tag_at(l, i)->retain)
+            v[(*n)++] = plc_layout_tag_at(l, i);
+    qsort(v, *n, sizeof(*v), cmp_def);
+    return v;
+}
+
+static const struct plc_tag_def *find_retained(const struct plc_tag_def **v, size_t n,
+                                               const char *name)
+{
+    struct plc_tag_def key;
+    const struct plc_tag_def *k = &key;
+    snprintf(key.name, sizeof(key.name), "%s", name);
+    const struct plc_tag_def **hit = bsearch(&k, v, n, sizeof(*v), cmp_def);
+    return hit ? *hit : NULL;
+}
 
 const char *plc_retain_dir(const struct plc_layout *layout, const char *override)
 {
@@ -333,11 +371,17 @@ static bool parse(struct plc_snapshot *s, char *text, size_t len, char *why, siz
             !value_fits(t->type, t->value))
             return snprintf(why, whylen, "bad tag line %zu", i + 1), false;
         snprintf(t->name, sizeof(t->name), "%.63s", name); /* name_ok: at most 63 */
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(s->tags[j].name, t->name) == 0)
-                return snprintf(why, whylen, "tag '%s' stored twice", t->name), false;
         s->ntags++;
     }
+    s->byname = malloc((s->ntags + 1) * sizeof(*s->byname));
+    if (!s->byname)
+        return snprintf(why, whylen, "out of memory"), false;
+    for (size_t i = 0; i < s->ntags; i++)
+        s->byname[i] = &s->tags[i];
+    qsort(s->byname, s->ntags, sizeof(*s->byname), cmp_snap);
+    for (size_t i = 1; i < s->ntags; i++)
+        if (strcmp(s->byname[i - 1]->name, s->byname[i]->name) == 0)
+            return snprintf(why, whylen, "tag '%s' stored twice", s->byname[i]->name), false;
     if (pos != len)
         return snprintf(why, whylen, "unexpected text after the tags"), false;
     return true;
@@ -521,6 +565,7 @@ void plc_snapshot_free(struct plc_snapshot *s)
     if (!s)
         return;
     free(s->tags);
+    free(s->byname);
     free(s);
 }
 
@@ -541,9 +586,13 @@ const struct plc_snapshot_tag *plc_snapshot_tag_at(const struct plc_snapshot *s,
 const struct plc_snapshot_tag *plc_snapshot_find_tag(const struct plc_snapshot *s,
                                                      const char *name)
 {
-    for (size_t i = 0; i < s->ntags; i++)
-        if (strcmp(s->tags[i].name, name) == 0)
-            return &s->tags[i];
+    struct plc_snapshot_tag key;
+    const struct plc_snapshot_tag *k = &key;
+    snprintf(key.name, sizeof(key.name), "%s", name);
+    const struct plc_snapshot_tag **hit =
+        s->byname ? bsearch(&k, s->byname, s->ntags, sizeof(*s->byname), cmp_snap) : NULL;
+    if (hit)
+        return *hit;
     errno = ENOENT;
     return NULL;
 }
@@ -597,11 +646,12 @@ size_t plc_retain_restore_region(const struct plc_snapshot *s, const struct plc_
 size_t plc_retain_report_dropped(const struct plc_snapshot *s, const struct plc_layout *l,
                                  plc_retain_log_fn *log, void *user)
 {
-    size_t n = 0;
-    for (size_t i = 0; s && i < s->ntags; i++) {
-        const struct plc_tag_def *t = plc_layout_find_tag(l, s->tags[i].name);
-        if (t && t->retain)
+    size_t n = 0, nr;
+    const struct plc_tag_def **kept = s ? retained_by_name(l, &nr) : NULL;
+    for (size_t i = 0; kept && i < s->ntags; i++) {
+        if (find_retained(kept, nr, s->tags[i].name))
             continue;
+        const struct plc_tag_def *t = plc_layout_find_tag(l, s->tags[i].name);
         n++;
         char v[48];
         plc_type_format_value(s->tags[i].type, s->tags[i].value, v, sizeof(v));
@@ -609,6 +659,7 @@ size_t plc_retain_report_dropped(const struct plc_snapshot *s, const struct plc_
               s->tags[i].name, plc_type_name(s->tags[i].type), v,
               t ? "is no longer retained in the layout" : "is not in the layout any more");
     }
+    free(kept);
     return n;
 }
 
@@ -686,15 +737,18 @@ int plc_retain_show(const struct plc_layout *l, const char *base, const char *di
         }
         plc_region_detach(reg);
     }
-    for (size_t i = 0; i < s->ntags; i++) {
-        const struct plc_tag_def *t = plc_layout_find_tag(l, s->tags[i].name);
-        if (t && t->retain)
+    size_t nr;
+    const struct plc_tag_def **kept = retained_by_name(l, &nr);
+    for (size_t i = 0; kept && i < s->ntags; i++) {
+        if (find_retained(kept, nr, s->tags[i].name))
             continue;
+        const struct plc_tag_def *t = plc_layout_find_tag(l, s->tags[i].name);
         char stored[48];
         plc_type_format_value(s->tags[i].type, s->tags[i].value, stored, sizeof(stored));
         fprintf(out, "%-24s %-12s %-8s %14s %14s\n", s->tags[i].name,
                 t ? "(not kept)" : "(gone)", plc_type_name(s->tags[i].type), stored, "-");
     }
+    free(kept);
     plc_snapshot_free(s);
     return 0;
 }
