@@ -20,7 +20,7 @@ mkdir -p "$RASPIPLC_RETAIN_DIR"
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   echo "plc-retain already runs (pid $(cat "$pidfile"))"
 else
-  build/services/plc-retain 2>>"$RASPIPLC_RETAIN_DIR/plc-retain.log" &
+  build/services/plc-retain </dev/null >>"$RASPIPLC_RETAIN_DIR/plc-retain.log" 2>&1 &
   echo $! >"$pidfile"
   echo "plc-retain started (pid $!), log in $RASPIPLC_RETAIN_DIR/plc-retain.log"
 fi
