@@ -529,6 +529,8 @@ static void kill9_at_random_moments_leaves_old_or_new_never_mix(void **state)
         }
         struct timespec ts = {0, (long)(rand() % 3000) * 1000};
         nanosleep(&ts, NULL);
+        if (round % 10 == 0) /* now and then let the newest state land first */
+            plc_snapshot_free(wait_snapshot(c, "fault_delay_ms", 100 + k));
         kill(p.retain, SIGKILL);
         int st;
         waitpid(p.pid, &st, 0);
