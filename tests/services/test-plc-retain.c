@@ -518,6 +518,7 @@ static void kill9_at_random_moments_leaves_old_or_new_never_mix(void **state)
     for (int round = 0; round < rounds; round++) {
         struct proc p;
         set_state(c, par, ++k);
+        unlink(c->tmp); /* so that one found below was left by this round's kill */
         start_retain(c, &p, "100ms", NULL);
         /* Changes and snapshot requests keep it writing until the kill. */
         int steps = rand() % 4;
