@@ -18,6 +18,8 @@ struct plc_layout {
     char name[PLC_NAME_MAX + 1];
     unsigned version;
     char base_dir[256];
+    char retain_dir[256];
+    uint32_t retain_interval_us;
     uint64_t hash;
     struct plc_region_def *regions;
     size_t nregions;
@@ -219,10 +221,35 @@ static void load_layout_section(struct parse *p, struct section *s, struct plc_l
     layout_take(s, "description");
 }
 
+/* [retain]: where snapshots go and how often at most. Not hashed: like base_dir
+ * it is deployment, not the shape of the process image. */
+static void load_retain_section(struct parse *p, struct section *s, struct plc_layout *l)
+{
+    static const char *const known[] = {"directory", "interval", "description", NULL};
+    struct entry *e;
+    layout_check_keys(p, s, known);
+    if ((e = layout_take(s, "directory"))) {
+        if (e->value[0] != '/' || strlen(e->value) >= sizeof(l->retain_dir) - 64)
+            layout_fail(p, e->line, "[retain]: directory '%s' is not an absolute path",
+                        e->value);
+        else
+            snprintf(l->retain_dir, sizeof(l->retain_dir), "%s", e->value);
+    }
+    if ((e = layout_take(s, "interval")) &&
+        (!layout_parse_duration_us(e->value, &l->retain_interval_us) ||
+         l->retain_interval_us < PLC_RETAIN_INTERVAL_MIN_US ||
+         l->retain_interval_us > PLC_RETAIN_INTERVAL_MAX_US))
+        layout_fail(p, e->line,
+                    "[retain]: interval '%s' is not a duration from 100ms to 3600s (1s, "
+                    "500ms)",
+                    e->value);
+    layout_take(s, "description");
+}
+
 static void load_region(struct parse *p, struct section *s, struct plc_region_def *r)
 {
-    static const char *const known[] = {"writer", "size", "mode", "group", "description",
-                                        NULL};
+    static const char *const known[] = {"writer", "size", "mode", "group", "retain",
+                                        "description", NULL};
     struct entry *e;
     const char *why;
 
@@ -273,6 +300,8 @@ static void load_region(struct parse *p, struct section *s, struct plc_region_de
             layout_fail(p, e->line, "%s: group '%s' is not a group name", s->what, e->value);
         snprintf(r->group, sizeof(r->group), "%s", e->value);
     }
+    if ((e = layout_take(s, "retain")) && !layout_parse_yesno(e->value, &r->retain))
+        layout_fail(p, e->line, "%s: retain '%s' is not yes or no", s->what, e->value);
     layout_take(s, "description");
 
     if (strcmp(r->writer, "io") == 0)
@@ -510,8 +539,14 @@ static void load_tag(struct parse *p, struct section *s, struct plc_layout *l,
         else if (tag_value(p, s, e, t, &t->safe) && (t->safe < t->min || t->safe > t->max))
             layout_fail(p, e->line, "%s: safe %s is outside min..max", s->what, e->value);
     }
+    t->retain = t->region && t->region->retain; /* the region's default */
     if ((e = layout_take(s, "retain")) && !layout_parse_yesno(e->value, &t->retain))
         layout_fail(p, e->line, "%s: retain '%s' is not yes or no", s->what, e->value);
+    /* A snapshot stores a value of the tag's type; every type has a fixed size
+     * today, so this holds by construction and guards a future string type. */
+    if (t->retain && plc_type_size(t->type) == 0)
+        layout_fail(p, e ? e->line : s->line, "%s: a retained tag needs a fixed-size type",
+                    s->what);
     if ((e = layout_take(s, "unit"))) {
         if (strlen(e->value) >= sizeof(t->unit))
             layout_fail(p, e->line, "%s: unit is longer than %zu characters", s->what,
@@ -646,7 +681,7 @@ static int compute_hash(struct plc_layout *l)
 
 static int build(struct parse *p, struct plc_layout *l)
 {
-    struct section *layout_sec = NULL, *logic_sec = NULL;
+    struct section *layout_sec = NULL, *logic_sec = NULL, *retain_sec = NULL;
     size_t nregions = 0, ntags = 0;
 
     for (size_t i = 0; i < p->nsec; i++) {
@@ -655,6 +690,8 @@ static int build(struct parse *p, struct plc_layout *l)
             layout_sec = s;
         if (s->kind == SEC_LOGIC)
             logic_sec = s;
+        if (s->kind == SEC_RETAIN)
+            retain_sec = s;
         nregions += s->kind == SEC_REGION;
         ntags += s->kind == SEC_TAG;
     }
@@ -667,6 +704,9 @@ static int build(struct parse *p, struct plc_layout *l)
         layout_fail(p, 0, "declares no region");
         return -1;
     }
+    l->retain_interval_us = PLC_RETAIN_INTERVAL_DEFAULT_US;
+    if (retain_sec)
+        load_retain_section(p, retain_sec, l);
 
     l->regions = calloc(nregions, sizeof(*l->regions));
     l->tags = calloc(ntags ? ntags : 1, sizeof(*l->tags));
@@ -780,6 +820,14 @@ const char *plc_layout_get_path(const struct plc_layout *l) { return l->path; }
 const char *plc_layout_get_base_dir(const struct plc_layout *l)
 {
     return l->base_dir[0] ? l->base_dir : NULL;
+}
+const char *plc_layout_get_retain_dir(const struct plc_layout *l)
+{
+    return l->retain_dir[0] ? l->retain_dir : NULL;
+}
+uint32_t plc_layout_get_retain_interval_us(const struct plc_layout *l)
+{
+    return l->retain_interval_us;
 }
 size_t plc_layout_region_count(const struct plc_layout *l) { return l->nregions; }
 const struct plc_logic_def *plc_layout_get_logic(const struct plc_layout *l)

@@ -62,6 +62,7 @@ static const struct {
 } singletons[] = {
     {"layout", SEC_LAYOUT},
     {"logic", SEC_LOGIC},
+    {"retain", SEC_RETAIN},
 };
 
 /* The "what" of a section for messages, set as soon as its header is read. */

@@ -35,7 +35,7 @@ static int mkdirs(const char *dir, struct plc_diag *diag)
 
 /* Build the region under a temporary name, header valid last, then rename it in. */
 static int make(const struct plc_layout *l, const struct plc_region_def *def, const char *path,
-                uint32_t epoch, bool replace, struct plc_diag *diag)
+                uint32_t epoch, bool replace, const void *initial, struct plc_diag *diag)
 {
     char tmp[PATH_MAX + 32];
     snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
@@ -95,9 +95,13 @@ static int make(const struct plc_layout *l, const struct plc_region_def *def, co
     snprintf(h->region_name, sizeof(h->region_name), "%s", def->name);
     snprintf(h->writer_service, sizeof(h->writer_service), "%s", def->writer);
     unsigned char *data = (unsigned char *)map + PLC_REGION_HEADER_SIZE;
-    for (size_t i = def->first_tag; i < def->first_tag + def->tag_count; i++) {
-        const struct plc_tag_def *t = plc_layout_tag_at(l, i);
-        plc_tag_encode(t, t->initial, data);
+    if (initial) {
+        memcpy(data, initial, def->data_size);
+    } else {
+        for (size_t i = def->first_tag; i < def->first_tag + def->tag_count; i++) {
+            const struct plc_tag_def *t = plc_layout_tag_at(l, i);
+            plc_tag_encode(t, t->initial, data);
+        }
     }
     atomic_store_explicit(&h->magic, PLC_SHM_MAGIC, memory_order_release);
     munmap(map, def->size);
@@ -127,6 +131,14 @@ enum plc_create_result plc_region_create(const struct plc_layout *l, const char 
                                          const struct plc_region_def *def, unsigned flags,
                                          struct plc_diag *diag)
 {
+    return plc_region_create_with(l, base, def, flags, NULL, diag);
+}
+
+enum plc_create_result plc_region_create_with(const struct plc_layout *l, const char *base,
+                                              const struct plc_region_def *def,
+                                              unsigned flags, const void *initial,
+                                              struct plc_diag *diag)
+{
     char path[PATH_MAX], dir[PATH_MAX];
     plc_diag_clear(diag);
     if (plc_region_path(l, base, def->name, path, sizeof(path)) < 0)
@@ -139,7 +151,7 @@ enum plc_create_result plc_region_create(const struct plc_layout *l, const char 
         struct stat st;
         int fd = plc_region_open_file(base, path, def->name, O_RDWR, &st, diag);
         if (fd < 0 && errno == PLC_ENOREGION) {
-            if (make(l, def, path, 1, false, diag) == 0)
+            if (make(l, def, path, 1, false, initial, diag) == 0)
                 return PLC_CREATE_MADE;
             if (errno == EEXIST) /* another plc-shm-init won the race: check its region */
                 continue;
@@ -184,7 +196,7 @@ enum plc_create_result plc_region_create(const struct plc_layout *l, const char 
         if (h)
             munmap(h, size);
         close(fd);
-        if (make(l, def, path, epoch, true, diag) < 0)
+        if (make(l, def, path, epoch, true, initial, diag) < 0)
             return PLC_CREATE_ERROR;
         return PLC_CREATE_REMADE;
     }

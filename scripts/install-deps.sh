@@ -9,7 +9,7 @@ packages=(
   libjson-c-dev                        # plcctl --json
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
-  libcmocka-dev python3                # tests
+  libcmocka-dev python3 strace         # tests (strace: retain fault injection)
   stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
 )
 

@@ -160,6 +160,7 @@ struct plc_region_def {
     size_t size;       /**< bytes of the whole region, header included */
     size_t data_size;  /**< bytes of tag data after the header */
     enum plc_gpio_dir gpio_dir;
+    bool retain;       /**< default of its tags' retain (region key 'retain') */
     size_t first_tag;  /**< index of its first tag in the layout */
     size_t tag_count;
     unsigned line;     /**< where it was declared */
@@ -177,7 +178,7 @@ struct plc_tag_def {
     bool has_min, has_max;
     enum plc_safe_mode safe_mode;
     double safe;
-    bool retain;
+    bool retain;       /**< kept across reboots by plc-retain (default: the region's) */
     char unit[32];
     char description[192];
     struct plc_gpio_binding gpio;
@@ -245,6 +246,15 @@ PLC_API const char *plc_layout_get_path(const struct plc_layout *layout);
 PLC_API const struct plc_logic_def *plc_layout_get_logic(const struct plc_layout *layout);
 /** @brief The [layout] base_dir, or NULL when the layout does not set one. */
 PLC_API const char *plc_layout_get_base_dir(const struct plc_layout *layout);
+
+/** Bounds and default of the [retain] interval, in microseconds. */
+#define PLC_RETAIN_INTERVAL_DEFAULT_US 1000000u
+#define PLC_RETAIN_INTERVAL_MIN_US 100000u
+#define PLC_RETAIN_INTERVAL_MAX_US 3600000000u
+/** @brief The [retain] directory, or NULL when the layout does not set one. */
+PLC_API const char *plc_layout_get_retain_dir(const struct plc_layout *layout);
+/** @brief The [retain] interval: at most one snapshot per interval (default 1 s). */
+PLC_API uint32_t plc_layout_get_retain_interval_us(const struct plc_layout *layout);
 
 PLC_API size_t plc_layout_region_count(const struct plc_layout *layout);
 PLC_API const struct plc_region_def *plc_layout_region_at(const struct plc_layout *layout,

@@ -225,6 +225,20 @@ PLC_API enum plc_create_result plc_region_create(const struct plc_layout *layout
                                                  const struct plc_region_def *def,
                                                  unsigned flags, struct plc_diag *diag);
 
+/**
+ * @brief As plc_region_create(), with the data a made region starts with.
+ *
+ * @p initial (data_size bytes, or NULL for the layout's initial values) is
+ * used only when the region is made (PLC_CREATE_MADE or PLC_CREATE_REMADE);
+ * a kept region keeps its live data. plc-shm-init passes the values restored
+ * from a retain snapshot here (see plc-retain.h).
+ */
+PLC_API enum plc_create_result plc_region_create_with(const struct plc_layout *layout,
+                                                      const char *base_dir,
+                                                      const struct plc_region_def *def,
+                                                      unsigned flags, const void *initial,
+                                                      struct plc_diag *diag);
+
 /** @} */
 
 #ifdef __cplusplus

@@ -435,10 +435,11 @@ struct bad {
 static const struct bad bad[] = {
     /* the file itself */
     {"unknown_section", LAYOUT "[regoin a]\nwriter = io\n",
-     "t.ini:4: unknown section '[regoin a]' (expected [layout], [logic], [region NAME] or [tag NAME])"},
+     "t.ini:4: unknown section '[regoin a]' (expected [layout], [logic], [retain], "
+     "[region NAME] or [tag NAME])"},
     {"section_with_two_names", BASE "[tag motor on]\nregion = inputs\ntype = bool\n",
-     "t.ini:10: unknown section '[tag motor on]' (expected [layout], [logic], [region NAME] "
-     "or [tag NAME])"},
+     "t.ini:10: unknown section '[tag motor on]' (expected [layout], [logic], [retain], "
+     "[region NAME] or [tag NAME])"},
     {"unknown_key_in_layout", LAYOUT "author = me\n[region a]\nwriter = io\n",
      "t.ini:4: [layout]: unknown key 'author'"},
     {"unknown_key_in_region", LAYOUT "[region a]\nwriter = io\nsise = 8192\n",

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plc-retain: keep retained tags in a snapshot file across reboots.
+ *
+ * A reader only: it never writes a region. SIGTERM/SIGINT write a last
+ * snapshot if anything changed and exit; SIGUSR1 writes one now. The signals
+ * are blocked in every thread and taken here with sigwait(), so no handler
+ * runs in library code. --show prints the snapshot in use and exits.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "retain.h"
+
+#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
+
+struct config {
+    const char *layout;
+    const char *base_dir;
+    const char *dir;
+    uint32_t interval_us; /* 0: the layout's */
+    bool show;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: plc-retain [--base-dir DIR] [--dir DIR] [--interval DURATION] [--show] "
+            "[LAYOUT]\n"
+            "Keep the retained tags of LAYOUT (default $RASPIPLC_LAYOUT or %s) in\n"
+            "DIR/NAME.retain (default $RASPIPLC_RETAIN_DIR, the layout's [retain] directory,\n"
+            "or %s), written when a retained value changes, at most once per\n"
+            "interval (default: the layout's [retain] interval, 1s).\n"
+            "  --show      print the snapshot in use beside the live values, and exit\n"
+            "Signals: SIGUSR1 snapshot now; SIGTERM last snapshot and exit.\n",
+            LAYOUT_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
+}
+
+/* "1s", "500ms", "250000us"; a bare number is milliseconds. */
+static int parse_interval(const char *s, uint32_t *us)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long mul = strcmp(end, "s") == 0    ? 1000000
+                             : strcmp(end, "us") == 0 ? 1
+                             : (!*end || strcmp(end, "ms") == 0) ? 1000 : 0;
+    if (errno || end == s || !mul || v > PLC_RETAIN_INTERVAL_MAX_US / mul ||
+        v * mul < PLC_RETAIN_INTERVAL_MIN_US)
+        return -1;
+    *us = (uint32_t)(v * mul);
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct config *cfg)
+{
+    static const struct option opts[] = {
+        {"base-dir", required_argument, NULL, 'b'},
+        {"dir", required_argument, NULL, 'd'},
+        {"interval", required_argument, NULL, 'i'},
+        {"show", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "b:d:i:sh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': cfg->base_dir = optarg; break;
+        case 'd': cfg->dir = optarg; break;
+        case 'i':
+            if (parse_interval(optarg, &cfg->interval_us) < 0) {
+                fprintf(stderr, "plc-retain: --interval '%s' is not a duration from 100ms to "
+                        "3600s (1s, 500ms)\n", optarg);
+                return -1;
+            }
+            break;
+        case 's': cfg->show = true; break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (argc - optind > 1) {
+        usage(stderr);
+        return -1;
+    }
+    cfg->layout = optind < argc ? argv[optind] : getenv("RASPIPLC_LAYOUT");
+    if (!cfg->layout)
+        cfg->layout = LAYOUT_DEFAULT;
+    return 0;
+}
+
+static void log_stderr(void *user, int level, const char *msg)
+{
+    (void)user, (void)level;
+    fprintf(stderr, "plc-retain: %s\n", msg);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg = {0};
+    struct plc_diag diag;
+    char msg[1200];
+
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    if (parse_args(argc, argv, &cfg) < 0)
+        return 2;
+    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
+    if (!l) {
+        plc_diag_format(&diag, msg, sizeof(msg));
+        fprintf(stderr, "plc-retain: %s\n", msg);
+        return 1;
+    }
+    const char *base = plc_base_dir(l, cfg.base_dir);
+    const char *dir = plc_retain_dir(l, cfg.dir);
+    if (cfg.show) {
+        int rc = plc_retain_show(l, base, dir, stdout, &diag);
+        if (rc < 0) {
+            plc_diag_format(&diag, msg, sizeof(msg));
+            fprintf(stderr, "plc-retain: %s\n", msg);
+        }
+        plc_layout_free(l);
+        return rc < 0 ? 1 : 0;
+    }
+
+    size_t nretained = 0;
+    for (size_t i = 0; i < plc_layout_tag_count(l); i++)
+        nretained += plc_layout_tag_at(l, i)->retain;
+    if (!nretained) {
+        fprintf(stderr, "plc-retain: layout '%s' has no retained tag: nothing to keep\n",
+                plc_layout_get_name(l));
+        plc_layout_free(l);
+        return 0;
+    }
+
+    /* Before any thread starts, so every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    struct plc_retain_config rc = {
+        .layout = l,
+        .base_dir = base,
+        .dir = dir,
+        .interval_us = cfg.interval_us ? cfg.interval_us : plc_layout_get_retain_interval_us(l),
+        .log = log_stderr,
+    };
+    struct plc_retain *r = plc_retain_new(&rc, &diag);
+    if (!r) {
+        plc_diag_format(&diag, msg, sizeof(msg));
+        fprintf(stderr, "plc-retain: %s\n", msg);
+        plc_layout_free(l);
+        return 1;
+    }
+    fprintf(stderr, "plc-retain: keeping %zu retained tags of layout '%s' in %s, every %.1f s "
+            "at most; ready (pid %d)\n", nretained, plc_layout_get_name(l), dir,
+            rc.interval_us / 1e6, (int)getpid());
+    sd_notify(0, "READY=1");
+
+    int sig = 0;
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGUSR1) {
+            plc_retain_snapshot_now(r);
+            continue;
+        }
+        break;
+    }
+    sd_notify(0, "STOPPING=1");
+    int stop = plc_retain_stop(r);
+    struct plc_retain_stats st;
+    plc_retain_get_stats(r, &st);
+    fprintf(stderr, "plc-retain: stopped by %s: %llu snapshot(s) written, %llu failed, last seq "
+            "%llu\n", sig == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)st.writes,
+            (unsigned long long)st.failures, (unsigned long long)st.seq);
+    plc_retain_free(r);
+    plc_layout_free(l);
+    return stop < 0 ? 1 : 0;
+}

@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct plc_retain: the plc-retain service.
+ *
+ * Threads: one per region with retained tags, blocked in plc_region_wait();
+ * when its region changes it reads the region's retained tags (one consistent
+ * read) into the shared live copy and wakes the writer. The writer thread
+ * compares the live retained values with the values of the last snapshot
+ * written (values, never the region's sequence: other tags of the same region
+ * change all the time and must not cause writes) and writes when they differ,
+ * at most once per interval. A failed write leaves the saved values alone, so
+ * the next interval tries again.
+ *
+ * The region threads wait with a bound (REGION_WAIT_NS) only so that stop()
+ * can join them without signals; a timeout reads nothing and writes nothing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "retain.h"
+
+#define REGION_WAIT_NS 200000000ll       /* bound of a region thread's wait */
+#define REATTACH_PAUSE_NS 200000000l      /* between attempts to re-attach */
+#define FAIL_LOG_EVERY_NS 60000000000ull  /* repeat of the same write error */
+
+struct rtag {
+    const struct plc_tag_def *t;
+    unsigned char live[8];  /* latest value read from the region */
+    unsigned char saved[8]; /* value in the last snapshot written or found */
+    bool saved_known;
+};
+
+struct rregion {
+    struct plc_retain *owner;
+    const struct plc_region_def *def;
+    struct plc_region *reg;
+    const struct plc_tag_def **tags;
+    struct rtag *rtags; /* this region's, inside owner->tags */
+    size_t ntags;
+    unsigned char *buf; /* data_size */
+    pthread_t thread;
+    bool started;
+    int read_errno; /* last read error logged, 0 after a good read */
+};
+
+struct plc_retain {
+    struct plc_retain_config cfg;
+    char base[PATH_MAX];
+    char dir[PATH_MAX];
+    struct rtag *tags;
+    size_t ntags;
+    struct plc_snapshot_tag *out; /* what is being written */
+    unsigned char (*outbytes)[8];
+    struct rregion *regions;
+    size_t nregions;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool now_req, stopping, stopped, cur_good;
+    int stop_rc;
+    atomic_bool quit;
+    uint64_t last_attempt_ns;
+    pthread_t writer;
+    bool writer_started;
+    struct plc_retain_stats stats;
+    int fail_errno;
+    uint64_t fail_logged_ns, fails_in_row;
+};
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void say(struct plc_retain *r, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(struct plc_retain *r, int level, const char *fmt, ...)
+{
+    if (!r->cfg.log)
+        return;
+    char msg[1400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r->cfg.log(r->cfg.log_user, level, msg);
+}
+
+static int fail(struct plc_diag *diag, const char *file, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(struct plc_diag *diag, const char *file, int err, const char *fmt, ...)
+{
+    if (diag) {
+        plc_diag_clear(diag);
+        snprintf(diag->file, sizeof(diag->file), "%s", file ? file : "");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
+        va_end(ap);
+    }
+    errno = err;
+    return -1;
+}
+
+static int mkdirs(const char *dir, struct plc_diag *diag)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof(buf), "%s", dir);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+                return fail(diag, buf, errno, "cannot create the snapshot directory: %s",
+                            strerror(errno));
+            *p = c;
+            if (!c)
+                return 0;
+        }
+    }
+}
+
+/* Whether a retained value differs from the last snapshot. Lock held. */
+static bool dirty(const struct plc_retain *r)
+{
+    for (size_t i = 0; i < r->ntags; i++) {
+        const struct rtag *t = &r->tags[i];
+        if (!t->saved_known || memcmp(t->live, t->saved, t->t->size) != 0)
+            return true;
+    }
+    return false;
+}
+
+/* Write a snapshot of the live values. Lock held; dropped during the I/O. */
+static int write_locked(struct plc_retain *r)
+{
+    for (size_t i = 0; i < r->ntags; i++) {
+        const struct plc_tag_def *t = r->tags[i].t;
+        memcpy(r->outbytes[i], r->tags[i].live, t->size);
+        snprintf(r->out[i].name, sizeof(r->out[i].name), "%s", t->name);
+        r->out[i].type = t->type;
+        r->out[i].value = plc_tag_decode_at(t, r->tags[i].live);
+    }
+    uint64_t seq = r->stats.seq + 1;
+    unsigned flags = r->cur_good ? PLC_SNAPSHOT_KEEP_BACKUP : 0;
+    struct plc_diag diag;
+    pthread_mutex_unlock(&r->mu);
+    int rc = plc_snapshot_write(r->dir, r->cfg.layout, seq, r->out, r->ntags, flags, &diag);
+    int err = errno;
+    pthread_mutex_lock(&r->mu);
+    uint64_t now = mono_ns();
+    r->last_attempt_ns = now;
+    if (rc == 0) {
+        for (size_t i = 0; i < r->ntags; i++) {
+            memcpy(r->tags[i].saved, r->outbytes[i], r->tags[i].t->size);
+            r->tags[i].saved_known = true;
+        }
+        r->stats.seq = seq;
+        r->stats.writes++;
+        r->cur_good = true;
+        if (r->fails_in_row)
+            say(r, PLC_LOG_NOTICE, "snapshot seq %" PRIu64 " written to %s/%s.retain after %"
+                PRIu64 " failed attempt(s)", seq, r->dir, plc_layout_get_name(r->cfg.layout),
+                r->fails_in_row);
+        else if (r->stats.writes == 1)
+            say(r, PLC_LOG_INFO, "snapshot seq %" PRIu64 " written to %s/%s.retain", seq,
+                r->dir, plc_layout_get_name(r->cfg.layout));
+        r->fails_in_row = 0;
+        r->fail_errno = 0;
+        return 0;
+    }
+    r->stats.failures++;
+    r->fails_in_row++;
+    if (err != r->fail_errno || now - r->fail_logged_ns >= FAIL_LOG_EVERY_NS) {
+        char msg[1200], cur[PATH_MAX];
+        plc_diag_format(&diag, msg, sizeof(msg));
+        plc_snapshot_path(r->dir, plc_layout_get_name(r->cfg.layout), PLC_SNAPSHOT_CURRENT,
+                          cur, sizeof(cur));
+        if (r->stats.seq)
+            say(r, PLC_LOG_ERR, "%s; the last good snapshot (seq %" PRIu64 ") stays in %s; "
+                "retrying every %.1f s", msg, r->stats.seq, cur, r->cfg.interval_us / 1e6);
+        else
+            say(r, PLC_LOG_ERR, "%s; no snapshot written yet; retrying every %.1f s", msg,
+                r->cfg.interval_us / 1e6);
+        r->fail_errno = err;
+        r->fail_logged_ns = now;
+    }
+    errno = err;
+    return -1;
+}
+
+static void *writer_main(void *arg)
+{
+    struct plc_retain *r = arg;
+    uint64_t interval = (uint64_t)r->cfg.interval_us * 1000u;
+    pthread_mutex_lock(&r->mu);
+    while (!r->stopping) {
+        if (!r->now_req && !dirty(r)) {
+            pthread_cond_wait(&r->cv, &r->mu);
+            continue;
+        }
+        uint64_t now = mono_ns(), due = r->last_attempt_ns + interval;
+        if (!r->now_req && r->last_attempt_ns && now < due) {
+            struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+            pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+            continue;
+        }
+        r->now_req = false;
+        write_locked(r);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Read the region's retained tags into the live copy; wake the writer on change. */
+static int read_region(struct rregion *g)
+{
+    struct plc_retain *r = g->owner;
+    if (plc_region_read_tags(g->reg, g->tags, g->ntags, g->buf) < 0) {
+        int err = errno;
+        if (err != g->read_errno)
+            say(r, PLC_LOG_WARNING, "region '%s': cannot read: %s", g->def->name,
+                plc_strerror(err));
+        g->read_errno = err;
+        return -1;
+    }
+    if (g->read_errno)
+        say(r, PLC_LOG_NOTICE, "region '%s': readable again", g->def->name);
+    g->read_errno = 0;
+    bool changed = false;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < g->ntags; i++) {
+        struct rtag *t = &g->rtags[i];
+        const unsigned char *v = g->buf + t->t->offset;
+        if (memcmp(t->live, v, t->t->size) != 0) {
+            memcpy(t->live, v, t->t->size);
+            changed = true;
+        }
+    }
+    if (changed)
+        pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+static void pause_ns(long ns)
+{
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+/* plc-shm-init --recreate made a new region: follow it. */
+static void reattach(struct rregion *g)
+{
+    struct plc_retain *r = g->owner;
+    struct plc_diag diag;
+    say(r, PLC_LOG_NOTICE, "region '%s' was re-created: attaching again", g->def->name);
+    plc_region_detach(g->reg);
+    g->reg = NULL;
+    int last = 0;
+    while (!atomic_load(&r->quit)) {
+        g->reg = plc_region_attach(r->cfg.layout, r->base, g->def->name, PLC_READER, NULL,
+                                   &diag);
+        if (g->reg) {
+            read_region(g);
+            return;
+        }
+        if (errno != last) {
+            char msg[1200];
+            plc_diag_format(&diag, msg, sizeof(msg));
+            say(r, PLC_LOG_WARNING, "%s", msg);
+            last = errno;
+        }
+        pause_ns(REATTACH_PAUSE_NS);
+    }
+}
+
+static void *region_main(void *arg)
+{
+    struct rregion *g = arg;
+    struct plc_retain *r = g->owner;
+    while (!atomic_load(&r->quit)) {
+        int w = plc_region_wait(g->reg, REGION_WAIT_NS);
+        if (w > 0) {
+            read_region(g);
+        } else if (w < 0 && errno == PLC_ERETIRED) {
+            reattach(g);
+            if (!g->reg)
+                break;
+        } else if (w < 0 && errno != EINTR) {
+            say(r, PLC_LOG_WARNING, "region '%s': wait failed: %s", g->def->name,
+                plc_strerror(errno));
+            pause_ns(REATTACH_PAUSE_NS);
+        }
+    }
+    return NULL;
+}
+
+/* The values of the newest snapshot become the saved ones. */
+static void load_saved(struct plc_retain *r)
+{
+    struct plc_diag diag;
+    char msg[1200];
+    const char *name = plc_layout_get_name(r->cfg.layout);
+    struct plc_snapshot *s =
+        plc_snapshot_load_newest(r->dir, name, r->cfg.log, r->cfg.log_user, &diag);
+    if (!s) {
+        if (errno == ENOENT) {
+            say(r, PLC_LOG_INFO, "no snapshot in %s yet: writing the first one", r->dir);
+        } else {
+            plc_diag_format(&diag, msg, sizeof(msg));
+            say(r, PLC_LOG_WARNING, "%s: writing a new snapshot", msg);
+        }
+        r->cur_good = false;
+        return;
+    }
+    r->stats.seq = plc_snapshot_get_seq(s);
+    r->cur_good = !plc_snapshot_is_backup(s);
+    for (size_t i = 0; i < r->ntags; i++) {
+        struct rtag *t = &r->tags[i];
+        const struct plc_snapshot_tag *st = plc_snapshot_find_tag(s, t->t->name);
+        if (st && st->type == t->t->type) {
+            plc_tag_encode_at(t->t, st->value, t->saved);
+            t->saved_known = true;
+        }
+    }
+    plc_snapshot_free(s);
+}
+
+struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct plc_diag *diag)
+{
+    const struct plc_layout *l = cfg->layout;
+    plc_diag_clear(diag);
+    struct plc_retain *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->cfg = *cfg;
+    snprintf(r->base, sizeof(r->base), "%s", cfg->base_dir);
+    snprintf(r->dir, sizeof(r->dir), "%s", cfg->dir);
+    atomic_init(&r->quit, false);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
+
+    for (size_t i = 0; i < plc_layout_tag_count(l); i++)
+        r->ntags += plc_layout_tag_at(l, i)->retain;
+    for (size_t i = 0; i < plc_layout_region_count(l); i++) {
+        const struct plc_region_def *def = plc_layout_region_at(l, i);
+        for (size_t j = def->first_tag; j < def->first_tag + def->tag_count; j++)
+            if (plc_layout_tag_at(l, j)->retain) {
+                r->nregions++;
+                break;
+            }
+    }
+    if (!r->ntags) {
+        fail(diag, plc_layout_get_path(l), ENOENT,
+             "layout '%s' has no retained tag: nothing to keep", plc_layout_get_name(l));
+        goto fail;
+    }
+    r->tags = calloc(r->ntags, sizeof(*r->tags));
+    r->out = calloc(r->ntags, sizeof(*r->out));
+    r->outbytes = calloc(r->ntags, sizeof(*r->outbytes));
+    r->regions = calloc(r->nregions, sizeof(*r->regions));
+    if (!r->tags || !r->out || !r->outbytes || !r->regions) {
+        fail(diag, NULL, ENOMEM, "out of memory");
+        goto fail;
+    }
+    size_t nt = 0, nr = 0;
+    for (size_t i = 0; i < plc_layout_region_count(l); i++) {
+        const struct plc_region_def *def = plc_layout_region_at(l, i);
+        struct rregion *g = &r->regions[nr];
+        for (size_t j = def->first_tag; j < def->first_tag + def->tag_count; j++) {
+            const struct plc_tag_def *t = plc_layout_tag_at(l, j);
+            if (!t->retain)
+                continue;
+            if (!g->rtags) {
+                g->rtags = &r->tags[nt];
+                g->def = def;
+                g->owner = r;
+            }
+            r->tags[nt++].t = t;
+            g->ntags++;
+        }
+        if (!g->rtags)
+            continue;
+        nr++;
+        g->tags = calloc(g->ntags, sizeof(*g->tags));
+        g->buf = calloc(1, def->data_size);
+        if (!g->tags || !g->buf) {
+            fail(diag, NULL, ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t k = 0; k < g->ntags; k++)
+            g->tags[k] = g->rtags[k].t;
+        g->reg = plc_region_attach(l, r->base, def->name, PLC_READER, NULL, diag);
+        if (!g->reg)
+            goto fail;
+    }
+    if (mkdirs(r->dir, diag) < 0)
+        goto fail;
+
+    load_saved(r);
+    for (size_t i = 0; i < r->nregions; i++) {
+        struct rregion *g = &r->regions[i];
+        if (read_region(g) < 0) /* logged; wait for the writer to publish again */
+            for (size_t k = 0; k < g->ntags; k++) {
+                struct rtag *t = &g->rtags[k];
+                if (t->saved_known)
+                    memcpy(t->live, t->saved, t->t->size);
+                else
+                    plc_tag_encode_at(t->t, t->t->initial, t->live);
+            }
+    }
+    for (size_t i = 0; i < r->nregions; i++) {
+        if (pthread_create(&r->regions[i].thread, NULL, region_main, &r->regions[i]) != 0) {
+            fail(diag, NULL, EAGAIN, "cannot start a thread");
+            goto fail;
+        }
+        r->regions[i].started = true;
+    }
+    if (pthread_create(&r->writer, NULL, writer_main, r) != 0) {
+        fail(diag, NULL, EAGAIN, "cannot start a thread");
+        goto fail;
+    }
+    r->writer_started = true;
+    return r;
+
+fail:;
+    int err = errno;
+    plc_retain_free(r);
+    errno = err;
+    return NULL;
+}
+
+void plc_retain_snapshot_now(struct plc_retain *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->now_req = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+int plc_retain_stop(struct plc_retain *r)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->stopped || r->stopping) {
+        pthread_mutex_unlock(&r->mu);
+        return r->stop_rc;
+    }
+    r->stopping = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    if (r->writer_started)
+        pthread_join(r->writer, NULL);
+    r->writer_started = false;
+    atomic_store(&r->quit, true);
+    for (size_t i = 0; i < r->nregions; i++) {
+        if (r->regions[i].started)
+            pthread_join(r->regions[i].thread, NULL);
+        r->regions[i].started = false;
+    }
+    /* The final values, read afresh: a clean shutdown loses nothing. */
+    for (size_t i = 0; i < r->nregions; i++)
+        if (r->regions[i].reg)
+            read_region(&r->regions[i]);
+    pthread_mutex_lock(&r->mu);
+    if (r->ntags && dirty(r))
+        r->stop_rc = write_locked(r);
+    r->stopped = true;
+    pthread_mutex_unlock(&r->mu);
+    return r->stop_rc;
+}
+
+void plc_retain_get_stats(struct plc_retain *r, struct plc_retain_stats *stats)
+{
+    pthread_mutex_lock(&r->mu);
+    *stats = r->stats;
+    pthread_mutex_unlock(&r->mu);
+}
+
+void plc_retain_free(struct plc_retain *r)
+{
+    if (!r)
+        return;
+    /* Threads first; a half-built service has no snapshot to finish. */
+    pthread_mutex_lock(&r->mu);
+    r->stopping = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    if (r->writer_started)
+        pthread_join(r->writer, NULL);
+    atomic_store(&r->quit, true);
+    for (size_t i = 0; r->regions && i < r->nregions; i++) {
+        struct rregion *g = &r->regions[i];
+        if (g->started)
+            pthread_join(g->thread, NULL);
+        plc_region_detach(g->reg);
+        free(g->tags);
+        free(g->buf);
+    }
+    free(r->regions);
+    free(r->tags);
+    free(r->out);
+    free(r->outbytes);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
