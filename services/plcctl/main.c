@@ -26,6 +26,8 @@ static const struct ctl_verb verbs[] = {
     {"dump", ctl_dump, 1, 1, "REGION", "decode every tag of one region"},
     {"watch", ctl_watch, 1, -1, "TAG... [--count N] [--timeout SECONDS]",
      "print tag values, then one line per change until stopped"},
+    {"retain", ctl_retain, 0, 0, "",
+     "show the retain snapshot in use beside the live values ($RASPIPLC_RETAIN_DIR)"},
 };
 
 struct config {

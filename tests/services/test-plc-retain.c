@@ -15,6 +15,7 @@
 
 #define PLC_RETAIN PLC_BINARY_DIR "/services/plc-retain"
 #define PLC_SHM_INIT PLC_BINARY_DIR "/services/plc-shm-init"
+#define PLCCTL PLC_BINARY_DIR "/services/plcctl"
 
 struct proc {
     pid_t pid;    /* what we started (strace when traced) */
@@ -738,6 +739,16 @@ static void show_mode_prints_the_snapshot_in_use(void **state)
     proc_expect(&p, "snapshot seq 1 written");
     assert_int_equal(stop_retain(&p, SIGTERM), 0);
     assert_int_equal(run(argv, out, sizeof(out)), 0);
+    assert_has(out, "sequence: 1\n");
+    assert_has(out, "fault_delay_ms           parameters   uint32             2000           2000\n");
+
+    /* plcctl retain shows the same view, its directory from the environment */
+    setenv("RASPIPLC_RETAIN_DIR", c->dir, 1);
+    const char *ctl[] = {PLCCTL, "--layout", PLC_TEST_LAYOUT, "--base-dir", c->f->base,
+                         "retain", NULL};
+    int rc = run(ctl, out, sizeof(out));
+    unsetenv("RASPIPLC_RETAIN_DIR");
+    assert_int_equal(rc, 0);
     assert_has(out, "sequence: 1\n");
     assert_has(out, "fault_delay_ms           parameters   uint32             2000           2000\n");
 }
