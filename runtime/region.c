@@ -274,7 +274,7 @@ static int claim(struct plc_region *r, struct plc_diag *diag)
     r->writer = true;
     char comm[32];
     plc_proc_comm(getpid(), comm, sizeof(comm));
-    strncpy(r->h->holder, comm, sizeof(r->h->holder)); /* diagnostic only */
+    snprintf(r->h->holder, sizeof(r->h->holder), "%.15s", comm); /* diagnostic only */
     atomic_store_explicit(&r->h->heartbeat_ns, plc_now_ns(), memory_order_relaxed);
     return 0;
 }
