@@ -10,7 +10,11 @@ packages=(
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
   libcmocka-dev python3                # tests
+  qemu-system-x86 busybox-static       # gpio-sim suite (tests/gpio/run.sh): qemu guest, initramfs
+  cpio kmod xz-utils                   #   initramfs archive, depmod, linux-source tarball
 )
+# The suite fetches the kernel image, headers, linux-source and libgpiod 2.x
+# itself with apt-get download into the build tree (tests/gpio/run.sh).
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,190 @@
+#!/bin/bash
+# The gpio-sim checks, run inside the qemu guest (chroot into the host's
+# root): plc-io's libgpiod backend against the kernel's GPIO character
+# device, with lines simulated by gpio-sim. One boot runs every check.
+# usage: guest.sh BUILD_DIR v1|v2     exit 0 when every check passed
+set -u
+build=$1
+variant=$2
+case $variant in
+v1) plcio=$build/services/plc-io ;;
+v2) plcio=$build/gpio-v2/services/plc-io ;;
+*) echo "guest: unknown variant '$variant'"; exit 2 ;;
+esac
+peer=$build/tests/gpio/gpio-peer
+shminit=$build/services/plc-shm-init
+export RASPIPLC_BASE_DIR=/dev/shm/plc
+failures=0
+ok() { echo "ok   - [$variant] $1"; }
+bad() { echo "FAIL - [$variant] $1"; failures=$((failures + 1)); }
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+# ---- a simulated chip: 8 lines, line 7 held by a kernel hog ------------------
+cfg=/sys/kernel/config/gpio-sim/plc
+mkdir "$cfg" "$cfg/bank0" || { echo "guest: gpio-sim is not in configfs"; exit 3; }
+echo 8 > "$cfg/bank0/num_lines"
+echo plc-sim > "$cfg/bank0/label"
+names=(IN_PU IN_PD IN_DEB OUT_A OUT_B SPARE5 SPARE6 BUSY)
+for i in "${!names[@]}"; do
+    mkdir "$cfg/bank0/line$i"
+    echo "${names[$i]}" > "$cfg/bank0/line$i/name"
+done
+mkdir "$cfg/bank0/line7/hog"
+echo busy-hog > "$cfg/bank0/line7/hog/name"
+echo output-high > "$cfg/bank0/line7/hog/direction"
+echo 1 > "$cfg/live"
+dev=$(cat "$cfg/dev_name")
+chip=$(cat "$cfg/bank0/chip_name")
+sys=/sys/devices/platform/$dev/$chip
+echo "guest: gpio-sim chip $chip (device $dev), plc-io $plcio"
+
+level() { cat "$sys/sim_gpio$1/value"; }
+pull() { echo "pull-$2" > "$sys/sim_gpio$1/pull"; }
+# The level of line $1 becomes $2 within $3 ms (gpio-sim has no change event to wait on).
+wait_level() {
+    local i
+    for ((i = 0; i < $3 / 20; i++)); do
+        [ "$(level "$1")" = "$2" ] && return 0
+        sleep 0.02
+    done
+    echo "     line $1 is $(level "$1"), expected $2"
+    return 1
+}
+wait_line() { # file pattern ms
+    local i
+    for ((i = 0; i < $3 / 20; i++)); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.02
+    done
+    echo "     '$2' not in $1:"; sed 's/^/     | /' "$1"
+    return 1
+}
+
+cat > /tmp/t.ini <<INI
+[layout]
+name = gpiotest
+version = 1
+[region inputs]
+writer = io
+[region outputs]
+writer = logic
+[tag in_pu]
+region = inputs
+type = bool
+gpio = IN_PU
+gpio_bias = pull-up
+gpio_active_low = yes
+[tag in_pd]
+region = inputs
+type = bool
+gpio = $chip:1
+gpio_bias = pull-down
+[tag in_deb]
+region = inputs
+type = bool
+gpio = IN_DEB
+gpio_bias = pull-down
+gpio_debounce = 500ms
+[tag out_a]
+region = outputs
+type = bool
+gpio = OUT_A
+safe = 0
+[tag out_b]
+region = outputs
+type = bool
+gpio = OUT_B
+gpio_active_low = yes
+safe = 1
+INI
+"$shminit" -q /tmp/t.ini || { echo "guest: plc-shm-init failed"; exit 4; }
+
+"$plcio" --heartbeat-timeout 1000 /tmp/t.ini > /tmp/io.log 2>&1 &
+io=$!
+wait_line /tmp/io.log "plc-io: ready" 30000 || { echo "guest: plc-io did not start"; exit 5; }
+sed 's/^/     | /' /tmp/io.log
+
+# ---- inputs: bias and active-low as requested --------------------------------
+check "IN_PU is pulled up by the bias plc-io requested" wait_level 0 1 2000
+check "in_pu reads 0: level high through active-low" "$peer" wait /tmp/t.ini in_pu 0 2000
+check "IN_PD is pulled down, in_pd reads 0" "$peer" wait /tmp/t.ini in_pd 0 2000
+check "chip:offset binding resolved to $chip 1" grep -q "in_pd .* $chip *1 *IN_PD *pull-down" /tmp/io.log
+
+# ---- inputs: edge events into the region -------------------------------------
+pull 0 down
+check "edge on IN_PU (pulled low) makes in_pu 1" "$peer" wait /tmp/t.ini in_pu 1 5000
+pull 1 up
+check "edge on IN_PD (pulled high) makes in_pd 1" "$peer" wait /tmp/t.ini in_pd 1 5000
+pull 0 up
+check "edge back makes in_pu 0" "$peer" wait /tmp/t.ini in_pu 0 5000
+
+# ---- debounce: 500 ms ----------------------------------------------------------
+"$peer" steady /tmp/t.ini in_deb 0 1500 > /tmp/steady.out 2>&1 &
+watcher=$!
+wait_line /tmp/steady.out watching 10000
+pull 2 up
+sleep 0.05
+pull 2 down
+wait "$watcher"
+check "a 50 ms glitch on IN_DEB (debounce 500 ms) never reaches the region" [ $? -eq 0 ]
+grep gpio-peer /tmp/steady.out | sed 's/^/     /'
+pull 2 up
+check "a lasting change on IN_DEB reaches in_deb" "$peer" wait /tmp/t.ini in_deb 1 5000
+
+# ---- outputs: safe until the logic runs, then follow ----------------------------
+check "OUT_A holds safe 0 before any logic" wait_level 3 0 2000
+check "OUT_B holds safe 1 (active-low: level 0) before any logic" wait_level 4 0 2000
+"$peer" logic /tmp/t.ini out_a=1 out_b=0 > /tmp/logic.out 2>&1 &
+logic=$!
+wait_line /tmp/logic.out ready 10000
+check "OUT_A follows out_a=1" wait_level 3 1 5000
+check "OUT_B follows out_b=0 (level 1)" wait_level 4 1 5000
+check "plc-io logged following" wait_line /tmp/io.log "outputs: following region 'outputs'" 5000
+
+# ---- fail-safe: kill the logic for real ------------------------------------------
+kill -9 "$logic"
+wait "$logic" 2>/dev/null
+check "OUT_A back to safe 0 after the logic was killed" wait_level 3 0 5000
+check "OUT_B back to safe 1 (level 0) after the logic was killed" wait_level 4 0 5000
+check "plc-io logged the death of pid $logic" \
+    wait_line /tmp/io.log "outputs: safe values: writer pid $logic" 5000
+"$peer" logic /tmp/t.ini out_a=1 out_b=1 > /tmp/logic2.out 2>&1 &
+logic=$!
+wait_line /tmp/logic2.out ready 10000
+check "a new logic takes over: OUT_A 1" wait_level 3 1 5000
+check "a new logic takes over: OUT_B 1 (level 0)" wait_level 4 0 5000
+kill -9 "$logic"
+wait "$logic" 2>/dev/null
+check "and after its death OUT_A is safe again" wait_level 3 0 5000
+
+# ---- refused bindings ---------------------------------------------------------------
+refused() { # name tag-binding expected-message
+    printf '[layout]\nname = %s\nversion = 1\n[region inputs]\nwriter = io\n[tag x]\nregion = inputs\ntype = bool\ngpio = %s\n' \
+        "$1" "$2" > "/tmp/$1.ini"
+    "$shminit" -q "/tmp/$1.ini" || return 1
+    "$plcio" "/tmp/$1.ini" > "/tmp/$1.out" 2>&1
+    local rc=$?
+    if [ $rc -ne 1 ] || ! grep -qF "$3" "/tmp/$1.out"; then
+        echo "     exit $rc, output:"; sed 's/^/     | /' "/tmp/$1.out"
+        return 1
+    fi
+}
+check "a line hogged in the kernel is refused naming its consumer" \
+    refused hogged BUSY "plc-io: tag 'x': line BUSY ($chip:7) is held by consumer 'busy-hog'"
+check "a line held by the running plc-io is refused naming it" \
+    refused taken IN_PU "plc-io: tag 'x': line IN_PU ($chip:0) is held by consumer 'plc-io'"
+check "an unknown line name is refused" \
+    refused unknown NO_SUCH_LINE "plc-io: tag 'x': no GPIO line named 'NO_SUCH_LINE' on any chip"
+check "an unknown chip is refused" \
+    refused nochip gpiochip99:0 "plc-io: tag 'x': no GPIO chip 'gpiochip99'"
+
+# ---- stop -----------------------------------------------------------------------------
+kill -TERM "$io"
+wait "$io"
+check "plc-io stops cleanly on SIGTERM" [ $? -eq 0 ]
+echo "guest: [$variant] $failures failed"
+[ $failures -eq 0 ]
