@@ -2,10 +2,12 @@
 # The gpio-sim checks, run inside the qemu guest (chroot into the host's
 # root): plc-io's libgpiod backend against the kernel's GPIO character
 # device, with lines simulated by gpio-sim. One boot runs every check.
-# usage: guest.sh BUILD_DIR v1|v2     exit 0 when every check passed
+# usage: guest.sh BUILD_DIR v1|v2 [test|bench]   exit 0 when every check passed
+# (bench: run bench/io-bench-gpiosim against the running plc-io instead)
 set -u
 build=$1
 variant=$2
+mode=${3:-test}
 case $variant in
 v1) plcio=$build/services/plc-io ;;
 v2) plcio=$build/gpio-v2/services/plc-io ;;
@@ -100,6 +102,11 @@ type = bool
 gpio = OUT_B
 gpio_active_low = yes
 safe = 1
+[region status]
+writer = logic
+[tag beat]
+region = status
+type = uint32
 INI
 "$shminit" -q /tmp/t.ini || { echo "guest: plc-shm-init failed"; exit 4; }
 
@@ -107,6 +114,10 @@ INI
 io=$!
 wait_line /tmp/io.log "plc-io: ready" 30000 || { echo "guest: plc-io did not start"; exit 5; }
 sed 's/^/     | /' /tmp/io.log
+if [ "$mode" = bench ]; then
+    "$build/bench/io-bench-gpiosim" /tmp/t.ini "$sys" "$variant"
+    exit $?
+fi
 
 # ---- inputs: bias and active-low as requested --------------------------------
 check "IN_PU is pulled up by the bias plc-io requested" wait_level 0 1 2000

@@ -31,5 +31,5 @@ mkdir -p /host/dev/shm
 mount -t tmpfs tmpfs /host/dev/shm
 
 script=$(arg plc_script)
-chroot /host /bin/bash "$script" "$(arg plc_build)" "$(arg plc_variant)"
+chroot /host /bin/bash "$script" "$(arg plc_build)" "$(arg plc_variant)" "$(arg plc_mode)"
 report $?

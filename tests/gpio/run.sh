@@ -3,6 +3,7 @@
 # character device, in qemu (TCG), with lines simulated by gpio-sim.
 #
 # usage: tests/gpio/run.sh SRC_DIR BUILD_DIR [v1] [v2]
+#        GPIO_MODE=bench tests/gpio/run.sh ...   runs bench/io-bench-gpiosim instead
 #
 # Everything it needs comes from Debian packages and is cached under
 # BUILD_DIR/gpio-cache: the kernel of linux-image-amd64's current ABI
@@ -40,10 +41,10 @@ die() {
 step() { echo "gpio-sim: $*"; }
 
 # ---- can this machine run it? --------------------------------------------------------
-[ "$(uname -m)" = x86_64 ] || skip "the host is $(uname -m); the suite boots Debian's amd64 kernel"
-for tool in qemu-system-x86_64 busybox apt-get apt-cache dpkg-deb cpio depmod make gcc xz; do
+for tool in uname qemu-system-x86_64 busybox apt-get apt-cache dpkg-deb cpio depmod make gcc xz; do
     command -v "$tool" >/dev/null || skip "'$tool' is not installed (scripts/install-deps.sh installs it)"
 done
+[ "$(uname -m)" = x86_64 ] || skip "the host is $(uname -m); the suite boots Debian's amd64 kernel"
 ldd "$(command -v busybox)" >/dev/null 2>&1 && skip "busybox is not the static one (install busybox-static)"
 case $src$build in *[[:space:]]*) skip "the source or build path has a space: it travels on the kernel command line" ;; esac
 
@@ -191,6 +192,7 @@ if [[ " ${variants[*]} " == *" v2 "* ]]; then
         { cat "$cache/v2-build.log"; die "building the v2 plc-io"; }
 fi
 [ -x "$build/services/plc-io" ] && [ -x "$build/tests/gpio/gpio-peer" ] || die "build plc-io and gpio-peer first"
+[ "${GPIO_MODE:-test}" = test ] || [ -x "$build/bench/io-bench-gpiosim" ] || die "build io-bench-gpiosim first"
 
 # ---- one boot per backend -------------------------------------------------------------------------
 rc=0
@@ -201,10 +203,10 @@ for v in "${variants[@]}"; do
     timeout 600 qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -monitor none \
         -serial stdio -no-reboot \
         -kernel "$vmlinuz" -initrd "$cache/initramfs.cpio.gz" \
-        -append "console=ttyS0 quiet panic=-1 plc_script=$src/tests/gpio/guest.sh plc_build=$build plc_variant=$v" \
+        -append "console=ttyS0 quiet panic=-1 plc_script=$src/tests/gpio/guest.sh plc_build=$build plc_variant=$v plc_mode=${GPIO_MODE:-test}" \
         -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
-        < /dev/null 2>&1 | tee "$log" | grep -E '^(ok|FAIL|     |guest:|init:)'
+        < /dev/null 2>&1 | tee "$log" | grep -E '^(ok|FAIL|     |guest:|init:|io-bench|latency|edge|outputs|floor)'
     q=${PIPESTATUS[0]}
     if [ "$q" = 124 ]; then
         echo "gpio-sim: [$v] qemu timed out after 600 s (log: $log)"
@@ -217,7 +219,7 @@ for v in "${variants[@]}"; do
         echo "gpio-sim: [$v] FAILED: guest status $((q >> 1)) ($(($(date +%s) - t0)) s; log: $log)"
         rc=1
     else
-        echo "gpio-sim: [$v] passed ($(grep -c '^ok' "$log") checks, $(($(date +%s) - t0)) s)"
+        echo "gpio-sim: [$v] passed ($(grep -c '^ok' "$log") checks, $(($(date +%s) - t0)) s, mode ${GPIO_MODE:-test})"
     fi
 done
 exit $rc

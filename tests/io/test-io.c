@@ -431,6 +431,22 @@ static void one_line_bound_by_name_and_offset_is_refused(void **state)
     (void)state;
 }
 
+static void binding_outside_input_and_output_regions_is_refused_by_the_layout(void **state)
+{
+    struct plc_diag d;
+    assert_null(plc_layout_load_string("[layout]\nname = v\nversion = 1\n"
+                                       "[region status]\nwriter = logic\n"
+                                       "[tag lamp]\nregion = status\ntype = bool\n"
+                                       "gpio = GPIO4\n",
+                                       "bad.ini", &d));
+    assert_int_equal(errno, EINVAL);
+    char buf[1200];
+    plc_diag_format(&d, buf, sizeof(buf));
+    assert_string_equal(buf, "bad.ini:9: tag 'lamp': GPIO binding in region 'status', which is "
+                             "neither an input region (writer io) nor 'outputs'");
+    (void)state;
+}
+
 static void unknown_backend_is_refused(void **state)
 {
     struct fixture *f = fixture_new(NULL);
@@ -521,6 +537,7 @@ int main(void)
         cmocka_unit_test(unknown_line_name_is_refused_naming_it),
         cmocka_unit_test(unknown_chip_is_refused_naming_it),
         cmocka_unit_test(one_line_bound_by_name_and_offset_is_refused),
+        cmocka_unit_test(binding_outside_input_and_output_regions_is_refused_by_the_layout),
         cmocka_unit_test(unknown_backend_is_refused),
         cmocka_unit_test(second_service_is_refused_naming_the_first),
         cmocka_unit_test(field_refuses_outputs_and_unbound_tags),
