@@ -121,19 +121,23 @@ PLC_API const char *plc_io_backend_version(const char *backend);
 
 /** @defgroup simfield The simulated field
  *
- * The sim backend's field: one shared-memory file, BASE/LAYOUT.sim-field, with
- * one slot per bound line holding its electrical level. Input lines are set by
- * a person or test (plc_sim_set()); output levels are what plc-io drives. An
- * input that nobody drives floats: its level then comes from its bias
- * (pull-up 1, pull-down 0, otherwise 0). Values given and shown are logical
- * (active-low applied), as the tags see them.
+ * The sim backend's board: one shared-memory file per base directory,
+ * BASE/sim-board, with one chip, gpiochip0, and lines GPIO0..GPIO53 as on a
+ * Raspberry Pi, shared by every plc-io and plc-io-sim using that base
+ * directory. Each line holds its electrical level; a line is held by one
+ * plc-io at a time (others are refused naming its consumer). Input lines are
+ * set by a person or test (plc_sim_set()); output levels are what plc-io
+ * drives. An input that nobody drives floats: its level then comes from the
+ * bias its holder requested (pull-up 1, otherwise 0), as with gpio-sim.
+ * Tags name the lines (through @p layout); values given and shown are
+ * logical (active-low applied), as the tags see them.
  * @{ */
 
 struct plc_sim_field;
 
 /**
- * @brief Open the field of a layout, creating it (all inputs floating,
- *        outputs at their safe levels) when missing or made for another layout.
+ * @brief Open the board in @p base_dir, creating it (every line floating
+ *        and free) when missing; @p layout maps tags to its lines.
  * @return A handle to free with plc_sim_field_close(), or NULL with errno.
  */
 PLC_API struct plc_sim_field *plc_sim_field_open(const struct plc_layout *layout,
@@ -144,8 +148,9 @@ PLC_API void plc_sim_field_close(struct plc_sim_field *field);
 
 /**
  * @brief Drive input tag @p tag to logical @p value (an edge if it changes).
- * @return 0, or -1 with errno: ENOENT (no such tag: diag), EINVAL (not a
- *         GPIO-bound input: diag).
+ * @return 0, or -1 with errno: ENOENT (no such tag, or a line the board
+ *         lacks: diag), EINVAL (not a GPIO-bound input: diag), EBUSY (the
+ *         line is driven as an output by a running plc-io: diag).
  */
 PLC_API int plc_sim_set(struct plc_sim_field *field, const char *tag, bool value,
                         struct plc_diag *diag);

@@ -488,6 +488,39 @@ static void second_service_is_refused_naming_the_first(void **state)
     (void)state;
 }
 
+static void line_held_by_another_plc_io_is_refused_naming_its_consumer(void **state)
+{
+    struct io_fixture *x = io_setup(NULL, 0, true); /* demo: GPIO17 is start_button */
+    struct plc_diag d;
+    struct plc_layout *other = plc_layout_load_string(ONE_INPUT("GPIO17"), "other.ini", &d);
+    assert_non_null(other);
+    for (size_t i = 0; i < plc_layout_region_count(other); i++)
+        assert_int_not_equal(plc_region_create(other, x->f->base, plc_layout_region_at(other, i),
+                                               0, &d), PLC_CREATE_ERROR);
+    struct plc_io_config cfg = {.layout = other, .base_dir = x->f->base, .backend = "sim",
+                                .consumer = "second", .log = x->log};
+    assert_null(plc_io_new(&cfg, &d));
+    assert_int_equal(errno, EBUSY);
+    char want[160];
+    snprintf(want, sizeof(want),
+             "tag 'a': line GPIO17 (gpiochip0:17) is held by consumer 'plc-io' (pid %d)",
+             (int)getpid());
+    assert_string_equal(d.msg, want);
+    /* Free again once the first one stops. */
+    plc_io_stop(x->io);
+    pthread_join(x->thread, NULL);
+    x->running = false;
+    plc_io_free(x->io);
+    x->io = NULL;
+    struct plc_io *io = plc_io_new(&cfg, &d);
+    if (!io)
+        fail_msg("%s", d.msg);
+    plc_io_free(io);
+    plc_layout_free(other);
+    io_teardown(x);
+    (void)state;
+}
+
 static void field_refuses_outputs_and_unbound_tags(void **state)
 {
     struct io_fixture *x = io_setup(NULL, 0, false);
@@ -540,6 +573,7 @@ int main(void)
         cmocka_unit_test(binding_outside_input_and_output_regions_is_refused_by_the_layout),
         cmocka_unit_test(unknown_backend_is_refused),
         cmocka_unit_test(second_service_is_refused_naming_the_first),
+        cmocka_unit_test(line_held_by_another_plc_io_is_refused_naming_its_consumer),
         cmocka_unit_test(field_refuses_outputs_and_unbound_tags),
         cmocka_unit_test(line_table_shows_settings_in_effect),
     };
