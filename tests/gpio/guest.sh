@@ -172,6 +172,18 @@ kill -9 "$logic"
 wait "$logic" 2>/dev/null
 check "and after its death OUT_A is safe again" wait_level 3 0 5000
 
+# ---- event overflow: more edges than the kernel buffers (v1: 16 a line; v2: 16 a line
+# of the request, rounded up to a power of two: 128 here) while plc-io is stopped
+kill -STOP "$io"
+for ((i = 1; i <= 301; i++)); do
+    if ((i % 2)); then pull 1 down; else pull 1 up; fi
+done
+kill -CONT "$io"
+check "after 301 edges on IN_PD while plc-io was stopped, in_pd shows the last level (0)" \
+    "$peer" wait /tmp/t.ini in_pd 0 5000
+check "plc-io saw the kernel drop edges and read every line again" \
+    wait_line /tmp/io.log "edge events were lost: full read" 5000
+
 # ---- refused bindings ---------------------------------------------------------------
 refused() { # name tag-binding expected-message
     printf '[layout]\nname = %s\nversion = 1\n[region inputs]\nwriter = io\n[tag x]\nregion = inputs\ntype = bool\ngpio = %s\n' \
