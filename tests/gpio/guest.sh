@@ -16,6 +16,10 @@ esac
 peer=$build/tests/gpio/gpio-peer
 shminit=$build/services/plc-shm-init
 export RASPIPLC_BASE_DIR=/dev/shm/plc
+# Scratch space: the host's root is read-only here, and a tmpfs over /tmp would
+# hide a checkout that lives there.
+tmp=/dev/shm/guest
+mkdir -p "$tmp"
 failures=0
 ok() { echo "ok   - [$variant] $1"; }
 bad() { echo "FAIL - [$variant] $1"; failures=$((failures + 1)); }
@@ -66,7 +70,7 @@ wait_line() { # file pattern ms
     return 1
 }
 
-cat > /tmp/t.ini <<INI
+cat > $tmp/t.ini <<INI
 [layout]
 name = gpiotest
 version = 1
@@ -108,53 +112,53 @@ writer = logic
 region = status
 type = uint32
 INI
-"$shminit" -q /tmp/t.ini || { echo "guest: plc-shm-init failed"; exit 4; }
+"$shminit" -q $tmp/t.ini || { echo "guest: plc-shm-init failed"; exit 4; }
 
-"$plcio" --heartbeat-timeout 1000 /tmp/t.ini > /tmp/io.log 2>&1 &
+"$plcio" --heartbeat-timeout 1000 $tmp/t.ini > $tmp/io.log 2>&1 &
 io=$!
-wait_line /tmp/io.log "plc-io: ready" 30000 || { echo "guest: plc-io did not start"; exit 5; }
-sed 's/^/     | /' /tmp/io.log
+wait_line $tmp/io.log "plc-io: ready" 30000 || { echo "guest: plc-io did not start"; exit 5; }
+sed 's/^/     | /' $tmp/io.log
 if [ "$mode" = bench ]; then
-    "$build/bench/io-bench-gpiosim" /tmp/t.ini "$sys" "$variant"
+    "$build/bench/io-bench-gpiosim" $tmp/t.ini "$sys" "$variant"
     exit $?
 fi
 
 # ---- inputs: bias and active-low as requested --------------------------------
 check "IN_PU is pulled up by the bias plc-io requested" wait_level 0 1 2000
-check "in_pu reads 0: level high through active-low" "$peer" wait /tmp/t.ini in_pu 0 2000
-check "IN_PD is pulled down, in_pd reads 0" "$peer" wait /tmp/t.ini in_pd 0 2000
-check "chip:offset binding resolved to $chip 1" grep -q "in_pd .* $chip *1 *IN_PD *pull-down" /tmp/io.log
+check "in_pu reads 0: level high through active-low" "$peer" wait $tmp/t.ini in_pu 0 2000
+check "IN_PD is pulled down, in_pd reads 0" "$peer" wait $tmp/t.ini in_pd 0 2000
+check "chip:offset binding resolved to $chip 1" grep -q "in_pd .* $chip *1 *IN_PD *pull-down" $tmp/io.log
 
 # ---- inputs: edge events into the region -------------------------------------
 pull 0 down
-check "edge on IN_PU (pulled low) makes in_pu 1" "$peer" wait /tmp/t.ini in_pu 1 5000
+check "edge on IN_PU (pulled low) makes in_pu 1" "$peer" wait $tmp/t.ini in_pu 1 5000
 pull 1 up
-check "edge on IN_PD (pulled high) makes in_pd 1" "$peer" wait /tmp/t.ini in_pd 1 5000
+check "edge on IN_PD (pulled high) makes in_pd 1" "$peer" wait $tmp/t.ini in_pd 1 5000
 pull 0 up
-check "edge back makes in_pu 0" "$peer" wait /tmp/t.ini in_pu 0 5000
+check "edge back makes in_pu 0" "$peer" wait $tmp/t.ini in_pu 0 5000
 
 # ---- debounce: 500 ms ----------------------------------------------------------
-"$peer" steady /tmp/t.ini in_deb 0 1500 > /tmp/steady.out 2>&1 &
+"$peer" steady $tmp/t.ini in_deb 0 1500 > $tmp/steady.out 2>&1 &
 watcher=$!
-wait_line /tmp/steady.out watching 10000
+wait_line $tmp/steady.out watching 10000
 pull 2 up
 sleep 0.05
 pull 2 down
 wait "$watcher"
 check "a 50 ms glitch on IN_DEB (debounce 500 ms) never reaches the region" [ $? -eq 0 ]
-grep gpio-peer /tmp/steady.out | sed 's/^/     /'
+grep gpio-peer $tmp/steady.out | sed 's/^/     /'
 pull 2 up
-check "a lasting change on IN_DEB reaches in_deb" "$peer" wait /tmp/t.ini in_deb 1 5000
+check "a lasting change on IN_DEB reaches in_deb" "$peer" wait $tmp/t.ini in_deb 1 5000
 
 # ---- outputs: safe until the logic runs, then follow ----------------------------
 check "OUT_A holds safe 0 before any logic" wait_level 3 0 2000
 check "OUT_B holds safe 1 (active-low: level 0) before any logic" wait_level 4 0 2000
-"$peer" logic /tmp/t.ini out_a=1 out_b=0 > /tmp/logic.out 2>&1 &
+"$peer" logic $tmp/t.ini out_a=1 out_b=0 > $tmp/logic.out 2>&1 &
 logic=$!
-wait_line /tmp/logic.out ready 10000
+wait_line $tmp/logic.out ready 10000
 check "OUT_A follows out_a=1" wait_level 3 1 5000
 check "OUT_B follows out_b=0 (level 1)" wait_level 4 1 5000
-check "plc-io logged following" wait_line /tmp/io.log "outputs: following region 'outputs'" 5000
+check "plc-io logged following" wait_line $tmp/io.log "outputs: following region 'outputs'" 5000
 
 # ---- fail-safe: kill the logic for real ------------------------------------------
 kill -9 "$logic"
@@ -162,10 +166,10 @@ wait "$logic" 2>/dev/null
 check "OUT_A back to safe 0 after the logic was killed" wait_level 3 0 5000
 check "OUT_B back to safe 1 (level 0) after the logic was killed" wait_level 4 0 5000
 check "plc-io logged the death of pid $logic" \
-    wait_line /tmp/io.log "outputs: safe values: writer pid $logic" 5000
-"$peer" logic /tmp/t.ini out_a=1 out_b=1 > /tmp/logic2.out 2>&1 &
+    wait_line $tmp/io.log "outputs: safe values: writer pid $logic" 5000
+"$peer" logic $tmp/t.ini out_a=1 out_b=1 > $tmp/logic2.out 2>&1 &
 logic=$!
-wait_line /tmp/logic2.out ready 10000
+wait_line $tmp/logic2.out ready 10000
 check "a new logic takes over: OUT_A 1" wait_level 3 1 5000
 check "a new logic takes over: OUT_B 1 (level 0)" wait_level 4 0 5000
 kill -9 "$logic"
@@ -180,19 +184,19 @@ for ((i = 1; i <= 301; i++)); do
 done
 kill -CONT "$io"
 check "after 301 edges on IN_PD while plc-io was stopped, in_pd shows the last level (0)" \
-    "$peer" wait /tmp/t.ini in_pd 0 5000
+    "$peer" wait $tmp/t.ini in_pd 0 5000
 check "plc-io saw the kernel drop edges and read every line again" \
-    wait_line /tmp/io.log "edge events were lost: full read" 5000
+    wait_line $tmp/io.log "edge events were lost: full read" 5000
 
 # ---- refused bindings ---------------------------------------------------------------
 refused() { # name tag-binding expected-message
     printf '[layout]\nname = %s\nversion = 1\n[region inputs]\nwriter = io\n[tag x]\nregion = inputs\ntype = bool\ngpio = %s\n' \
-        "$1" "$2" > "/tmp/$1.ini"
-    "$shminit" -q "/tmp/$1.ini" || return 1
-    "$plcio" "/tmp/$1.ini" > "/tmp/$1.out" 2>&1
+        "$1" "$2" > "$tmp/$1.ini"
+    "$shminit" -q "$tmp/$1.ini" || return 1
+    "$plcio" "$tmp/$1.ini" > "$tmp/$1.out" 2>&1
     local rc=$?
-    if [ $rc -ne 1 ] || ! grep -qF "$3" "/tmp/$1.out"; then
-        echo "     exit $rc, output:"; sed 's/^/     | /' "/tmp/$1.out"
+    if [ $rc -ne 1 ] || ! grep -qF "$3" "$tmp/$1.out"; then
+        echo "     exit $rc, output:"; sed 's/^/     | /' "$tmp/$1.out"
         return 1
     fi
 }

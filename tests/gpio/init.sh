@@ -26,7 +26,6 @@ mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
 mount -t configfs configfs /host/sys/kernel/config
-mount -t tmpfs tmpfs /host/tmp
 mkdir -p /host/dev/shm
 mount -t tmpfs tmpfs /host/dev/shm
 

@@ -47,6 +47,9 @@ done
 [ "$(uname -m)" = x86_64 ] || skip "the host is $(uname -m); the suite boots Debian's amd64 kernel"
 ldd "$(command -v busybox)" >/dev/null 2>&1 && skip "busybox is not the static one (install busybox-static)"
 case $src$build in *[[:space:]]*) skip "the source or build path has a space: it travels on the kernel command line" ;; esac
+for d in "$src" "$build"; do
+    case $d/ in /dev/* | /proc/* | /sys/*) skip "$d is under /dev, /proc or /sys, which the guest mounts anew" ;; esac
+done
 
 # ---- the kernel ABI linux-image-amd64 depends on now -------------------------------------
 image_dep() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
