@@ -42,11 +42,19 @@ done
 mkdir "$cfg/bank0/line7/hog"
 echo busy-hog > "$cfg/bank0/line7/hog/name"
 echo output-high > "$cfg/bank0/line7/hog/direction"
+# A second chip, as an I2C expander would be: lines on two chips in one plc-io.
+mkdir "$cfg/bank1" "$cfg/bank1/line0" "$cfg/bank1/line1"
+echo 2 > "$cfg/bank1/num_lines"
+echo plc-sim-2 > "$cfg/bank1/label"
+echo IN2 > "$cfg/bank1/line0/name"
+echo OUT2 > "$cfg/bank1/line1/name"
 echo 1 > "$cfg/live"
 dev=$(cat "$cfg/dev_name")
 chip=$(cat "$cfg/bank0/chip_name")
+chip2=$(cat "$cfg/bank1/chip_name")
 sys=/sys/devices/platform/$dev/$chip
-echo "guest: gpio-sim chip $chip (device $dev), plc-io $plcio"
+sys2=/sys/devices/platform/$dev/$chip2
+echo "guest: gpio-sim chips $chip and $chip2 (device $dev), plc-io $plcio"
 
 level() { cat "$sys/sim_gpio$1/value"; }
 pull() { echo "pull-$2" > "$sys/sim_gpio$1/pull"; }
@@ -58,6 +66,15 @@ wait_level() {
         sleep 0.02
     done
     echo "     line $1 is $(level "$1"), expected $2"
+    return 1
+}
+wait_level2() { # the same on the second chip
+    local i
+    for ((i = 0; i < $3 / 20; i++)); do
+        [ "$(cat "$sys2/sim_gpio$1/value")" = "$2" ] && return 0
+        sleep 0.02
+    done
+    echo "     $chip2 line $1 is $(cat "$sys2/sim_gpio$1/value"), expected $2"
     return 1
 }
 wait_line() { # file pattern ms
@@ -95,6 +112,11 @@ type = bool
 gpio = IN_DEB
 gpio_bias = pull-down
 gpio_debounce = 500ms
+[tag in2]
+region = inputs
+type = bool
+gpio = IN2
+gpio_bias = pull-down
 [tag out_a]
 region = outputs
 type = bool
@@ -106,6 +128,11 @@ type = bool
 gpio = OUT_B
 gpio_active_low = yes
 safe = 1
+[tag out2]
+region = outputs
+type = bool
+gpio = plc-sim-2:1
+safe = 0
 [region status]
 writer = logic
 [tag beat]
@@ -136,6 +163,9 @@ pull 1 up
 check "edge on IN_PD (pulled high) makes in_pd 1" "$peer" wait $tmp/t.ini in_pd 1 5000
 pull 0 up
 check "edge back makes in_pu 0" "$peer" wait $tmp/t.ini in_pu 0 5000
+echo pull-up > "$sys2/sim_gpio0/pull"
+check "edge on IN2 of the second chip makes in2 1" "$peer" wait $tmp/t.ini in2 1 5000
+check "the chip label binding plc-sim-2:1 resolved to $chip2 1" grep -q "out2 .* $chip2 *1 *OUT2" $tmp/io.log
 
 # ---- debounce: 500 ms ----------------------------------------------------------
 "$peer" steady $tmp/t.ini in_deb 0 1500 > $tmp/steady.out 2>&1 &
@@ -153,11 +183,12 @@ check "a lasting change on IN_DEB reaches in_deb" "$peer" wait $tmp/t.ini in_deb
 # ---- outputs: safe until the logic runs, then follow ----------------------------
 check "OUT_A holds safe 0 before any logic" wait_level 3 0 2000
 check "OUT_B holds safe 1 (active-low: level 0) before any logic" wait_level 4 0 2000
-"$peer" logic $tmp/t.ini out_a=1 out_b=0 > $tmp/logic.out 2>&1 &
+"$peer" logic $tmp/t.ini out_a=1 out_b=0 out2=1 > $tmp/logic.out 2>&1 &
 logic=$!
 wait_line $tmp/logic.out ready 10000
 check "OUT_A follows out_a=1" wait_level 3 1 5000
 check "OUT_B follows out_b=0 (level 1)" wait_level 4 1 5000
+check "OUT2 on the second chip follows out2=1" wait_level2 1 1 5000
 check "plc-io logged following" wait_line $tmp/io.log "outputs: following region 'outputs'" 5000
 
 # ---- fail-safe: kill the logic for real ------------------------------------------
@@ -165,6 +196,7 @@ kill -9 "$logic"
 wait "$logic" 2>/dev/null
 check "OUT_A back to safe 0 after the logic was killed" wait_level 3 0 5000
 check "OUT_B back to safe 1 (level 0) after the logic was killed" wait_level 4 0 5000
+check "OUT2 on the second chip back to safe 0" wait_level2 1 0 5000
 check "plc-io logged the death of pid $logic" \
     wait_line $tmp/io.log "outputs: safe values: writer pid $logic" 5000
 "$peer" logic $tmp/t.ini out_a=1 out_b=1 > $tmp/logic2.out 2>&1 &
