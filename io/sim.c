@@ -8,8 +8,10 @@
  * edges arrive through a pollable FIFO, and debounce is left to the service,
  * as with libgpiod v1.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,26 @@ static const char *sim_version(void)
 }
 
 static void sim_close(struct plc_io_backend *b);
+
+/* FIFOs left by holders killed before they could remove them. */
+static void remove_stale_fifos(const char *base)
+{
+    DIR *d = opendir(base);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int pid;
+        char path[600];
+        if (sscanf(e->d_name, "sim-board.events.%d", &pid) != 1 || pid <= 0)
+            continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to judge */
+        snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
 
 static struct plc_io_backend *sim_open(const struct plc_layout *l, const char *base,
                                        const char *consumer, struct plc_io_line *lines,
@@ -70,6 +92,7 @@ static struct plc_io_backend *sim_open(const struct plc_layout *l, const char *b
             goto err;
         }
     }
+    remove_stale_fifos(base);
     sim_fifo_path(f, (int)getpid(), b->fifo, sizeof(b->fifo));
     unlink(b->fifo); /* a stale one from a dead process of the same pid */
     if (mkfifo(b->fifo, 0660) < 0 || (b->rfd = open(b->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||

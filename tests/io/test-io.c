@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 
 #include "../runtime/fixture.h"
 #include "plc-io.h"
@@ -521,6 +522,28 @@ static void line_held_by_another_plc_io_is_refused_naming_its_consumer(void **st
     (void)state;
 }
 
+static void fifo_of_a_killed_holder_is_removed(void **state)
+{
+    struct fixture *f = fixture_new(NULL);
+    fixture_init(f);
+    pid_t dead = fork();
+    assert_true(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    assert_int_equal(waitpid(dead, NULL, 0), dead);
+    char stale[128];
+    snprintf(stale, sizeof(stale), "%s/sim-board.events.%d", f->base, (int)dead);
+    assert_int_equal(mkfifo(stale, 0600), 0);
+    struct plc_io_config cfg = {.layout = f->layout, .base_dir = f->base, .backend = "sim"};
+    struct plc_io *io = plc_io_new(&cfg, &f->diag);
+    assert_non_null(io);
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(errno, ENOENT);
+    plc_io_free(io);
+    fixture_free(f);
+    (void)state;
+}
+
 static void field_refuses_outputs_and_unbound_tags(void **state)
 {
     struct io_fixture *x = io_setup(NULL, 0, false);
@@ -574,6 +597,7 @@ int main(void)
         cmocka_unit_test(unknown_backend_is_refused),
         cmocka_unit_test(second_service_is_refused_naming_the_first),
         cmocka_unit_test(line_held_by_another_plc_io_is_refused_naming_its_consumer),
+        cmocka_unit_test(fifo_of_a_killed_holder_is_removed),
         cmocka_unit_test(field_refuses_outputs_and_unbound_tags),
         cmocka_unit_test(line_table_shows_settings_in_effect),
     };
