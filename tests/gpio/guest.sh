@@ -34,7 +34,7 @@ cfg=/sys/kernel/config/gpio-sim/plc
 mkdir "$cfg" "$cfg/bank0" || { echo "guest: gpio-sim is not in configfs"; exit 3; }
 echo 8 > "$cfg/bank0/num_lines"
 echo plc-sim > "$cfg/bank0/label"
-names=(IN_PU IN_PD IN_DEB OUT_A OUT_B SPARE5 SPARE6 BUSY)
+names=(IN_PU IN_PD IN_DEB OUT_A OUT_B OUT_OD SPARE6 BUSY)
 for i in "${!names[@]}"; do
     mkdir "$cfg/bank0/line$i"
     echo "${names[$i]}" > "$cfg/bank0/line$i/name"
@@ -128,6 +128,12 @@ type = bool
 gpio = OUT_B
 gpio_active_low = yes
 safe = 1
+[tag out_od]
+region = outputs
+type = bool
+gpio = OUT_OD
+gpio_drive = open-drain
+safe = 0
 [tag out2]
 region = outputs
 type = bool
@@ -139,6 +145,7 @@ writer = logic
 region = status
 type = uint32
 INI
+pull 5 up # OUT_OD's external pull-up resistor
 "$shminit" -q $tmp/t.ini || { echo "guest: plc-shm-init failed"; exit 4; }
 
 "$plcio" --heartbeat-timeout 1000 $tmp/t.ini > $tmp/io.log 2>&1 &
@@ -155,6 +162,28 @@ check "IN_PU is pulled up by the bias plc-io requested" wait_level 0 1 2000
 check "in_pu reads 0: level high through active-low" "$peer" wait $tmp/t.ini in_pu 0 2000
 check "IN_PD is pulled down, in_pd reads 0" "$peer" wait $tmp/t.ini in_pd 0 2000
 check "chip:offset binding resolved to $chip 1" grep -q "in_pd .* $chip *1 *IN_PD *pull-down" $tmp/io.log
+
+# ---- the settings the kernel has in effect ----------------------------------------
+info() { # chip offset expected-line
+    local got
+    got=$("$peer" line-info "/dev/$1" "$2")
+    [ "$got" = "$3" ] || { echo "     $1:$2: got '$got', want '$3'"; return 1; }
+}
+check "kernel: IN_PU is an input, pull-up, active-low, held by plc-io" \
+    info "$chip" 0 "consumer=plc-io input push-pull pull-up active-low"
+check "kernel: OUT_B is an output, active-low" \
+    info "$chip" 4 "consumer=plc-io output push-pull as-is active-low"
+check "kernel: OUT_OD is an open-drain output" \
+    info "$chip" 5 "consumer=plc-io output open-drain as-is"
+check "kernel: OUT2 on the second chip is held by plc-io" \
+    info "$chip2" 1 "consumer=plc-io output push-pull as-is"
+if [ "$variant" = v2 ]; then
+    check "kernel: IN_DEB has a 500 ms debounce in the kernel (v2)" \
+        info "$chip" 2 "consumer=plc-io input push-pull pull-down debounce=500000us"
+else
+    check "kernel: IN_DEB has no kernel debounce (v1: plc-io debounces)" \
+        info "$chip" 2 "consumer=plc-io input push-pull pull-down"
+fi
 
 # ---- inputs: edge events into the region -------------------------------------
 pull 0 down
@@ -183,7 +212,7 @@ check "a lasting change on IN_DEB reaches in_deb" "$peer" wait $tmp/t.ini in_deb
 # ---- outputs: safe until the logic runs, then follow ----------------------------
 check "OUT_A holds safe 0 before any logic" wait_level 3 0 2000
 check "OUT_B holds safe 1 (active-low: level 0) before any logic" wait_level 4 0 2000
-"$peer" logic $tmp/t.ini out_a=1 out_b=0 out2=1 > $tmp/logic.out 2>&1 &
+"$peer" logic $tmp/t.ini out_a=1 out_b=0 out2=1 out_od=1 > $tmp/logic.out 2>&1 &
 logic=$!
 wait_line $tmp/logic.out ready 10000
 check "OUT_A follows out_a=1" wait_level 3 1 5000
@@ -197,6 +226,7 @@ wait "$logic" 2>/dev/null
 check "OUT_A back to safe 0 after the logic was killed" wait_level 3 0 5000
 check "OUT_B back to safe 1 (level 0) after the logic was killed" wait_level 4 0 5000
 check "OUT2 on the second chip back to safe 0" wait_level2 1 0 5000
+check "OUT_OD (open-drain) back to its safe 0" wait_level 5 0 5000
 check "plc-io logged the death of pid $logic" \
     wait_line $tmp/io.log "outputs: safe values: writer pid $logic" 5000
 "$peer" logic $tmp/t.ini out_a=1 out_b=1 > $tmp/logic2.out 2>&1 &

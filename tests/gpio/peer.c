@@ -9,11 +9,19 @@
  *   gpio-peer logic  LAYOUT TAG=V...       be the logic: write 'outputs', print "ready",
  *                                          then heartbeat every 20 ms until killed
  *
+ *   gpio-peer line-info CHIP OFFSET          print what the kernel says of a line: consumer,
+ *                                          direction, drive, bias, active-low, debounce
+ *                                          (the GPIO uAPI v2 ioctl, no library)
+ *
  * Waiting is on the region futex (plc_region_wait), never a poll loop. The
  * base directory comes from RASPIPLC_BASE_DIR.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/gpio.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -126,8 +134,44 @@ static int logic(const struct plc_layout *l, const char *base, int argc, char **
     }
 }
 
+static int line_info(const char *chip, const char *offset)
+{
+    int fd = open(chip, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "gpio-peer: %s: %s\n", chip, strerror(errno));
+        return 2;
+    }
+    struct gpio_v2_line_info li;
+    memset(&li, 0, sizeof(li));
+    li.offset = (unsigned)atoi(offset);
+    if (ioctl(fd, GPIO_V2_GET_LINEINFO_IOCTL, &li) < 0) {
+        fprintf(stderr, "gpio-peer: %s line %s: %s\n", chip, offset, strerror(errno));
+        close(fd);
+        return 2;
+    }
+    close(fd);
+    uint64_t f = li.flags;
+    printf("consumer=%s %s %s %s%s", li.consumer[0] ? li.consumer : "-",
+           f & GPIO_V2_LINE_FLAG_OUTPUT ? "output" : "input",
+           f & GPIO_V2_LINE_FLAG_OPEN_DRAIN    ? "open-drain"
+           : f & GPIO_V2_LINE_FLAG_OPEN_SOURCE ? "open-source"
+                                               : "push-pull",
+           f & GPIO_V2_LINE_FLAG_BIAS_PULL_UP     ? "pull-up"
+           : f & GPIO_V2_LINE_FLAG_BIAS_PULL_DOWN ? "pull-down"
+           : f & GPIO_V2_LINE_FLAG_BIAS_DISABLED  ? "bias-disabled"
+                                                  : "as-is",
+           f & GPIO_V2_LINE_FLAG_ACTIVE_LOW ? " active-low" : "");
+    for (unsigned i = 0; i < li.num_attrs; i++)
+        if (li.attrs[i].id == GPIO_V2_LINE_ATTR_ID_DEBOUNCE)
+            printf(" debounce=%uus", li.attrs[i].debounce_period_us);
+    printf("\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "line-info") == 0)
+        return line_info(argv[2], argv[3]);
     if (argc < 3) {
         fprintf(stderr, "usage: gpio-peer wait|steady|logic LAYOUT ...\n");
         return 2;
