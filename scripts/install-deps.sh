@@ -11,7 +11,11 @@ packages=(
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
   libcmocka-dev python3 strace         # tests (strace: retain fault injection)
   stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
+  qemu-system-x86 busybox-static       # gpio-sim suite (tests/gpio/run.sh): qemu guest, initramfs
+  cpio kmod xz-utils                   #   initramfs archive, depmod, linux-source tarball
 )
+# The suite fetches the kernel image, headers, linux-source and libgpiod 2.x
+# itself with apt-get download into the build tree (tests/gpio/run.sh).
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what is needed, build, and bring up the demo PLC's process image in a
 # private base directory (never a real deployment's /dev/shm/raspiplc), then
-# show it. Later services join here as they land.
+# run plc-io on the simulated field in the foreground (Ctrl-C stops it).
+# Later services join here as they land.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -31,3 +32,11 @@ echo "Regions are in $RASPIPLC_BASE_DIR, retained tags in $RASPIPLC_RETAIN_DIR. 
 echo "  RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR RASPIPLC_RETAIN_DIR=$RASPIPLC_RETAIN_DIR build/services/plc-retain --show"
 echo "  a reboot: kill \$(cat $pidfile); rm -rf $RASPIPLC_BASE_DIR; scripts/run.sh"
 echo "  RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR build/services/plcctl dump parameters"
+echo
+echo "plc-io now serves the simulated field; in another shell:"
+echo "  export RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR"
+echo "  build/services/plc-io-sim set start_button 1   # press the start button"
+echo "  build/services/plc-io-sim list                 # every line: value, level, driven"
+echo "  build/services/plc-io-sim get motor_run        # an output line (safe until the logic runs)"
+echo
+exec build/services/plc-io --backend sim

@@ -382,6 +382,11 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
     size_t nt = 0, nr = 0;
     for (size_t i = 0; i < plc_layout_region_count(l); i++) {
         const struct plc_region_def *def = plc_layout_region_at(l, i);
+        bool any = false;
+        for (size_t j = def->first_tag; j < def->first_tag + def->tag_count && !any; j++)
+            any = plc_layout_tag_at(l, j)->retain;
+        if (!any)
+            continue; /* and r->regions[nr] may be one past the end */
         struct rregion *g = &r->regions[nr];
         for (size_t j = def->first_tag; j < def->first_tag + def->tag_count; j++) {
             const struct plc_tag_def *t = plc_layout_tag_at(l, j);

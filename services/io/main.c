@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plc-io: connect the field's GPIO lines to the process image.
+ *
+ * Parses argv into a struct plc_io_config, prints the resolved line table,
+ * says READY=1, serves until SIGTERM/SIGINT, then leaves the outputs at their
+ * safe values. Everything else is libplc_io (io/io.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "plc-io.h"
+
+#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
+
+struct config {
+    const char *layout;
+    const char *base_dir;
+    struct plc_io_config io;
+};
+
+static struct plc_io *running; /* for the signal handler only */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running)
+        plc_io_stop(running);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: plc-io [--backend sim|gpiod] [--base-dir DIR] [--consumer NAME]\n"
+            "              [--heartbeat-timeout MS] [LAYOUT]\n"
+            "Serve the GPIO lines bound in LAYOUT (default $RASPIPLC_LAYOUT or %s):\n"
+            "publish input edges into the input regions and drive output lines from\n"
+            "region 'outputs', at their safe values while its writer is dead or silent.\n"
+            "  --backend B            sim (simulated field, see plc-io-sim) or gpiod\n"
+            "                         (default $RASPIPLC_IO_BACKEND or gpiod)\n"
+            "  --consumer NAME        consumer the lines are requested as (default %s)\n"
+            "  --heartbeat-timeout MS outputs go safe when the logic's heartbeat is older\n"
+            "                         (default %lld; 0 never)\n",
+            LAYOUT_DEFAULT, PLC_IO_CONSUMER_DEFAULT,
+            (long long)(PLC_IO_HEARTBEAT_TIMEOUT_NS_DEFAULT / 1000000));
+}
+
+static int parse_args(int argc, char **argv, struct config *cfg)
+{
+    static const struct option opts[] = {
+        {"backend", required_argument, NULL, 'B'},
+        {"base-dir", required_argument, NULL, 'b'},
+        {"consumer", required_argument, NULL, 'c'},
+        {"heartbeat-timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    char *end;
+    cfg->io.backend = getenv("RASPIPLC_IO_BACKEND");
+    while ((c = getopt_long(argc, argv, "B:b:c:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'B': cfg->io.backend = optarg; break;
+        case 'b': cfg->base_dir = optarg; break;
+        case 'c': cfg->io.consumer = optarg; break;
+        case 't': {
+            errno = 0;
+            long long ms = strtoll(optarg, &end, 10);
+            if (errno || *end || !*optarg || ms < 0 || ms > 3600000) {
+                fprintf(stderr, "plc-io: --heartbeat-timeout '%s' is not 0..3600000 ms\n",
+                        optarg);
+                return -1;
+            }
+            cfg->io.heartbeat_timeout_ns = ms ? ms * 1000000 : -1;
+            break;
+        }
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (argc - optind > 1) {
+        usage(stderr);
+        return -1;
+    }
+    cfg->layout = optind < argc ? argv[optind] : getenv("RASPIPLC_LAYOUT");
+    if (!cfg->layout)
+        cfg->layout = LAYOUT_DEFAULT;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg = {0};
+    struct plc_diag diag;
+    char msg[1200];
+
+    if (parse_args(argc, argv, &cfg) < 0)
+        return 2;
+    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
+    if (!l) {
+        plc_diag_format(&diag, msg, sizeof(msg));
+        fprintf(stderr, "plc-io: %s\n", msg);
+        return 1;
+    }
+    cfg.io.layout = l;
+    cfg.io.base_dir = plc_base_dir(l, cfg.base_dir);
+    struct plc_io *io = plc_io_new(&cfg.io, &diag);
+    if (!io) {
+        plc_diag_format(&diag, msg, sizeof(msg));
+        fprintf(stderr, "plc-io: %s\n", msg[0] ? msg : plc_strerror(errno));
+        plc_layout_free(l);
+        return 1;
+    }
+    const char *backend = cfg.io.backend ? cfg.io.backend : "gpiod";
+    printf("plc-io: layout '%s' version %u, backend %s, %zu lines, base %s\n",
+           plc_layout_get_name(l), plc_layout_get_version(l), plc_io_backend_version(backend),
+           plc_io_line_count(io), cfg.io.base_dir);
+    plc_io_print_lines(io, stdout);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    running = io;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    printf("plc-io: ready\n");
+    fflush(stdout);
+    sd_notify(0, "READY=1");
+
+    int rc = plc_io_run(io);
+    sd_notify(0, "STOPPING=1");
+    for (size_t i = 0; i < plc_io_line_count(io); i++) {
+        struct plc_io_line_info info;
+        plc_io_line_get_info(io, i, &info);
+        printf("plc-io: %-20s %-3s value %d, %llu changes, %llu edges\n", info.tag->name,
+               info.output ? "out" : "in", info.value, (unsigned long long)info.changes,
+               (unsigned long long)info.events);
+    }
+    running = NULL;
+    plc_io_free(io);
+    plc_layout_free(l);
+    printf("plc-io: stopped, outputs at their safe values\n");
+    return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,74 @@
+#!/bin/bash
+# plc-io and plc-io-sim as programs: exit status and the exact error line,
+# and one run on the sim backend driven through plc-io-sim.
+# usage: cli.sh BUILD_DIR LAYOUT
+set -u
+build=$1
+layout=$2
+io=$build/services/plc-io
+sim=$build/services/plc-io-sim
+peer=$build/tests/gpio/gpio-peer
+base=$(mktemp -d /dev/shm/plc-io-cli-XXXXXX)
+export RASPIPLC_BASE_DIR=$base RASPIPLC_LAYOUT=$layout
+unset RASPIPLC_IO_BACKEND
+failures=0
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    rm -rf "$base"
+}
+trap cleanup EXIT
+
+expect() { # want-status want-stderr-line command...
+    local want=$1 line=$2 out rc
+    shift 2
+    out=$("$@" 2>&1 >/dev/null)
+    rc=$?
+    if [ "$rc" != "$want" ] || [ "$out" != "$line" ]; then
+        echo "FAIL: $*"
+        echo "  got:  $rc '$out'"
+        echo "  want: $want '$line'"
+        failures=$((failures + 1))
+    else
+        echo "ok: $*"
+    fi
+}
+
+expect 1 "plc-io: $base/demo/inputs: region 'inputs' not found in $base/demo: has plc-shm-init run?" \
+    "$io" --backend sim
+"$build/services/plc-shm-init" -q || exit 1
+expect 1 "plc-io: unknown backend 'pigpio' (expected sim or gpiod)" "$io" --backend pigpio
+expect 2 "plc-io: --heartbeat-timeout 'soon' is not 0..3600000 ms" "$io" --heartbeat-timeout soon
+
+"$io" --backend sim > "$base/io.out" 2> "$base/io.err" &
+pid=$!
+for ((i = 0; i < 500; i++)); do
+    grep -q "^plc-io: ready" "$base/io.out" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+done
+grep -q "^plc-io: ready" "$base/io.out" || { echo "FAIL: plc-io did not start"; cat "$base/io.err"; exit 1; }
+grep -q "^start_button *in *gpiochip0 *17 *GPIO17 *pull-up" "$base/io.out" ||
+    { echo "FAIL: no resolved line table"; failures=$((failures + 1)); }
+
+expect 0 "" "$sim" set start_button 1
+expect 0 "" "$peer" wait "$layout" start_button 1 5000
+expect 0 "" "$sim" wait motor_fault 1 5000
+expect 1 "plc-io-sim: tag 'motor_run' is an output: plc-io drives it, the field cannot set it" \
+    "$sim" set motor_run 1
+expect 1 "plc-io-sim: layout 'demo' has no tag 'nope'" "$sim" get nope
+expect 2 "plc-io-sim: 'maybe' is not a bool value (0, 1, true, false)" "$sim" set start_button maybe
+[ "$("$sim" get motor_run)" = 0 ] && echo "ok: motor_run is at its safe value 0" ||
+    { echo "FAIL: motor_run is not 0"; failures=$((failures + 1)); }
+"$sim" list | grep -q "^start_button *in *1 *low *yes" && echo "ok: list shows start_button pressed" ||
+    { echo "FAIL: list"; "$sim" list; failures=$((failures + 1)); }
+
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+[ $rc = 0 ] && echo "ok: plc-io exits 0 on SIGTERM" || { echo "FAIL: plc-io exit $rc"; failures=$((failures + 1)); }
+grep -q "start_button *in *value 1, 1 changes, 1 edges" "$base/io.out" &&
+    grep -q "stopped, outputs at their safe values" "$base/io.out" && echo "ok: counters at stop" ||
+    { echo "FAIL: stop report"; cat "$base/io.out"; failures=$((failures + 1)); }
+[ $failures = 0 ]
