@@ -176,6 +176,18 @@ PLC_API int plc_sim_get(struct plc_sim_field *field, const char *tag, bool *valu
 PLC_API int plc_sim_wait_output(struct plc_sim_field *field, const char *tag, bool value,
                                 int64_t timeout_ns, struct plc_diag *diag);
 
+/** The verbs plc_sim_command() takes, for usage lines. */
+#define PLC_SIM_COMMAND_USAGE "set TAG 0|1 | release TAG | get TAG | wait TAG 0|1 [MS] | list"
+
+/**
+ * @brief Run one simulated-field verb for a command-line tool: set, release,
+ *        get, wait or list (see PLC_SIM_COMMAND_USAGE), printing results on
+ *        stdout and errors, prefixed with @p prog, on stderr.
+ * @return the tool's exit status: 0 ok, 1 failed, 2 usage.
+ */
+PLC_API int plc_sim_command(struct plc_sim_field *field, const struct plc_layout *layout,
+                            int argc, char **argv, const char *prog);
+
 /** @} */
 
 #ifdef __cplusplus

@@ -21,6 +21,14 @@
 
 #define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
+static int fail(const struct plc_diag *d)
+{
+    char msg[1200];
+    plc_diag_format(d, msg, sizeof(msg));
+    fprintf(stderr, "plc-io-sim: %s\n", msg[0] ? msg : strerror(errno));
+    return 1;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -32,71 +40,6 @@ static void usage(FILE *out)
             "  list                 print every line: value, level, driven\n"
             "The layout is --layout, $RASPIPLC_LAYOUT or %s.\n",
             LAYOUT_DEFAULT);
-}
-
-static int fail(const struct plc_diag *d)
-{
-    char msg[1200];
-    plc_diag_format(d, msg, sizeof(msg));
-    fprintf(stderr, "plc-io-sim: %s\n", msg[0] ? msg : strerror(errno));
-    return 1;
-}
-
-static int run(struct plc_sim_field *f, const struct plc_layout *l, int argc, char **argv)
-{
-    struct plc_diag d;
-    const char *verb = argv[0];
-    bool v, level, driven;
-    double dv;
-
-    if (strcmp(verb, "list") == 0 && argc == 1) {
-        printf("%-24s %-3s %-5s %-5s %s\n", "TAG", "DIR", "VALUE", "LEVEL", "DRIVEN");
-        for (size_t i = 0; i < plc_layout_tag_count(l); i++) {
-            const struct plc_tag_def *t = plc_layout_tag_at(l, i);
-            if (plc_sim_get(f, t->name, &v, &level, &driven, NULL) < 0)
-                continue;
-            printf("%-24s %-3s %-5d %-5s %s\n", t->name,
-                   t->region->gpio_dir == PLC_GPIO_OUTPUT ? "out" : "in", v,
-                   level ? "high" : "low",
-                   driven ? "yes" : (t->region->gpio_dir == PLC_GPIO_OUTPUT ? "no" : "floating"));
-        }
-        return 0;
-    }
-    if (strcmp(verb, "get") == 0 && argc == 2) {
-        if (plc_sim_get(f, argv[1], &v, NULL, NULL, &d) < 0)
-            return fail(&d);
-        printf("%d\n", v);
-        return 0;
-    }
-    if (strcmp(verb, "release") == 0 && argc == 2)
-        return plc_sim_release(f, argv[1], &d) < 0 ? fail(&d) : 0;
-    if ((strcmp(verb, "set") == 0 && argc == 3) ||
-        (strcmp(verb, "wait") == 0 && (argc == 3 || argc == 4))) {
-        if (plc_type_parse_value(PLC_TYPE_BOOL, argv[2], &dv) < 0) {
-            fprintf(stderr, "plc-io-sim: '%s' is not a bool value (0, 1, true, false)\n",
-                    argv[2]);
-            return 2;
-        }
-        if (verb[0] == 's')
-            return plc_sim_set(f, argv[1], dv != 0, &d) < 0 ? fail(&d) : 0;
-        long ms = 5000;
-        char *end;
-        if (argc == 4 && ((ms = strtol(argv[3], &end, 10)) < 0 || *end)) {
-            fprintf(stderr, "plc-io-sim: timeout '%s' is not a number of ms\n", argv[3]);
-            return 2;
-        }
-        int r = plc_sim_wait_output(f, argv[1], dv != 0, (int64_t)ms * 1000000, &d);
-        if (r < 0)
-            return fail(&d);
-        if (r == 0) {
-            fprintf(stderr, "plc-io-sim: '%s' did not become %d within %ld ms\n", argv[1],
-                    dv != 0, ms);
-            return 1;
-        }
-        return 0;
-    }
-    usage(stderr);
-    return 2;
 }
 
 int main(int argc, char **argv)
@@ -130,7 +73,7 @@ int main(int argc, char **argv)
         plc_layout_free(l);
         return fail(&d);
     }
-    int rc = run(f, l, argc - optind, argv + optind);
+    int rc = plc_sim_command(f, l, argc - optind, argv + optind, "plc-io-sim");
     plc_sim_field_close(f);
     plc_layout_free(l);
     return rc;

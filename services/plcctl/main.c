@@ -26,6 +26,8 @@ static const struct ctl_verb verbs[] = {
     {"dump", ctl_dump, 1, 1, "REGION", "decode every tag of one region"},
     {"watch", ctl_watch, 1, -1, "TAG... [--count N] [--timeout SECONDS]",
      "print tag values, then one line per change until stopped"},
+    {"sim", ctl_sim, 1, 4, "set TAG 0|1 | release TAG | get TAG | wait TAG 0|1 [MS] | list",
+     "drive inputs and read outputs of the simulated field (plc-io --backend sim)"},
     {"retain", ctl_retain, 0, 0, "",
      "show the retain snapshot in use beside the live values ($RASPIPLC_RETAIN_DIR)"},
 };

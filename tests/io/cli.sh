@@ -63,6 +63,17 @@ expect 2 "plc-io-sim: 'maybe' is not a bool value (0, 1, true, false)" "$sim" se
 "$sim" list | grep -q "^start_button *in *1 *low *yes" && echo "ok: list shows start_button pressed" ||
     { echo "FAIL: list"; "$sim" list; failures=$((failures + 1)); }
 
+# plcctl sim is the same verbs through plcctl (one implementation, plc_sim_command)
+ctl=$build/services/plcctl
+expect 0 "" "$ctl" sim set stop_button 1
+expect 0 "" "$peer" wait "$layout" stop_button 1 5000
+[ "$("$ctl" sim get stop_button)" = 1 ] && echo "ok: plcctl sim get reads the field" ||
+    { echo "FAIL: plcctl sim get stop_button"; failures=$((failures + 1)); }
+expect 1 "plcctl sim: tag 'motor_run' is an output: plc-io drives it, the field cannot set it" \
+    "$ctl" sim set motor_run 1
+expect 2 "plcctl sim: usage: set TAG 0|1 | release TAG | get TAG | wait TAG 0|1 [MS] | list" \
+    "$ctl" sim press start_button
+
 kill -TERM "$pid"
 wait "$pid"
 rc=$?

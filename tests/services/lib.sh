@@ -18,6 +18,8 @@ POKE=$4
 unset RASPIPLC_BASE_DIR RASPIPLC_LAYOUT
 
 TMP=$(mktemp -d /tmp/plc-cli-test.XXXXXX) || exit 1
+# Retain snapshots: a private, empty directory, never a real /var/lib/raspiplc.
+export RASPIPLC_RETAIN_DIR=$TMP/retain
 PIDS=()          # processes a case started: stopped by pid at exit
 FAILED=0
 CASES=0
