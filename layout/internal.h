@@ -8,7 +8,7 @@
 
 #include "plc-layout.h"
 
-enum section_kind { SEC_UNKNOWN, SEC_LAYOUT, SEC_REGION, SEC_TAG };
+enum section_kind { SEC_UNKNOWN, SEC_LAYOUT, SEC_REGION, SEC_TAG, SEC_MODBUS };
 
 struct entry {
     char *key;

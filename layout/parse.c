@@ -177,13 +177,19 @@ static void classify(struct parse *p, struct section *s)
         snprintf(s->what, sizeof(s->what), "[layout]");
         return;
     }
+    if (strcmp(s->raw, "modbus") == 0) {
+        s->kind = SEC_MODBUS;
+        snprintf(s->what, sizeof(s->what), "[modbus]");
+        return;
+    }
     if (n == 2 && strcmp(kind, "region") == 0)
         s->kind = SEC_REGION;
     else if (n == 2 && strcmp(kind, "tag") == 0)
         s->kind = SEC_TAG;
     else {
         layout_fail(p, s->line,
-                    "unknown section '[%s]' (expected [layout], [region NAME] or [tag NAME])",
+                    "unknown section '[%s]' (expected [layout], [modbus], [region NAME] or "
+                    "[tag NAME])",
                     s->raw);
         return;
     }

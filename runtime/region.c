@@ -272,9 +272,10 @@ static int claim(struct plc_region *r, struct plc_diag *diag)
     r->took_over_from = c ? PLC_CLAIM_PID(c) : 0;
     r->my_claim = mine;
     r->writer = true;
-    char comm[32];
+    char comm[32] = "";
     plc_proc_comm(getpid(), comm, sizeof(comm));
-    strncpy(r->h->holder, comm, sizeof(r->h->holder)); /* diagnostic only */
+    /* Diagnostic only; a comm is at most 15 characters, and comm is zero-filled. */
+    memcpy(r->h->holder, comm, sizeof(r->h->holder));
     atomic_store_explicit(&r->h->heartbeat_ns, plc_now_ns(), memory_order_relaxed);
     return 0;
 }
