@@ -142,7 +142,8 @@ static int handler(void *user, const char *section, const char *name, const char
     (void)section; /* the same header our reader saw, already recorded */
     for (size_t i = 0; i < s->n; i++) {
         if (strcmp(s->e[i].key, name) == 0) {
-            layout_fail(p, p->lineno, "%s: duplicate key '%s' (first at line %u)", s->what,
+            /* s->what is set by classify(), after parsing: name the section as written */
+            layout_fail(p, p->lineno, "[%s]: duplicate key '%s' (first at line %u)", s->raw,
                         name, s->e[i].line);
             return 1;
         }

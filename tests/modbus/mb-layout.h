@@ -18,7 +18,8 @@ static inline char *mb_layout_text(const char *modbus_keys)
     char *t = malloc(cap);
 #define ADD(...) (n += (size_t)snprintf(t + n, cap - n, __VA_ARGS__))
     ADD("[layout]\nname = mbtest\nversion = 1\n"
-        "[modbus]\nlisten = 127.0.0.1:1502\nunit_id = 7\nmax_connections = 100\n%s\n",
+        "[modbus]\nlisten = 127.0.0.1:1502\nunit_id = 7\n%s\n%s\n",
+        modbus_keys && strstr(modbus_keys, "max_connections") ? "" : "max_connections = 100",
         modbus_keys ? modbus_keys : "");
     ADD("[region inputs]\nwriter = io\n[region outputs]\nwriter = logic\n"
         "[region commands]\nwriter = modbus\n[region parameters]\nwriter = modbus\n"
