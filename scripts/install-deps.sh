@@ -10,6 +10,8 @@ packages=(
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
   libcmocka-dev python3                # tests
+  mbpoll socat                         # Modbus tests: an independent client, RTU over ptys
+  clang libclang-rt-14-dev             # Modbus fuzz target (libFuzzer)
 )
 
 missing=()
