@@ -180,7 +180,12 @@ static int snapshot(struct plc_modbus_core *c)
         struct mb_region *r = &c->regions[region_index(c, t)];
         if (!r->ntags)
             continue; /* already read */
-        if (plc_region_read_tags(r->handle, r->tags, r->ntags, r->data) < 0) {
+        /* A small region is read whole: one copy beats many tag ranges, and the
+         * snapshot is as consistent either way. */
+        int rc1 = t->region->data_size <= 4096
+                      ? plc_region_read(r->handle, r->data)
+                      : plc_region_read_tags(r->handle, r->tags, r->ntags, r->data);
+        if (rc1 < 0) {
             c->stats.device_failures++;
             rc = PLC_MODBUS_EX_DEVICE_FAILURE;
         }
