@@ -48,8 +48,18 @@ struct plc_modbus_server {
     void (*log)(void *ctx, int prio, const char *msg);
     void *log_ctx;
     int64_t next_sweep, next_heartbeat;
+    bool accept_paused; /* out of descriptors: listeners unwatched until one closes */
     uint8_t rsp[PLC_MODBUS_PDU_MAX];
 };
+
+static void listeners_watch(struct plc_modbus_server *s, bool on)
+{
+    for (int i = 0; i < s->nlis; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->lis[i]};
+        epoll_ctl(s->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->lis[i].fd, &ev);
+    }
+    s->accept_paused = !on;
+}
 
 int64_t mb_now_ns(void)
 {
@@ -118,6 +128,8 @@ static void conn_close(struct plc_modbus_server *s, struct mb_conn *c, int prio,
     }
     c->next = s->dead;
     s->dead = c;
+    if (s->accept_paused)
+        listeners_watch(s, true);
 }
 
 static void conn_events(struct plc_modbus_server *s, struct mb_conn *c)
@@ -299,6 +311,16 @@ static void on_accept(struct plc_modbus_server *s, struct mb_listener *l)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
+            if (errno == EMFILE || errno == ENFILE) {
+                /* Level-triggered: watching on would spin. Wait for a close. */
+                mb_server_log(s, PLC_LOG_WARNING,
+                              "tcp: out of file descriptors with %u connections: not "
+                              "accepting until one closes (raise LimitNOFILE= or lower "
+                              "max_connections)",
+                              s->nconns);
+                listeners_watch(s, false);
+                return;
+            }
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 mb_server_log(s, PLC_LOG_ERR, "tcp: accept on %s: %s", l->name,
                               strerror(errno));
