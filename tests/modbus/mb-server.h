@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <modbus.h>
 
@@ -26,6 +27,8 @@ struct srv {
 };
 
 static volatile sig_atomic_t srv_child_stop;
+/* When set, the gateway gets only this many descriptors beyond those it holds at start. */
+static int srv_spare_fds;
 
 static void srv_child_term(int sig)
 {
@@ -79,6 +82,20 @@ static inline struct srv *srv_start(const char *keys, bool read_only_listener, c
         dprintf(ready[1], "%d %d\n", plc_modbus_server_get_port(sv, 0),
                 plc_modbus_server_get_port(sv, 1));
         close(ready[1]);
+        if (srv_spare_fds) {
+            /* Fill every free number up to the highest open descriptor, then let
+             * exactly srv_spare_fds more be opened (the limit bounds numbers). */
+            int top = 0;
+            for (int fd = 0; fd < 4096; fd++)
+                if (fcntl(fd, F_GETFD) >= 0)
+                    top = fd;
+            for (int fd = 0; fd < top; fd++)
+                if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDONLY) < 0)
+                    _exit(3);
+            struct rlimit rl = {(rlim_t)(top + 1 + srv_spare_fds),
+                                (rlim_t)(top + 1 + srv_spare_fds)};
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
         int rc = plc_modbus_server_run(sv, &srv_child_stop);
         plc_modbus_server_free(sv);
         _exit(rc ? 1 : 0);

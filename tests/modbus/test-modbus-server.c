@@ -507,6 +507,33 @@ static void connection_limit_refuses_the_one_too_many(void **state)
     (void)state;
 }
 
+static void out_of_descriptors_waits_for_a_close_then_serves(void **state)
+{
+    srv_spare_fds = 2;
+    struct srv *s = srv_start(NULL, false, NULL);
+    srv_spare_fds = 0;
+    modbus_t *c[3];
+    uint16_t r;
+    for (int i = 0; i < 2; i++) {
+        c[i] = mb_client(s->port, 7);
+        assert_int_equal(modbus_read_registers(c[i], 0, 1, &r), 1);
+    }
+    /* the third waits in the backlog: accept() has no descriptor to give it */
+    c[2] = mb_client(s->port, 7);
+    assert_true(modbus_send_raw_request(c[2], (uint8_t[]){7, 0x03, 0, 0, 0, 1}, 6) > 0);
+    srv_log_wait(s, "out of file descriptors with 2 connections");
+    /* the gateway still serves the others, and takes the third once one leaves */
+    assert_int_equal(modbus_read_registers(c[1], 0, 1, &r), 1);
+    mb_close(c[0]);
+    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+    assert_int_equal(modbus_receive_confirmation(c[2], rsp), 11);
+    assert_int_equal(modbus_read_registers(c[2], 0, 1, &r), 1);
+    mb_close(c[1]);
+    mb_close(c[2]);
+    srv_stop(s);
+    (void)state;
+}
+
 static void idle_clients_are_closed(void **state)
 {
     struct srv *s = srv_start("idle_timeout = 50ms", false, NULL);
@@ -675,6 +702,7 @@ int main(void)
         cmocka_unit_test(allowlist_refuses_at_accept_and_logs_the_peer),
         cmocka_unit_test(read_only_listener_reads_and_refuses_writes),
         cmocka_unit_test(connection_limit_refuses_the_one_too_many),
+        cmocka_unit_test(out_of_descriptors_waits_for_a_close_then_serves),
         cmocka_unit_test(idle_clients_are_closed),
         cmocka_unit_test(sixty_four_clients_mixed_reads_and_writes_without_error),
         cmocka_unit_test(rtu_through_a_pty_pair),
