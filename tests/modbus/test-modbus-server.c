@@ -690,6 +690,66 @@ static void rtu_through_a_pty_pair(void **state)
     (void)state;
 }
 
+/* ---- start-up failures, each named ---- */
+
+static struct plc_modbus_server *try_new(struct fixture *f, int port, const char *rtu,
+                                         struct plc_diag *d)
+{
+    struct plc_modbus_server_config cfg = {.layout = f->layout, .base_dir = f->base,
+                                           .listen_port = port, .read_only_port = -1,
+                                           .rtu_device = rtu};
+    return plc_modbus_server_new(&cfg, d);
+}
+
+static void start_up_failures_name_what_and_where(void **state)
+{
+    char *text = mb_layout_text("rtu_device = /dev/null\nrtu_rs485 = on");
+    struct fixture *f = fixture_new(text);
+    free(text);
+    fixture_init(f);
+    struct plc_diag d;
+    char want[256];
+
+    /* the port is taken */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    assert_null(try_new(f, ntohs(a.sin_port), "", &d));
+    assert_int_equal(errno, EADDRINUSE);
+    snprintf(want, sizeof(want), "cannot listen on 127.0.0.1:%d: Address already in use",
+             ntohs(a.sin_port));
+    assert_string_equal(d.msg, want);
+    close(fd);
+
+    /* no such serial port */
+    assert_null(try_new(f, 0, "/dev/plc-no-such-tty", &d));
+    assert_string_equal(d.msg, "rtu: cannot open it on '/dev/plc-no-such-tty': No such file or "
+                               "directory");
+    /* RS-485 mode asked of a port that has none (a pseudo-terminal) */
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    char slave[64];
+    snprintf(slave, sizeof(slave), "%s", ptsname(master));
+    assert_null(try_new(f, 0, slave, &d));
+    snprintf(want, sizeof(want), "rtu: cannot switch it to RS-485 mode on '%s': Inappropriate "
+             "ioctl for device", slave);
+    assert_string_equal(d.msg, want);
+    close(master);
+
+    /* and after all that, the regions are free for a gateway that starts */
+    struct plc_modbus_server *s = try_new(f, 0, "", &d);
+    if (!s)
+        fail_msg("%s", d.msg);
+    plc_modbus_server_free(s);
+    fixture_free(f);
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -706,6 +766,7 @@ int main(void)
         cmocka_unit_test(idle_clients_are_closed),
         cmocka_unit_test(sixty_four_clients_mixed_reads_and_writes_without_error),
         cmocka_unit_test(rtu_through_a_pty_pair),
+        cmocka_unit_test(start_up_failures_name_what_and_where),
     };
     if (getenv("TEST_FILTER")) /* run one case: TEST_FILTER=rtu_* */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
