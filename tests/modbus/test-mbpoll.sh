@@ -50,4 +50,10 @@ expect "unit 9 is refused (strict policy)" \
   "$(mbpoll -m tcp -a 9 -p "$port" -1 -t 4 -r 1 127.0.0.1 2>&1 | sed -n '/failed/p')" \
   "Read output (holding) register failed: Target device failed to respond"
 kill -0 "$pid" || { echo "plc-modbus died" >&2; exit 1; }
+# SIGTERM is a clean stop: exit status 0.
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+pid=
+expect "SIGTERM stops it with status 0" "$status" "0"
 exit $fail
