@@ -9,7 +9,9 @@
 
 #include "plc-layout.h"
 
-enum section_kind { SEC_UNKNOWN, SEC_LAYOUT, SEC_LOGIC, SEC_RETAIN, SEC_REGION, SEC_TAG };
+enum section_kind {
+    SEC_UNKNOWN, SEC_LAYOUT, SEC_LOGIC, SEC_RETAIN, SEC_MODBUS, SEC_REGION, SEC_TAG
+};
 
 struct entry {
     char *key;

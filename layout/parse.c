@@ -63,6 +63,7 @@ static const struct {
     {"layout", SEC_LAYOUT},
     {"logic", SEC_LOGIC},
     {"retain", SEC_RETAIN},
+    {"modbus", SEC_MODBUS},
 };
 
 /* The "what" of a section for messages, set as soon as its header is read. */

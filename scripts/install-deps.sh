@@ -13,6 +13,8 @@ packages=(
   stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
   qemu-system-x86 busybox-static       # gpio-sim suite (tests/gpio/run.sh): qemu guest, initramfs
   cpio kmod xz-utils                   #   initramfs archive, depmod, linux-source tarball
+  mbpoll socat                         # Modbus tests: an independent client, RTU over ptys
+  clang libclang-rt-14-dev             # Modbus fuzz target (libFuzzer)
 )
 # The suite fetches the kernel image, headers, linux-source and libgpiod 2.x
 # itself with apt-get download into the build tree (tests/gpio/run.sh).

@@ -151,6 +151,61 @@ struct plc_modbus_binding {
     enum plc_word_order word_order;
 };
 
+/** @brief An IPv4 or IPv6 network, as "10.0.0.0/8" or "fd00::/8". */
+struct plc_cidr {
+    int family;        /**< AF_INET or AF_INET6 */
+    uint8_t addr[16];  /**< network address, 4 or 16 bytes used */
+    unsigned prefix;   /**< leading bits that must match */
+};
+
+/** @brief How the TCP server answers a unit id other than its own, 0 or 255. */
+enum plc_modbus_unit_policy {
+    PLC_MODBUS_UNIT_STRICT = 1, /**< answer exception 0x0B (gateway target failed to respond) */
+    PLC_MODBUS_UNIT_ANY,        /**< answer every unit id as this device */
+};
+
+/** @brief RS-485 mode of the RTU port. */
+enum plc_modbus_rs485 {
+    PLC_MODBUS_RS485_OFF = 1, /**< plain RS-232 */
+    PLC_MODBUS_RS485_ON,      /**< kernel RS-485 mode (TIOCSRS485) */
+    PLC_MODBUS_RS485_RTS_UP,  /**< RS-485, RTS driven up while sending */
+    PLC_MODBUS_RS485_RTS_DOWN /**< RS-485, RTS driven down while sending */
+};
+
+/** Most networks an allowlist may hold. */
+#define PLC_MODBUS_CIDR_MAX 16
+
+/**
+ * @brief The [modbus] section: how plc-modbus serves the map.
+ *
+ * Every field has its default when the layout has no [modbus] section. None of
+ * it is part of the layout hash except default_word_order, which shapes the
+ * tags' bindings (and is in their canonical lines).
+ */
+struct plc_modbus_config {
+    char listen_host[64];         /**< numeric IPv4/IPv6 address, default "127.0.0.1" */
+    uint16_t listen_port;         /**< default 502 */
+    bool read_only;               /**< the listener refuses every write */
+    char read_only_host[64];      /**< a second, read-only listener ... */
+    uint16_t read_only_port;      /**< ... when not 0 */
+    uint8_t unit_id;              /**< 1..247, default 1 */
+    enum plc_modbus_unit_policy tcp_unit_policy; /**< default strict */
+    unsigned max_connections;     /**< default 32 */
+    uint32_t idle_timeout_ms;     /**< default 60000; 0 never closes idle clients */
+    struct plc_cidr allow[PLC_MODBUS_CIDR_MAX]; /**< who may connect ... */
+    size_t allow_count;           /**< ... 0 = every client */
+    struct plc_cidr allow_write[PLC_MODBUS_CIDR_MAX]; /**< who may write ... */
+    size_t allow_write_count;     /**< ... 0 = every allowed client */
+    char rtu_device[128];         /**< serial device, "" = no RTU */
+    unsigned rtu_baud;            /**< default 19200 */
+    char rtu_parity;              /**< 'N', 'E' or 'O'; default 'E' (the Modbus default) */
+    unsigned rtu_data_bits;       /**< 7 or 8, default 8 */
+    unsigned rtu_stop_bits;       /**< 1 or 2, default 1 */
+    enum plc_modbus_rs485 rtu_rs485; /**< default off */
+    enum plc_word_order default_word_order; /**< default ABCD */
+    unsigned line;                /**< where [modbus] is, 0 when absent */
+};
+
 /** @brief A region as the layout declares it. Owned by the layout. */
 struct plc_region_def {
     char name[PLC_NAME_MAX + 1];
@@ -268,6 +323,18 @@ PLC_API const struct plc_tag_def *plc_layout_tag_at(const struct plc_layout *lay
 /** @brief The tag called @p name, or NULL (errno ENOENT). */
 PLC_API const struct plc_tag_def *plc_layout_find_tag(const struct plc_layout *layout,
                                                       const char *name);
+
+/** @brief The [modbus] section (defaults when absent); valid while the layout lives. */
+PLC_API const struct plc_modbus_config *plc_layout_get_modbus(const struct plc_layout *layout);
+
+/**
+ * @brief Parse "10.0.0.0/8", "192.168.1.7" (a /32), "fd00::/8".
+ * @return 0, or -1 with errno EINVAL.
+ */
+PLC_API int plc_cidr_parse(const char *text, struct plc_cidr *cidr);
+
+/** @brief Whether @p addr (4 bytes for AF_INET, 16 for AF_INET6) lies in @p cidr. */
+PLC_API bool plc_cidr_match(const struct plc_cidr *cidr, int family, const void *addr);
 
 /**
  * @brief Write the canonical form the hash is computed over.

@@ -62,8 +62,13 @@ static void reader(struct fixture *f, bool protocol, int out, struct ready *read
     ready_signal(ready);
     while (!*stop) {
         if (protocol) {
-            if (plc_region_read(r, buf) < 0)
+            if (plc_region_read(r, buf) < 0) {
+                /* A writer in a tight loop on a saturated machine can keep a read
+                 * busy past its bound: that is the documented PLC_EBUSY, not a tear. */
+                if (errno == PLC_EBUSY)
+                    continue;
                 _exit(2);
+            }
         } else {
             for (int i = 0; i < WORDS; i++)
                 buf[i] = raw[i];
@@ -107,6 +112,9 @@ static struct counts hammer(bool protocol, int nreaders)
     }
     for (int i = 0; i < nreaders; i++)
         ready_wait(&ready);
+    /* Only the readers hold the write end now: one that dies early makes the read
+     * below fail at once instead of waiting for ever. */
+    close(pipefd[1]);
 
     struct plc_region *w = plc_region_attach(f->layout, f->base, "data", PLC_WRITER, "logic",
                                              &f->diag);
@@ -133,7 +141,6 @@ static struct counts hammer(bool protocol, int nreaders)
     }
     plc_region_detach(w);
     close(pipefd[0]);
-    close(pipefd[1]);
     fixture_free(f);
     return total;
 }

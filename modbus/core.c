@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct plc_modbus_core: one request PDU in, one response PDU out, against
+ * the process image.
+ *
+ * Every request is checked whole before anything is read or written, in the
+ * order the Modbus specification gives: function (ILLEGAL FUNCTION), quantity
+ * and byte count (ILLEGAL DATA VALUE), addresses (ILLEGAL DATA ADDRESS: unmapped,
+ * read-only, half of a 32-bit value, or a write across two regions), then the
+ * values (ILLEGAL DATA VALUE: outside the tag's min..max). Only then is the one
+ * plc_region_write_tags() of the region made, so a refused write changes
+ * nothing and an accepted one is seen whole. A read takes one
+ * plc_region_read_tags() snapshot per region it touches.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct mb_region {
+    struct plc_region *handle;
+    uint8_t *data;                    /* data_size scratch: the snapshot, or the write */
+    const struct plc_tag_def **tags;  /* tags of this region in the current request */
+    size_t ntags;
+};
+
+struct plc_modbus_core {
+    const struct plc_layout *layout;
+    struct plc_modbus_map *map;
+    struct mb_region *regions;
+    size_t nregions;
+    const struct plc_region_def *first_def;
+    /* entries of the current request, in address order (at most 2000 bits) */
+    uint16_t ents[2000];
+    size_t nents;
+    struct plc_modbus_stats stats;
+};
+
+void plc_modbus_core_free(struct plc_modbus_core *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; c->regions && i < c->nregions; i++) {
+        plc_region_detach(c->regions[i].handle);
+        free(c->regions[i].data);
+        free(c->regions[i].tags);
+    }
+    free(c->regions);
+    plc_modbus_map_free(c->map);
+    free(c);
+}
+
+struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *l, const char *base_dir,
+                                            struct plc_diag *diag)
+{
+    struct plc_modbus_core *c = calloc(1, sizeof(*c));
+    int err = ENOMEM;
+    if (!c)
+        return NULL;
+    c->layout = l;
+    if (!(c->map = plc_modbus_map_new(l, diag)))
+        goto fail_errno;
+    c->nregions = plc_layout_region_count(l);
+    c->first_def = plc_layout_region_at(l, 0);
+    if (!(c->regions = calloc(c->nregions, sizeof(*c->regions))))
+        goto fail;
+    for (size_t i = 0; i < c->nregions; i++) {
+        const struct plc_region_def *def = plc_layout_region_at(l, i);
+        struct mb_region *r = &c->regions[i];
+        bool mine = strcmp(def->writer, "modbus") == 0;
+        r->data = calloc(1, def->data_size);
+        r->tags = calloc(def->tag_count ? def->tag_count : 1, sizeof(*r->tags));
+        if (!r->data || !r->tags)
+            goto fail;
+        r->handle = plc_region_attach(l, base_dir, def->name, mine ? PLC_WRITER : PLC_READER,
+                                      "modbus", diag);
+        if (!r->handle)
+            goto fail_errno;
+    }
+    return c;
+fail_errno:
+    err = errno;
+fail:
+    plc_modbus_core_free(c);
+    errno = err;
+    return NULL;
+}
+
+const struct plc_modbus_map *plc_modbus_core_get_map(const struct plc_modbus_core *c)
+{
+    return c->map;
+}
+
+void plc_modbus_core_heartbeat(struct plc_modbus_core *c)
+{
+    for (size_t i = 0; i < c->nregions; i++)
+        if (strcmp(plc_region_get_def(c->regions[i].handle)->writer, "modbus") == 0)
+            plc_region_heartbeat(c->regions[i].handle);
+}
+
+void plc_modbus_core_get_stats(const struct plc_modbus_core *c, struct plc_modbus_stats *s)
+{
+    *s = c->stats;
+}
+
+static inline unsigned get16(const uint8_t *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+static inline void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static size_t exception(struct plc_modbus_core *c, uint8_t fc, uint8_t code, uint8_t *rsp)
+{
+    rsp[0] = (uint8_t)(fc | 0x80);
+    rsp[1] = code;
+    if (code < sizeof(c->stats.exceptions) / sizeof(c->stats.exceptions[0]))
+        c->stats.exceptions[code]++;
+    return 2;
+}
+
+static inline size_t region_index(const struct plc_modbus_core *c, const struct plc_tag_def *t)
+{
+    return (size_t)(t->region - c->first_def);
+}
+
+/*
+ * The entries covering [addr, addr + qty) of @table, each once, in order.
+ * Returns 0, or the exception code. For a write every entry must be writable,
+ * whole inside the range, and of one region.
+ */
+static int collect(struct plc_modbus_core *c, int table, unsigned addr, unsigned qty,
+                   bool write)
+{
+    const struct plc_modbus_map *m = c->map;
+    long last = -1;
+    c->nents = 0;
+    if (addr + qty > 65536)
+        return PLC_MODBUS_EX_ILLEGAL_ADDRESS;
+    for (unsigned a = addr; a < addr + qty; a++) {
+        long i = mb_map_slot(m, table, a);
+        if (i < 0)
+            return PLC_MODBUS_EX_ILLEGAL_ADDRESS; /* no silent zeros */
+        if (i != last)
+            c->ents[c->nents++] = (uint16_t)i;
+        last = i;
+    }
+    if (!write)
+        return 0;
+    const struct plc_modbus_map_entry *first = &m->entries[c->ents[0]];
+    const struct plc_modbus_map_entry *end = &m->entries[c->ents[c->nents - 1]];
+    if (first->address < addr || end->address + end->count > addr + qty)
+        return PLC_MODBUS_EX_ILLEGAL_ADDRESS; /* half of a 32-bit value */
+    for (size_t k = 0; k < c->nents; k++) {
+        const struct plc_modbus_map_entry *e = &m->entries[c->ents[k]];
+        if (!e->writable || e->tag->region != first->tag->region)
+            return PLC_MODBUS_EX_ILLEGAL_ADDRESS;
+    }
+    return 0;
+}
+
+/* One snapshot per region touched; 0 or an exception code. */
+static int snapshot(struct plc_modbus_core *c)
+{
+    const struct plc_modbus_map *m = c->map;
+    for (size_t k = 0; k < c->nents; k++) {
+        const struct plc_tag_def *t = m->entries[c->ents[k]].tag;
+        struct mb_region *r = &c->regions[region_index(c, t)];
+        r->tags[r->ntags++] = t;
+    }
+    int rc = 0;
+    for (size_t k = 0; k < c->nents; k++) {
+        const struct plc_tag_def *t = m->entries[c->ents[k]].tag;
+        struct mb_region *r = &c->regions[region_index(c, t)];
+        if (!r->ntags)
+            continue; /* already read */
+        /* A small region is read whole: one copy beats many tag ranges, and the
+         * snapshot is as consistent either way. */
+        int rc1 = t->region->data_size <= 4096
+                      ? plc_region_read(r->handle, r->data)
+                      : plc_region_read_tags(r->handle, r->tags, r->ntags, r->data);
+        if (rc1 < 0) {
+            c->stats.device_failures++;
+            rc = PLC_MODBUS_EX_DEVICE_FAILURE;
+        }
+        r->ntags = 0;
+    }
+    return rc;
+}
+
+/* The 16-bit words of a register tag's value, in its word order. */
+static void tag_words(const struct plc_tag_def *t, const uint8_t *data, uint16_t w[2])
+{
+    const uint8_t *p = data + t->offset;
+    if (t->size == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        w[0] = v;
+        return;
+    }
+    uint32_t u;
+    memcpy(&u, p, 4);
+    unsigned A = u >> 24, B = (u >> 16) & 0xff, C = (u >> 8) & 0xff, D = u & 0xff;
+    switch (t->modbus.word_order) {
+    case PLC_WORD_ORDER_CDAB: w[0] = (uint16_t)(C << 8 | D); w[1] = (uint16_t)(A << 8 | B); break;
+    case PLC_WORD_ORDER_BADC: w[0] = (uint16_t)(B << 8 | A); w[1] = (uint16_t)(D << 8 | C); break;
+    case PLC_WORD_ORDER_DCBA: w[0] = (uint16_t)(D << 8 | C); w[1] = (uint16_t)(B << 8 | A); break;
+    default:                  w[0] = (uint16_t)(A << 8 | B); w[1] = (uint16_t)(C << 8 | D); break;
+    }
+}
+
+/* The inverse: words as they came on the wire to the tag's raw 32 bits. */
+static uint32_t words_raw32(const struct plc_tag_def *t, const uint16_t w[2])
+{
+    unsigned A, B, C, D;
+    switch (t->modbus.word_order) {
+    case PLC_WORD_ORDER_CDAB: C = w[0] >> 8; D = w[0] & 0xff; A = w[1] >> 8; B = w[1] & 0xff; break;
+    case PLC_WORD_ORDER_BADC: B = w[0] >> 8; A = w[0] & 0xff; D = w[1] >> 8; C = w[1] & 0xff; break;
+    case PLC_WORD_ORDER_DCBA: D = w[0] >> 8; C = w[0] & 0xff; B = w[1] >> 8; A = w[1] & 0xff; break;
+    default:                  A = w[0] >> 8; B = w[0] & 0xff; C = w[1] >> 8; D = w[1] & 0xff; break;
+    }
+    return (uint32_t)A << 24 | (uint32_t)B << 16 | (uint32_t)C << 8 | D;
+}
+
+/* Value of a register tag from its words; false when it is no number (NaN, inf). */
+static bool words_value(const struct plc_tag_def *t, const uint16_t w[2], double *v)
+{
+    switch (t->type) {
+    case PLC_TYPE_INT16: *v = (int16_t)w[0]; return true;
+    case PLC_TYPE_UINT16: *v = w[0]; return true;
+    case PLC_TYPE_INT32: *v = (int32_t)words_raw32(t, w); return true;
+    case PLC_TYPE_UINT32: *v = words_raw32(t, w); return true;
+    case PLC_TYPE_FLOAT32: {
+        uint32_t u = words_raw32(t, w);
+        float f;
+        memcpy(&f, &u, 4);
+        *v = f;
+        return isfinite(f);
+    }
+    default: return false;
+    }
+}
+
+static size_t read_bits(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                        uint8_t *rsp)
+{
+    uint8_t fc = req[0];
+    if (len != 5)
+        return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    unsigned addr = get16(req + 1), qty = get16(req + 3);
+    if (qty < 1 || qty > 2000)
+        return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    int table = fc == 0x01 ? PLC_MODBUS_COIL : PLC_MODBUS_DISCRETE_INPUT;
+    int ex = collect(c, table, addr, qty, false);
+    if (!ex)
+        ex = snapshot(c);
+    if (ex)
+        return exception(c, fc, (uint8_t)ex, rsp);
+    size_t nbytes = (qty + 7) / 8;
+    rsp[0] = fc;
+    rsp[1] = (uint8_t)nbytes;
+    memset(rsp + 2, 0, nbytes);
+    for (size_t k = 0; k < c->nents; k++) {
+        const struct plc_modbus_map_entry *e = &c->map->entries[c->ents[k]];
+        const uint8_t *data = c->regions[region_index(c, e->tag)].data;
+        unsigned bit = e->address - addr;
+        if (data[e->tag->offset])
+            rsp[2 + bit / 8] |= (uint8_t)(1u << (bit % 8));
+    }
+    return 2 + nbytes;
+}
+
+/* Registers [addr, addr + qty) of @table into @out (big-endian), from fresh snapshots. */
+static int read_regs(struct plc_modbus_core *c, int table, unsigned addr, unsigned qty,
+                     uint8_t *out)
+{
+    int ex = collect(c, table, addr, qty, false);
+    if (!ex)
+        ex = snapshot(c);
+    if (ex)
+        return ex;
+    for (size_t k = 0; k < c->nents; k++) {
+        const struct plc_modbus_map_entry *e = &c->map->entries[c->ents[k]];
+        uint16_t w[2];
+        tag_words(e->tag, c->regions[region_index(c, e->tag)].data, w);
+        for (unsigned i = 0; i < e->count; i++) {
+            unsigned a = e->address + i;
+            if (a >= addr && a < addr + qty)
+                put16(out + 2 * (a - addr), w[i]); /* a read may take half a value */
+        }
+    }
+    return 0;
+}
+
+static size_t read_registers(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                             uint8_t *rsp)
+{
+    uint8_t fc = req[0];
+    if (len != 5)
+        return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    unsigned addr = get16(req + 1), qty = get16(req + 3);
+    if (qty < 1 || qty > 125)
+        return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    int table = fc == 0x03 ? PLC_MODBUS_HOLDING_REGISTER : PLC_MODBUS_INPUT_REGISTER;
+    int ex = read_regs(c, table, addr, qty, rsp + 2);
+    if (ex)
+        return exception(c, fc, (uint8_t)ex, rsp);
+    rsp[0] = fc;
+    rsp[1] = (uint8_t)(2 * qty);
+    return 2 + 2 * qty;
+}
+
+/* Publish the collected entries (all of one region) from its scratch, in one update. */
+static int publish(struct plc_modbus_core *c)
+{
+    const struct plc_modbus_map *m = c->map;
+    const struct plc_tag_def *t0 = m->entries[c->ents[0]].tag;
+    struct mb_region *r = &c->regions[region_index(c, t0)];
+    for (size_t k = 0; k < c->nents; k++)
+        r->tags[k] = m->entries[c->ents[k]].tag;
+    if (plc_region_write_tags(r->handle, r->tags, c->nents, r->data) < 0) {
+        c->stats.device_failures++;
+        return PLC_MODBUS_EX_DEVICE_FAILURE;
+    }
+    c->stats.writes++;
+    return 0;
+}
+
+/* Check and stage register values for [addr, addr + qty); 0 or an exception code. */
+static int stage_registers(struct plc_modbus_core *c, unsigned addr, unsigned qty,
+                           const uint8_t *values, unsigned flags)
+{
+    int ex = collect(c, PLC_MODBUS_HOLDING_REGISTER, addr, qty, true);
+    if (ex)
+        return ex;
+    if (flags & PLC_MODBUS_READ_ONLY)
+        return PLC_MODBUS_EX_ILLEGAL_ADDRESS;
+    const struct plc_modbus_map *m = c->map;
+    uint8_t *data = c->regions[region_index(c, m->entries[c->ents[0]].tag)].data;
+    for (size_t k = 0; k < c->nents; k++) {
+        const struct plc_modbus_map_entry *e = &m->entries[c->ents[k]];
+        const struct plc_tag_def *t = e->tag;
+        uint16_t w[2] = {0, 0};
+        double v;
+        for (unsigned i = 0; i < e->count; i++)
+            w[i] = (uint16_t)get16(values + 2 * (e->address + i - addr));
+        if (!words_value(t, w, &v) || v < t->min || v > t->max)
+            return PLC_MODBUS_EX_ILLEGAL_VALUE;
+        plc_tag_encode(t, v, data);
+    }
+    return 0;
+}
+
+static int stage_coils(struct plc_modbus_core *c, unsigned addr, unsigned qty,
+                       const uint8_t *bits, unsigned flags)
+{
+    int ex = collect(c, PLC_MODBUS_COIL, addr, qty, true);
+    if (ex)
+        return ex;
+    if (flags & PLC_MODBUS_READ_ONLY)
+        return PLC_MODBUS_EX_ILLEGAL_ADDRESS;
+    const struct plc_modbus_map *m = c->map;
+    uint8_t *data = c->regions[region_index(c, m->entries[c->ents[0]].tag)].data;
+    for (size_t k = 0; k < c->nents; k++) {
+        const struct plc_modbus_map_entry *e = &m->entries[c->ents[k]];
+        unsigned bit = e->address - addr;
+        plc_tag_encode(e->tag, (bits[bit / 8] >> (bit % 8)) & 1, data);
+    }
+    return 0;
+}
+
+static size_t write_single_coil(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                                unsigned flags, uint8_t *rsp)
+{
+    if (len != 5)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    unsigned v = get16(req + 3);
+    if (v != 0xFF00 && v != 0x0000)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    uint8_t bit = v ? 1 : 0;
+    int ex = stage_coils(c, get16(req + 1), 1, &bit, flags);
+    if (!ex)
+        ex = publish(c);
+    if (ex)
+        return exception(c, req[0], (uint8_t)ex, rsp);
+    memcpy(rsp, req, 5);
+    return 5;
+}
+
+static size_t write_single_register(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                                    unsigned flags, uint8_t *rsp)
+{
+    if (len != 5)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    int ex = stage_registers(c, get16(req + 1), 1, req + 3, flags);
+    if (!ex)
+        ex = publish(c);
+    if (ex)
+        return exception(c, req[0], (uint8_t)ex, rsp);
+    memcpy(rsp, req, 5);
+    return 5;
+}
+
+static size_t write_multiple_coils(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                                   unsigned flags, uint8_t *rsp)
+{
+    if (len < 6)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    unsigned addr = get16(req + 1), qty = get16(req + 3), bc = req[5];
+    if (qty < 1 || qty > 1968 || bc != (qty + 7) / 8 || len != 6 + bc)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    int ex = stage_coils(c, addr, qty, req + 6, flags);
+    if (!ex)
+        ex = publish(c);
+    if (ex)
+        return exception(c, req[0], (uint8_t)ex, rsp);
+    memcpy(rsp, req, 5);
+    return 5;
+}
+
+static size_t write_multiple_registers(struct plc_modbus_core *c, const uint8_t *req,
+                                       size_t len, unsigned flags, uint8_t *rsp)
+{
+    if (len < 6)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    unsigned addr = get16(req + 1), qty = get16(req + 3), bc = req[5];
+    if (qty < 1 || qty > 123 || bc != 2 * qty || len != 6 + bc)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    int ex = stage_registers(c, addr, qty, req + 6, flags);
+    if (!ex)
+        ex = publish(c);
+    if (ex)
+        return exception(c, req[0], (uint8_t)ex, rsp);
+    memcpy(rsp, req, 5);
+    return 5;
+}
+
+static size_t read_write_registers(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                                   unsigned flags, uint8_t *rsp)
+{
+    if (len < 10)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    unsigned raddr = get16(req + 1), rqty = get16(req + 3);
+    unsigned waddr = get16(req + 5), wqty = get16(req + 7), bc = req[9];
+    if (rqty < 1 || rqty > 125 || wqty < 1 || wqty > 121 || bc != 2 * wqty || len != 10 + bc)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    /* The read part is checked before the write is made, so a bad read writes nothing. */
+    int ex = collect(c, PLC_MODBUS_HOLDING_REGISTER, raddr, rqty, false);
+    if (!ex)
+        ex = stage_registers(c, waddr, wqty, req + 10, flags);
+    if (!ex)
+        ex = publish(c);
+    if (!ex)
+        ex = read_regs(c, PLC_MODBUS_HOLDING_REGISTER, raddr, rqty, rsp + 2);
+    if (ex)
+        return exception(c, req[0], (uint8_t)ex, rsp);
+    rsp[0] = req[0];
+    rsp[1] = (uint8_t)(2 * rqty);
+    return 2 + 2 * rqty;
+}
+
+size_t plc_modbus_core_handle(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                              unsigned flags, uint8_t *rsp)
+{
+    c->stats.requests++;
+    if (len == 0)
+        return exception(c, 0, PLC_MODBUS_EX_ILLEGAL_FUNCTION, rsp);
+    switch (req[0]) {
+    case 0x01:
+    case 0x02: return read_bits(c, req, len, rsp);
+    case 0x03:
+    case 0x04: return read_registers(c, req, len, rsp);
+    case 0x05: return write_single_coil(c, req, len, flags, rsp);
+    case 0x06: return write_single_register(c, req, len, flags, rsp);
+    case 0x0F: return write_multiple_coils(c, req, len, flags, rsp);
+    case 0x10: return write_multiple_registers(c, req, len, flags, rsp);
+    case 0x17: return read_write_registers(c, req, len, flags, rsp);
+    default: return exception(c, req[0] & 0x7f, PLC_MODBUS_EX_ILLEGAL_FUNCTION, rsp);
+    }
+}

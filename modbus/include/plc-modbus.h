@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file plc-modbus.h
+ * @brief The Modbus gateway: the tag map from the layout, the request handler
+ *        and the TCP/RTU server built on them (docs/modbus.md).
+ *
+ * The map is built once from the layout's Modbus bindings. The core answers
+ * one request PDU at a time against the process image: reads of one region
+ * come from one snapshot, writes of one region land in one atomic update, and
+ * every refused request writes nothing. The server runs the core behind the
+ * Modbus TCP (MBAP) and RTU transports in one thread with epoll.
+ *
+ * Handles are used by one thread at a time; distinct handles are independent.
+ */
+#ifndef PLC_MODBUS_H
+#define PLC_MODBUS_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @defgroup modbus_map Modbus map
+ * @{ */
+
+/** Modbus exception codes the gateway answers. */
+enum {
+    PLC_MODBUS_EX_ILLEGAL_FUNCTION = 0x01,
+    PLC_MODBUS_EX_ILLEGAL_ADDRESS = 0x02,
+    PLC_MODBUS_EX_ILLEGAL_VALUE = 0x03,
+    PLC_MODBUS_EX_DEVICE_FAILURE = 0x04,
+    PLC_MODBUS_EX_GATEWAY_TARGET = 0x0B,
+};
+
+/** Largest request or response PDU (function code and data). */
+#define PLC_MODBUS_PDU_MAX 253
+
+struct plc_modbus_map;
+
+/** @brief One mapped tag, as the map lists it. */
+struct plc_modbus_map_entry {
+    const struct plc_tag_def *tag;
+    enum plc_modbus_table table;
+    uint16_t address;   /**< 0-based protocol address */
+    uint16_t count;     /**< bits or registers: 1 or 2 */
+    bool writable;      /**< in a region the gateway writes (writer = modbus) */
+};
+
+/**
+ * @brief Build the lookup of every bound tag.
+ * @param diag Optional; filled on failure.
+ * @return A map to free with plc_modbus_map_free(), or NULL with errno
+ *         ENOMEM, or EINVAL when the layout binds no tag to Modbus.
+ */
+PLC_API struct plc_modbus_map *plc_modbus_map_new(const struct plc_layout *layout,
+                                                  struct plc_diag *diag);
+/** @brief Free a map; NULL is accepted. */
+PLC_API void plc_modbus_map_free(struct plc_modbus_map *map);
+/** @brief Number of bound tags. */
+PLC_API size_t plc_modbus_map_count(const struct plc_modbus_map *map);
+/** @brief Entry @p i, in table then address order, or NULL. */
+PLC_API const struct plc_modbus_map_entry *plc_modbus_map_at(const struct plc_modbus_map *map,
+                                                             size_t i);
+/** @brief The entry covering @p address of @p table, or NULL (errno ENOENT). */
+PLC_API const struct plc_modbus_map_entry *
+plc_modbus_map_find(const struct plc_modbus_map *map, enum plc_modbus_table table,
+                    uint16_t address);
+/** @brief The 1-based reference: 00001/10001/30001/40001 + address up to address 9998,
+ *         the six-digit 000001/100001/300001/400001 + address above. */
+PLC_API unsigned long plc_modbus_reference(enum plc_modbus_table table, uint16_t address);
+/** @brief Print the map as an aligned table. @return 0, or -1 with errno from the stream. */
+PLC_API int plc_modbus_map_write_table(const struct plc_modbus_map *map, FILE *out);
+/** @brief Print the map as CSV (RFC 4180, a header line first). @return 0 or -1. */
+PLC_API int plc_modbus_map_write_csv(const struct plc_modbus_map *map, FILE *out);
+
+/** @} */
+
+/** @defgroup modbus_core Modbus request handling
+ * @{ */
+
+struct plc_modbus_core;
+
+/** Flags of plc_modbus_core_handle(). */
+#define PLC_MODBUS_READ_ONLY 1u /**< refuse every write with ILLEGAL DATA ADDRESS */
+
+/**
+ * @brief Attach to every region of the layout: as writer of those whose
+ *        writer is "modbus", as reader of the others.
+ * @param diag Optional; says which region failed and why.
+ * @return A core to free with plc_modbus_core_free(), or NULL with errno set
+ *         (the plc_region_attach() errors, ENOMEM, EINVAL).
+ */
+PLC_API struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *layout,
+                                                    const char *base_dir,
+                                                    struct plc_diag *diag);
+/** @brief Detach and free; NULL is accepted. */
+PLC_API void plc_modbus_core_free(struct plc_modbus_core *core);
+/** @brief The core's map; valid until plc_modbus_core_free(). */
+PLC_API const struct plc_modbus_map *plc_modbus_core_get_map(const struct plc_modbus_core *core);
+
+/**
+ * @brief Answer one request PDU.
+ *
+ * Never fails: a request it cannot serve gets an exception response
+ * (function | 0x80, code). Refused writes change nothing.
+ * @param req The request PDU (function code first), @p len bytes (0 allowed).
+ * @param flags PLC_MODBUS_READ_ONLY or 0.
+ * @param rsp At least PLC_MODBUS_PDU_MAX bytes for the response PDU.
+ * @return The response PDU length (at least 2).
+ */
+PLC_API size_t plc_modbus_core_handle(struct plc_modbus_core *core, const uint8_t *req,
+                                      size_t len, unsigned flags, uint8_t *rsp);
+
+/** @brief Say the gateway is alive in the regions it writes (the server does it each second). */
+PLC_API void plc_modbus_core_heartbeat(struct plc_modbus_core *core);
+
+/** @brief Counters since the core was made. */
+struct plc_modbus_stats {
+    uint64_t requests;
+    uint64_t exceptions[12]; /**< by exception code */
+    uint64_t writes;         /**< region updates published */
+    uint64_t device_failures;
+};
+PLC_API void plc_modbus_core_get_stats(const struct plc_modbus_core *core,
+                                       struct plc_modbus_stats *stats);
+
+/** @} */
+
+/** @defgroup modbus_server Modbus server
+ * @{ */
+
+struct plc_modbus_server;
+
+/** Log priorities, as syslog's. */
+enum { PLC_LOG_ERR = 3, PLC_LOG_WARNING = 4, PLC_LOG_NOTICE = 5, PLC_LOG_INFO = 6,
+       PLC_LOG_DEBUG = 7 };
+
+/** @brief What plc_modbus_server_new() needs beyond the layout's [modbus] section. */
+struct plc_modbus_server_config {
+    const struct plc_layout *layout;
+    const char *base_dir;
+    /** Overrides of the layout's listen address; NULL/-1 keep the layout's.
+     *  Port 0 takes any free port (see plc_modbus_server_get_port()). */
+    const char *listen_host;
+    int listen_port;
+    /** As listen_*, for the read-only listener; -1 keeps the layout's. */
+    int read_only_port;
+    /** Override of rtu_device; NULL keeps the layout's, "" turns RTU off. */
+    const char *rtu_device;
+    /** Where log lines go (refused peers, closed connections); NULL = nowhere. */
+    void (*log)(void *ctx, int priority, const char *msg);
+    void *log_ctx;
+};
+
+/**
+ * @brief Attach the core, open the listeners and the serial port.
+ * @return A server to free with plc_modbus_server_free(), or NULL with errno
+ *         set and @p diag saying what (bind failures name the address).
+ */
+PLC_API struct plc_modbus_server *
+plc_modbus_server_new(const struct plc_modbus_server_config *config, struct plc_diag *diag);
+
+/** @brief Close every connection, the listeners and the port; NULL is accepted. */
+PLC_API void plc_modbus_server_free(struct plc_modbus_server *server);
+
+/** @brief The bound port of the main (0) or read-only (1) listener, or -1. */
+PLC_API int plc_modbus_server_get_port(const struct plc_modbus_server *server, int which);
+
+/**
+ * @brief Serve until @p *stop becomes nonzero (checked at least every 200 ms).
+ * @return 0, or -1 with errno set on a fatal error (epoll failing).
+ */
+PLC_API int plc_modbus_server_run(struct plc_modbus_server *server,
+                                  volatile sig_atomic_t *stop);
+
+/** @brief The core behind the server. */
+PLC_API struct plc_modbus_core *plc_modbus_server_get_core(struct plc_modbus_server *server);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the files of the Modbus gateway; not installed. */
+#ifndef PLC_MODBUS_INTERNAL_H
+#define PLC_MODBUS_INTERNAL_H
+
+#include "plc-modbus.h"
+
+#define MB_TABLES 5 /* indexed by enum plc_modbus_table, 0 unused */
+
+struct plc_modbus_map {
+    struct plc_modbus_map_entry *entries; /* table, then address order */
+    size_t count;
+    /* address -> entry index + 1 (0 = unmapped), per table; NULL when the table is empty */
+    uint16_t *slot[MB_TABLES];
+};
+
+/* Index of the entry at @address, or -1. */
+static inline long mb_map_slot(const struct plc_modbus_map *m, int table, unsigned address)
+{
+    const uint16_t *s = m->slot[table];
+    return s && s[address] ? (long)s[address] - 1 : -1;
+}
+
+#endif
+
+/* ---- server internals: connections and the transports behind an ops table ---- */
+
+#include <modbus.h>
+
+#define MB_RX_CAP 2048
+#define MB_TX_CAP 4096
+
+enum mb_kind { MB_LISTENER = 1, MB_CONN };
+
+struct mb_conn;
+
+/* One request as a transport found it in a connection's receive buffer. */
+struct mb_frame {
+    const uint8_t *pdu;
+    size_t len;
+    uint8_t unit;
+    uint16_t tid;    /* MBAP transaction id (TCP) */
+    size_t consumed; /* bytes of rx the frame took */
+};
+
+enum mb_unit_verdict { MB_UNIT_ANSWER = 1, MB_UNIT_SILENT, MB_UNIT_IGNORE, MB_UNIT_REFUSE };
+
+struct mb_transport_ops {
+    const char *name;
+    /* The next whole request in c->rx: 1 (frame filled), 0 (need more bytes),
+     * -1 (garbage: TCP closes the connection, RTU drops what it has). */
+    int (*frame)(struct mb_conn *c, struct mb_frame *f);
+    /* What to do with a request for this unit id. */
+    enum mb_unit_verdict (*unit)(struct mb_conn *c, uint8_t unit);
+    /* Send or queue the response PDU of @f; 0, or -1 when the connection is lost. */
+    int (*reply)(struct mb_conn *c, const struct mb_frame *f, const uint8_t *pdu, size_t len);
+    /* Bytes wait in rx and nothing came for a frame's silence time: 1 when they
+     * make a frame (filled in @f), else they are dropped and 0. NULL for streams. */
+    int (*quiet)(struct mb_conn *c, struct mb_frame *f);
+    bool close_on_garbage; /* TCP: a lost stream is closed; RTU: drop and resync */
+};
+
+extern const struct mb_transport_ops mb_tcp_ops;
+extern const struct mb_transport_ops mb_rtu_ops;
+
+struct mb_conn {
+    enum mb_kind kind;
+    struct plc_modbus_server *srv;
+    const struct mb_transport_ops *ops;
+    int fd;
+    unsigned flags;     /* PLC_MODBUS_READ_ONLY */
+    char peer[136];   /* "1.2.3.4:5555", or the serial device */
+    uint8_t rx[MB_RX_CAP];
+    size_t rx_len;
+    uint8_t tx[MB_TX_CAP];
+    size_t tx_len, tx_off;
+    int64_t last_ns;    /* last byte received */
+    uint32_t events;    /* epoll interest now */
+    modbus_t *ctx;      /* RTU: the libmodbus context that owns the port */
+    struct mb_conn *prev, *next;
+};
+
+/* Server services the transports use. */
+const struct plc_modbus_config *mb_server_config(const struct plc_modbus_server *s);
+void mb_server_log(struct plc_modbus_server *s, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Queue bytes on a connection and try to send them; 0 or -1 (connection lost). */
+int mb_conn_send(struct mb_conn *c, const uint8_t *buf, size_t len);
+int64_t mb_now_ns(void);
