@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install what is needed, build, and bring up the demo PLC's process image in a
-# private base directory (never a real deployment's /dev/shm/raspiplc), then
-# run plc-io on the simulated field in the foreground (Ctrl-C stops it).
-# Later services join here as they land.
+# Install what is needed, build, and run the demo PLC in the foreground: the
+# process image in a private base directory (never a real deployment's
+# /dev/shm/raspiplc), plc-retain with a private snapshot directory, plc-logic
+# running example (a), plc-modbus on 127.0.0.1:1502 and plc-io on the
+# simulated field. Ctrl-C stops them all, plc-retain last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -12,31 +13,52 @@ export RASPIPLC_LAYOUT=${RASPIPLC_LAYOUT:-$PWD/layout/demo.ini}
 export RASPIPLC_BASE_DIR=${RASPIPLC_BASE_DIR:-/dev/shm/raspiplc-demo}
 # Retained tags go to a private directory, never a real /var/lib/raspiplc.
 export RASPIPLC_RETAIN_DIR=${RASPIPLC_RETAIN_DIR:-$PWD/build/demo-retain}
-build/services/plc-shm-init
-echo
-# plc-retain keeps the setpoints across a "reboot" (remove the regions and run
-# this script again: plc-shm-init says what it restored). One instance only.
-pidfile=$RASPIPLC_RETAIN_DIR/plc-retain.pid
 mkdir -p "$RASPIPLC_RETAIN_DIR"
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-  echo "plc-retain already runs (pid $(cat "$pidfile"))"
-else
-  build/services/plc-retain </dev/null >>"$RASPIPLC_RETAIN_DIR/plc-retain.log" 2>&1 &
-  echo $! >"$pidfile"
-  echo "plc-retain started (pid $!), log in $RASPIPLC_RETAIN_DIR/plc-retain.log"
-fi
-echo
-build/services/plcctl ls
-echo
-echo "Regions are in $RASPIPLC_BASE_DIR, retained tags in $RASPIPLC_RETAIN_DIR. Try:"
-echo "  RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR RASPIPLC_RETAIN_DIR=$RASPIPLC_RETAIN_DIR build/services/plc-retain --show"
-echo "  a reboot: kill \$(cat $pidfile); rm -rf $RASPIPLC_BASE_DIR; scripts/run.sh"
-echo "  RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR build/services/plcctl dump parameters"
-echo
-echo "plc-io now serves the simulated field; in another shell:"
-echo "  export RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR"
-echo "  build/services/plc-io-sim set start_button 1   # press the start button"
-echo "  build/services/plc-io-sim list                 # every line: value, level, driven"
-echo "  build/services/plc-io-sim get motor_run        # an output line (safe until the logic runs)"
-echo
-exec build/services/plc-io --backend sim
+log=$PWD/build/demo-logs
+mkdir -p "$log"
+
+# Regions first (restoring retained setpoints after a "reboot": remove the
+# base directory and run this again, plc-shm-init says what it restored).
+build/services/plc-shm-init
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do # reverse order: plc-retain last
+    kill -TERM "${pids[i]}" 2>/dev/null && wait "${pids[i]}" 2>/dev/null || true
+  done
+}
+trap stop INT TERM EXIT
+start() { # name, command...
+  local name=$1
+  shift
+  "$@" </dev/null >>"$log/$name.log" 2>&1 &
+  pids+=($!)
+  echo "started $name (pid $!), log in $log/$name.log"
+}
+start plc-retain build/services/plc-retain
+start plc-modbus build/services/plc-modbus
+start plc-logic build/services/plc-logic --program build/examples/motor.so
+start plc-io build/services/plc-io --backend sim
+
+ctl="build/services/plcctl"
+cat <<EOF
+
+The demo PLC runs. In another shell:
+  export RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR
+  $ctl sim set start_button 1; $ctl sim set start_button 0   # press the start button
+  $ctl sim get motor_run                                       # the motor output line
+  mbpoll -m tcp -p 1502 -a 1 -t 0 -r 1 -c 4 -1 127.0.0.1       # coils 00001-00004: motor_run ...
+  mbpoll -m tcp -p 1502 -a 1 -t 4 -r 1 -1 127.0.0.1 1          # holding 40001 cmd_start := 1: start
+  $ctl dump diagnostics                                        # scan statistics
+Ctrl-C stops everything.
+
+EOF
+# A live view until Ctrl-C: regions and liveness, the motor's tags.
+while sleep 2; do
+  clear 2>/dev/null || true
+  $ctl ls || true
+  echo
+  $ctl get start_button stop_button motor_run motor_fault cmd_start ack_start run_seconds || true
+done
