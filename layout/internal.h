@@ -63,6 +63,16 @@ bool layout_parse_yesno(const char *s, bool *out);
 /* "10ms", "500us", "1s"; a bare number is milliseconds. */
 bool layout_parse_duration_us(const char *s, uint32_t *out);
 
+/* Index of @s in a table of names indexed from 1, or 0. */
+int layout_lookup(const char *const *names, int count, const char *s);
+#define LOOKUP(names, s) layout_lookup(names, (int)(sizeof(names) / sizeof(names[0])), s)
+/* ABCD..DCBA, or 0. */
+enum plc_word_order layout_word_order_from_name(const char *s);
+
+/* The [modbus] section (modbus-section.c). */
+void layout_modbus_defaults(struct plc_modbus_config *m);
+void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_config *m);
+
 /* The [logic] section (logic.c); @s may be NULL (all defaults). Needs regions and tags. */
 void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,
                        struct plc_logic_def *out);
