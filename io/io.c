@@ -80,13 +80,10 @@ struct plc_io {
 
 void *plc_io_fail(struct plc_diag *diag, int err, const char *fmt, ...)
 {
-    if (diag) {
-        plc_diag_clear(diag);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    plc_diag_setv(diag, NULL, fmt, ap);
+    va_end(ap);
     errno = err;
     return NULL;
 }

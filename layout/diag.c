@@ -12,6 +12,23 @@ int plc_diag_format(const struct plc_diag *diag, char *buf, size_t len)
     return snprintf(buf, len, "%s", diag->msg);
 }
 
+void plc_diag_setv(struct plc_diag *diag, const char *file, const char *fmt, va_list ap)
+{
+    if (!diag)
+        return;
+    plc_diag_clear(diag);
+    snprintf(diag->file, sizeof(diag->file), "%s", file ? file : "");
+    vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
+}
+
+void plc_diag_set(struct plc_diag *diag, const char *file, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    plc_diag_setv(diag, file, fmt, ap);
+    va_end(ap);
+}
+
 void plc_diag_clear(struct plc_diag *diag)
 {
     if (diag)

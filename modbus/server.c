@@ -89,12 +89,9 @@ static void set_diag(struct plc_diag *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void set_diag(struct plc_diag *d, const char *fmt, ...)
 {
-    if (!d)
-        return;
-    plc_diag_clear(d);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+    plc_diag_setv(d, NULL, fmt, ap);
     va_end(ap);
 }
 

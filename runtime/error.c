@@ -32,14 +32,10 @@ const char *plc_strerror(int errnum)
 
 int plc_fail(struct plc_diag *diag, const char *path, int err, const char *fmt, ...)
 {
-    if (diag) {
-        plc_diag_clear(diag);
-        snprintf(diag->file, sizeof(diag->file), "%s", path ? path : "");
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    plc_diag_setv(diag, path, fmt, ap);
+    va_end(ap);
     errno = err;
     return -1;
 }

@@ -12,6 +12,7 @@
 #ifndef PLC_LAYOUT_H
 #define PLC_LAYOUT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,16 @@ PLC_API int plc_diag_format(const struct plc_diag *diag, char *buf, size_t len);
 
 /** @brief Clear a diagnostic. */
 PLC_API void plc_diag_clear(struct plc_diag *diag);
+
+/**
+ * @brief Fill a diagnostic (if not NULL): @p file (may be NULL), no line, and
+ *        the message. The one place every library sets one.
+ */
+PLC_API void plc_diag_set(struct plc_diag *diag, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/** @brief As plc_diag_set(), with a va_list. */
+PLC_API void plc_diag_setv(struct plc_diag *diag, const char *file, const char *fmt,
+                           va_list ap);
 
 /** @} */
 

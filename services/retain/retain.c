@@ -101,14 +101,10 @@ static int fail(struct plc_diag *diag, const char *file, int err, const char *fm
     __attribute__((format(printf, 4, 5)));
 static int fail(struct plc_diag *diag, const char *file, int err, const char *fmt, ...)
 {
-    if (diag) {
-        plc_diag_clear(diag);
-        snprintf(diag->file, sizeof(diag->file), "%s", file ? file : "");
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(diag->msg, sizeof(diag->msg), fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    plc_diag_setv(diag, file, fmt, ap);
+    va_end(ap);
     errno = err;
     return -1;
 }
