@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Install what is needed, build, and bring up the demo PLC's process image in a
-# private base directory (never a real deployment's /dev/shm/raspiplc), then
-# show it. Later services join here as they land.
+# Install what is needed, build, and run the whole demo PLC in the foreground
+# under plc-supervise (as systemd runs the units in systemd/ on a Pi):
+# plc-shm-init once, then plc-io on the simulated field, plc-logic running
+# examples/motor.c, plc-modbus on 127.0.0.1:1502 and plc-retain, each restarted
+# when it dies. Ctrl-C stops them all (plc-retain last).
+#
+# Everything lives in private places, never a real deployment's: regions in
+# /dev/shm/raspiplc-demo, retained tags in build/demo-retain, each service's
+# output in build/demo-logs/NAME.log. Extra arguments go to plc-supervise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -9,25 +15,19 @@ scripts/build.sh build
 
 export RASPIPLC_LAYOUT=${RASPIPLC_LAYOUT:-$PWD/layout/demo.ini}
 export RASPIPLC_BASE_DIR=${RASPIPLC_BASE_DIR:-/dev/shm/raspiplc-demo}
-# Retained tags go to a private directory, never a real /var/lib/raspiplc.
 export RASPIPLC_RETAIN_DIR=${RASPIPLC_RETAIN_DIR:-$PWD/build/demo-retain}
-build/services/plc-shm-init
+logs=$PWD/build/demo-logs
+mkdir -p "$RASPIPLC_RETAIN_DIR" "$logs"
+
+cat <<EOF
+RaspiPLC demo: regions in $RASPIPLC_BASE_DIR, retained tags in $RASPIPLC_RETAIN_DIR,
+service logs in $logs. In another shell:
+  export RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR
+  build/services/plc-io-sim set start_button 1; build/services/plc-io-sim set start_button 0
+  mbpoll -m tcp -p 1502 -a 1 -t 0 -r 1 -c 4 -1 127.0.0.1     # coils: motor_run is the first
+  mbpoll -m tcp -p 1502 -a 1 -t 4 -r 1 127.0.0.1 1           # start over Modbus: cmd_start = 1
+  build/services/plcctl get motor_run ack_start
+EOF
 echo
-# plc-retain keeps the setpoints across a "reboot" (remove the regions and run
-# this script again: plc-shm-init says what it restored). One instance only.
-pidfile=$RASPIPLC_RETAIN_DIR/plc-retain.pid
-mkdir -p "$RASPIPLC_RETAIN_DIR"
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-  echo "plc-retain already runs (pid $(cat "$pidfile"))"
-else
-  build/services/plc-retain </dev/null >>"$RASPIPLC_RETAIN_DIR/plc-retain.log" 2>&1 &
-  echo $! >"$pidfile"
-  echo "plc-retain started (pid $!), log in $RASPIPLC_RETAIN_DIR/plc-retain.log"
-fi
-echo
-build/services/plcctl ls
-echo
-echo "Regions are in $RASPIPLC_BASE_DIR, retained tags in $RASPIPLC_RETAIN_DIR. Try:"
-echo "  RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR RASPIPLC_RETAIN_DIR=$RASPIPLC_RETAIN_DIR build/services/plc-retain --show"
-echo "  a reboot: kill \$(cat $pidfile); rm -rf $RASPIPLC_BASE_DIR; scripts/run.sh"
-echo "  RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR build/services/plcctl dump parameters"
+exec build/services/plc-supervise --program build/examples/motor.so --listen 127.0.0.1:1502 \
+  --log-dir "$logs" "$@"
