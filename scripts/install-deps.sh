@@ -11,6 +11,7 @@ packages=(
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
   libcmocka-dev python3 strace         # tests (strace: retain fault injection)
   stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
+  systemd                              # tests: systemd-analyze verify, security --offline
 )
 
 missing=()
