@@ -381,6 +381,8 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
     }
     size_t nt = 0, nr = 0;
     for (size_t i = 0; i < plc_layout_region_count(l); i++) {
+        if (nr == r->nregions)
+            break; /* every region with a retained tag is set up; g would be past the end */
         const struct plc_region_def *def = plc_layout_region_at(l, i);
         struct rregion *g = &r->regions[nr];
         for (size_t j = def->first_tag; j < def->first_tag + def->tag_count; j++) {
