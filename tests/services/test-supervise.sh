@@ -175,7 +175,8 @@ end
 begin "plc-shm-init missing: exit 1 naming it"
 mkdir -p "$DIR/bin"
 for b in plc-supervise plc-logic plcctl; do ln -s "$BIN/$b" "$DIR/bin/$b"; done
-timeout 20 "$DIR/bin/plc-supervise" --bin-dir "$DIR/bin" --layout "$LAYOUT" --base-dir "$BASE" >"$OUT" 2>&1
+timeout 20 "$DIR/bin/plc-supervise" --bin-dir "$DIR/bin" --layout "$LAYOUT" --base-dir "$BASE" \
+    --retain-dir "$DIR/retain" >"$OUT" 2>&1
 STATUS=$?
 [ "$STATUS" -eq 1 ] || fail "exit status $STATUS, expected 1"
 grep -qx "plc-supervise: plc-shm-init: cannot run '$DIR/bin/plc-shm-init': No such file or directory" "$OUT" ||
