@@ -21,12 +21,12 @@ mkdir -p "$RASPIPLC_RETAIN_DIR" "$logs"
 
 cat <<EOF
 RaspiPLC demo: regions in $RASPIPLC_BASE_DIR, retained tags in $RASPIPLC_RETAIN_DIR,
-service logs in $logs. In another shell:
+service logs in $logs. In another shell (README.md, "Press start, read the motor"):
   export RASPIPLC_LAYOUT=$RASPIPLC_LAYOUT RASPIPLC_BASE_DIR=$RASPIPLC_BASE_DIR
-  build/services/plc-io-sim set start_button 1; build/services/plc-io-sim set start_button 0
-  mbpoll -m tcp -p 1502 -a 1 -t 0 -r 1 -c 4 -1 127.0.0.1     # coils: motor_run is the first
-  mbpoll -m tcp -p 1502 -a 1 -t 4 -r 1 127.0.0.1 1           # start over Modbus: cmd_start = 1
-  build/services/plcctl get motor_run ack_start
+  build/services/plc-io-sim set motor_feedback 1; build/services/plc-io-sim set start_button 1
+  build/services/plc-io-sim set start_button 0
+  mbpoll -m tcp -p 1502 -a 1 -t 0 -r 1 -c 4 -1 127.0.0.1    # coils: motor_run is the first
+  build/services/plcctl get motor_run cmd_start ack_start
 EOF
 echo
 exec build/services/plc-supervise --program build/examples/motor.so --listen 127.0.0.1:1502 \
