@@ -33,6 +33,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -625,6 +626,192 @@ static void fault_campaign_kill9_under_modbus_traffic_loses_nothing(void **state
     pthread_mutex_destroy(&t.lock);
 }
 
+/* ---- 4: services started in every order -------------------------------------- */
+
+/* Our own notify socket: who said READY=1 (the sender's pid from SO_PASSCRED). */
+static int notify_open(char *name, size_t len)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    int one = 1;
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(name, len, "@plc-e2e-notify/%d", (int)getpid());
+    size_t n = strlen(name);
+    memcpy(sa.sun_path + 1, name + 1, n - 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)), 0);
+    return fd;
+}
+
+/* Wait for READY=1 from @p pid; false after @p ms. */
+static bool notify_wait(int fd, pid_t pid, int ms)
+{
+    int64_t deadline = now_ns() + (int64_t)ms * 1000000;
+    for (;;) {
+        int64_t left = (deadline - now_ns()) / 1000000;
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+            return false;
+        char buf[512];
+        union {
+            struct cmsghdr h;
+            char b[CMSG_SPACE(sizeof(struct ucred))];
+        } ctl;
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                             .msg_controllen = sizeof(ctl.b)};
+        ssize_t n = recvmsg(fd, &msg, 0);
+        if (n < 0)
+            continue;
+        buf[n] = 0;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (!c || c->cmsg_type != SCM_CREDENTIALS)
+            continue;
+        struct ucred uc;
+        memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+        if (uc.pid == pid && strstr(buf, "READY=1"))
+            return true;
+    }
+}
+
+/* Start one service by itself, its output to @p log; NOTIFY_SOCKET=@p notify. */
+static pid_t start_service(int s, const char *base, const char *retain, int port,
+                           const char *notify, const char *log)
+{
+    char listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid > 0)
+        return pid;
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    setenv("NOTIFY_SOCKET", notify, 1);
+    setenv("RASPIPLC_BASE_DIR", base, 1);
+    setenv("RASPIPLC_RETAIN_DIR", retain, 1);
+    switch (s) {
+    case S_IO: execl(BIN_DIR "/plc-io", "plc-io", "--backend", "sim", (char *)NULL); break;
+    case S_LOGIC:
+        execl(BIN_DIR "/plc-logic", "plc-logic", "--program", PROGRAM, (char *)NULL);
+        break;
+    case S_MODBUS: execl(BIN_DIR "/plc-modbus", "plc-modbus", "--listen", listen, (char *)NULL); break;
+    case S_RETAIN: execl(BIN_DIR "/plc-retain", "plc-retain", (char *)NULL); break;
+    }
+    _exit(127);
+}
+
+static int run_wait(const char *path, char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int nul = open("/dev/null", O_WRONLY);
+        dup2(nul, 1);
+        execv(path, argv);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static bool file_has(const char *path, const char *text)
+{
+    char buf[8192];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return strstr(buf, text) != NULL;
+}
+
+static void services_start_in_every_order_or_fail_clearly_before_init(void **state)
+{
+    (void)state;
+    char tmp[] = "/tmp/plc-e2e-order-XXXXXX", base[] = "/dev/shm/plc-e2e-order-XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    assert_non_null(mkdtemp(base));
+    setenv("RASPIPLC_LAYOUT", PLC_TEST_LAYOUT, 1);
+    char notify[64], retain[96], log[128], sub[128];
+    int nfd = notify_open(notify, sizeof(notify));
+    snprintf(retain, sizeof(retain), "%s/retain", tmp);
+    int port = free_port();
+
+    /* Before plc-shm-init: every service exits 1 and says what to run. */
+    snprintf(sub, sizeof(sub), "%s/none", base);
+    for (int s = 0; s < NSVC; s++) {
+        snprintf(log, sizeof(log), "%s/before-%s.log", tmp, svc_names[s]);
+        pid_t pid = start_service(s, sub, retain, port, notify, log);
+        int status;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 ||
+            !file_has(log, "has plc-shm-init run?"))
+            fail_msg("%s before plc-shm-init: wait status 0x%x, log %s", svc_names[s], status,
+                     log);
+    }
+
+    /* After it, in each of the 24 orders: all ready, and the PLC works. */
+    int perm[NSVC] = {0, 1, 2, 3}, orders = 0;
+    for (;;) {
+        snprintf(sub, sizeof(sub), "%s/o%d", base, orders);
+        setenv("RASPIPLC_BASE_DIR", sub, 1);
+        char *init_argv[] = {(char *)"plc-shm-init", (char *)"--retain-dir", retain, NULL};
+        assert_int_equal(run_wait(BIN_DIR "/plc-shm-init", init_argv), 0);
+        pid_t pids[NSVC];
+        for (int k = 0; k < NSVC; k++) {
+            int s = perm[k];
+            snprintf(log, sizeof(log), "%s/o%d-%s.log", tmp, orders, svc_names[s]);
+            pids[s] = start_service(s, sub, retain, port, notify, log);
+            if (!notify_wait(nfd, pids[s], 5000))
+                fail_msg("order %d %d %d %d: %s not ready within 5 s (log %s)", perm[0],
+                         perm[1], perm[2], perm[3], svc_names[s], log);
+        }
+        /* The whole chain works: a start over Modbus drives the output line. */
+        assert_int_equal(sim(NULL, 0, "set", "motor_feedback", "1", NULL), 0);
+        modbus_t *c = mb_connect(port, 2000);
+        assert_non_null(c);
+        uint16_t start = read_hreg(c, HR_CMD_START);
+        assert_int_equal(modbus_write_register(c, HR_CMD_START, (uint16_t)(start + 1)), 1);
+        assert_true(wait_ireg(c, IR_ACK_START, (uint16_t)(start + 1), 2000));
+        assert_int_equal(sim(NULL, 0, "wait", "motor_run", "1", "1000"), 0);
+        modbus_close(c);
+        modbus_free(c);
+        for (int s = 0; s < NSVC; s++) {
+            int status;
+            kill(pids[s], SIGTERM);
+            waitpid(pids[s], &status, 0);
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("%s: wait status 0x%x after SIGTERM", svc_names[s], status);
+        }
+        orders++;
+        /* next permutation (lexicographic) */
+        int i = NSVC - 2;
+        while (i >= 0 && perm[i] > perm[i + 1])
+            i--;
+        if (i < 0)
+            break;
+        int j = NSVC - 1;
+        while (perm[j] < perm[i])
+            j--;
+        int t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+        for (int a = i + 1, b = NSVC - 1; a < b; a++, b--) {
+            t = perm[a];
+            perm[a] = perm[b];
+            perm[b] = t;
+        }
+    }
+    assert_int_equal(orders, 24);
+    printf("  %d start orders: every service ready and the PLC working in each\n", orders);
+    close(nfd);
+    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     static const char *const need[] = {"plc-io", "plc-io-sim", "plc-modbus"};
@@ -648,6 +835,7 @@ int main(void)
             sim_input_change_readable_over_modbus_within_period_plus_bound, plc_start, plc_stop),
         cmocka_unit_test_setup_teardown(fault_campaign_kill9_under_modbus_traffic_loses_nothing,
                                         plc_start, plc_stop),
+        cmocka_unit_test(services_start_in_every_order_or_fail_clearly_before_init),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
