@@ -396,8 +396,6 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
             r->tags[nt++].t = t;
             g->ntags++;
         }
-        if (!g->rtags)
-            continue;
         nr++;
         g->tags = calloc(g->ntags, sizeof(*g->tags));
         g->buf = calloc(1, def->data_size);

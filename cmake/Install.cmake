@@ -1,0 +1,59 @@
+# Install rules (cmake --install; scripts/install.sh wraps it and makes the
+# users). Included last from the top-level CMakeLists.txt, so every target,
+# including plc-io and plc-modbus when they are built, is known.
+include(GNUInstallDirs)
+
+set(PLC_CONFDIR "/etc/raspiplc" CACHE PATH "Where the layout and the program live")
+set(PLC_UNITDIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" CACHE PATH
+    "Where the systemd units go (systemd also reads /usr/local/lib/systemd/system)")
+set(PLC_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}")
+set(PLC_DOCDIR "${CMAKE_INSTALL_FULL_DOCDIR}")
+
+set(_plc_programs plc-shm-init plcctl plc-logic plc-retain plc-supervise plc-layout)
+foreach(t plc-io plc-io-sim plc-modbus)
+  if(TARGET ${t})
+    list(APPEND _plc_programs ${t})
+  endif()
+endforeach()
+install(TARGETS ${_plc_programs} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# Units: ExecStart= paths from this prefix.
+set(PLC_UNITS plc-shm-init.service plc-io.service plc-logic.service plc-modbus.service
+              plc-retain.service)
+foreach(u ${PLC_UNITS})
+  configure_file(${CMAKE_SOURCE_DIR}/systemd/${u}.in ${CMAKE_BINARY_DIR}/systemd/${u} @ONLY)
+  install(FILES ${CMAKE_BINARY_DIR}/systemd/${u} DESTINATION ${PLC_UNITDIR})
+endforeach()
+configure_file(${CMAKE_SOURCE_DIR}/systemd/raspiplc.target ${CMAKE_BINARY_DIR}/systemd/raspiplc.target
+               COPYONLY)
+install(FILES ${CMAKE_BINARY_DIR}/systemd/raspiplc.target DESTINATION ${PLC_UNITDIR})
+
+# Examples and the layout they were built for.
+set(_plc_share ${CMAKE_INSTALL_DATADIR}/raspiplc)
+install(FILES ${CMAKE_SOURCE_DIR}/layout/demo.ini ${CMAKE_SOURCE_DIR}/layout/demo.lock
+        DESTINATION ${_plc_share}/layouts)
+install(FILES ${CMAKE_SOURCE_DIR}/examples/motor.c ${CMAKE_SOURCE_DIR}/examples/tank.c
+              $<TARGET_FILE:motor> $<TARGET_FILE:tank>
+        DESTINATION ${_plc_share}/examples)
+install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING
+        PATTERN "*.md")
+
+# The default layout and program: the demo and example (a), only where the
+# user has none yet, so a reinstall never overwrites the user's own.
+install(CODE "
+  set(_conf \"\$ENV{DESTDIR}${PLC_CONFDIR}\")
+  file(MAKE_DIRECTORY \"\${_conf}\")
+  foreach(_pair \"${CMAKE_SOURCE_DIR}/layout/demo.ini|layout.ini\"
+                \"$<TARGET_FILE:motor>|program.so\")
+    string(REPLACE \"|\" \";\" _p \"\${_pair}\")
+    list(GET _p 0 _from)
+    list(GET _p 1 _to)
+    if(EXISTS \"\${_conf}/\${_to}\")
+      message(STATUS \"Kept: \${_conf}/\${_to} (yours)\")
+    else()
+      file(COPY_FILE \"\${_from}\" \"\${_conf}/\${_to}\")
+      message(STATUS \"Installing: \${_conf}/\${_to}\")
+    endif()
+  endforeach()
+")

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Install RaspiPLC on this machine (a Pi): build in build-install/, install
+# binaries, systemd units, examples and docs under PREFIX (default /usr/local),
+# the demo layout and motor program in /etc/raspiplc (only where none is there
+# yet), create group 'raspiplc' and one system user per service, and enable
+# raspiplc.target so the PLC starts at boot.
+#   scripts/install.sh [--prefix DIR] [--destdir DIR] [--build-dir DIR]
+# --destdir stages the files into DIR (packaging, tests): no users, no udev
+# rule, no systemctl. Undo with scripts/uninstall.sh (same options).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+prefix=/usr/local
+destdir=
+build=build-install
+while [ $# -gt 0 ]; do
+    case $1 in
+    --prefix) prefix=$2; shift 2 ;;
+    --destdir) destdir=$2; shift 2 ;;
+    --build-dir) build=$2; shift 2 ;;
+    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+case $prefix in /*) ;; *) echo "install.sh: --prefix '$prefix' is not an absolute path" >&2; exit 2 ;; esac
+
+if [ -z "$destdir" ] && [ "$(id -u)" -ne 0 ]; then
+    echo "install.sh: run as root (sudo scripts/install.sh): it creates users and installs into $prefix and /etc" >&2
+    exit 1
+fi
+[ -n "${PLC_SKIP_DEPS:-}" ] || scripts/install-deps.sh
+scripts/build.sh "$build" -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release
+DESTDIR=$destdir cmake --install "$build"
+
+if [ -n "$destdir" ]; then
+    echo "install.sh: staged into $destdir: users, udev rule and systemctl left to the target machine"
+    exit 0
+fi
+
+# One system user per service, all in group raspiplc (the regions' group).
+getent group raspiplc >/dev/null || groupadd --system raspiplc
+getent group gpio >/dev/null || groupadd --system gpio
+for u in init io logic modbus retain; do
+    getent passwd "raspiplc-$u" >/dev/null ||
+        useradd --system --gid raspiplc --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin --comment "RaspiPLC $u service" "raspiplc-$u"
+done
+# Debian gives /dev/gpiochip* to root only; Raspberry Pi OS to group gpio.
+rule=/etc/udev/rules.d/60-raspiplc-gpio.rules
+if [ ! -e "$rule" ]; then
+    echo 'SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"' >"$rule"
+    command -v udevadm >/dev/null && udevadm trigger --subsystem-match=gpio 2>/dev/null || true
+fi
+if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable raspiplc.target
+    echo "install.sh: enabled raspiplc.target; start it now with: systemctl start raspiplc.target"
+else
+    echo "install.sh: systemd is not running here: units installed, not enabled (use plc-supervise)"
+fi

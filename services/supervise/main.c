@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plc-supervise: the whole PLC in the foreground, as systemd runs the units in
+ * systemd/ on a Pi: plc-shm-init once, then plc-io (sim backend), plc-logic,
+ * plc-modbus and plc-retain, restarted when they die; Ctrl-C stops them all,
+ * plc-retain last. The status view's region and tag tables are plcctl's own
+ * (run as a child), so there is one table printer.
+ *
+ * Parses argv into struct config, builds the service table, blocks the
+ * signals into a signalfd and hands over to struct plc_supervise.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plc.h"
+#include "supervise.h"
+
+#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
+#define PROGRAM_DEFAULT "/etc/raspiplc/program.so"
+#define LISTEN_DEFAULT "127.0.0.1:1502"
+
+struct config {
+    const char *layout, *base_dir, *retain_dir, *program, *listen, *log_dir;
+    char bin_dir[PATH_MAX];
+    long status_ms, restart_ms;
+    struct plc_layout *l;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: plc-supervise [--layout FILE] [--base-dir DIR] [--retain-dir DIR]\n"
+            "                     [--program FILE.so] [--listen ADDR:PORT] [--bin-dir DIR]\n"
+            "                     [--log-dir DIR] [--status-interval MS] [--restart-delay MS]\n"
+            "Run the whole PLC in the foreground: plc-shm-init once, then plc-io (sim\n"
+            "backend), plc-logic, plc-modbus and plc-retain, each restarted after\n"
+            "--restart-delay (default 100 ms) when it dies. SIGINT/SIGTERM stop them all,\n"
+            "plc-retain last. A service whose binary is not in --bin-dir (default: this\n"
+            "program's directory) is skipped.\n"
+            "  --layout FILE        default $RASPIPLC_LAYOUT or %s\n"
+            "  --base-dir DIR       regions (default $RASPIPLC_BASE_DIR or the layout's)\n"
+            "  --retain-dir DIR     snapshots (default $RASPIPLC_RETAIN_DIR or the layout's)\n"
+            "  --program FILE.so    default $RASPIPLC_PROGRAM or %s\n"
+            "  --listen ADDR:PORT   plc-modbus listens here (default %s)\n"
+            "  --log-dir DIR        each service's output to DIR/NAME.log (default: ours)\n"
+            "  --status-interval MS status view every MS (default 1000 on a terminal, else 0:\n"
+            "                       none)\n"
+            "Exit status: 0 stopped by SIGINT/SIGTERM, 1 plc-shm-init failed or cannot\n"
+            "run, 2 bad usage.\n",
+            LAYOUT_DEFAULT, PROGRAM_DEFAULT, LISTEN_DEFAULT);
+}
+
+static int parse_ms(const char *opt, const char *arg, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || *end || !*arg || v < 0 || v > max) {
+        fprintf(stderr, "plc-supervise: %s '%s' is not 0..%ld ms\n", opt, arg, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct config *cfg)
+{
+    enum { OPT_STATUS = 256, OPT_RESTART, OPT_BIN, OPT_LOG, OPT_RETAIN };
+    static const struct option opts[] = {
+        {"layout", required_argument, NULL, 'L'},
+        {"base-dir", required_argument, NULL, 'b'},
+        {"retain-dir", required_argument, NULL, OPT_RETAIN},
+        {"program", required_argument, NULL, 'p'},
+        {"listen", required_argument, NULL, 'l'},
+        {"bin-dir", required_argument, NULL, OPT_BIN},
+        {"log-dir", required_argument, NULL, OPT_LOG},
+        {"status-interval", required_argument, NULL, OPT_STATUS},
+        {"restart-delay", required_argument, NULL, OPT_RESTART},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    const char *bin = NULL;
+    cfg->status_ms = isatty(STDOUT_FILENO) ? 1000 : 0;
+    cfg->restart_ms = 100;
+    while ((c = getopt_long(argc, argv, "L:b:p:l:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'L': cfg->layout = optarg; break;
+        case 'b': cfg->base_dir = optarg; break;
+        case OPT_RETAIN: cfg->retain_dir = optarg; break;
+        case 'p': cfg->program = optarg; break;
+        case 'l': cfg->listen = optarg; break;
+        case OPT_BIN: bin = optarg; break;
+        case OPT_LOG: cfg->log_dir = optarg; break;
+        case OPT_STATUS:
+            if (parse_ms("--status-interval", optarg, 3600000, &cfg->status_ms) < 0)
+                return -1;
+            break;
+        case OPT_RESTART:
+            if (parse_ms("--restart-delay", optarg, 60000, &cfg->restart_ms) < 0)
+                return -1;
+            break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return -1;
+    }
+    if (!cfg->layout)
+        cfg->layout = getenv("RASPIPLC_LAYOUT");
+    if (!cfg->layout)
+        cfg->layout = LAYOUT_DEFAULT;
+    if (!cfg->program)
+        cfg->program = getenv("RASPIPLC_PROGRAM");
+    if (!cfg->program)
+        cfg->program = PROGRAM_DEFAULT;
+    if (!cfg->listen)
+        cfg->listen = LISTEN_DEFAULT;
+    if (bin) {
+        snprintf(cfg->bin_dir, sizeof(cfg->bin_dir), "%s", bin);
+    } else {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n < 0) {
+            fprintf(stderr, "plc-supervise: /proc/self/exe: %s; give --bin-dir\n",
+                    strerror(errno));
+            return -1;
+        }
+        self[n] = 0;
+        snprintf(cfg->bin_dir, sizeof(cfg->bin_dir), "%s", dirname(self));
+    }
+    return 0;
+}
+
+/* Run plcctl ARGS... with our stdout, and wait for exactly that child. */
+static void run_plcctl(const struct config *cfg, FILE *out, char *const *args)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/plcctl", cfg->bin_dir);
+    fflush(out);
+    pid_t pid = fork();
+    if (pid < 0)
+        return;
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (fileno(out) != STDOUT_FILENO)
+            dup2(fileno(out), STDOUT_FILENO);
+        execv(path, args);
+        fprintf(stderr, "plc-supervise: cannot run '%s': %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    fputc('\n', out);
+}
+
+/* The rest of the status view: plcctl ls, the scan statistics, every tag. */
+static void status_tables(void *user, FILE *out)
+{
+    const struct config *cfg = user;
+    static const char *const scan_stats[] = {
+        "scan_count", "scan_time_mean_us", "scan_time_max_us", "late_p99_us", "overruns",
+        "fault_state", "faults",
+    };
+    size_t ntags = plc_layout_tag_count(cfg->l);
+    char **args = calloc(ntags + 8, sizeof(*args));
+    if (!args)
+        return;
+    char a0[] = "plcctl", ls[] = "ls", get[] = "get";
+    args[0] = a0;
+    args[1] = ls;
+    run_plcctl(cfg, out, args);
+
+    const struct plc_region_def *diag = plc_layout_get_logic(cfg->l)->diagnostics;
+    size_t n = 2;
+    args[1] = get;
+    for (size_t i = 0; i < sizeof(scan_stats) / sizeof(scan_stats[0]); i++) {
+        const struct plc_tag_def *t = plc_layout_find_tag(cfg->l, scan_stats[i]);
+        if (t && t->region == diag)
+            args[n++] = (char *)t->name;
+    }
+    if (n > 2) {
+        args[n] = NULL;
+        fprintf(out, "Scan statistics (region '%s'):\n", diag->name);
+        run_plcctl(cfg, out, args);
+    }
+    n = 2;
+    for (size_t i = 0; i < ntags; i++) {
+        const struct plc_tag_def *t = plc_layout_tag_at(cfg->l, i);
+        if (t->region != diag)
+            args[n++] = (char *)t->name;
+    }
+    args[n] = NULL;
+    if (n > 2)
+        run_plcctl(cfg, out, args);
+    free(args);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg = {0};
+    struct plc_diag diag;
+    char msg[1200];
+
+    if (parse_args(argc, argv, &cfg) < 0)
+        return 2;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    cfg.l = plc_layout_load(cfg.layout, &diag);
+    if (!cfg.l) {
+        plc_diag_format(&diag, msg, sizeof(msg));
+        fprintf(stderr, "plc-supervise: %s\n", msg);
+        return 1;
+    }
+    /* Every child (and plcctl) finds the same layout, regions and snapshots. */
+    char layout_abs[PATH_MAX];
+    setenv("RASPIPLC_LAYOUT", realpath(cfg.layout, layout_abs) ? layout_abs : cfg.layout, 1);
+    if (cfg.base_dir)
+        setenv("RASPIPLC_BASE_DIR", cfg.base_dir, 1);
+    if (cfg.retain_dir)
+        setenv("RASPIPLC_RETAIN_DIR", cfg.retain_dir, 1);
+    unsetenv("JOURNAL_STREAM"); /* not the journal: plain lines */
+
+    char p_init[PATH_MAX + 16], p_io[PATH_MAX + 16], p_logic[PATH_MAX + 16],
+        p_modbus[PATH_MAX + 16], p_retain[PATH_MAX + 16];
+    snprintf(p_init, sizeof(p_init), "%s/plc-shm-init", cfg.bin_dir);
+    snprintf(p_io, sizeof(p_io), "%s/plc-io", cfg.bin_dir);
+    snprintf(p_logic, sizeof(p_logic), "%s/plc-logic", cfg.bin_dir);
+    snprintf(p_modbus, sizeof(p_modbus), "%s/plc-modbus", cfg.bin_dir);
+    snprintf(p_retain, sizeof(p_retain), "%s/plc-retain", cfg.bin_dir);
+    char o_backend[] = "--backend", v_sim[] = "sim", o_program[] = "--program",
+         o_listen[] = "--listen";
+    char *a_init[] = {p_init, NULL};
+    char *a_io[] = {p_io, o_backend, v_sim, NULL};
+    char *a_logic[] = {p_logic, o_program, (char *)cfg.program, NULL};
+    char *a_modbus[] = {p_modbus, o_listen, (char *)cfg.listen, NULL};
+    char *a_retain[] = {p_retain, NULL};
+    const struct plc_supervise_service services[] = {
+        {.name = "plc-shm-init", .argv = a_init, .oneshot = true},
+        {.name = "plc-io", .argv = a_io},
+        {.name = "plc-logic", .argv = a_logic},
+        {.name = "plc-modbus", .argv = a_modbus},
+        {.name = "plc-retain", .argv = a_retain, .stop_stage = 1},
+    };
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGCHLD);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    int sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) {
+        fprintf(stderr, "plc-supervise: signalfd: %s\n", strerror(errno));
+        plc_layout_free(cfg.l);
+        return 1;
+    }
+
+    struct plc_supervise_config sc = {
+        .services = services,
+        .nservices = sizeof(services) / sizeof(services[0]),
+        .log_dir = cfg.log_dir,
+        .restart_delay_ns = cfg.restart_ms ? cfg.restart_ms * 1000000LL : 1,
+        .status_interval_ns = cfg.status_ms * 1000000LL,
+        .redraw = isatty(STDOUT_FILENO),
+        .status = status_tables,
+        .status_user = &cfg,
+        .out = stdout,
+    };
+    printf("plc-supervise: layout '%s' version %u from %s, binaries in %s\n",
+           plc_layout_get_name(cfg.l), plc_layout_get_version(cfg.l), getenv("RASPIPLC_LAYOUT"),
+           cfg.bin_dir);
+    struct plc_supervise *sv = plc_supervise_new(&sc);
+    if (!sv) {
+        close(sigfd);
+        plc_layout_free(cfg.l);
+        return 1;
+    }
+    int rc = plc_supervise_run(sv, sigfd);
+    plc_supervise_free(sv);
+    close(sigfd);
+    plc_layout_free(cfg.l);
+    return rc < 0 ? 1 : 0;
+}

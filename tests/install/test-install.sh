@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# cmake --install into a DESTDIR staging directory, then scripts/uninstall.sh
+# --destdir on it: files in place, units pointing at the installed binaries,
+# the user's layout and programs never overwritten nor removed. No users are
+# created (install.sh makes them only on a real install, never with --destdir).
+#   bash test-install.sh BUILD_DIR SOURCE_DIR PREFIX
+set -u
+if [ $# -ne 3 ]; then
+    echo "usage: $0 BUILD_DIR SOURCE_DIR PREFIX" >&2
+    exit 2
+fi
+BUILD=$1
+SRC=$2
+PREFIX=$3
+TMP=$(mktemp -d /tmp/plc-install-test.XXXXXX) || exit 1
+trap 'rm -rf "$TMP"' EXIT
+S=$TMP/stage
+FAILED=0
+fail() { echo "  FAIL: $*"; FAILED=$((FAILED + 1)); }
+check() { # check WHAT CMD...: one line per check
+    if "${@:2}"; then echo "ok   $1"; else fail "$1"; fi
+}
+
+DESTDIR=$S cmake --install "$BUILD" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log"; exit 1; }
+
+for b in plc-shm-init plcctl plc-logic plc-retain plc-supervise plc-layout; do
+    check "binary $b installed and executable" test -x "$S$PREFIX/bin/$b"
+done
+for b in plc-io plc-io-sim plc-modbus; do
+    if [ -x "$BUILD/services/$b" ]; then
+        check "binary $b installed (built here)" test -x "$S$PREFIX/bin/$b"
+    fi
+done
+for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain; do
+    f=$S$PREFIX/lib/systemd/system/$u.service
+    check "unit $u.service installed" test -f "$f"
+    check "unit $u.service runs $PREFIX/bin/$u" grep -q "^ExecStart=$PREFIX/bin/$u\\b" "$f"
+    if grep -q '@PLC_' "$f"; then fail "unit $u.service has an unsubstituted @PLC_...@"; fi
+done
+check "raspiplc.target installed" test -f "$S$PREFIX/lib/systemd/system/raspiplc.target"
+check "default layout is the demo layout" cmp -s "$SRC/layout/demo.ini" "$S/etc/raspiplc/layout.ini"
+check "default program is example (a)" cmp -s "$BUILD/examples/motor.so" "$S/etc/raspiplc/program.so"
+check "examples installed" test -f "$S$PREFIX/share/raspiplc/examples/motor.c" -a -f "$S$PREFIX/share/raspiplc/examples/tank.so"
+check "docs installed" test -f "$S$PREFIX/share/doc/raspiplc/README.md"
+
+# The user edits the layout and adds a program; a reinstall keeps both.
+echo "; edited by the user" >>"$S/etc/raspiplc/layout.ini"
+cp "$BUILD/examples/tank.so" "$S/etc/raspiplc/tank.so"
+cp "$S/etc/raspiplc/layout.ini" "$TMP/layout.mine"
+DESTDIR=$S cmake --install "$BUILD" >"$TMP/install2.log" 2>&1 || fail "second install failed"
+check "reinstall keeps the user's layout" cmp -s "$TMP/layout.mine" "$S/etc/raspiplc/layout.ini"
+check "reinstall says it kept the layout" grep -q "Kept: $S/etc/raspiplc/layout.ini (yours)" "$TMP/install2.log"
+
+bash "$SRC/scripts/uninstall.sh" --destdir "$S" --build-dir "$BUILD" >"$TMP/uninstall.log" 2>&1 ||
+    { fail "uninstall.sh failed"; cat "$TMP/uninstall.log"; }
+left=$(cd "$S" && find . -type f | grep -v '^./etc/raspiplc/' | sort)
+check "uninstall removes every installed file" test -z "$left"
+[ -z "$left" ] || echo "$left" | sed 's/^/    left: /'
+check "uninstall keeps the user's layout" cmp -s "$TMP/layout.mine" "$S/etc/raspiplc/layout.ini"
+check "uninstall keeps the user's programs" test -f "$S/etc/raspiplc/tank.so" -a -f "$S/etc/raspiplc/program.so"
+check "no share/raspiplc directory left" test ! -e "$S$PREFIX/share/raspiplc"
+
+# Without a manifest: a clear error, nothing touched.
+mkdir -p "$TMP/empty"
+out=$(bash "$SRC/scripts/uninstall.sh" --destdir "$S" --build-dir "$TMP/empty" 2>&1)
+rc=$?
+check "uninstall without a manifest exits 1" test "$rc" -eq 1
+check "uninstall without a manifest says so" test "$out" = "uninstall.sh: no $TMP/empty/install_manifest.txt: nothing recorded as installed (was scripts/install.sh run from this tree?)"
+
+[ "$FAILED" -eq 0 ]

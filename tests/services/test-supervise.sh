@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# plc-supervise as a real process over the real services of this build:
+#   bash test-supervise.sh BIN_DIR LAYOUT PROGRAM
+# Each case runs in its own directory below one mktemp -d directory (base
+# directory, retain directory, logs); every process a case starts is stopped
+# by its pid at exit. Readiness comes from the supervisor's own lines
+# ("plc-logic ready (pid N, ...)"), never from a sleep.
+set -u
+if [ $# -ne 3 ]; then
+    echo "usage: $0 BIN_DIR LAYOUT PROGRAM" >&2
+    exit 2
+fi
+BIN=$1
+LAYOUT=$2
+PROGRAM=$3
+unset RASPIPLC_BASE_DIR RASPIPLC_LAYOUT RASPIPLC_RETAIN_DIR NOTIFY_SOCKET
+TMP=$(mktemp -d /tmp/plc-supervise-test.XXXXXX) || exit 1
+SV_PID=
+FAILED=0
+CASES=0
+CASE_FAILED=0
+
+cleanup() {
+    if [ -n "$SV_PID" ]; then
+        kill "$SV_PID" 2>/dev/null
+        wait "$SV_PID" 2>/dev/null
+    fi
+    rm -rf "$TMP" "/dev/shm/$(basename "$TMP")"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "  $CASE: $*"
+    CASE_FAILED=1
+}
+begin() {
+    CASE=$1
+    CASE_FAILED=0
+    CASES=$((CASES + 1))
+    DIR=$TMP/case$CASES
+    BASE=/dev/shm/$(basename "$TMP")/case$CASES
+    mkdir -p "$DIR"
+    OUT=$DIR/out
+}
+end() {
+    if [ "$CASE_FAILED" -eq 0 ]; then echo "ok   $CASE"; else
+        echo "FAIL $CASE"
+        sed 's/^/    | /' "$OUT" 2>/dev/null | tail -40
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+# start_sv [BIN_DIR] [EXTRA ARGS...]: the supervisor in the background, out to $OUT.
+start_sv() {
+    local bin=$1
+    shift
+    "$bin/plc-supervise" --bin-dir "$bin" --layout "$LAYOUT" --base-dir "$BASE" --retain-dir "$DIR/retain" \
+        --program "$PROGRAM" --log-dir "$DIR/logs" --listen 127.0.0.1:0 "$@" >"$OUT" 2>&1 &
+    SV_PID=$!
+}
+
+# wait_line REGEX [SECONDS]: until a line of $OUT matches (extended regex).
+wait_line() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while ! grep -Eq "$1" "$OUT"; do
+        if ((SECONDS >= deadline)); then
+            fail "no line matching '$1' within ${2:-10} s"
+            return 1
+        fi
+        sleep 0.01
+    done
+}
+
+# pid_of NAME: the pid of NAME's latest start.
+pid_of() {
+    grep -E "^plc-supervise: started $1 \(pid [0-9]+" "$OUT" | tail -1 | sed -E 's/.*\(pid ([0-9]+).*/\1/'
+}
+
+# stop_sv SIGNAL: stop the supervisor, its status in $STATUS.
+stop_sv() {
+    kill -"$1" "$SV_PID"
+    wait "$SV_PID"
+    STATUS=$?
+    SV_PID=
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# The long-running services this build has.
+SERVICES=()
+for s in plc-io plc-logic plc-modbus plc-retain; do
+    [ -x "$BIN/$s" ] && SERVICES+=("$s")
+done
+
+# ---------------------------------------------------------------------------
+begin "every built service starts and says it is ready"
+start_sv "$BIN"
+for s in "${SERVICES[@]}"; do
+    wait_line "^plc-supervise: $s ready \(pid [0-9]+" || break
+done
+grep -q "^plc-supervise: plc-shm-init done" "$OUT" || fail "no 'plc-shm-init done' line"
+stop_sv TERM
+end
+
+# ---------------------------------------------------------------------------
+begin "kill -9 of a service: restarted and ready again within 1 s, each time"
+start_sv "$BIN"
+for s in "${SERVICES[@]}"; do wait_line "^plc-supervise: $s ready" || break; done
+worst=0
+for round in 1 2 3; do
+    for s in "${SERVICES[@]}"; do
+        old=$(pid_of "$s")
+        t0=$(now_ms)
+        kill -9 "$old"
+        wait_line "^plc-supervise: $s \(pid $old\) killed by signal 9 \(KILL\); restarting in 100 ms" 2 || break 2
+        new=""
+        while [ -z "$new" ] || [ "$new" = "$old" ] || ! grep -Eq "^plc-supervise: $s ready \(pid $new," "$OUT"; do
+            new=$(pid_of "$s")
+            if (($(now_ms) - t0 > 3000)); then
+                fail "$s not ready again 3 s after kill -9 of pid $old"
+                break 3
+            fi
+            sleep 0.005
+        done
+        dt=$(($(now_ms) - t0))
+        ((dt > worst)) && worst=$dt
+        if ((dt > 1000)); then fail "$s took $dt ms from kill -9 to ready (bound 1000 ms)"; fi
+    done
+done
+echo "  worst kill -9 -> ready again: $worst ms over 3 rounds of ${SERVICES[*]}"
+stop_sv TERM
+[ "$STATUS" -eq 0 ] || fail "exit status $STATUS after SIGTERM, expected 0"
+end
+
+# ---------------------------------------------------------------------------
+begin "SIGINT stops all cleanly, plc-retain last, nothing left running"
+start_sv "$BIN"
+for s in "${SERVICES[@]}"; do wait_line "^plc-supervise: $s ready" || break; done
+pids=()
+for s in "${SERVICES[@]}"; do pids+=("$(pid_of "$s")"); done
+stop_sv INT
+[ "$STATUS" -eq 0 ] || fail "exit status $STATUS after SIGINT, expected 0"
+for s in "${SERVICES[@]}"; do
+    grep -Eq "^plc-supervise: $s \(pid [0-9]+\) stopped: exited with status 0$" "$OUT" ||
+        fail "no clean stop line for $s"
+done
+last=$(grep -E "^plc-supervise: .* stopped: " "$OUT" | tail -1)
+case "$last" in
+"plc-supervise: plc-retain "*) ;;
+*) fail "last service to stop was not plc-retain: '$last'" ;;
+esac
+tail -1 "$OUT" | grep -qx "plc-supervise: all services stopped" || fail "no final line"
+for p in "${pids[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then fail "pid $p still runs"; fi
+done
+ls "$DIR"/retain/*.retain >/dev/null 2>&1 || fail "plc-retain left no snapshot in $DIR/retain"
+end
+
+# ---------------------------------------------------------------------------
+begin "a service not built is reported in one line and the others run"
+mkdir -p "$DIR/bin"
+for b in plc-supervise plc-shm-init plc-logic plcctl; do ln -s "$BIN/$b" "$DIR/bin/$b"; done
+start_sv "$DIR/bin"
+wait_line "^plc-supervise: plc-logic ready"
+for s in plc-io plc-modbus plc-retain; do
+    n=$(grep -c "^plc-supervise: $s not built ('$DIR/bin/$s': No such file or directory): skipped$" "$OUT")
+    [ "$n" -eq 1 ] || fail "expected one 'not built' line for $s, got $n"
+done
+stop_sv TERM
+[ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
+end
+
+# ---------------------------------------------------------------------------
+begin "plc-shm-init missing: exit 1 naming it"
+mkdir -p "$DIR/bin"
+for b in plc-supervise plc-logic plcctl; do ln -s "$BIN/$b" "$DIR/bin/$b"; done
+timeout 20 "$DIR/bin/plc-supervise" --bin-dir "$DIR/bin" --layout "$LAYOUT" --base-dir "$BASE" \
+    --retain-dir "$DIR/retain" >"$OUT" 2>&1
+STATUS=$?
+[ "$STATUS" -eq 1 ] || fail "exit status $STATUS, expected 1"
+grep -qx "plc-supervise: plc-shm-init: cannot run '$DIR/bin/plc-shm-init': No such file or directory" "$OUT" ||
+    fail "no line naming the missing plc-shm-init"
+end
+
+# ---------------------------------------------------------------------------
+begin "plc-shm-init fails: no service starts, exit 1"
+mkdir -p "$(dirname "$BASE")"
+echo "not a directory" >"$BASE"
+start_sv "$BIN"
+wait "$SV_PID"
+STATUS=$?
+SV_PID=
+rm -f "$BASE"
+[ "$STATUS" -eq 1 ] || fail "exit status $STATUS, expected 1"
+grep -qx "plc-supervise: plc-shm-init exited with status 1: not starting the services that need it" "$OUT" ||
+    fail "no line saying plc-shm-init failed"
+if grep -q "^plc-supervise: started plc-logic" "$OUT"; then fail "plc-logic was started"; fi
+grep -q "^plc-shm-init: " "$DIR/logs/plc-shm-init.log" || fail "plc-shm-init's own error is not in its log"
+end
+
+# ---------------------------------------------------------------------------
+begin "a service that fails at once five times in a row is given up, the others run on"
+start_sv "$BIN" --program "$DIR/no-such-program.so"
+wait_line "^plc-supervise: plc-logic \(pid [0-9]+\) exited with status 1; 5 times in a row within 1 s of starting: given up \(see its log\)$"
+grep -q "no-such-program.so" "$DIR/logs/plc-logic.log" || fail "plc-logic's log does not name the program"
+if [ -x "$BIN/plc-retain" ]; then
+    wait_line "^plc-supervise: plc-retain ready"
+fi
+n=$(grep -c "^plc-supervise: started plc-logic" "$OUT")
+[ "$n" -eq 5 ] || fail "plc-logic started $n times, expected 5"
+stop_sv TERM
+[ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
+end
+
+# ---------------------------------------------------------------------------
+begin "bad usage: exit 2 with the option named"
+"$BIN/plc-supervise" --restart-delay soon >"$OUT" 2>&1
+STATUS=$?
+[ "$STATUS" -eq 2 ] || fail "exit status $STATUS, expected 2"
+grep -qx "plc-supervise: --restart-delay 'soon' is not 0..60000 ms" "$OUT" || fail "no line naming the option"
+end
+
+echo "$((CASES - FAILED))/$CASES passed"
+[ "$FAILED" -eq 0 ]
