@@ -53,6 +53,8 @@ struct plc_scan {
     void *clock_user;
     void (*log)(void *user, int level, const char *msg);
     void *log_user;
+    void (*on_cycle)(void *user);
+    void *cycle_user;
 
     size_t n;                      /* regions */
     struct plc_region **reg;
@@ -490,6 +492,8 @@ struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag
     s->clock_user = cfg->clock_user;
     s->log = cfg->log;
     s->log_user = cfg->log_user;
+    s->on_cycle = cfg->on_cycle;
+    s->cycle_user = cfg->cycle_user;
     s->period_ns = (uint64_t)s->logic.period_us * 1000u;
     s->watchdog_ns = (uint64_t)s->logic.watchdog_us * 1000u;
     s->state = PLC_SCAN_RUNNING;
@@ -775,6 +779,8 @@ int plc_scan_run(struct plc_scan *s, volatile sig_atomic_t *stop, volatile sig_a
         }
         if (plc_scan_step(s) < 0 && errno != EINTR)
             return -1;
+        if (s->on_cycle)
+            s->on_cycle(s->cycle_user);
     }
     return 0;
 }

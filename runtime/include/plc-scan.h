@@ -65,6 +65,10 @@ struct plc_scan_config {
     /** Where messages go (warnings, overruns, faults); NULL drops them. */
     void (*log)(void *user, int level, const char *msg);
     void *log_user;
+    /** Called by plc_scan_run() after every cycle, faulted ones too, never while a
+     *  scan hangs: where plc-logic keeps systemd's watchdog fed. Keep it short. */
+    void (*on_cycle)(void *user);
+    void *cycle_user;
 };
 
 /** @brief Engine states; zero means unset. */
