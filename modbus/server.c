@@ -47,6 +47,8 @@ struct plc_modbus_server {
     int64_t rtu_silence_ns;
     void (*log)(void *ctx, int prio, const char *msg);
     void *log_ctx;
+    void (*on_loop)(void *ctx);
+    void *loop_ctx;
     int64_t next_sweep, next_heartbeat;
     bool accept_paused; /* out of descriptors: listeners unwatched until one closes */
     uint8_t rsp[PLC_MODBUS_PDU_MAX];
@@ -516,6 +518,8 @@ struct plc_modbus_server *plc_modbus_server_new(const struct plc_modbus_server_c
     s->cfg = *plc_layout_get_modbus(cfg->layout);
     s->log = cfg->log;
     s->log_ctx = cfg->log_ctx;
+    s->on_loop = cfg->on_loop;
+    s->loop_ctx = cfg->loop_ctx;
     if (cfg->listen_host)
         snprintf(s->cfg.listen_host, sizeof(s->cfg.listen_host), "%s", cfg->listen_host);
     if (cfg->listen_port >= 0)
@@ -626,6 +630,8 @@ int plc_modbus_server_run(struct plc_modbus_server *s, volatile sig_atomic_t *st
 {
     struct epoll_event ev[64];
     while (!*stop) {
+        if (s->on_loop)
+            s->on_loop(s->loop_ctx);
         int64_t now = mb_now_ns();
         timers(s, now);
         free_dead(s);

@@ -156,6 +156,10 @@ struct plc_modbus_server_config {
     /** Where log lines go (refused peers, closed connections); NULL = nowhere. */
     void (*log)(void *ctx, int priority, const char *msg);
     void *log_ctx;
+    /** Called on every turn of the serving loop (at least every 200 ms): where
+     *  plc-modbus feeds systemd's watchdog. NULL = nothing. Keep it short. */
+    void (*on_loop)(void *ctx);
+    void *loop_ctx;
 };
 
 /**

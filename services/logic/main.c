@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "plc-scan.h"
+#include "sd-watchdog.h"
 
 #define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 #define PROGRAM_DEFAULT "/etc/raspiplc/program.so"
@@ -170,24 +171,6 @@ static void log_line(void *user, int level, const char *msg)
         fprintf(stderr, "plc-logic: %s%s\n", what, msg);
 }
 
-struct watchdog {
-    uint64_t usec; /* WATCHDOG_USEC, 0 when systemd does not watch */
-    uint64_t last; /* CLOCK_MONOTONIC us of the last ping */
-};
-
-/* Ping at a quarter of the interval: often enough, and no syscall per scan. */
-static void feed_watchdog(void *user)
-{
-    struct watchdog *w = user;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-    if (now - w->last >= w->usec / 4) {
-        sd_notify(0, "WATCHDOG=1");
-        w->last = now;
-    }
-}
-
 int main(int argc, char **argv)
 {
     struct config cfg = {0};
@@ -219,9 +202,8 @@ int main(int argc, char **argv)
 
     /* systemd's watchdog (WatchdogSec= in the unit), fed from the scan loop so
      * that a hung scan gets the process restarted; a faulted PLC still cycles. */
-    struct watchdog wd = {0};
-    if (sd_watchdog_enabled(0, &wd.usec) <= 0)
-        wd.usec = 0;
+    struct plc_sd_watchdog wd;
+    plc_sd_watchdog_init(&wd);
     struct plc_scan_config sc = {
         .layout = l,
         .base_dir = plc_base_dir(l, cfg.base_dir),
@@ -229,7 +211,7 @@ int main(int argc, char **argv)
         .logic = &logic,
         .log = log_line,
         .log_user = &cfg,
-        .on_cycle = wd.usec ? feed_watchdog : NULL,
+        .on_cycle = wd.usec ? plc_sd_watchdog_feed : NULL,
         .cycle_user = &wd,
     };
     struct plc_scan *scan = plc_scan_new(&sc, &diag);

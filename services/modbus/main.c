@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "plc-modbus.h"
+#include "sd-watchdog.h"
 
 #define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
@@ -206,6 +207,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
+    struct plc_sd_watchdog wd; /* fed from the serving loop: WatchdogSec= in the unit */
+    plc_sd_watchdog_init(&wd);
     struct plc_modbus_server_config sc = {
         .layout = l,
         .base_dir = plc_base_dir(l, cfg.base_dir),
@@ -215,6 +218,8 @@ int main(int argc, char **argv)
         .rtu_device = cfg.rtu_device,
         .log = log_line,
         .log_ctx = &cfg,
+        .on_loop = wd.usec ? plc_sd_watchdog_feed : NULL,
+        .loop_ctx = &wd,
     };
     struct plc_modbus_server *s = plc_modbus_server_new(&sc, &diag);
     if (!s) {

@@ -27,6 +27,16 @@ struct srv {
 };
 
 static volatile sig_atomic_t srv_child_stop;
+/* When >= 0, the serving loop writes a byte here on every turn (on_loop). */
+static int srv_loop_fd = -1;
+
+static void srv_child_loop(void *ctx)
+{
+    char c = 1;
+    if (write((int)(intptr_t)ctx, &c, 1) < 0)
+        return;
+}
+
 /* When set, the gateway gets only this many descriptors beyond those it holds at start. */
 static int srv_spare_fds;
 
@@ -72,6 +82,8 @@ static inline struct srv *srv_start(const char *keys, bool read_only_listener, c
             .rtu_device = rtu,
             .log = srv_child_log,
             .log_ctx = (void *)(intptr_t)logp[1],
+            .on_loop = srv_loop_fd >= 0 ? srv_child_loop : NULL,
+            .loop_ctx = (void *)(intptr_t)srv_loop_fd,
         };
         struct plc_diag d;
         struct plc_modbus_server *sv = plc_modbus_server_new(&cfg, &d);
