@@ -58,6 +58,9 @@ struct plc_io {
     char consumer[64];
     int64_t hb_timeout_ns;
     FILE *log;
+    void (*on_alive)(void *ctx);
+    void *alive_ctx;
+    _Atomic uint64_t out_turns; /* the outputs thread's loop count, for on_alive */
 
     struct plc_io_line *lines;
     size_t nin, nout;
@@ -257,6 +260,8 @@ struct plc_io *plc_io_new(const struct plc_io_config *cfg, struct plc_diag *diag
     io->ops = ops;
     io->stop_fd = -1;
     io->log = cfg->log ? cfg->log : stderr;
+    io->on_alive = cfg->on_alive;
+    io->alive_ctx = cfg->alive_ctx;
     io->out_state = PLC_IO_OUTPUTS_SAFE;
     io->hb_timeout_ns = cfg->heartbeat_timeout_ns ? cfg->heartbeat_timeout_ns
                                                   : PLC_IO_HEARTBEAT_TIMEOUT_NS_DEFAULT;
@@ -528,6 +533,7 @@ static void *outputs_thread(void *arg)
     writer_healthy(io, why, sizeof(why), &pid);
     logf_(io, "outputs: safe values until the logic runs (%s)", why);
     while (!atomic_load(&io->stop)) {
+        atomic_fetch_add_explicit(&io->out_turns, 1, memory_order_relaxed);
         int r = plc_region_wait(io->outputs, LIVENESS_PERIOD_NS);
         if (r < 0 && errno != EINTR) {
             if (following)
@@ -581,7 +587,14 @@ int plc_io_run(struct plc_io *io)
                             {.fd = io->backend && io->nin ? io->ops->event_fd(io->backend) : -1,
                              .events = POLLIN}};
     int64_t next = -1;
+    uint64_t out_turns_seen = 0;
     while (!atomic_load(&io->stop)) {
+        /* Alive when this loop turns and, if there is one, the outputs thread too. */
+        uint64_t turns = atomic_load_explicit(&io->out_turns, memory_order_relaxed);
+        if (io->on_alive && (!have_out || turns != out_turns_seen)) {
+            out_turns_seen = turns;
+            io->on_alive(io->alive_ctx);
+        }
         int64_t wait_ns = HEARTBEAT_PERIOD_NS;
         if (next >= 0 && next < wait_ns)
             wait_ns = next;

@@ -42,6 +42,11 @@ struct plc_io_config {
     const char *consumer;            /**< NULL = PLC_IO_CONSUMER_DEFAULT */
     int64_t heartbeat_timeout_ns;    /**< 0 = the default; negative = never time out */
     FILE *log;                       /**< transitions and the line table; NULL = stderr */
+    /** Called from the inputs loop (at least every 100 ms) when the outputs
+     *  thread has turned too since the last call, so both halves are alive:
+     *  where plc-io feeds systemd's watchdog. NULL = nothing. Keep it short. */
+    void (*on_alive)(void *ctx);
+    void *alive_ctx;
 };
 
 /** @brief What one bound line is and what it did, for tools and tests. */

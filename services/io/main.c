@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "plc-io.h"
+#include "sd-watchdog.h"
 
 #define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
@@ -109,6 +110,11 @@ int main(int argc, char **argv)
     }
     cfg.io.layout = l;
     cfg.io.base_dir = plc_base_dir(l, cfg.base_dir);
+    struct plc_sd_watchdog wd; /* fed when both loops turn: WatchdogSec= in the unit */
+    if (plc_sd_watchdog_init(&wd)) {
+        cfg.io.on_alive = plc_sd_watchdog_feed;
+        cfg.io.alive_ctx = &wd;
+    }
     struct plc_io *io = plc_io_new(&cfg.io, &diag);
     if (!io) {
         plc_diag_format(&diag, msg, sizeof(msg));

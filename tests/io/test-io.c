@@ -26,6 +26,7 @@ struct io_fixture {
     pthread_t thread;
     bool running;
     int rc;
+    _Atomic int alive; /* on_alive calls */
 };
 
 static void *run_thread(void *arg)
@@ -35,11 +36,17 @@ static void *run_thread(void *arg)
     return NULL;
 }
 
+static void count_alive(void *ctx)
+{
+    atomic_fetch_add((_Atomic int *)ctx, 1);
+}
+
 static struct plc_io *io_new(struct io_fixture *x, int64_t hb_timeout_ns)
 {
     struct plc_io_config cfg = {
         .layout = x->f->layout, .base_dir = x->f->base, .backend = "sim",
         .heartbeat_timeout_ns = hb_timeout_ns, .log = x->log,
+        .on_alive = count_alive, .alive_ctx = &x->alive,
     };
     return plc_io_new(&cfg, &x->f->diag);
 }
@@ -578,6 +585,18 @@ static void line_table_shows_settings_in_effect(void **state)
     (void)state;
 }
 
+/* Both loops turning while idle: where plc-io feeds systemd's watchdog. */
+static void alive_hook_called_while_both_loops_turn(void **state)
+{
+    (void)state;
+    struct io_fixture *x = io_setup(NULL, 0, true);
+    int before = atomic_load(&x->alive);
+    usleep(1000000);
+    int turns = atomic_load(&x->alive) - before;
+    assert_true(turns >= 5); /* the inputs loop wakes at least every 100 ms */
+    io_teardown(x);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -600,6 +619,7 @@ int main(void)
         cmocka_unit_test(fifo_of_a_killed_holder_is_removed),
         cmocka_unit_test(field_refuses_outputs_and_unbound_tags),
         cmocka_unit_test(line_table_shows_settings_in_effect),
+        cmocka_unit_test(alive_hook_called_while_both_loops_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
