@@ -41,9 +41,14 @@ struct plc_io_ops {
     const char *name;
     /* "libgpiod 2.1.3": the library actually linked. */
     const char *(*version)(void);
+    /* Find where one tag's line is (chip, offset): 0, or -1 with ENOENT + diag
+     * for an unknown chip or line. plc_io_new() resolves every line and checks
+     * no line is bound twice before it calls open(). */
+    int (*resolve)(const struct plc_tag_def *tag, struct plc_io_line *line,
+                   struct plc_diag *diag);
     /*
-     * Resolve every line (ENOENT + diag for an unknown chip or line), check
-     * none is held (EBUSY + diag naming the consumer), then request them:
+     * Check no line is held (EBUSY + diag naming the consumer), then request the
+     * resolved lines:
      * inputs with bias, active-low, both edges and, where the API has it,
      * debounce; outputs with drive, active-low and lines[i].initial.
      */
@@ -78,8 +83,5 @@ void *plc_io_fail(struct plc_diag *diag, int err, const char *fmt, ...)
 void plc_io_binding_text(const struct plc_gpio_binding *g, char *buf, size_t len);
 
 uint64_t plc_io_now_ns(void);
-
-/* After resolving, before requesting: two tags on one chip line are refused (EINVAL). */
-int plc_io_check_resolved(const struct plc_io_line *lines, size_t n, struct plc_diag *diag);
 
 #endif

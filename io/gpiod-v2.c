@@ -236,11 +236,6 @@ static struct plc_io_backend *v2_open(const struct plc_layout *layout, const cha
                                       size_t nin, size_t nout, struct plc_diag *diag)
 {
     size_t n = nin + nout;
-    for (size_t i = 0; i < n; i++)
-        if (resolve(lines[i].tag, &lines[i], diag) < 0)
-            return NULL;
-    if (plc_io_check_resolved(lines, n, diag) < 0)
-        return NULL;
     struct plc_io_backend *b = calloc(1, sizeof(*b));
     if (!b)
         return NULL;
@@ -426,6 +421,7 @@ static void v2_close(struct plc_io_backend *b)
 const struct plc_io_ops plc_io_gpiod_ops = {
     .name = "gpiod",
     .version = v2_version,
+    .resolve = resolve,
     .open = v2_open,
     .event_fd = v2_event_fd,
     .read_inputs = v2_read_inputs,

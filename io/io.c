@@ -143,7 +143,7 @@ static void logf_(struct plc_io *io, const char *fmt, ...)
 }
 
 /* Two bindings that resolve to the same chip line: refused before any request. */
-int plc_io_check_resolved(const struct plc_io_line *lines, size_t n, struct plc_diag *diag)
+static int check_resolved(const struct plc_io_line *lines, size_t n, struct plc_diag *diag)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
@@ -275,6 +275,12 @@ struct plc_io *plc_io_new(const struct plc_io_config *cfg, struct plc_diag *diag
     if (io->stop_fd < 0)
         goto err;
     if (io->nin + io->nout > 0) {
+        size_t n = io->nin + io->nout;
+        for (size_t i = 0; i < n; i++)
+            if (ops->resolve(io->lines[i].tag, &io->lines[i], diag) < 0)
+                goto err;
+        if (check_resolved(io->lines, n, diag) < 0)
+            goto err;
         io->backend = ops->open(io->layout, io->base, io->consumer, io->lines, io->nin,
                                 io->nout, diag);
         if (!io->backend)

@@ -61,11 +61,6 @@ static struct plc_io_backend *sim_open(const struct plc_layout *l, const char *b
                                        size_t nin, size_t nout, struct plc_diag *diag)
 {
     size_t n = nin + nout;
-    for (size_t i = 0; i < n; i++)
-        if (sim_board_resolve(lines[i].tag, &lines[i], diag) < 0)
-            return NULL;
-    if (plc_io_check_resolved(lines, n, diag) < 0)
-        return NULL;
 
     struct plc_io_backend *b = calloc(1, sizeof(*b));
     if (!b)
@@ -199,6 +194,7 @@ static void sim_close(struct plc_io_backend *b)
 const struct plc_io_ops plc_io_sim_ops = {
     .name = "sim",
     .version = sim_version,
+    .resolve = sim_board_resolve,
     .open = sim_open,
     .event_fd = sim_event_fd,
     .read_inputs = sim_read_inputs,

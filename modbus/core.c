@@ -332,17 +332,29 @@ static int publish(struct plc_modbus_core *c)
     return 0;
 }
 
-/* Check and stage register values for [addr, addr + qty); 0 or an exception code. */
-static int stage_registers(struct plc_modbus_core *c, unsigned addr, unsigned qty,
-                           const uint8_t *values, unsigned flags)
+/* The writable tags of [addr, addr + qty) of @table and the staging data of
+ * their one region; 0, or the exception a write there gets. */
+static int stage_begin(struct plc_modbus_core *c, enum plc_modbus_table table, unsigned addr,
+                       unsigned qty, unsigned flags, uint8_t **data)
 {
-    int ex = collect(c, PLC_MODBUS_HOLDING_REGISTER, addr, qty, true);
+    int ex = collect(c, table, addr, qty, true);
     if (ex)
         return ex;
     if (flags & PLC_MODBUS_READ_ONLY)
         return PLC_MODBUS_EX_ILLEGAL_ADDRESS;
+    *data = c->regions[region_index(c, c->map->entries[c->ents[0]].tag)].data;
+    return 0;
+}
+
+/* Check and stage register values for [addr, addr + qty); 0 or an exception code. */
+static int stage_registers(struct plc_modbus_core *c, unsigned addr, unsigned qty,
+                           const uint8_t *values, unsigned flags)
+{
+    uint8_t *data;
+    int ex = stage_begin(c, PLC_MODBUS_HOLDING_REGISTER, addr, qty, flags, &data);
+    if (ex)
+        return ex;
     const struct plc_modbus_map *m = c->map;
-    uint8_t *data = c->regions[region_index(c, m->entries[c->ents[0]].tag)].data;
     for (size_t k = 0; k < c->nents; k++) {
         const struct plc_modbus_map_entry *e = &m->entries[c->ents[k]];
         const struct plc_tag_def *t = e->tag;
@@ -360,13 +372,11 @@ static int stage_registers(struct plc_modbus_core *c, unsigned addr, unsigned qt
 static int stage_coils(struct plc_modbus_core *c, unsigned addr, unsigned qty,
                        const uint8_t *bits, unsigned flags)
 {
-    int ex = collect(c, PLC_MODBUS_COIL, addr, qty, true);
+    uint8_t *data;
+    int ex = stage_begin(c, PLC_MODBUS_COIL, addr, qty, flags, &data);
     if (ex)
         return ex;
-    if (flags & PLC_MODBUS_READ_ONLY)
-        return PLC_MODBUS_EX_ILLEGAL_ADDRESS;
     const struct plc_modbus_map *m = c->map;
-    uint8_t *data = c->regions[region_index(c, m->entries[c->ents[0]].tag)].data;
     for (size_t k = 0; k < c->nents; k++) {
         const struct plc_modbus_map_entry *e = &m->entries[c->ents[k]];
         unsigned bit = e->address - addr;
