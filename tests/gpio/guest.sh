@@ -20,14 +20,8 @@ export RASPIPLC_BASE_DIR=/dev/shm/plc
 # hide a checkout that lives there.
 tmp=/dev/shm/guest
 mkdir -p "$tmp"
-failures=0
-ok() { echo "ok   - [$variant] $1"; }
-bad() { echo "FAIL - [$variant] $1"; failures=$((failures + 1)); }
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+check_prefix="[$variant] "
+. "$(dirname "$0")/../qemu/guest-lib.sh"
 
 # ---- a simulated chip: 8 lines, line 7 held by a kernel hog ------------------
 cfg=/sys/kernel/config/gpio-sim/plc

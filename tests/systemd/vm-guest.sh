@@ -1,0 +1,197 @@
+#!/bin/bash
+# The systemd suite, inside the qemu guest, as plc-vmtest.service under a real
+# systemd (PID 1) with udev: what a user on a Pi gets from scripts/install.sh.
+#   - install.sh for real: group, users, udev rule (GPIO chips to group gpio),
+#     units enabled; the PLC started by systemd on a gpio-sim chip whose lines
+#     are named like the Pi's header (GPIO0..GPIO27), with the real libgpiod
+#     backend, the installed demo layout, Modbus moved to port 502;
+#   - each service as its own user with only its capability; plc-logic at
+#     SCHED_FIFO; Modbus start -> motor line on;
+#   - kill -9 of plc-logic: outputs safe, restarted by systemd;
+#   - every service hung (SIGSTOP): systemd's watchdog restarts it;
+#   - a retained parameter survives a stop, a lost /dev/shm and a start;
+#   - uninstall.sh removes users, group, rule and units, keeps /etc/raspiplc.
+# usage: vm-guest.sh SRC BUILD   (BUILD/vm-install: install.sh's build tree,
+# made on the host). Exits through isa-debug-exit with the number of failures.
+set -u
+src=$1
+build=$2
+inst=$build/vm-install
+log=/run/plc-vmtest
+mkdir -p "$log"
+. "$src/tests/qemu/guest-lib.sh"
+report() {
+    if ((failures)); then # what the services said, for the log
+        journalctl -q -o short-monotonic --no-pager -u 'plc-*' | tail -150 | sed 's/^/     journal| /'
+    fi
+    echo "guest: $failures failure(s), $(cut -d' ' -f1 /proc/uptime) s after boot"
+    local s=$failures
+    ((s > 120)) && s=120
+    printf "\\$(printf %03o "$s")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+    systemctl poweroff --force --force
+}
+# until_ms MS CMD...: CMD succeeds within MS milliseconds of the guest's clock
+# (polled; under TCG one try can take longer than the poll). Only the last
+# try speaks.
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+until_ms() {
+    local end=$(($(now_ms) + $1))
+    shift
+    while (($(now_ms) < end)); do
+        "$@" > /dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    "$@"
+}
+eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
+
+# ---- a chip named like the Pi's: 28 lines GPIO0..GPIO27 --------------------------
+cfg=/sys/kernel/config/gpio-sim/pi
+mount -t configfs configfs /sys/kernel/config 2>/dev/null
+mkdir "$cfg" "$cfg/bank0" || { echo "guest: gpio-sim is not in configfs"; report; }
+echo 28 > "$cfg/bank0/num_lines"
+echo pinctrl-sim > "$cfg/bank0/label"
+for i in $(seq 0 27); do
+    mkdir "$cfg/bank0/line$i"
+    echo "GPIO$i" > "$cfg/bank0/line$i/name"
+done
+echo 1 > "$cfg/live"
+chip=$(cat "$cfg/bank0/chip_name")
+sys=/sys/devices/platform/$(cat "$cfg/dev_name")/$chip
+level() { cat "$sys/sim_gpio$1/value"; }
+level_is() { eq "$(level "$1")" "$2"; }
+udevadm settle
+echo "guest: /dev/$chip is $(stat -c '%U:%G %a' "/dev/$chip") before the install ($(cut -d' ' -f1 /proc/uptime) s after boot)"
+
+# ---- install.sh, for real ------------------------------------------------------------
+# Built on the host with the same arguments: here it only installs.
+if PLC_SKIP_DEPS=1 bash "$src/scripts/install.sh" --build-dir "$inst" > "$log/install.log" 2>&1; then
+    ok "install.sh exits 0"
+else
+    bad "install.sh exits 0"
+    sed 's/^/     | /' "$log/install.log"
+fi
+check "install.sh enabled raspiplc.target" grep -q 'enabled raspiplc.target' "$log/install.log"
+check "group raspiplc exists" getent group raspiplc
+user_ok() { # user_ok NAME: a system user in group raspiplc that cannot log in
+    local e gid
+    e=$(getent passwd "$1") || { echo "     no user $1"; return 1; }
+    gid=$(getent group raspiplc | cut -d: -f3)
+    eq "$(echo "$e" | cut -d: -f4,7)" "$gid:/usr/sbin/nologin"
+}
+for u in init io logic modbus retain; do
+    check "user raspiplc-$u exists, group raspiplc, no login" user_ok "raspiplc-$u"
+done
+udevadm settle
+check "udev rule gives /dev/$chip to group gpio, mode 660" \
+    eq "$(stat -c '%G %a' "/dev/$chip")" "gpio 660"
+# Enabled: the target, wanted by multi-user.target; the target wants the services.
+check "raspiplc.target is enabled" eq "$(systemctl is-enabled raspiplc.target)" enabled
+check "multi-user.target wants raspiplc.target (started at boot)" \
+    bash -c 'systemctl show -p Wants --value multi-user.target | grep -qw raspiplc.target'
+
+# The user's edit: Modbus on the standard port (deployment, not shape: no version bump).
+sed -i 's/^listen = .*/listen = 127.0.0.1:502/' /etc/raspiplc/layout.ini
+mb() { mbpoll -m tcp -a 1 -p 502 -1 "$@" 127.0.0.1 2>&1 | sed -n 's/^\[[0-9]*\]:[[:space:]]*//p;/failed/p'; }
+mbw() { mbpoll -m tcp -a 1 -p 502 "$@" 2>&1 | sed -n '/^Written\|failed/p'; }
+
+# ---- start ---------------------------------------------------------------------------------
+services=(io logic modbus retain)
+t0=$(now_ms)
+if systemctl start raspiplc.target; then ok "systemctl start raspiplc.target"; else bad "systemctl start raspiplc.target"; fi
+echo "guest: raspiplc.target started in $(($(now_ms) - t0)) ms (every service sent READY=1)"
+for s in shm-init "${services[@]}"; do
+    check "plc-$s is active" eq "$(systemctl is-active "plc-$s")" active
+done
+pid_of() { systemctl show -p MainPID --value "plc-$1"; }
+cap_eff() { sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$1/status"; }
+for s in "${services[@]}"; do
+    pid=$(pid_of "$s")
+    check "plc-$s runs as raspiplc-$s" eq "$(stat -c %U "/proc/$pid")" "raspiplc-$s"
+done
+check "plc-io: no capability" eq "$(cap_eff "$(pid_of io)")" 0000000000000000
+check "plc-retain: no capability" eq "$(cap_eff "$(pid_of retain)")" 0000000000000000
+check "plc-modbus: CAP_NET_BIND_SERVICE only" eq "$(cap_eff "$(pid_of modbus)")" 0000000000000400
+check "plc-logic: CAP_SYS_NICE only" eq "$(cap_eff "$(pid_of logic)")" 0000000000800000
+check "plc-modbus serves port 502 (sched_priority 30227 reads 50: SCHED_FIFO granted)" \
+    eq "$(mb -t 3 -r 227)" 50
+check "plc-logic's scan thread is SCHED_FIFO" \
+    bash -c "ps -L -o cls= -p $(pid_of logic) | grep -q FF"
+check "plc-retain keeps /var/lib/raspiplc (StateDirectory)" \
+    eq "$(stat -c %U /var/lib/raspiplc)" raspiplc-retain
+
+# ---- Modbus start -> motor line on the chip -------------------------------------------------
+# GPIO23 motor_run, GPIO25 motor_fault (safe 1), GPIO22 motor_feedback (pull-down).
+check "motor_fault line low: the logic runs" until_ms 3000 level_is 25 0
+echo pull-up > "$sys/sim_gpio22/pull" # the contactor's feedback
+ack=$(mb -t 3 -r 11)
+check "write cmd_start = ack_start + 1 over Modbus" eq "$(mbw -t 4 -r 1 127.0.0.1 $((ack + 1)))" "Written 1 references."
+check "motor_run line GPIO23 goes high" until_ms 3000 level_is 23 1
+check "coil 00001 motor_run reads 1" eq "$(mb -t 0 -r 1)" 1
+check "ack_start 30011 acknowledges the request" eq "$(mb -t 3 -r 11)" $((ack + 1))
+
+# ---- kill -9 of the logic: outputs safe, systemd restarts it --------------------------------
+restarted() { local p; p=$(pid_of "$1"); [ "$p" != 0 ] && [ "$p" != "$2" ] && [ "$(systemctl is-active "plc-$1")" = active ]; }
+# The journal's lines of plc-NAME (systemd's own about it included) that hold TEXT;
+# logged_more NAME COUNT TEXT: more of them than COUNT.
+logged() { journalctl -q -o cat -u "plc-$1" | grep -cF "$2"; }
+logged_more() { (($(logged "$1" "$3") > $2)); }
+old=$(pid_of logic)
+safe=$(logged io "outputs: safe values:")
+following=$(logged io "outputs: following region 'outputs'")
+kill -9 "$old"
+check "plc-io logs outputs safe after kill -9 of plc-logic" until_ms 5000 logged_more io "$safe" "outputs: safe values:"
+check "systemd restarts plc-logic (new pid, active)" until_ms 10000 restarted logic "$old"
+check "plc-io follows the restarted logic again" until_ms 5000 logged_more io "$following" "outputs: following region 'outputs'"
+check "after the restart the program drives the outputs again (motor_fault low)" until_ms 3000 level_is 25 0
+check "NRestarts of plc-logic is 1" eq "$(systemctl show -p NRestarts --value plc-logic)" 1
+
+# ---- a hung service: systemd's watchdog restarts it ----------------------------------------
+for s in "${services[@]}"; do
+    old=$(pid_of "$s")
+    timeouts=$(logged "$s" "Watchdog timeout")
+    wd=$(systemctl show -p WatchdogUSec --value "plc-$s")
+    check "plc-$s has a watchdog ($wd)" test "$wd" != 0 -a "$wd" != infinity
+    t0=$(now_ms)
+    kill -STOP "$old"
+    check "plc-$s hung by SIGSTOP is restarted by the watchdog" until_ms 20000 restarted "$s" "$old"
+    echo "guest: plc-$s active again $(($(now_ms) - t0)) ms after SIGSTOP (WatchdogSec $wd, RestartSec 200ms)"
+    check "systemd logged the watchdog timeout of plc-$s" logged_more "$s" "$timeouts" "Watchdog timeout"
+    check "the hung plc-$s process is gone" bash -c "! kill -0 $old 2>/dev/null"
+done
+check "the program drives the outputs after all that (motor_fault low)" until_ms 5000 level_is 25 0
+
+# ---- retain across a stop and a lost process image ---------------------------------------------
+check "write fault_delay_ms 40107 = 4321 (retained)" eq "$(mbw -t 4:int -B -r 107 127.0.0.1 4321)" "Written 1 references."
+if systemctl stop raspiplc.target; then ok "systemctl stop raspiplc.target"; else bad "systemctl stop raspiplc.target"; fi
+for s in "${services[@]}"; do
+    check "plc-$s is inactive after the stop" eq "$(systemctl is-active "plc-$s")" inactive
+    check "plc-$s stopped cleanly" eq "$(systemctl show -p Result --value "plc-$s")" success
+done
+check "the snapshot holds fault_delay_ms 4321" grep -q '^tag fault_delay_ms uint32 4321$' /var/lib/raspiplc/demo.retain
+rm -rf /dev/shm/raspiplc # what a reboot does
+if systemctl start raspiplc.target; then ok "start again"; else bad "start again"; fi
+check "fault_delay_ms reads 4321 after the restart" eq "$(mb -t 4:int -B -r 107)" 4321
+check "level_high still at its initial 80" eq "$(mb -t 4:float -B -r 101)" 80
+
+# ---- uninstall ------------------------------------------------------------------------------
+echo "; the user's edit" >> /etc/raspiplc/layout.ini
+cp /etc/raspiplc/layout.ini "$log/layout.mine"
+if bash "$src/scripts/uninstall.sh" --build-dir "$inst" > "$log/uninstall.log" 2>&1; then
+    ok "uninstall.sh exits 0"
+else
+    bad "uninstall.sh exits 0"
+    sed 's/^/     | /' "$log/uninstall.log"
+fi
+for s in "${services[@]}"; do
+    check "plc-$s is not running after uninstall" bash -c "! pgrep -x plc-$s"
+done
+check "units removed" bash -c '! systemctl cat plc-io.service >/dev/null 2>&1'
+for u in init io logic modbus retain; do
+    check "user raspiplc-$u removed" bash -c "! getent passwd raspiplc-$u"
+done
+check "group raspiplc removed" bash -c '! getent group raspiplc'
+check "udev rule removed" test ! -e /etc/udev/rules.d/60-raspiplc-gpio.rules
+check "the user's layout is kept" cmp -s "$log/layout.mine" /etc/raspiplc/layout.ini
+check "retained values are kept" test -s /var/lib/raspiplc/demo.retain
+report
