@@ -5,7 +5,9 @@
  * A reader only: it never writes a region. SIGTERM/SIGINT write a last
  * snapshot if anything changed and exit; SIGUSR1 writes one now. The signals
  * are blocked in every thread and taken here with sigwait(), so no handler
- * runs in library code. --show prints the snapshot in use and exits.
+ * runs in library code. --show prints the snapshot in use and exits. Under
+ * WatchdogSec= the writer thread feeds systemd's watchdog while every thread
+ * turns (plc_retain_config.on_alive), so a hung write gets plc-retain restarted.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "retain.h"
+#include "sd-watchdog.h"
 
 #define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
@@ -153,6 +156,11 @@ int main(int argc, char **argv)
         .interval_us = cfg.interval_us ? cfg.interval_us : plc_layout_get_retain_interval_us(l),
         .log = log_stderr,
     };
+    struct plc_sd_watchdog wd; /* fed while every thread turns: WatchdogSec= in the unit */
+    if (plc_sd_watchdog_init(&wd)) {
+        rc.on_alive = plc_sd_watchdog_feed;
+        rc.alive_user = &wd;
+    }
     struct plc_retain *r = plc_retain_new(&rc, &diag);
     if (!r) {
         plc_diag_format(&diag, msg, sizeof(msg));

@@ -11,8 +11,14 @@
  * at most once per interval. A failed write leaves the saved values alone, so
  * the next interval tries again.
  *
- * The region threads wait with a bound (REGION_WAIT_NS) only so that stop()
- * can join them without signals; a timeout reads nothing and writes nothing.
+ * The region threads wait with a bound (REGION_WAIT_NS) so that stop() can
+ * join them without signals, and the writer waits with one (WRITER_WAIT_NS) even
+ * when idle; a timeout reads nothing and writes nothing. Both bounds make every
+ * thread turn while it is healthy: each region thread counts its turns, and the
+ * writer calls the config's on_alive hook when every region thread has turned
+ * since the last call. A thread that hangs (the writer in a write() or fsync()
+ * that never returns, on a dead SD card or NFS server) stops the calls; plc-retain
+ * feeds systemd's watchdog from them, so systemd restarts it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +35,7 @@
 #include "retain.h"
 
 #define REGION_WAIT_NS 200000000ll       /* bound of a region thread's wait */
+#define WRITER_WAIT_NS 100000000ull      /* bound of the writer's wait */
 #define REATTACH_PAUSE_NS 200000000l      /* between attempts to re-attach */
 #define FAIL_LOG_EVERY_NS 60000000000ull  /* repeat of the same write error */
 
@@ -49,7 +56,9 @@ struct rregion {
     unsigned char *buf; /* data_size */
     pthread_t thread;
     bool started;
-    int read_errno; /* last read error logged, 0 after a good read */
+    int read_errno;         /* last read error logged, 0 after a good read */
+    _Atomic uint64_t turns; /* loops of this region's thread, for on_alive */
+    uint64_t turns_seen;    /* at the last on_alive call; the writer's */
 };
 
 struct plc_retain {
@@ -196,20 +205,51 @@ static int write_locked(struct plc_retain *r)
     return -1;
 }
 
+/* The writer turns: call on_alive if every region thread has turned too since
+ * the last call. Lock held; dropped during the call. */
+static void writer_turned(struct plc_retain *r)
+{
+    if (!r->cfg.on_alive)
+        return;
+    for (size_t i = 0; i < r->nregions; i++)
+        if (atomic_load_explicit(&r->regions[i].turns, memory_order_relaxed) ==
+            r->regions[i].turns_seen)
+            return;
+    for (size_t i = 0; i < r->nregions; i++)
+        r->regions[i].turns_seen =
+            atomic_load_explicit(&r->regions[i].turns, memory_order_relaxed);
+    pthread_mutex_unlock(&r->mu);
+    r->cfg.on_alive(r->cfg.alive_user);
+    pthread_mutex_lock(&r->mu);
+}
+
+/* Wait for a change or a request, until @until_ns at the latest and never
+ * longer than WRITER_WAIT_NS, so that the writer turns while idle. Lock held. */
+static void writer_wait(struct plc_retain *r, uint64_t until_ns)
+{
+    uint64_t bound = mono_ns() + WRITER_WAIT_NS;
+    if (until_ns > bound)
+        until_ns = bound;
+    struct timespec ts = {(time_t)(until_ns / 1000000000u), (long)(until_ns % 1000000000u)};
+    pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+}
+
 static void *writer_main(void *arg)
 {
     struct plc_retain *r = arg;
     uint64_t interval = (uint64_t)r->cfg.interval_us * 1000u;
     pthread_mutex_lock(&r->mu);
     while (!r->stopping) {
+        writer_turned(r);
+        if (r->stopping)
+            break;
         if (!r->now_req && !dirty(r)) {
-            pthread_cond_wait(&r->cv, &r->mu);
+            writer_wait(r, UINT64_MAX);
             continue;
         }
         uint64_t now = mono_ns(), due = r->last_attempt_ns + interval;
         if (!r->now_req && r->last_attempt_ns && now < due) {
-            struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
-            pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+            writer_wait(r, due);
             continue;
         }
         r->now_req = false;
@@ -266,6 +306,7 @@ static void reattach(struct rregion *g)
     g->reg = NULL;
     int last = 0;
     while (!atomic_load(&r->quit)) {
+        atomic_fetch_add_explicit(&g->turns, 1, memory_order_relaxed); /* waiting is alive */
         g->reg = plc_region_attach(r->cfg.layout, r->base, g->def->name, PLC_READER, NULL,
                                    &diag);
         if (g->reg) {
@@ -287,6 +328,7 @@ static void *region_main(void *arg)
     struct rregion *g = arg;
     struct plc_retain *r = g->owner;
     while (!atomic_load(&r->quit)) {
+        atomic_fetch_add_explicit(&g->turns, 1, memory_order_relaxed);
         int w = plc_region_wait(g->reg, REGION_WAIT_NS);
         if (w > 0) {
             read_region(g);

@@ -7,6 +7,7 @@
  * per region blocked in plc_region_wait(), and one writer thread that writes
  * a snapshot (plc_snapshot_write()) when a retained value differs from the
  * last one written, at most once per interval. It never writes a region.
+ * plc_retain_config.on_alive tells the caller that every thread still turns.
  */
 #ifndef PLC_RETAIN_SERVICE_H
 #define PLC_RETAIN_SERVICE_H
@@ -22,6 +23,13 @@ struct plc_retain_config {
     uint32_t interval_us;            /**< at most one snapshot per interval */
     plc_retain_log_fn *log;          /**< operator messages; may be NULL */
     void *log_user;
+    /** Called from the writer thread (which turns at least every 100 ms while it
+     *  is not writing) when every region thread (each turns at least every
+     *  200 ms) has turned too since the last call, so no thread hangs: where
+     *  plc-retain feeds systemd's watchdog. A write that never returns stops the
+     *  calls. NULL = nothing. Keep it short; no lock of the service is held. */
+    void (*on_alive)(void *user);
+    void *alive_user;
 };
 
 struct plc_retain_stats {

@@ -8,11 +8,10 @@
  */
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <signal.h>
 
 #include "fixture.h"
+#include "sd-notify.h"
 
 #define MS 1000000ll
 #define LOGIC PLC_BINARY_DIR "/services/plc-logic"
@@ -77,13 +76,8 @@ static void spawn_notify(struct t *t, const char *program, const char *notify)
     t->pid = fork();
     assert_true(t->pid >= 0);
     if (t->pid == 0) {
-        if (notify) {
-            char pid[16];
-            snprintf(pid, sizeof(pid), "%d", (int)getpid());
-            setenv("NOTIFY_SOCKET", notify, 1);
-            setenv("WATCHDOG_USEC", "400000", 1);
-            setenv("WATCHDOG_PID", pid, 1);
-        }
+        if (notify)
+            sd_notify_env(notify, "400000");
         dup2(p[1], 2);
         close(p[0]);
         close(p[1]);
@@ -99,27 +93,6 @@ static void spawn_notify(struct t *t, const char *program, const char *notify)
 static void spawn(struct t *t, const char *program)
 {
     spawn_notify(t, program, NULL);
-}
-
-/* Whether a datagram holding @want arrives on @fd within @timeout_ms. */
-static bool notified(int fd, const char *want, int timeout_ms)
-{
-    uint64_t until = now_ns() + (uint64_t)timeout_ms * MS;
-    char buf[512];
-    for (;;) {
-        int64_t left = (int64_t)(until - now_ns());
-        if (left <= 0)
-            return false;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)(left / MS) + 1) <= 0)
-            continue;
-        ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
-        if (n <= 0)
-            continue;
-        buf[n] = '\0';
-        if (strstr(buf, want))
-            return true;
-    }
 }
 
 /* Collect the child's stderr until it holds @want or @timeout_ms passed. */
@@ -289,24 +262,19 @@ static void stuck_scan_faults_safe_until_reset_command(void **state)
 static void systemd_watchdog_fed_by_the_loop_not_by_a_hung_scan(void **state)
 {
     struct t *t = *state;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", t->f->base);
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    spawn_notify(t, COUNT, sa.sun_path);
-    assert_true(notified(fd, "READY=1", 10000));
-    assert_true(notified(fd, "WATCHDOG=1", 2000));
+    char path[128];
+    int fd = sd_notify_socket(t->f->base, path, sizeof(path));
+    spawn_notify(t, COUNT, path);
+    assert_true(sd_notified(fd, "READY=1", 10000));
+    assert_true(sd_notified(fd, "WATCHDOG=1", 2000));
 
     set_tag(t, t->params, "spin_ms", 5000); /* a scan that hangs for 5 s */
     wait_tag(t, t->diag, "fault_state", 1);
-    char drain[512];
-    while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
-        ;
-    assert_false(notified(fd, "WATCHDOG=1", 1000)); /* systemd would restart it */
+    sd_notify_drain(fd);
+    assert_false(sd_notified(fd, "WATCHDOG=1", 1000)); /* systemd would restart it */
 
     set_tag(t, t->params, "spin_ms", 0); /* the scan returns; the PLC stays faulted */
-    assert_true(notified(fd, "WATCHDOG=1", 6000));
+    assert_true(sd_notified(fd, "WATCHDOG=1", 6000));
     assert_true(tag(t, t->diag, "fault_state") == 1);
     close(fd);
 }

@@ -2,16 +2,23 @@
 /*
  * plc-retain and the restore in plc-shm-init, as real processes on real
  * files: a reboot, kill -9 at random moments, kernel faults (strace fault
- * injection, a full and a read-only tmpfs), idle wear, signals.
+ * injection, a full and a read-only tmpfs), idle wear, signals, systemd's
+ * watchdog (a notify socket of our own; a write hung on a FIFO).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "../runtime/fixture.h"
 #include "plc-retain.h"
+#include "retain.h"
+#include "sd-notify.h"
 
 #define PLC_RETAIN PLC_BINARY_DIR "/services/plc-retain"
 #define PLC_SHM_INIT PLC_BINARY_DIR "/services/plc-shm-init"
@@ -30,6 +37,7 @@ struct ctx {
     char dir[96];
     char cur[160], bak[160], tmp[160];
     bool mounted;
+    pid_t hung; /* a plc-retain that may hang: killed by teardown */
 };
 
 static int setup(void **state)
@@ -48,6 +56,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
+    if (c->hung > 0) {
+        kill(c->hung, SIGKILL);
+        waitpid(c->hung, NULL, 0);
+    }
     if (c->mounted)
         umount2(c->dir, MNT_DETACH);
     fixture_rm(c->dir);
@@ -88,9 +100,10 @@ static void proc_expect(struct proc *p, const char *part)
         fail_msg("plc-retain output\n%s\nnever said: %s", p->out, part);
 }
 
-/* Start plc-retain (under @trace, a NULL-terminated strace argv, if given); wait until ready. */
-static void start_retain(struct ctx *c, struct proc *p, const char *interval,
-                         const char *const *trace)
+/* Start plc-retain (under @trace, a NULL-terminated strace argv, if given; with
+ * systemd's notify socket @notify and a 400 ms watchdog, if given); wait until ready. */
+static void start_retain_notify(struct ctx *c, struct proc *p, const char *interval,
+                                const char *const *trace, const char *notify)
 {
     int fds[2];
     memset(p, 0, sizeof(*p));
@@ -110,6 +123,8 @@ static void start_retain(struct ctx *c, struct proc *p, const char *interval,
         dup2(fds[1], 2);
         close(fds[0]);
         close(fds[1]);
+        if (notify)
+            sd_notify_env(notify, "400000");
         /* LeakSanitizer cannot run under ptrace; the untraced runs check leaks. */
         if (trace && getenv("ASAN_OPTIONS")) {
             char opts[512];
@@ -124,6 +139,12 @@ static void start_retain(struct ctx *c, struct proc *p, const char *interval,
     proc_expect(p, "; ready (pid ");
     p->retain = atoi(strstr(p->out, "; ready (pid ") + strlen("; ready (pid "));
     assert_true(p->retain > 0);
+}
+
+static void start_retain(struct ctx *c, struct proc *p, const char *interval,
+                         const char *const *trace)
+{
+    start_retain_notify(c, p, interval, trace, NULL);
 }
 
 /* Stop with @sig; the exit status of what we started. */
@@ -709,6 +730,213 @@ static void full_and_readonly_tmpfs_logged_old_kept_then_recover(void **state)
     assert_int_equal(stop_retain(&p, SIGTERM), 0);
 }
 
+/* ---- systemd's watchdog ------------------------------------------------------------ */
+
+/* Whether a thread of @pid is blocked in system call @nr (/proc/PID/task/TID/syscall). */
+static bool thread_in_syscall(pid_t pid, long nr)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char file[400], line[256];
+        snprintf(file, sizeof(file), "%s/%s/syscall", path, e->d_name);
+        FILE *f = fopen(file, "r");
+        if (!f)
+            continue;
+        if (fgets(line, sizeof(line), f))
+            found = line[0] >= '0' && line[0] <= '9' && strtol(line, NULL, 10) == nr;
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
+
+/* plc-retain as systemd runs it, with a 400 ms watchdog on a notify socket of
+ * ours (returned), ready and its first snapshot written. */
+static int start_watched(struct ctx *c, struct proc *p, const char *interval)
+{
+    char path[128];
+    int fd = sd_notify_socket(c->f->base, path, sizeof(path));
+    init_regions(c);
+    start_retain_notify(c, p, interval, NULL, path);
+    c->hung = p->pid;
+    assert_true(sd_notified(fd, "READY=1", 10000));
+    proc_expect(p, "snapshot seq 1 written");
+    return fd;
+}
+
+/* Healthy and idle, or waiting out a long interval: every thread turns, the writer
+ * feeds. (A writer that waited unbounded while idle would starve the watchdog.) */
+static void systemd_watchdog_fed_while_idle_and_while_a_change_waits(void **state)
+{
+    struct ctx *c = *state;
+    struct proc p;
+    int fd = start_watched(c, &p, "3600s");
+
+    sd_notify_drain(fd); /* idle: nothing changes */
+    for (int i = 0; i < 5; i++)
+        assert_true(sd_notified(fd, "WATCHDOG=1", 2000));
+
+    /* A change that waits for the next interval, an hour away: still fed. */
+    struct plc_region *par = writer(c, "parameters");
+    set(c, par, "level_high", 66);
+    plc_region_detach(par);
+    sd_notify_drain(fd);
+    for (int i = 0; i < 5; i++)
+        assert_true(sd_notified(fd, "WATCHDOG=1", 2000));
+    assert_int_equal(stop_retain(&p, SIGTERM), 0); /* writes it on the way out */
+    c->hung = 0;
+    struct plc_snapshot *s = plc_snapshot_load(c->cur, NULL);
+    assert_non_null(s);
+    assert_int_equal(plc_snapshot_get_seq(s), 2);
+    assert_true(stored(s, "level_high") == 66);
+    plc_snapshot_free(s);
+    close(fd);
+}
+
+/* A write that never returns (the temporary file is a FIFO nobody reads, as a dead
+ * SD card or NFS server would hold it) starves the watchdog: systemd would restart
+ * plc-retain. Once the write returns (failed) the feeding resumes and the value is
+ * written at the next interval. */
+static void systemd_watchdog_starved_by_a_hung_write_then_fed_again(void **state)
+{
+    struct ctx *c = *state;
+    struct proc p;
+    int fd = start_watched(c, &p, "100ms");
+    assert_true(sd_notified(fd, "WATCHDOG=1", 2000));
+
+    assert_int_equal(mkfifo(c->tmp, 0600), 0);
+    struct plc_region *par = writer(c, "parameters");
+    set(c, par, "level_high", 71);
+    plc_region_detach(par);
+    uint64_t end = now_ns() + 20000000000ull;
+    while (!thread_in_syscall(p.retain, SYS_openat)) { /* the writer, opening the FIFO */
+        assert_true(now_ns() < end);
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    sd_notify_drain(fd);
+    assert_false(sd_notified(fd, "WATCHDOG=1", 1500)); /* 400 ms: systemd would restart it */
+
+    /* A reader lets the open return; fsync() of a FIFO then fails. */
+    int rd = open(c->tmp, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(rd >= 0);
+    char want[600];
+    snprintf(want, sizeof(want), "plc-retain: %s: cannot fsync snapshot: Invalid argument; "
+             "the last good snapshot (seq 1) stays in %s", c->tmp, c->cur);
+    proc_expect(&p, want);
+    close(rd);
+    assert_true(sd_notified(fd, "WATCHDOG=1", 6000));
+    struct plc_snapshot *s = wait_snapshot(c, "level_high", 71);
+    assert_int_equal(plc_snapshot_get_seq(s), 2);
+    plc_snapshot_free(s);
+    proc_expect(&p, "after 1 failed attempt(s)\n");
+    assert_int_equal(stop_retain(&p, SIGTERM), 0);
+    c->hung = 0;
+    close(fd);
+}
+
+/* struct plc_retain's on_alive with a region thread stalled for real: in its log
+ * line about a re-created region, held by a log sink that blocks (as a full
+ * stderr pipe would). The writer still writes, but on_alive stops. */
+struct stall {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool hold, stalled;
+    _Atomic int alive;
+};
+
+static void stall_log(void *user, int level, const char *msg)
+{
+    (void)level;
+    struct stall *st = user;
+    if (!strstr(msg, "was re-created"))
+        return;
+    pthread_mutex_lock(&st->mu);
+    st->stalled = true;
+    while (st->hold)
+        pthread_cond_wait(&st->cv, &st->mu);
+    pthread_mutex_unlock(&st->mu);
+}
+
+static void count_alive(void *user)
+{
+    atomic_fetch_add((_Atomic int *)user, 1);
+}
+
+static void wait_alive(struct stall *st, int at_least)
+{
+    uint64_t end = now_ns() + 20000000000ull;
+    while (atomic_load(&st->alive) < at_least) {
+        assert_true(now_ns() < end);
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void alive_hook_stops_while_a_region_thread_stalls(void **state)
+{
+    struct ctx *c = *state;
+    init_regions(c);
+    struct stall st = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, true, false, 0};
+    struct plc_retain_config cfg = {
+        .layout = c->f->layout, .base_dir = c->f->base, .dir = c->dir, .interval_us = 100000,
+        .log = stall_log, .log_user = &st, .on_alive = count_alive, .alive_user = &st.alive,
+    };
+    struct plc_retain *r = plc_retain_new(&cfg, &c->f->diag);
+    assert_non_null(r);
+    wait_alive(&st, 3);
+
+    /* The demo layout with another version (so another hash) re-creates 'status':
+     * its thread is told, and logs it. */
+    FILE *in = fopen(PLC_TEST_LAYOUT, "r");
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof(text) - 1, in);
+    fclose(in);
+    text[n] = '\0';
+    char *v = strstr(text, "\nversion = ");
+    assert_non_null(v);
+    v[11] = v[11] == '9' ? '8' : (char)(v[11] + 1);
+    struct plc_layout *other = plc_layout_load_string(text, "other.ini", &c->f->diag);
+    assert_non_null(other);
+    assert_int_equal(plc_region_create(other, c->f->base,
+                                       plc_layout_find_region(other, "status"),
+                                       PLC_CREATE_FORCE, &c->f->diag),
+                     PLC_CREATE_REMADE);
+    for (;;) {
+        pthread_mutex_lock(&st.mu);
+        bool stalled = st.stalled;
+        pthread_mutex_unlock(&st.mu);
+        if (stalled)
+            break;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    /* The writer may be past its check already: one call more at most. */
+    int before = atomic_load(&st.alive);
+    struct plc_region *par = writer(c, "parameters");
+    set(c, par, "level_high", 73);
+    plc_region_detach(par);
+    plc_snapshot_free(wait_snapshot(c, "level_high", 73)); /* the writer turns */
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL); /* ten turns of the writer */
+    assert_in_range(atomic_load(&st.alive), before, before + 1);
+
+    pthread_mutex_lock(&st.mu);
+    st.hold = false;
+    pthread_cond_broadcast(&st.cv);
+    pthread_mutex_unlock(&st.mu);
+    wait_alive(&st, atomic_load(&st.alive) + 3); /* the thread waits for its region again */
+    plc_retain_free(r);
+    plc_layout_free(other);
+}
+
 static void missing_regions_refused_naming_init_tool(void **state)
 {
     struct ctx *c = *state;
@@ -768,6 +996,9 @@ int main(void)
         T(rename_eio_logged_old_kept_then_recovers),
         T(write_enospc_logged_old_kept_then_recovers),
         T(full_and_readonly_tmpfs_logged_old_kept_then_recover),
+        T(systemd_watchdog_fed_while_idle_and_while_a_change_waits),
+        T(systemd_watchdog_starved_by_a_hung_write_then_fed_again),
+        T(alive_hook_stops_while_a_region_thread_stalls),
         T(missing_regions_refused_naming_init_tool),
         T(show_mode_prints_the_snapshot_in_use),
 #undef T
