@@ -18,6 +18,8 @@ mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay 
 # A container's marker would make systemd ignore the kernel command line and
 # skip udev: this guest is a machine.
 rm -f /newroot/.dockerenv /newroot/run/.containerenv
+# A fresh machine: a RaspiPLC installed on the host must not show through.
+rm -rf /newroot/etc/raspiplc /newroot/var/lib/raspiplc
 # systemd-tmpfiles empties /tmp at boot; a checkout there must stay visible.
 mkdir -p /newroot/etc/tmpfiles.d
 echo 'd /tmp 1777 root root -' > /newroot/etc/tmpfiles.d/tmp.conf
