@@ -833,6 +833,14 @@ const char *plc_layout_get_base_dir(const struct plc_layout *l)
 {
     return l->base_dir[0] ? l->base_dir : NULL;
 }
+const char *plc_layout_path(const char *override)
+{
+    if (override)
+        return override;
+    const char *env = getenv("RASPIPLC_LAYOUT");
+    return env && *env ? env : PLC_LAYOUT_PATH_DEFAULT;
+}
+
 const char *plc_layout_get_retain_dir(const struct plc_layout *l)
 {
     return l->retain_dir[0] ? l->retain_dir : NULL;

@@ -313,6 +313,16 @@ PLC_API const struct plc_logic_def *plc_layout_get_logic(const struct plc_layout
 /** @brief The [layout] base_dir, or NULL when the layout does not set one. */
 PLC_API const char *plc_layout_get_base_dir(const struct plc_layout *layout);
 
+/** Where the installed layout is (scripts/install.sh puts the demo there). */
+#define PLC_LAYOUT_PATH_DEFAULT "/etc/raspiplc/layout.ini"
+
+/**
+ * @brief The layout file a tool loads: @p override (its command line) when not
+ *        NULL, else the RASPIPLC_LAYOUT environment variable when set and not
+ *        empty, else PLC_LAYOUT_PATH_DEFAULT.
+ */
+PLC_API const char *plc_layout_path(const char *override);
+
 /** Bounds and default of the [retain] interval, in microseconds. */
 #define PLC_RETAIN_INTERVAL_DEFAULT_US 1000000u
 #define PLC_RETAIN_INTERVAL_MIN_US 100000u

@@ -19,7 +19,6 @@
 
 #include "plc-io.h"
 
-#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
 static int fail(const struct plc_diag *d)
 {
@@ -39,7 +38,7 @@ static void usage(FILE *out)
             "  wait TAG 0|1 [MS]    wait until an output has the value (default 5000 ms)\n"
             "  list                 print every line: value, level, driven\n"
             "The layout is --layout, $RASPIPLC_LAYOUT or %s.\n",
-            LAYOUT_DEFAULT);
+            PLC_LAYOUT_PATH_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -50,7 +49,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    const char *base_dir = NULL, *layout = getenv("RASPIPLC_LAYOUT");
+    const char *base_dir = NULL, *layout = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "+b:l:h", opts, NULL)) != -1) {
         switch (c) {
@@ -65,7 +64,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct plc_diag d;
-    struct plc_layout *l = plc_layout_load(layout ? layout : LAYOUT_DEFAULT, &d);
+    struct plc_layout *l = plc_layout_load(plc_layout_path(layout), &d);
     if (!l)
         return fail(&d);
     struct plc_sim_field *f = plc_sim_field_open(l, plc_base_dir(l, base_dir), &d);

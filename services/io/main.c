@@ -17,7 +17,6 @@
 #include "plc-io.h"
 #include "sd-watchdog.h"
 
-#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
 struct config {
     const char *layout;
@@ -47,7 +46,7 @@ static void usage(FILE *out)
             "  --consumer NAME        consumer the lines are requested as (default %s)\n"
             "  --heartbeat-timeout MS outputs go safe when the logic's heartbeat is older\n"
             "                         (default %lld; 0 never)\n",
-            LAYOUT_DEFAULT, PLC_IO_CONSUMER_DEFAULT,
+            PLC_LAYOUT_PATH_DEFAULT, PLC_IO_CONSUMER_DEFAULT,
             (long long)(PLC_IO_HEARTBEAT_TIMEOUT_NS_DEFAULT / 1000000));
 }
 
@@ -88,9 +87,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         usage(stderr);
         return -1;
     }
-    cfg->layout = optind < argc ? argv[optind] : getenv("RASPIPLC_LAYOUT");
-    if (!cfg->layout)
-        cfg->layout = LAYOUT_DEFAULT;
+    cfg->layout = plc_layout_path(optind < argc ? argv[optind] : NULL);
     return 0;
 }
 

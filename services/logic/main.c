@@ -18,7 +18,6 @@
 #include "plc-scan.h"
 #include "sd-watchdog.h"
 
-#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 #define PROGRAM_DEFAULT "/etc/raspiplc/program.so"
 
 struct config {
@@ -56,7 +55,7 @@ static void usage(FILE *out)
             "Flags override the layout's [logic] section. DUR is 10ms, 500us or 1s;\n"
             "priority 1..99 asks for SCHED_FIFO, 0 for SCHED_OTHER.\n"
             "Signals: SIGHUP reloads FILE.so, SIGTERM/SIGINT stop (outputs go safe).\n",
-            PROGRAM_DEFAULT, LAYOUT_DEFAULT, PLC_BASE_DIR_DEFAULT);
+            PROGRAM_DEFAULT, PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
@@ -96,10 +95,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         usage(stderr);
         return -1;
     }
-    if (!cfg->layout)
-        cfg->layout = getenv("RASPIPLC_LAYOUT");
-    if (!cfg->layout)
-        cfg->layout = LAYOUT_DEFAULT;
+    cfg->layout = plc_layout_path(cfg->layout);
     if (!cfg->program)
         cfg->program = getenv("RASPIPLC_PROGRAM");
     if (!cfg->program)

@@ -20,7 +20,6 @@
 #include "plc-modbus.h"
 #include "sd-watchdog.h"
 
-#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
 struct config {
     const char *layout;
@@ -59,7 +58,7 @@ static void usage(FILE *out)
             "  -v, --verbose         log connections too (twice: debug)\n"
             "  -h, --help            this text\n"
             "Exit status: 0 stopped by SIGTERM/SIGINT, 1 cannot serve, 2 bad usage.\n",
-            LAYOUT_DEFAULT, PLC_BASE_DIR_DEFAULT);
+            PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
 }
 
 static int split_listen(const char *arg, char *host, size_t len, int *port)
@@ -136,9 +135,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         fprintf(stderr, "plc-modbus: --csv goes with --print-map\n");
         return -1;
     }
-    cfg->layout = optind < argc ? argv[optind] : getenv("RASPIPLC_LAYOUT");
-    if (!cfg->layout)
-        cfg->layout = LAYOUT_DEFAULT;
+    cfg->layout = plc_layout_path(optind < argc ? argv[optind] : NULL);
     cfg->journal = getenv("JOURNAL_STREAM") != NULL;
     return 0;
 }

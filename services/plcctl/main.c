@@ -17,7 +17,6 @@
 
 #include "plcctl.h"
 
-#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
 static const struct ctl_verb verbs[] = {
     {"ls", ctl_ls, 0, 0, "", "list the regions: writer, liveness, sequence, readers, counters"},
@@ -148,7 +147,7 @@ static void usage(FILE *out)
             "  --json          print JSON instead of columns\n"
             "  --help          show this help\n"
             "Commands:\n",
-            LAYOUT_DEFAULT, PLC_BASE_DIR_DEFAULT);
+            PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         fprintf(out, "  %s%s%s\n      %s\n", verbs[i].name, verbs[i].args[0] ? " " : "",
                 verbs[i].args, verbs[i].help);
@@ -180,10 +179,7 @@ static int parse_args(int argc, char **argv, struct config *cfg, int *rc)
         *rc = CTL_USAGE;
         return -1;
     }
-    if (!cfg->layout)
-        cfg->layout = getenv("RASPIPLC_LAYOUT");
-    if (!cfg->layout || !*cfg->layout)
-        cfg->layout = LAYOUT_DEFAULT;
+    cfg->layout = plc_layout_path(cfg->layout);
     cfg->verb_argc = argc - optind;
     cfg->verb_argv = argv + optind;
     return 0;

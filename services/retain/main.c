@@ -21,7 +21,6 @@
 #include "retain.h"
 #include "sd-watchdog.h"
 
-#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
 struct config {
     const char *layout;
@@ -42,7 +41,7 @@ static void usage(FILE *out)
             "interval (default: the layout's [retain] interval, 1s).\n"
             "  --show      print the snapshot in use beside the live values, and exit\n"
             "Signals: SIGUSR1 snapshot now; SIGTERM last snapshot and exit.\n",
-            LAYOUT_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
+            PLC_LAYOUT_PATH_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
 }
 
 /* "1s", "500ms", "250000us"; a bare number is milliseconds. */
@@ -92,9 +91,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         usage(stderr);
         return -1;
     }
-    cfg->layout = optind < argc ? argv[optind] : getenv("RASPIPLC_LAYOUT");
-    if (!cfg->layout)
-        cfg->layout = LAYOUT_DEFAULT;
+    cfg->layout = plc_layout_path(optind < argc ? argv[optind] : NULL);
     return 0;
 }
 

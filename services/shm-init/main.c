@@ -17,7 +17,6 @@
 #include "plc-retain.h"
 #include "plc.h"
 
-#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 
 struct config {
     const char *layout;
@@ -39,7 +38,7 @@ static void usage(FILE *out)
             "retain directory (default $RASPIPLC_RETAIN_DIR, the layout's [retain]\n"
             "directory, or %s).\n"
             "  --recreate  re-create regions made from another layout (their data is lost)\n",
-            LAYOUT_DEFAULT, PLC_BASE_DIR_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
+            PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
@@ -67,9 +66,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         usage(stderr);
         return -1;
     }
-    cfg->layout = optind < argc ? argv[optind] : getenv("RASPIPLC_LAYOUT");
-    if (!cfg->layout)
-        cfg->layout = LAYOUT_DEFAULT;
+    cfg->layout = plc_layout_path(optind < argc ? argv[optind] : NULL);
     return 0;
 }
 

@@ -24,7 +24,6 @@
 #include "plc.h"
 #include "supervise.h"
 
-#define LAYOUT_DEFAULT "/etc/raspiplc/layout.ini"
 #define PROGRAM_DEFAULT "/etc/raspiplc/program.so"
 #define LISTEN_DEFAULT "127.0.0.1:1502"
 
@@ -56,7 +55,7 @@ static void usage(FILE *out)
             "                       none)\n"
             "Exit status: 0 stopped by SIGINT/SIGTERM, 1 plc-shm-init failed or cannot\n"
             "run, 2 bad usage.\n",
-            LAYOUT_DEFAULT, PROGRAM_DEFAULT, LISTEN_DEFAULT);
+            PLC_LAYOUT_PATH_DEFAULT, PROGRAM_DEFAULT, LISTEN_DEFAULT);
 }
 
 static int parse_ms(const char *opt, const char *arg, long max, long *out)
@@ -117,10 +116,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         usage(stderr);
         return -1;
     }
-    if (!cfg->layout)
-        cfg->layout = getenv("RASPIPLC_LAYOUT");
-    if (!cfg->layout)
-        cfg->layout = LAYOUT_DEFAULT;
+    cfg->layout = plc_layout_path(cfg->layout);
     if (!cfg->program)
         cfg->program = getenv("RASPIPLC_PROGRAM");
     if (!cfg->program)

@@ -920,6 +920,19 @@ static void names_of_enums(void **state)
     (void)state;
 }
 
+/* Every tool finds its layout the same way: command line, $RASPIPLC_LAYOUT, /etc. */
+static void layout_path_from_command_line_then_environment_then_etc(void **state)
+{
+    (void)state;
+    setenv("RASPIPLC_LAYOUT", "/srv/plant.ini", 1);
+    assert_string_equal(plc_layout_path("mine.ini"), "mine.ini");
+    assert_string_equal(plc_layout_path(NULL), "/srv/plant.ini");
+    setenv("RASPIPLC_LAYOUT", "", 1); /* RASPIPLC_LAYOUT= in a shell: unset, not "" */
+    assert_string_equal(plc_layout_path(NULL), "/etc/raspiplc/layout.ini");
+    unsetenv("RASPIPLC_LAYOUT");
+    assert_string_equal(plc_layout_path(NULL), "/etc/raspiplc/layout.ini");
+}
+
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
@@ -933,6 +946,7 @@ int main(void)
         cmocka_unit_test(load_file_reports_its_path_and_line),
         cmocka_unit_test(demo_layout_loads),
         cmocka_unit_test(names_of_enums),
+        cmocka_unit_test(layout_path_from_command_line_then_environment_then_etc),
     };
     size_t ngood = sizeof(good) / sizeof(good[0]), nbad = sizeof(bad) / sizeof(bad[0]);
     size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
