@@ -23,7 +23,8 @@ uint64_t plc_now_ns(void); /* CLOCK_MONOTONIC */
 uint64_t plc_proc_start_time(pid_t pid, bool *zombie);
 /* Our own claim word. */
 uint64_t plc_proc_self_claim(void);
-/* Whether the process of claim @c lives, by PID and start time (no pidfd). */
+/* Whether the process of claim @c lives, by PID and start time (no pidfd); a
+ * process /proc hides from us counts as the claimant. */
 bool plc_proc_claim_alive(uint64_t c);
 /* Its comm, or "?" */
 void plc_proc_comm(pid_t pid, char *buf, size_t len);

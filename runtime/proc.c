@@ -49,14 +49,27 @@ uint64_t plc_proc_self_claim(void)
     return PLC_CLAIM(pid, plc_proc_start_time(pid, NULL));
 }
 
+/* kill(pid, 0) succeeds or is refused (EPERM: another user's process). */
+static bool pid_exists(pid_t pid)
+{
+    return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
 bool plc_proc_claim_alive(uint64_t c)
 {
     pid_t pid = PLC_CLAIM_PID(c);
     bool zombie = false;
-    if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+    if (pid <= 0 || !pid_exists(pid))
         return false;
     uint64_t start = plc_proc_start_time(pid, &zombie);
-    return start && !zombie && (uint32_t)start == (uint32_t)c;
+    if (!start)
+        /* The process exists but /proc hides it (hidepid=, or a unit's
+         * ProtectProc=): its start time cannot be checked, so take it for the
+         * claimant rather than put a running writer's outputs safe for good.
+         * The caller's pidfd still sees it exit, and plc-io's heartbeat
+         * timeout still covers a reused pid. */
+        return pid_exists(pid);
+    return !zombie && (uint32_t)start == (uint32_t)c;
 }
 
 void plc_proc_comm(pid_t pid, char *buf, size_t len)

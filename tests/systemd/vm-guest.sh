@@ -7,7 +7,8 @@
 #     backend, the installed demo layout, Modbus moved to port 502;
 #   - each service as its own user with only its capability; plc-logic at
 #     SCHED_FIFO; Modbus start -> motor line on;
-#   - kill -9 of plc-logic: outputs safe, restarted by systemd;
+#   - kill -9 of plc-logic: outputs safe, restarted by systemd; the same with
+#     plc-logic hidden from plc-io's /proc (ProtectProc=invisible drop-in);
 #   - every service hung (SIGSTOP): systemd's watchdog restarts it;
 #   - a retained parameter survives a stop, a lost /dev/shm and a start;
 #   - uninstall.sh removes users, group, rule and units, keeps /etc/raspiplc.
@@ -145,6 +146,27 @@ check "systemd restarts plc-logic (new pid, active)" until_ms 10000 restarted lo
 check "plc-io follows the restarted logic again" until_ms 5000 logged_more io "$following" "outputs: following region 'outputs'"
 check "after the restart the program drives the outputs again (motor_fault low)" until_ms 3000 level_is 25 0
 check "NRestarts of plc-logic is 1" eq "$(systemctl show -p NRestarts --value plc-logic)" 1
+
+# ---- the same with plc-logic hidden from plc-io's /proc (a user's ProtectProc= drop-in) --------
+# plc-io cannot read plc-logic's start time then; it must still follow it and see it die.
+mkdir -p /etc/systemd/system/plc-io.service.d
+printf '[Service]\nProtectProc=invisible\n' > /etc/systemd/system/plc-io.service.d/hide.conf
+systemctl daemon-reload
+following=$(logged io "outputs: following region 'outputs'")
+check "plc-io restarts with ProtectProc=invisible" systemctl restart plc-io
+check "the drop-in is in force" eq "$(systemctl show -p ProtectProc --value plc-io)" invisible
+check "plc-io follows a plc-logic it cannot see in /proc" \
+    until_ms 5000 logged_more io "$following" "outputs: following region 'outputs'"
+check "motor_fault low: the program's values, not the safe ones" until_ms 3000 level_is 25 0
+old=$(pid_of logic)
+safe=$(logged io "outputs: safe values:")
+kill -9 "$old"
+check "plc-io still sees the hidden plc-logic die" until_ms 5000 logged_more io "$safe" "outputs: safe values:"
+check "systemd restarts plc-logic again" until_ms 10000 restarted logic "$old"
+rm -r /etc/systemd/system/plc-io.service.d
+systemctl daemon-reload
+check "plc-io restarts without the drop-in" systemctl restart plc-io
+check "motor_fault low again" until_ms 5000 level_is 25 0
 
 # ---- a hung service: systemd's watchdog restarts it ----------------------------------------
 for s in "${services[@]}"; do
