@@ -15,7 +15,7 @@ packages=(
   cpio kmod xz-utils                   #   initramfs archive, depmod, linux-source tarball
   mbpoll socat                         # Modbus tests: an independent client, RTU over ptys
   clang libclang-rt-14-dev             # Modbus fuzz target (libFuzzer)
-  systemd udev procps                  # tests: systemd-analyze; the systemd suite boots them (tests/systemd/run-vm.sh)
+  systemd udev procps e2fsprogs        # tests: systemd-analyze; the systemd suite boots them on a disk (tests/systemd/run-vm.sh)
 )
 # The suite fetches the kernel image, headers, linux-source and libgpiod 2.x
 # itself with apt-get download into the build tree (tests/gpio/run.sh).

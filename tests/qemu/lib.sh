@@ -135,7 +135,7 @@ qemu_initramfs() {
     rm -rf "$ird"
     mkdir -p "$ird"/{bin,proc,sys,dev,modules}
     cp "$(command -v busybox)" "$ird/bin/busybox"
-    for n in sh mount umount mkdir rm insmod sed chroot printf dd poweroff cat echo switch_root; do
+    for n in sh mount umount mkdir rm ln insmod sed chroot printf dd poweroff cat echo switch_root; do
         ln -s busybox "$ird/bin/$n"
     done
     cp "$init" "$ird/init"
@@ -170,7 +170,8 @@ qemu_initramfs() {
 # qemu_boot NAME INITRAMFS FILTER APPEND...: one TCG boot of the kernel with the
 # host's root shared read-only over 9p (mount tag hostroot); the console goes
 # to BUILD/gpio-cache/qemu-NAME.log and the lines matching the extended regex
-# FILTER to stdout. Returns 0 when the guest reported status 0, 1 otherwise
+# FILTER to stdout; qemu_mem (MiB, default 512) and the array qemu_args (more
+# qemu arguments) when set. Returns 0 when the guest reported status 0, 1 otherwise
 # (with one line saying why).
 qemu_boot() {
     local name=$1 initrd=$2 filter=$3 q t0
@@ -183,6 +184,7 @@ qemu_boot() {
         -append "console=ttyS0 quiet panic=-1 $*" \
         -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+        ${qemu_args[@]+"${qemu_args[@]}"} \
         < /dev/null 2>&1 | tee "$log" | grep -aE "$filter"
     q=${PIPESTATUS[0]}
     qemu_seconds=$(($(date +%s) - t0))

@@ -1,11 +1,13 @@
 #!/bin/bash
 # The systemd suite: the installed PLC under a real systemd, in qemu (TCG).
 # scripts/install.sh builds its tree here on the host (where compiling is
-# fast; --destdir, so nothing on the host changes), then one boot of
-# Debian's kernel runs systemd as PID 1 on the host's root under a tmpfs
-# overlay, where tests/systemd/vm-guest.sh installs for real and checks what
-# systemd promises (users, capabilities, udev rule, restart, watchdog, retain,
-# uninstall). The kernel, gpio-sim and the initramfs come from
+# fast; --destdir, so nothing on the host changes), then a boot of Debian's
+# kernel runs systemd as PID 1 on the host's root under an overlay whose
+# upper layer is a disk image, where tests/systemd/vm-guest.sh installs for real
+# and checks what systemd promises (users, capabilities, udev rule, restart,
+# watchdog, retain) until a power cut; a second boot on the same disk checks
+# the reboot (the PLC started by the boot, the parameters restored) and
+# uninstalls. The kernel, gpio-sim and the initramfs come from
 # tests/qemu/lib.sh (cached under BUILD_DIR/gpio-cache).
 #
 # usage: tests/systemd/run-vm.sh SRC_DIR BUILD_DIR
@@ -16,7 +18,7 @@ src=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
 qemu_tag=systemd-vm
 . "$src/tests/qemu/lib.sh"
-for tool in mbpoll pgrep; do
+for tool in mbpoll pgrep mkfs.ext4; do
     command -v "$tool" >/dev/null || skip "'$tool' is not installed (scripts/install-deps.sh installs it)"
 done
 [ -x /lib/systemd/systemd ] && [ -x /lib/systemd/systemd-udevd ] ||
@@ -35,11 +37,18 @@ rm -rf "$build/vm-stage"
 
 step "making the initramfs"
 qemu_initramfs "$cache/initramfs-systemd.cpio.gz" "$src/tests/systemd/vm-init.sh" \
-    configfs virtio_pci 9pnet_virtio 9p overlay
-step "booting $abi in qemu (TCG) with systemd as PID 1"
-if qemu_mem=1024 qemu_boot systemd "$cache/initramfs-systemd.cpio.gz" '^(ok|FAIL|     |guest:|init:)' \
-    "plc_src=$src plc_build=$build"; then
-    echo "systemd-vm: passed ($(grep -c '^ok' "$cache/qemu-systemd.log") checks, $qemu_seconds s)"
-else
-    exit 1
-fi
+    configfs virtio_pci 9pnet_virtio 9p overlay virtio_blk ext4 crc32c_generic
+# The guest's disk: the overlay's upper layer, kept from boot 1 to boot 2.
+disk=$cache/vm-disk.img
+rm -f "$disk"
+truncate -s 1G "$disk" && mkfs.ext4 -q -F "$disk" || die "cannot make the guest's disk $disk"
+qemu_mem=1024
+qemu_args=(-drive "file=$disk,format=raw,if=virtio,cache=writeback")
+filter='^(ok|FAIL|     |guest:|init:)'
+for phase in 1 2; do
+    step "boot $phase: $abi in qemu (TCG) with systemd as PID 1"
+    qemu_boot "systemd-$phase" "$cache/initramfs-systemd.cpio.gz" "$filter" \
+        "plc_src=$src plc_build=$build plc_phase=$phase" || exit 1
+    echo "systemd-vm: boot $phase passed ($(grep -c '^ok' "$cache/qemu-systemd-$phase.log") checks, $qemu_seconds s)"
+done
+rm -f "$disk"

@@ -1,0 +1,43 @@
+# Boot 2 of the systemd suite, sourced by vm-guest.sh: the reboot after boot 1's
+# power cut, on the same disk. Nothing here starts the PLC: the boot did
+# (multi-user.target wants raspiplc.target; plc-vmtest.service is ordered
+# after the services).
+check "raspiplc.target was started by the boot" eq "$(systemctl is-active raspiplc.target)" active
+for s in shm-init "${services[@]}"; do
+    check "plc-$s is active after the boot" eq "$(systemctl is-active "plc-$s")" active
+done
+for s in "${services[@]}"; do
+    check "plc-$s started once (NRestarts 0)" eq "$(systemctl show -p NRestarts --value "plc-$s")" 0
+done
+check "plc-shm-init restored the retained tags from the disk" \
+    bash -c "journalctl -b -q -o cat -u plc-shm-init | grep -q 'retained tags restored from /var/lib/raspiplc/demo.retain'"
+check "/dev/$chip is gpio 660 from the boot on (the udev rule)" eq "$(stat -c '%G %a' "/dev/$chip")" "gpio 660"
+check "fault_delay_ms 40107 reads 4321, written in boot 1" until_ms 10000 reads 4321 -t 4:int -B -r 107
+check "level_low 40103 reads 12.5, written just before the power cut" reads 12.5 -t 4:float -B -r 103
+check "level_high 40101 reads its initial 80" reads 80 -t 4:float -B -r 101
+check "the program runs the outputs (motor_fault low)" until_ms 5000 level_is 25 0
+echo pull-up > "$sys/sim_gpio22/pull" # the contactor's feedback
+ack=$(mb -t 3 -r 11)
+check "write cmd_start = ack_start + 1 over Modbus" eq "$(mbw -t 4 -r 1 127.0.0.1 $((ack + 1)))" "Written 1 references."
+check "motor_run line GPIO23 goes high" until_ms 5000 level_is 23 1
+
+# ---- uninstall ------------------------------------------------------------------------------
+echo "; the user's edit" >> /etc/raspiplc/layout.ini
+cp /etc/raspiplc/layout.ini "$log/layout.mine"
+if bash "$src/scripts/uninstall.sh" --build-dir "$inst" > "$log/uninstall.log" 2>&1; then
+    ok "uninstall.sh exits 0"
+else
+    bad "uninstall.sh exits 0"
+    sed 's/^/     | /' "$log/uninstall.log"
+fi
+for s in "${services[@]}"; do
+    check "plc-$s is not running after uninstall" bash -c "! pgrep -x plc-$s"
+done
+check "units removed" bash -c '! systemctl cat plc-io.service >/dev/null 2>&1'
+for u in init io logic modbus retain; do
+    check "user raspiplc-$u removed" bash -c "! getent passwd raspiplc-$u"
+done
+check "group raspiplc removed" bash -c '! getent group raspiplc'
+check "udev rule removed" test ! -e /etc/udev/rules.d/60-raspiplc-gpio.rules
+check "the user's layout is kept" cmp -s "$log/layout.mine" /etc/raspiplc/layout.ini
+check "retained values are kept" test -s /var/lib/raspiplc/demo.retain
