@@ -582,14 +582,17 @@ static void assign_offsets(struct parse *p, struct plc_layout *l)
             off += t->size;
         }
         reg->data_size = off < 8 ? 8 : (off + 7) / 8 * 8;
-        size_t need = PLC_REGION_HEADER_SIZE + reg->data_size;
+        /* the data, then the last complete copy of it (runtime/region.c) */
+        size_t need = PLC_REGION_HEADER_SIZE + PLC_REGION_COPY_OFFSET(reg->data_size) +
+                      reg->data_size;
         size_t fit = (need + PLC_REGION_ALIGN - 1) / PLC_REGION_ALIGN * PLC_REGION_ALIGN;
         if (!reg->size)
             reg->size = fit;
         else if (reg->size < need)
             layout_fail(p, reg->line,
-                        "region '%s' is too small: its tags need %zu bytes after the %u-byte "
-                        "header, size is %zu (use size = auto or at least %zu)",
+                        "region '%s' is too small: its tags need %zu bytes, twice over (the "
+                        "data and its last complete copy), after the %u-byte header, size is "
+                        "%zu (use size = auto or at least %zu)",
                         reg->name, reg->data_size, PLC_REGION_HEADER_SIZE, reg->size, fit);
     }
 }

@@ -103,6 +103,8 @@ static int make(const struct plc_layout *l, const struct plc_region_def *def, co
             plc_tag_encode(t, t->initial, data);
         }
     }
+    /* The initial data is the first complete write (seq 0). */
+    memcpy(data + PLC_REGION_COPY_OFFSET(def->data_size), data, def->data_size);
     atomic_store_explicit(&h->magic, PLC_SHM_MAGIC, memory_order_release);
     munmap(map, def->size);
     map = MAP_FAILED;

@@ -46,10 +46,12 @@ struct plc_region {
     size_t map_size;
     struct plc_shm_header *h;
     unsigned char *data;
+    unsigned char *copy; /* the last complete copy of data */
     dev_t dev;
     ino_t ino;
 
     bool writer;
+    bool repaired; /* this handle's claim undid a dead writer's half-done write */
     bool fence; /* writer without membarrier: a full fence before each write's copy */
     uint64_t my_claim;
     pid_t took_over_from;
@@ -261,6 +263,41 @@ int plc_region_check_header(const struct plc_shm_header *h, const struct plc_lay
     return 0;
 }
 
+/*
+ * The new writer's first act. A writer that died between making the sequence
+ * odd and even again left data it had half written: no part of it can be
+ * trusted, so the last complete copy goes back and is published as the next
+ * write (readers spin on the odd sequence meanwhile, as on any write, since
+ * the claim now names a live writer). A writer that died after publishing
+ * but before its copy was up to date left good data: the copy is brought up
+ * to date from it. Either way, a writer that dies in here leaves the same
+ * picture for the next one.
+ */
+static void repair(struct plc_region *r)
+{
+    struct plc_shm_header *h = r->h;
+    size_t n = r->def->data_size;
+    uint32_t s = atomic_load_explicit(&h->seq, memory_order_acquire);
+    uint32_t c = atomic_load_explicit(&h->copy_seq, memory_order_acquire);
+    if (!(s & 1)) {
+        if (c != s) {
+            memcpy(r->copy, r->data, n);
+            atomic_store_explicit(&h->copy_seq, s, memory_order_release);
+        }
+        return;
+    }
+    /* copy_seq is s - 1 unless the file was damaged from outside; the copy is
+     * then still the last state a writer completed, so restore it either way.
+     * Waiters never sleep on an odd sequence, so the wake is for good measure. */
+    memcpy(r->data, r->copy, n);
+    atomic_store_explicit(&h->seq, s + 1, memory_order_release);
+    atomic_store_explicit(&h->copy_seq, s + 1, memory_order_release);
+    atomic_store_explicit(&h->update_ns, plc_now_ns(), memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->repairs, 1, memory_order_relaxed);
+    r->repaired = true;
+    futex(&h->seq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
 static int claim(struct plc_region *r, struct plc_diag *diag)
 {
     uint64_t mine = plc_proc_self_claim();
@@ -296,6 +333,7 @@ static int claim(struct plc_region *r, struct plc_diag *diag)
     plc_proc_comm(getpid(), comm, sizeof(comm));
     memcpy(r->h->holder, comm, sizeof(comm)); /* diagnostic only */
     atomic_store_explicit(&r->h->heartbeat_ns, plc_now_ns(), memory_order_relaxed);
+    repair(r);
     return 0;
 }
 
@@ -349,6 +387,7 @@ struct plc_region *plc_region_attach(const struct plc_layout *l, const char *bas
     }
     r->h = r->map;
     r->data = (unsigned char *)r->map + PLC_REGION_HEADER_SIZE;
+    r->copy = r->data + PLC_REGION_COPY_OFFSET(def->data_size);
     if (plc_region_check_header(r->h, l, def, r->map_size, r->path, diag) < 0)
         goto fail;
     if (access == PLC_WRITER && claim(r, diag) < 0)
@@ -396,6 +435,18 @@ static bool retired(const struct plc_region *r)
     return atomic_load_explicit(&r->h->flags, memory_order_relaxed) & PLC_SHM_RETIRED;
 }
 
+/*
+ * Whether sequence @odd, seen a while ago, was left by a writer that died.
+ * The sequence is looked at again after the claim: a writer that finished and
+ * detached in between moved it on before it gave up the claim.
+ */
+static bool left_mid_write(struct plc_region *r, uint32_t odd)
+{
+    if (claim_alive(r, atomic_load_explicit(&r->h->claim, memory_order_acquire)))
+        return false;
+    return atomic_load_explicit(&r->h->seq, memory_order_acquire) == odd;
+}
+
 /* Inlined, so the whole-region read (one range) compiles to a single memcpy. */
 static inline __attribute__((always_inline)) int
 read_ranges(struct plc_region *r, const struct range *ranges, size_t n, void *dst)
@@ -433,8 +484,7 @@ read_ranges(struct plc_region *r, const struct range *ranges, size_t n, void *ds
             continue;
         sched_yield();
         yields++;
-        if ((s1 & 1) && now - start >= READ_DEAD_CHECK_NS &&
-            !claim_alive(r, atomic_load_explicit(&r->h->claim, memory_order_acquire))) {
+        if ((s1 & 1) && now - start >= READ_DEAD_CHECK_NS && left_mid_write(r, s1)) {
             r->stale++;
             flush_counters(r);
             errno = PLC_EDEADWRITER;
@@ -532,6 +582,9 @@ static int write_ranges(struct plc_region *r, const struct range *ranges, size_t
     bool wake = atomic_load_explicit(&h->waiters, memory_order_relaxed) != 0;
     copy_ranges(r->data, (unsigned char *)src, ranges, n, true);
     atomic_store_explicit(&h->seq, s + 1, memory_order_release);
+    /* Readers have it; now the copy a successor would restore. */
+    copy_ranges(r->copy, (unsigned char *)src, ranges, n, true);
+    atomic_store_explicit(&h->copy_seq, s + 1, memory_order_release);
 
     uint64_t now = plc_now_ns();
     atomic_store_explicit(&h->update_ns, now, memory_order_relaxed);
@@ -616,7 +669,7 @@ int plc_region_wait(struct plc_region *r, int64_t timeout_ns)
             /* A write under way: never sleep on an odd value (the writer
              * checks for waiters before its copy). Wait it out; a dead
              * writer would never finish it, so say so instead. */
-            if (!claim_alive(r, atomic_load_explicit(&h->claim, memory_order_acquire))) {
+            if (left_mid_write(r, s)) {
                 errno = PLC_EDEADWRITER;
                 return -1;
             }
@@ -686,13 +739,14 @@ int plc_region_check(struct plc_region *r)
 
 static int64_t age(uint64_t then, uint64_t now)
 {
-    return then ? (int64_t)(now - then) : -1;
+    if (!then)
+        return -1;
+    return now > then ? (int64_t)(now - then) : 0;
 }
 
 int plc_region_get_info(struct plc_region *r, struct plc_region_info *info)
 {
     const struct plc_shm_header *h = r->h;
-    uint64_t now = plc_now_ns();
     memset(info, 0, sizeof(*info));
     flush_counters(r);
     snprintf(info->region, sizeof(info->region), "%.31s", h->region_name);
@@ -711,8 +765,15 @@ int plc_region_get_info(struct plc_region *r, struct plc_region_info *info)
     info->seq = atomic_load_explicit(&h->seq, memory_order_acquire);
     info->epoch = h->epoch;
     info->created_ns = h->created_ns;
-    info->heartbeat_age_ns = age(atomic_load_explicit(&h->heartbeat_ns, memory_order_relaxed), now);
-    info->update_age_ns = age(atomic_load_explicit(&h->update_ns, memory_order_relaxed), now);
+    /* The stamps first, the clock after them: a heartbeat written between a
+     * clock read and a stamp read would otherwise look younger than now. */
+    uint64_t beat = atomic_load_explicit(&h->heartbeat_ns, memory_order_acquire);
+    uint64_t update = atomic_load_explicit(&h->update_ns, memory_order_acquire);
+    uint64_t now = plc_now_ns();
+    info->heartbeat_age_ns = age(beat, now);
+    info->update_age_ns = age(update, now);
+    info->repairs = atomic_load_explicit(&h->repairs, memory_order_relaxed);
+    info->repaired = r->repaired;
     info->writes = atomic_load_explicit(&h->writes, memory_order_relaxed);
     info->reads = atomic_load_explicit(&h->reads, memory_order_relaxed);
     info->retries = atomic_load_explicit(&h->retries, memory_order_relaxed);

@@ -675,9 +675,19 @@ static void run_program(struct plc_scan *s, uint64_t wake)
     publish_mine(s);
 }
 
-static void fault_cycle(struct plc_scan *s, uint64_t wake)
+/*
+ * A faulted cycle: whether to leave the fault. An input fault is the process
+ * image's, not the program's: it ends by itself once every region reads again
+ * (@readable), whatever fault_restart says, with the same cold restart, so
+ * the machine does not start again on its own. Program and watchdog faults
+ * end as fault_restart says.
+ */
+static void fault_cycle(struct plc_scan *s, uint64_t wake, bool readable)
 {
-    if (s->logic.restart == PLC_RESTART_AUTO) {
+    if (s->cause == PLC_FAULT_INPUT) {
+        if (readable)
+            leave_fault(s, "every region reads again");
+    } else if (s->logic.restart == PLC_RESTART_AUTO) {
         if (wake - s->fault_at >= (uint64_t)s->logic.restart_delay_us * 1000u)
             leave_fault(s, "auto restart");
     } else if (s->logic.reset_command && reset_value(s) != s->reset_seen) {
@@ -700,7 +710,7 @@ int plc_scan_step(struct plc_scan *s)
 
     bool ok = take_snapshots(s) == 0;
     if (s->state == PLC_SCAN_FAULTED)
-        fault_cycle(s, wake);
+        fault_cycle(s, wake, ok);
     else if (ok)
         run_program(s, wake);
 

@@ -11,6 +11,11 @@
  *   384  writer     claim, heartbeat, waiter count, holder name
  *   448  readers    counters readers add to in batches
  *   512  data       the tags, at the offsets the layout assigns
+ *   512 + PLC_REGION_COPY_OFFSET(data_size)
+ *        copy       the last complete copy of the data, which the writer
+ *                   brings up to date after each write and the next writer
+ *                   restores when one died mid-write (copy_seq says which
+ *                   write it holds)
  */
 #ifndef PLC_SHM_FORMAT_H
 #define PLC_SHM_FORMAT_H
@@ -23,7 +28,7 @@
 #include "plc-layout.h"
 
 #define PLC_SHM_MAGIC UINT64_C(0x434c504950534152) /* "RASPIPLC" little-endian */
-#define PLC_SHM_FORMAT 1u
+#define PLC_SHM_FORMAT 2u /* 2: the last complete copy, copy_seq, repairs */
 
 /* flags */
 #define PLC_SHM_RETIRED 1u /* re-created by plc-shm-init --recreate: re-attach */
@@ -51,7 +56,7 @@ struct plc_shm_header {
 
     /* the sequence, and what changes with every write */
     alignas(128) _Atomic uint32_t seq;
-    uint32_t reserved2;
+    _Atomic uint32_t copy_seq;     /* the (even) seq whose data the copy holds */
     _Atomic uint64_t update_ns;    /* CLOCK_MONOTONIC of the last write */
     _Atomic uint64_t writes;
     uint8_t reserved3[104];
@@ -62,7 +67,8 @@ struct plc_shm_header {
     _Atomic uint32_t waiters;      /* processes blocked in plc_region_wait() */
     _Atomic uint32_t writer_flags; /* PLC_SHM_WRITER_MEMBARRIER */
     char holder[16];               /* comm of the claiming process */
-    uint8_t reserved5[24];
+    _Atomic uint32_t repairs;      /* writes left half-done by a dead writer, undone */
+    uint8_t reserved5[20];
 
     /* reader counters */
     _Atomic uint64_t reads;
@@ -86,6 +92,7 @@ _Static_assert(offsetof(struct plc_shm_header, layout_name) == 64, "shm format")
 _Static_assert(offsetof(struct plc_shm_header, region_name) == 96, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, writer_service) == 128, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, seq) == 256, "shm format");
+_Static_assert(offsetof(struct plc_shm_header, copy_seq) == 260, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, update_ns) == 264, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, writes) == 272, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, claim) == 384, "shm format");
@@ -93,6 +100,7 @@ _Static_assert(offsetof(struct plc_shm_header, heartbeat_ns) == 392, "shm format
 _Static_assert(offsetof(struct plc_shm_header, waiters) == 400, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, writer_flags) == 404, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, holder) == 408, "shm format");
+_Static_assert(offsetof(struct plc_shm_header, repairs) == 424, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, reads) == 448, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, attaches) == 472, "shm format");
 _Static_assert(sizeof(struct plc_shm_header) == PLC_REGION_HEADER_SIZE, "shm format");

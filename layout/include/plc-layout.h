@@ -95,6 +95,13 @@ PLC_API enum plc_type plc_type_from_name(const char *name);
 #define PLC_TAG_NAME_MAX 63
 /** Bytes at the start of every region taken by its header (runtime/shm-format.h). */
 #define PLC_REGION_HEADER_SIZE 512u
+/**
+ * Where, after the header, a region keeps the last complete copy of its data
+ * (a writer that dies mid-write leaves the live data half-written; the next
+ * writer restores this copy). A region needs PLC_REGION_HEADER_SIZE +
+ * PLC_REGION_COPY_OFFSET(data_size) + data_size bytes.
+ */
+#define PLC_REGION_COPY_OFFSET(data_size) (((data_size) + 63u) / 64u * 64u)
 /** Bounds and granularity of a region's size. */
 #define PLC_REGION_ALIGN 4096u
 #define PLC_REGION_SIZE_MIN 4096u

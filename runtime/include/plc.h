@@ -80,7 +80,10 @@ PLC_API const char *plc_base_dir(const struct plc_layout *layout, const char *ov
  * version and hash (PLC_ELAYOUT). As PLC_WRITER, @p service must be the
  * region's writer in the layout (PLC_ENOTWRITER); the claim is atomic, a live
  * holder is refused (PLC_EHELD, the diag names its pid and name) and the claim
- * of a dead one is taken over.
+ * of a dead one is taken over. A writer that died in the middle of a write
+ * left data it had half written: the new writer puts back the last complete
+ * copy and publishes it before attach returns (info.repaired says so), so
+ * readers see the region as it was before the unfinished write.
  *
  * @param service The attaching service ("io", "logic", "modbus"); may be NULL for readers.
  * @param diag Optional; says what is wrong, with the region and path.
@@ -101,9 +104,13 @@ PLC_API const struct plc_region_def *plc_region_get_def(const struct plc_region 
  * @brief Read the whole data (data_size bytes) as one consistent snapshot.
  *
  * Lock-free: never blocks the writer or other readers. Retries are bounded
- * (about 100 ms); a region left odd by a dead writer fails at once.
+ * (about 100 ms); a region left mid-write by a dead writer fails within about
+ * 1 ms with PLC_EDEADWRITER, until the writer's service attaches again and
+ * restores the last complete copy.
  * @param buf At least data_size bytes.
- * @return 0, or -1 with errno PLC_EDEADWRITER, PLC_EBUSY or PLC_ERETIRED.
+ * @return 0, or -1 with errno PLC_EDEADWRITER (left mid-write by a writer that
+ *         died), PLC_EBUSY (changed under every retry: a writer publishing
+ *         without pause) or PLC_ERETIRED (re-created: attach again).
  */
 PLC_API int plc_region_read(struct plc_region *region, void *buf);
 
@@ -124,8 +131,10 @@ PLC_API int plc_region_read_tag(struct plc_region *region, const struct plc_tag_
 
 /**
  * @brief Publish the whole data as one update (writers only).
- * Never waits for readers; wakes processes in plc_region_wait().
- * @return 0, or -1 with errno EPERM (not the writer).
+ * Never waits for readers; wakes processes in plc_region_wait(). Then brings
+ * the region's last complete copy up to date (see plc_region_attach()).
+ * @return 0, or -1 with errno EPERM (this handle is a reader) or PLC_ERETIRED
+ *         (the region was re-created: nothing was written; attach again).
  */
 PLC_API int plc_region_write(struct plc_region *region, const void *data);
 
@@ -187,6 +196,8 @@ struct plc_region_info {
     int64_t heartbeat_age_ns; /**< -1 when never written */
     int64_t update_age_ns;    /**< -1 when never written */
     uint64_t writes, reads, retries, stale_reads, attaches;
+    uint32_t repairs; /**< half-done writes of dead writers undone (see plc_region_attach) */
+    bool repaired;    /**< this handle's claim undid one */
 };
 
 /** @brief Fill @p info (also publishes this handle's counters). @return 0 or -1. */

@@ -72,6 +72,8 @@ static void fill(struct table *t, const struct plc_region_info *info, const char
     table_uint(t, COL_VALUE, info->stale_reads);
     field(t, "attaches");
     table_uint(t, COL_VALUE, info->attaches);
+    field(t, "repairs");
+    table_uint(t, COL_VALUE, info->repairs);
 }
 
 int ctl_info(struct ctl *ctl, int argc, char **argv)

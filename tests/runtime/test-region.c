@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* struct plc_region: attach validation, ownership, reads and writes, waiting. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -45,6 +46,34 @@ static struct plc_region *attach(struct fixture *f, const char *region, enum plc
     if (!r)
         fail_msg("attach %s: %s", region, f->diag.msg);
     return r;
+}
+
+/*
+ * A child process that attaches @region as writer @service, says it is ready,
+ * then runs @body (which never returns): pause for ever when @body is NULL.
+ */
+static pid_t fork_writer(struct fixture *f, const char *region, const char *service,
+                         void (*body)(struct plc_region *w, void *arg), void *arg)
+{
+    struct ready ready;
+    ready_open(&ready);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct plc_region *w =
+            plc_region_attach(f->layout, f->base, region, PLC_WRITER, service, NULL);
+        if (!w)
+            _exit(1);
+        ready_signal(&ready);
+        if (body)
+            body(w, arg);
+        for (;;)
+            pause();
+    }
+    ready_wait(&ready);
+    close(ready.fd[0]);
+    close(ready.fd[1]);
+    return child;
 }
 
 static void attach_missing_region_names_init_tool(void **state)
@@ -310,20 +339,7 @@ static void second_writer_refused_names_holder(void **state)
 static void dead_writer_seen_within_1s_and_taken_over(void **state)
 {
     struct fixture *f = *state;
-    struct ready ready;
-    ready_open(&ready);
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        struct plc_region *w =
-            plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
-        if (!w)
-            _exit(1);
-        ready_signal(&ready);
-        for (;;)
-            pause();
-    }
-    ready_wait(&ready);
+    pid_t child = fork_writer(f, "outputs", "logic", NULL, NULL);
     struct plc_region *r = attach(f, "outputs", PLC_READER, NULL);
     assert_int_equal(plc_region_writer_alive(r), 1);
 
@@ -350,20 +366,7 @@ static void dead_writer_seen_within_1s_and_taken_over(void **state)
 static void reader_of_dead_midwrite_region_gets_error_not_spin(void **state)
 {
     struct fixture *f = *state;
-    struct ready ready;
-    ready_open(&ready);
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        struct plc_region *w =
-            plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
-        if (!w)
-            _exit(1);
-        ready_signal(&ready);
-        for (;;)
-            pause();
-    }
-    ready_wait(&ready);
+    pid_t child = fork_writer(f, "outputs", "logic", NULL, NULL);
     /* Leave the sequence odd, as a writer killed inside a write would. */
     char path[256];
     fixture_path(f, "outputs", path, sizeof(path));
@@ -401,6 +404,260 @@ static void reader_of_dead_midwrite_region_gets_error_not_spin(void **state)
     plc_region_detach(r);
     munmap(h, 4096);
     close(fd);
+}
+
+/* ---- writers that die mid-write --------------------------------------------------- */
+
+static struct fixture *big_fixture(void)
+{
+    /* One region 'big' of 512 words (2 KiB), so that a write takes long
+     * enough to be caught in the middle. */
+    size_t cap = 64 * 512 + 128;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    int n = snprintf(text, cap, "[layout]\nname = torn\nversion = 1\n"
+                                "[region big]\nwriter = modbus\n");
+    for (int i = 0; i < 512; i++)
+        n += snprintf(text + n, cap - (size_t)n, "[tag w%d]\nregion = big\ntype = uint32\n", i);
+    struct fixture *f = fixture_new(text);
+    free(text);
+    fixture_init(f);
+    return f;
+}
+
+static struct plc_shm_header *map_header(struct fixture *f, const char *region, int *fd)
+{
+    char path[256];
+    fixture_path(f, region, path, sizeof(path));
+    *fd = open(path, O_RDWR);
+    assert_true(*fd >= 0);
+    struct plc_shm_header *h = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+    assert_true(h != MAP_FAILED);
+    return h;
+}
+
+/* Writes k into every word of 'big', k = 1, 2, ..., until killed. */
+static void write_for_ever(struct plc_region *w, void *arg)
+{
+    uint32_t buf[512];
+    (void)arg;
+    for (uint32_t k = 1;; k++) {
+        for (size_t i = 0; i < 512; i++)
+            buf[i] = k;
+        plc_region_write(w, buf);
+    }
+}
+
+static void writer_killed_mid_write_is_undone_by_the_next(void **state)
+{
+    (void)state;
+    struct fixture *f = big_fixture();
+    int fd;
+    struct plc_shm_header *h = map_header(f, "big", &fd);
+
+    /* kill -9 a writer that never stops writing until one dies with the
+     * sequence odd: a real half-done write, no hook in the library */
+    int tries = 0;
+    uint32_t seq;
+    for (;; tries++) {
+        assert_true(tries < 2000);
+        pid_t child = fork_writer(f, "big", "modbus", write_for_ever, NULL);
+        usleep(1000);
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        seq = atomic_load(&h->seq);
+        if (seq & 1)
+            break;
+    }
+    const uint32_t *live = (const uint32_t *)((const char *)h + PLC_REGION_HEADER_SIZE);
+    print_message("caught a writer mid-write after %d tries: seq %u, words %u .. %u\n",
+                  tries + 1, seq, live[0], live[511]);
+
+    /* readers are told the writer died mid-write, promptly */
+    struct plc_region *r = attach(f, "big", PLC_READER, NULL);
+    uint32_t buf[512];
+    uint64_t t0 = now_ns();
+    assert_int_equal(plc_region_read(r, buf), -1);
+    assert_int_equal(errno, PLC_EDEADWRITER);
+    assert_true(now_ns() - t0 < 1000000000u);
+
+    /* the next writer puts the last complete write back before attach returns */
+    struct plc_region *w = attach(f, "big", PLC_WRITER, "modbus");
+    struct plc_region_info info;
+    assert_int_equal(plc_region_get_info(w, &info), 0);
+    assert_true(info.repaired);
+    assert_int_equal(info.repairs, 1);
+    assert_int_equal(info.seq, seq + 1);
+    assert_int_equal(plc_region_read(r, buf), 0);
+    for (size_t i = 1; i < 512; i++)
+        if (buf[i] != buf[0])
+            fail_msg("word %zu is %u, word 0 is %u: a torn picture was published", i, buf[i],
+                     buf[0]);
+    /* the dead writer had published k - 1 before it started writing k */
+    assert_true(buf[0] >= 1);
+
+    /* and it writes on from there; a later writer has nothing to repair */
+    for (size_t i = 0; i < 512; i++)
+        buf[i] = 7;
+    assert_int_equal(plc_region_write(w, buf), 0);
+    plc_region_detach(w);
+    w = attach(f, "big", PLC_WRITER, "modbus");
+    assert_int_equal(plc_region_get_info(w, &info), 0);
+    assert_false(info.repaired);
+    assert_int_equal(info.repairs, 1);
+    memset(buf, 0, sizeof(buf));
+    assert_int_equal(plc_region_read(r, buf), 0);
+    assert_int_equal(buf[0], 7);
+    assert_int_equal(buf[511], 7);
+    plc_region_detach(w);
+    plc_region_detach(r);
+    munmap(h, 8192);
+    close(fd);
+    fixture_free(f);
+}
+
+/* A writer that dies after publishing but before its copy is up to date left
+ * good data: the next writer keeps it (and has nothing to undo). */
+static void writer_killed_after_publishing_keeps_its_write(void **state)
+{
+    struct fixture *f = *state;
+    int fd;
+    struct plc_shm_header *h = map_header(f, "commands", &fd);
+    struct plc_region *w = attach(f, "commands", PLC_WRITER, "modbus");
+    const struct plc_tag_def *t = plc_layout_find_tag(f->layout, "cmd_start");
+    assert_int_equal(plc_region_write_tag(w, t, 41), 0);
+    /* as if the next write were published and the copy never brought up to date */
+    plc_region_detach(w);
+    unsigned char *data = (unsigned char *)h + PLC_REGION_HEADER_SIZE;
+    uint16_t v = 42;
+    memcpy(data + t->offset, &v, sizeof(v));
+    atomic_fetch_add(&h->seq, 2);
+
+    w = attach(f, "commands", PLC_WRITER, "modbus");
+    struct plc_region_info info;
+    plc_region_get_info(w, &info);
+    assert_false(info.repaired);
+    assert_int_equal(atomic_load(&h->copy_seq), atomic_load(&h->seq));
+    /* a later death mid-write goes back to 42, not to 41 */
+    atomic_fetch_add(&h->seq, 1);
+    plc_region_detach(w);
+    atomic_store(&h->claim, 0);
+    w = attach(f, "commands", PLC_WRITER, "modbus");
+    plc_region_get_info(w, &info);
+    assert_true(info.repaired);
+    double got;
+    assert_int_equal(plc_region_read_tag(w, t, &got), 0);
+    assert_true(got == 42);
+    plc_region_detach(w);
+    munmap(h, 8192);
+    close(fd);
+}
+
+/* ---- a writer that finishes and detaches is not a dead one ------------------------ */
+
+struct reader_arg {
+    struct fixture *f;
+    _Atomic int *go;
+    int dead, failed;
+};
+
+static void *read_once(void *p)
+{
+    struct reader_arg *a = p;
+    struct plc_region *r = plc_region_attach(a->f->layout, a->f->base, "outputs", PLC_READER,
+                                             NULL, NULL);
+    unsigned char buf[64];
+    if (!r) {
+        a->failed++;
+        return NULL;
+    }
+    atomic_fetch_add(a->go, 1);
+    if (plc_region_read(r, buf) < 0) {
+        if (errno == PLC_EDEADWRITER)
+            a->dead++;
+        else
+            a->failed++;
+    }
+    plc_region_detach(r);
+    return NULL;
+}
+
+static void writer_that_finished_and_detached_is_not_dead(void **state)
+{
+    struct fixture *f = *state;
+    int fd, dead = 0;
+    struct plc_shm_header *h = map_header(f, "outputs", &fd);
+    enum { TRIALS = 40, READERS = 4 };
+    for (int trial = 0; trial < TRIALS; trial++) {
+        struct plc_region *w = attach(f, "outputs", PLC_WRITER, "logic");
+        /* a write under way ... */
+        uint32_t s = atomic_fetch_add(&h->seq, 1) + 1;
+        _Atomic int go = 0;
+        pthread_t th[READERS];
+        struct reader_arg args[READERS];
+        for (int i = 0; i < READERS; i++) {
+            args[i] = (struct reader_arg){f, &go, 0, 0};
+            assert_int_equal(pthread_create(&th[i], NULL, read_once, &args[i]), 0);
+        }
+        /* ... that readers wait out past their dead-writer check (1 ms) ... */
+        while (atomic_load(&go) < READERS)
+            sched_yield();
+        usleep(3000);
+        /* ... and that ends, the writer detaching right after, as a clean exit does */
+        atomic_store(&h->seq, s + 1);
+        plc_region_detach(w);
+        for (int i = 0; i < READERS; i++) {
+            pthread_join(th[i], NULL);
+            assert_int_equal(args[i].failed, 0);
+            dead += args[i].dead;
+        }
+    }
+    if (dead)
+        fail_msg("%d of %d reads took a writer that finished and detached for a dead one", dead,
+                 TRIALS * READERS);
+    munmap(h, 8192);
+    close(fd);
+}
+
+/* ---- heartbeat ages ---------------------------------------------------------------- */
+
+struct beater {
+    struct plc_region *w;
+    _Atomic bool stop;
+};
+
+static void *beat(void *p)
+{
+    struct beater *b = p;
+    while (!atomic_load(&b->stop)) {
+        plc_region_heartbeat(b->w);
+        usleep(100);
+    }
+    return NULL;
+}
+
+/* plc-io compares this age with its timeout: a negative one read as stale. */
+static void heartbeat_age_is_never_negative(void **state)
+{
+    struct fixture *f = *state;
+    struct beater b = {.w = attach(f, "outputs", PLC_WRITER, "logic")};
+    struct plc_region *r = attach(f, "outputs", PLC_READER, NULL);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, beat, &b), 0);
+    unsigned long calls = 0, negative = 0;
+    uint64_t t0 = now_ns();
+    while (now_ns() - t0 < 1500000000u) {
+        struct plc_region_info info;
+        assert_int_equal(plc_region_get_info(r, &info), 0);
+        negative += info.heartbeat_age_ns < 0;
+        calls++;
+    }
+    atomic_store(&b.stop, true);
+    pthread_join(th, NULL);
+    if (negative)
+        fail_msg("%lu of %lu heartbeat ages were negative", negative, calls);
+    plc_region_detach(r);
+    plc_region_detach(b.w);
 }
 
 static void wait_returns_on_change_and_times_out(void **state)
@@ -594,6 +851,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(reader_of_dead_midwrite_region_gets_error_not_spin,
                                         setup, teardown),
+        cmocka_unit_test(writer_killed_mid_write_is_undone_by_the_next),
+        cmocka_unit_test_setup_teardown(writer_killed_after_publishing_keeps_its_write, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(writer_that_finished_and_detached_is_not_dead, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(heartbeat_age_is_never_negative, setup, teardown),
         cmocka_unit_test_setup_teardown(wait_returns_on_change_and_times_out, setup, teardown),
         cmocka_unit_test_setup_teardown(wait_never_misses_a_write, setup, teardown),
         cmocka_unit_test_setup_teardown(init_keeps_data_and_refuses_other_layout, setup,

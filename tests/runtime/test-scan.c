@@ -12,8 +12,12 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+
 #include "fixture.h"
 #include "plc-image.h"
+#include "shm-format.h"
 #include "plc-scan.h"
 
 #define MS 1000000ull
@@ -297,6 +301,58 @@ static void watchdog_fault_drives_outputs_safe_until_reset_command(void **state)
     assert_true(prog.first[ran]);
     assert_outputs_program(t);
     assert_true(tag(t, t->diag, "fault_state") == 0);
+}
+
+/* A writer killed mid-write leaves its region unreadable until its service is back:
+ * an input fault, outputs safe, and the PLC runs again by itself once it reads. */
+static void input_fault_ends_by_itself_when_the_region_reads_again(void **state)
+{
+    struct t *t = *state;
+    start(t);
+    steps(t, 3);
+    assert_outputs_program(t);
+
+    /* plc-modbus dies in the middle of a write to 'commands' */
+    char path[256];
+    fixture_path(t->f, "commands", path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct plc_shm_header *h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(h != MAP_FAILED);
+    plc_region_detach(t->commands);
+    t->commands = NULL;
+    atomic_fetch_add(&h->seq, 1);
+
+    steps(t, 1);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_FAULTED);
+    assert_int_equal(st.cause, PLC_FAULT_INPUT);
+    assert_string_equal(st.fault, "region 'commands' cannot be read: region left mid-write by "
+                                  "a writer that died: it is readable again once its service "
+                                  "restarts");
+    assert_outputs_safe(t, true);
+    size_t ran = prog.n;
+    steps(t, 5);
+    assert_int_equal(prog.n, ran);
+    assert_outputs_safe(t, true);
+
+    /* plc-modbus is back: its attach restores the region, no reset command needed */
+    t->commands = plc_region_attach(t->f->layout, t->f->base, "commands", PLC_WRITER, "modbus",
+                                    &t->f->diag);
+    assert_non_null(t->commands);
+    steps(t, 1);
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_RUNNING);
+    assert_int_equal(st.faults, 1);
+    assert_non_null(strstr(t->log, "leaving fault (every region reads again)"));
+    steps(t, 1);
+    assert_int_equal(prog.n, ran + 1);
+    assert_true(prog.first[ran]); /* a cold restart, as after every fault */
+    assert_outputs_program(t);
+    assert_true(tag(t, t->diag, "fault_state") == 0);
+    munmap(h, 4096);
+    close(fd);
 }
 
 static void auto_restart_after_delay(void **state)
@@ -595,6 +651,7 @@ int main(void)
         T(period_kept_on_absolute_deadlines),
         T(overrun_counted_and_missed_cycles_skipped),
         T(watchdog_fault_drives_outputs_safe_until_reset_command),
+        T(input_fault_ends_by_itself_when_the_region_reads_again),
         T(auto_restart_after_delay),
         T(reset_fault_refused_when_running),
         T(program_for_other_layout_refused_with_both_hashes),

@@ -176,6 +176,7 @@ reads
 retries
 stale_reads
 attaches
+repairs
 EOF
 expect_cell region VALUE parameters
 expect_cell path VALUE "$BASE/demo/parameters"
@@ -202,7 +203,7 @@ expect_status 0
 expect_json 'j["region"] == "outputs" and j["writer_service"] == "logic" and j["size"] == 4096
     and j["data_size"] == 8 and j["epoch"] == 1 and j["seq"] == 0 and j["writer_alive"] is False
     and j["writer_pid"] is None and j["layout_hash"] == "'"$HASH"'"
-    and j["path"] == "'"$BASE/demo/outputs"'" and len(j) == 22'
+    and j["path"] == "'"$BASE/demo/outputs"'" and j["repairs"] == 0 and len(j) == 23'
 end
 
 begin info_unknown_region
