@@ -511,11 +511,15 @@ static bool writer_healthy(struct plc_io *io, char *why, size_t len, pid_t *pid)
                  info.holder);
         return false;
     }
-    if (io->hb_timeout_ns >= 0 &&
-        (info.heartbeat_age_ns < 0 || info.heartbeat_age_ns > io->hb_timeout_ns)) {
+    /* The writer says how long it may be silent while healthy (the logic: a
+     * heartbeat interval plus its watchdog); ours is the least we wait. */
+    int64_t timeout = io->hb_timeout_ns;
+    if (timeout >= 0 && info.max_silence_ns > timeout)
+        timeout = info.max_silence_ns;
+    if (timeout >= 0 && (info.heartbeat_age_ns < 0 || info.heartbeat_age_ns > timeout)) {
         snprintf(why, len, "heartbeat of writer pid %d (%s) is %.1f ms old (timeout %.1f ms)",
                  (int)info.writer_pid, info.holder, info.heartbeat_age_ns / 1e6,
-                 io->hb_timeout_ns / 1e6);
+                 timeout / 1e6);
         return false;
     }
     snprintf(why, len, "writer pid %d (%s)", (int)info.writer_pid, info.holder);

@@ -168,10 +168,14 @@ int sim_line_take(struct plc_sim_field *f, unsigned i)
     return 0;
 }
 
-bool sim_slot_level(const struct sim_slot *s)
+bool sim_slot_level(struct plc_sim_field *f, unsigned i)
 {
+    const struct sim_slot *s = &f->slots[i];
     uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-    if (atomic_load(&s->dir) == SIM_OUT || (st & SIM_DRIVEN))
+    bool driven = st & SIM_DRIVEN;
+    if (driven && atomic_load(&s->dir) == SIM_OUT)
+        driven = sim_line_held(f, i);
+    if (driven)
         return st & SIM_LEVEL;
     return atomic_load(&s->bias) == PLC_GPIO_BIAS_PULL_UP;
 }
@@ -238,9 +242,9 @@ static int set_state(struct plc_sim_field *f, const char *tag, bool drive, bool 
                            "tag '%s': GPIO%d is driven as an output by consumer '%.47s' "
                            "(pid %d)", tag, i, s->consumer, (int)atomic_load(&s->holder_pid)), -1;
     uint32_t st = drive ? SIM_DRIVEN | ((value != t->gpio.active_low) ? SIM_LEVEL : 0) : 0;
-    bool before = sim_slot_level(s);
+    bool before = sim_slot_level(f, (unsigned)i);
     atomic_store_explicit(&s->state, st, memory_order_release);
-    bool after = sim_slot_level(s);
+    bool after = sim_slot_level(f, (unsigned)i);
     if (before != after)
         queue_edge(f, (unsigned)i, after);
     return 0;
@@ -264,7 +268,7 @@ int plc_sim_get(struct plc_sim_field *f, const char *tag, bool *value, bool *lev
     if (i < 0)
         return -1;
     const struct sim_slot *s = &f->slots[i];
-    bool lv = sim_slot_level(s);
+    bool lv = sim_slot_level(f, (unsigned)i);
     if (value)
         *value = lv != t->gpio.active_low;
     if (level)
@@ -302,7 +306,6 @@ int plc_sim_wait_output(struct plc_sim_field *f, const char *tag, bool value,
         return -1;
     if (t->region->gpio_dir != PLC_GPIO_OUTPUT)
         return plc_io_fail(diag, EINVAL, "tag '%s' is an input, not an output", tag), -1;
-    const struct sim_slot *s = &f->slots[i];
     struct timespec dl;
     clock_gettime(CLOCK_MONOTONIC, &dl);
     if (timeout_ns >= 0) {
@@ -315,16 +318,28 @@ int plc_sim_wait_output(struct plc_sim_field *f, const char *tag, bool value,
     }
     for (;;) {
         uint32_t seq = atomic_load_explicit(&f->h->out_seq, memory_order_acquire);
-        if ((sim_slot_level(s) != t->gpio.active_low) == value)
+        if ((sim_slot_level(f, (unsigned)i) != t->gpio.active_low) == value)
             return 1;
         if (timeout_ns == 0)
             return 0;
+        /* A holder that dies says nothing: look again every 10 ms. */
+        struct timespec slice;
+        clock_gettime(CLOCK_MONOTONIC, &slice);
+        slice.tv_nsec += 10000000;
+        if (slice.tv_nsec >= 1000000000) {
+            slice.tv_sec++;
+            slice.tv_nsec -= 1000000000;
+        }
+        bool last = timeout_ns >= 0 && (dl.tv_sec < slice.tv_sec ||
+                                        (dl.tv_sec == slice.tv_sec && dl.tv_nsec <= slice.tv_nsec));
         atomic_fetch_add_explicit(&f->h->waiters, 1, memory_order_seq_cst);
-        long rc = futex(&f->h->out_seq, FUTEX_WAIT_BITSET, seq, timeout_ns < 0 ? NULL : &dl);
+        long rc = futex(&f->h->out_seq, FUTEX_WAIT_BITSET, seq, last ? &dl : &slice);
         int err = errno;
         atomic_fetch_sub_explicit(&f->h->waiters, 1, memory_order_seq_cst);
+        if (rc < 0 && err == ETIMEDOUT && !last)
+            continue;
         if (rc < 0 && err == ETIMEDOUT)
-            return (sim_slot_level(s) != t->gpio.active_low) == value;
+            return (sim_slot_level(f, (unsigned)i) != t->gpio.active_low) == value;
         if (rc < 0 && err != EAGAIN && err != EINTR) {
             errno = err;
             return -1;

@@ -71,8 +71,13 @@ struct plc_sim_field {
 int sim_board_resolve(const struct plc_tag_def *t, struct plc_io_line *line,
                       struct plc_diag *diag);
 
-/* The level a line shows: driven level, or for a floating input its bias. */
-bool sim_slot_level(const struct sim_slot *s);
+/*
+ * The level line @i shows: its driven level, else its bias. An output shows
+ * its level only while a live holder drives it: released, or its holder
+ * dead, it floats to the pull it was wired with (the board docs/gpio.md
+ * recommends: a pull to each output's safe level, released lines as inputs).
+ */
+bool sim_slot_level(struct plc_sim_field *f, unsigned i);
 
 /* Whether another open file description holds line @i (its holder is alive). */
 bool sim_line_held(struct plc_sim_field *f, unsigned i);

@@ -56,6 +56,17 @@ static void remove_stale_fifos(const char *base)
     closedir(d);
 }
 
+/*
+ * The board is wired as docs/gpio.md recommends: each output has a pull
+ * resistor to its safe level (hold: to low), which shows once the line is
+ * released, as with a kernel that returns released lines to inputs.
+ */
+static enum plc_gpio_bias safe_pull(const struct plc_tag_def *t)
+{
+    bool high = t->safe_mode == PLC_SAFE_VALUE && (t->safe != 0) != t->gpio.active_low;
+    return high ? PLC_GPIO_BIAS_PULL_UP : PLC_GPIO_BIAS_PULL_DOWN;
+}
+
 static struct plc_io_backend *sim_open(const struct plc_layout *l, const char *base,
                                        const char *consumer, struct plc_io_line *lines,
                                        size_t nin, size_t nout, struct plc_diag *diag)
@@ -108,6 +119,7 @@ static struct plc_io_backend *sim_open(const struct plc_layout *l, const char *b
         atomic_store(&s->bias, (uint8_t)lines[i].tag->gpio.bias);
         atomic_store(&s->lost, 0);
         if (lines[i].output) {
+            atomic_store(&s->bias, (uint8_t)safe_pull(lines[i].tag));
             atomic_store(&s->dir, SIM_OUT);
             sim_field_drive(f, o, lines[i].initial != lines[i].tag->gpio.active_low, true);
         } else {
@@ -129,7 +141,7 @@ static int sim_event_fd(struct plc_io_backend *b)
 static int sim_read_inputs(struct plc_io_backend *b, bool *values)
 {
     for (size_t i = 0; i < b->nin; i++)
-        values[i] = sim_slot_level(&b->field->slots[b->lines[i].offset]) !=
+        values[i] = sim_slot_level(b->field, b->lines[i].offset) !=
                     b->lines[i].tag->gpio.active_low;
     return 0;
 }
@@ -172,14 +184,14 @@ static void sim_close(struct plc_io_backend *b)
     if (!b)
         return;
     if (b->rfd >= 0) {
-        /* Released: outputs keep their last level, no longer driven. */
+        /* Released: outputs float to their pull (sim_slot_level()). */
         for (size_t i = 0; i < b->nin + b->nout; i++) {
             struct sim_slot *s = &b->field->slots[b->lines[i].offset];
             if (atomic_load(&s->holder_pid) != (int32_t)getpid())
                 continue;
-            if (b->lines[i].output)
-                sim_field_drive(b->field, b->lines[i].offset, sim_slot_level(s), false);
             atomic_store(&s->holder_pid, 0);
+            if (b->lines[i].output)
+                sim_field_drive(b->field, b->lines[i].offset, false, false);
         }
         close(b->rfd);
     }

@@ -333,6 +333,7 @@ static int claim(struct plc_region *r, struct plc_diag *diag)
     plc_proc_comm(getpid(), comm, sizeof(comm));
     memcpy(r->h->holder, comm, sizeof(comm)); /* diagnostic only */
     atomic_store_explicit(&r->h->heartbeat_ns, plc_now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&r->h->max_silence_ns, 0, memory_order_relaxed); /* a new promise */
     repair(r);
     return 0;
 }
@@ -638,6 +639,20 @@ int plc_region_heartbeat(struct plc_region *r)
     return 0;
 }
 
+int plc_region_set_max_silence(struct plc_region *r, int64_t ns)
+{
+    if (!r->writer) {
+        errno = EPERM;
+        return -1;
+    }
+    if (ns < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    atomic_store_explicit(&r->h->max_silence_ns, (uint64_t)ns, memory_order_relaxed);
+    return 0;
+}
+
 int plc_region_wait(struct plc_region *r, int64_t timeout_ns)
 {
     struct plc_shm_header *h = r->h;
@@ -773,6 +788,9 @@ int plc_region_get_info(struct plc_region *r, struct plc_region_info *info)
     info->heartbeat_age_ns = age(beat, now);
     info->update_age_ns = age(update, now);
     info->repairs = atomic_load_explicit(&h->repairs, memory_order_relaxed);
+    info->max_silence_ns = c ? (int64_t)atomic_load_explicit(&h->max_silence_ns,
+                                                             memory_order_relaxed)
+                             : 0;
     info->repaired = r->repaired;
     info->writes = atomic_load_explicit(&h->writes, memory_order_relaxed);
     info->reads = atomic_load_explicit(&h->reads, memory_order_relaxed);

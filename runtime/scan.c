@@ -32,6 +32,19 @@
 
 #define OVERRUN_LOG_NS 1000000000ull /* at most one overrun message a second */
 
+/*
+ * The outputs' liveness, which plc-io watches. Between scans they get a
+ * heartbeat at least every HEARTBEAT_MAX_NS, so a stalled plc-logic is seen
+ * within a fraction of a second whatever the period; during a scan nobody
+ * beats, for at most the watchdog. So the longest healthy silence is one
+ * heartbeat interval plus the watchdog, plus slack for a loaded machine, and
+ * never under the floor plc-io has always kept. The engine says it in the
+ * outputs region (plc_region_set_max_silence): one fact, one place.
+ */
+#define HEARTBEAT_MAX_NS (100 * 1000000ull)
+#define SILENCE_SLACK_NS (250 * 1000000ull)
+#define SILENCE_MIN_NS (500 * 1000000ull)
+
 enum phase { IDLE, IN_PROGRAM, WD_FAULTING, WD_FAULTED };
 
 /* The statistics the diagnostics region may hold, by tag name. */
@@ -215,6 +228,17 @@ static void publish_diagnostics(struct plc_scan *s, enum plc_scan_state state,
 }
 
 /* ---- outputs and faults ------------------------------------------------ */
+
+static uint64_t heartbeat_interval(const struct plc_scan *s)
+{
+    return s->period_ns < HEARTBEAT_MAX_NS ? s->period_ns : HEARTBEAT_MAX_NS;
+}
+
+static uint64_t max_silence(const struct plc_scan *s)
+{
+    uint64_t t = heartbeat_interval(s) + s->watchdog_ns + SILENCE_SLACK_NS;
+    return t > SILENCE_MIN_NS ? t : SILENCE_MIN_NS;
+}
 
 /*
  * Publish the outputs at their safe values: safe = value tags set, safe =
@@ -544,6 +568,7 @@ struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag
         if (!s->safe_buf || !s->last_pub)
             goto fail;
         memcpy(s->last_pub, s->buf[s->outputs], size);
+        plc_region_set_max_silence(s->reg[s->outputs], (int64_t)max_silence(s));
         /* Safe until the program's first scan publishes. */
         write_safe_outputs(s);
         reset_working_outputs(s);
@@ -682,6 +707,21 @@ static void run_program(struct plc_scan *s, uint64_t wake)
  * the machine does not start again on its own. Program and watchdog faults
  * end as fault_restart says.
  */
+/* Sleep to the next deadline, beating the outputs' heartbeat on the way when
+ * the period is longer than the heartbeat interval. */
+static int sleep_beating(struct plc_scan *s)
+{
+    uint64_t beat = heartbeat_interval(s);
+    if (s->outputs != s->n && beat < s->period_ns) {
+        for (uint64_t t = now(s) + beat; t < s->deadline; t = now(s) + beat) {
+            if (s->clock->sleep_until(s->clock_user, t) < 0)
+                return -1;
+            plc_region_heartbeat(s->reg[s->outputs]);
+        }
+    }
+    return s->clock->sleep_until(s->clock_user, s->deadline);
+}
+
 static void fault_cycle(struct plc_scan *s, uint64_t wake, bool readable)
 {
     if (s->cause == PLC_FAULT_INPUT) {
@@ -699,7 +739,7 @@ static void fault_cycle(struct plc_scan *s, uint64_t wake, bool readable)
 
 int plc_scan_step(struct plc_scan *s)
 {
-    if (s->started && s->clock->sleep_until(s->clock_user, s->deadline) < 0)
+    if (s->started && sleep_beating(s) < 0)
         return -1;
     s->started = true;
     uint64_t wake = now(s), deadline = s->deadline;

@@ -28,7 +28,7 @@
 #include "plc-layout.h"
 
 #define PLC_SHM_MAGIC UINT64_C(0x434c504950534152) /* "RASPIPLC" little-endian */
-#define PLC_SHM_FORMAT 2u /* 2: the last complete copy, copy_seq, repairs */
+#define PLC_SHM_FORMAT 2u /* 2: the last complete copy, copy_seq, repairs, max_silence_ns */
 
 /* flags */
 #define PLC_SHM_RETIRED 1u /* re-created by plc-shm-init --recreate: re-attach */
@@ -68,7 +68,9 @@ struct plc_shm_header {
     _Atomic uint32_t writer_flags; /* PLC_SHM_WRITER_MEMBARRIER */
     char holder[16];               /* comm of the claiming process */
     _Atomic uint32_t repairs;      /* writes left half-done by a dead writer, undone */
-    uint8_t reserved5[20];
+    uint32_t reserved5;
+    _Atomic uint64_t max_silence_ns; /* longest the writer may go without a heartbeat; 0 = unsaid */
+    uint8_t reserved7[8];
 
     /* reader counters */
     _Atomic uint64_t reads;
@@ -101,6 +103,7 @@ _Static_assert(offsetof(struct plc_shm_header, waiters) == 400, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, writer_flags) == 404, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, holder) == 408, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, repairs) == 424, "shm format");
+_Static_assert(offsetof(struct plc_shm_header, max_silence_ns) == 432, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, reads) == 448, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, attaches) == 472, "shm format");
 _Static_assert(sizeof(struct plc_shm_header) == PLC_REGION_HEADER_SIZE, "shm format");

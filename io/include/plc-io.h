@@ -40,7 +40,10 @@ struct plc_io_config {
     const char *base_dir;            /**< required (see plc_base_dir()) */
     const char *backend;             /**< "sim" or "gpiod"; NULL = "gpiod" */
     const char *consumer;            /**< NULL = PLC_IO_CONSUMER_DEFAULT */
-    int64_t heartbeat_timeout_ns;    /**< 0 = the default; negative = never time out */
+    /** Outputs go safe when the logic's heartbeat is older than this, or than
+     *  the longer silence the logic says it may keep (plc_region_set_max_silence);
+     *  0 = the default; negative = never time out. */
+    int64_t heartbeat_timeout_ns;
     FILE *log;                       /**< transitions and the line table; NULL = stderr */
     /** Called from the inputs loop (at least every 100 ms) when the outputs
      *  thread has turned too since the last call, so both halves are alive:

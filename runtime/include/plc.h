@@ -154,6 +154,15 @@ PLC_API int plc_region_write_tag(struct plc_region *region, const struct plc_tag
 PLC_API int plc_region_heartbeat(struct plc_region *region);
 
 /**
+ * @brief Say how long this writer may go without a write or heartbeat while
+ *        healthy (writers only), so readers that watch its heartbeat (plc-io
+ *        on 'outputs') wait at least that long before they call it stalled.
+ *        A new claim starts with none said (0).
+ * @return 0, or -1 with errno EPERM (not the writer) or EINVAL (negative).
+ */
+PLC_API int plc_region_set_max_silence(struct plc_region *region, int64_t ns);
+
+/**
  * @brief Wait until the region changes.
  *
  * "Changed" means published since this handle last read or waited. Blocks on
@@ -197,6 +206,7 @@ struct plc_region_info {
     int64_t update_age_ns;    /**< -1 when never written */
     uint64_t writes, reads, retries, stale_reads, attaches;
     uint32_t repairs; /**< half-done writes of dead writers undone (see plc_region_attach) */
+    int64_t max_silence_ns; /**< what the holder said with plc_region_set_max_silence(), or 0 */
     bool repaired;    /**< this handle's claim undid one */
 };
 

@@ -9,6 +9,7 @@
  * for a counter; nothing asserts a time.
  */
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
@@ -167,7 +168,19 @@ static void expect_output(struct io_fixture *x, const char *tag, bool value)
 
 /* ---- a logic process: the writer of 'outputs' -------------------------------- */
 
-enum logic_mode { LOGIC_HEARTBEAT = 1, LOGIC_SILENT_UNTIL_POKED };
+/* A child ends with the test process, even when a failed check longjmps past
+ * its kill, so it never holds ctest's output pipe open. */
+static void die_with(pid_t parent)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(99);
+}
+
+enum logic_mode {
+    LOGIC_HEARTBEAT = 1,
+    LOGIC_SILENT_UNTIL_POKED,
+    LOGIC_SLOW_SILENT_UNTIL_POKED, /* says it may be silent for 1 s, as a slow scan would */
+};
 
 struct logic {
     pid_t pid;
@@ -180,14 +193,19 @@ static void logic_start(struct io_fixture *x, struct logic *lg, enum logic_mode 
 {
     ready_open(&lg->ready);
     assert_int_equal(pipe(lg->poke), 0);
+    pid_t parent = getpid();
     lg->pid = fork();
     assert_true(lg->pid >= 0);
     if (lg->pid == 0) {
+        die_with(parent);
         struct plc_diag d;
         struct plc_region *out =
             plc_region_attach(x->f->layout, x->f->base, "outputs", PLC_WRITER, "logic", &d);
         if (!out)
             _exit(10);
+        if (mode == LOGIC_SLOW_SILENT_UNTIL_POKED &&
+            plc_region_set_max_silence(out, 1000 * 1000000LL) < 0)
+            _exit(13);
         const struct plc_layout *l = x->f->layout;
         unsigned char data[4096] = {0};
         plc_tag_encode(plc_layout_find_tag(l, "motor_run"), motor_run, data);
@@ -195,7 +213,7 @@ static void logic_start(struct io_fixture *x, struct logic *lg, enum logic_mode 
         if (plc_region_write(out, data) < 0)
             _exit(11);
         ready_signal(&lg->ready);
-        if (mode == LOGIC_SILENT_UNTIL_POKED) {
+        if (mode != LOGIC_HEARTBEAT) {
             char c;
             if (read(lg->poke[0], &c, 1) != 1)
                 _exit(12);
@@ -369,6 +387,68 @@ static void silent_logic_sends_outputs_safe_until_it_beats_again(void **state)
     expect_output(x, "motor_run", true);
     expect_output(x, "motor_fault", false);
     logic_kill(&lg);
+    io_teardown(x);
+    (void)state;
+}
+
+/* A logic with a period or watchdog longer than plc-io's timeout says how long it
+ * may be silent: plc-io waits that long, so its outputs do not chatter. */
+static void outputs_wait_as_long_as_the_logic_says_it_may_be_silent(void **state)
+{
+    struct io_fixture *x = io_setup(NULL, 100 * 1000000LL, true);
+    struct logic lg;
+    logic_start(x, &lg, LOGIC_SLOW_SILENT_UNTIL_POKED, true, false);
+    expect_output(x, "motor_run", true);
+    /* well past plc-io's own 100 ms, well inside the logic's 1 s */
+    nap_ms(500);
+    assert_false(log_has(x, "outputs: safe values: "));
+    expect_output(x, "motor_run", true);
+    /* silent past what it said: a stalled logic */
+    WAIT_UNTIL(log_has(x, "outputs: safe values: heartbeat of writer pid"));
+    assert_true(log_has(x, "(timeout 1000.0 ms)"));
+    expect_output(x, "motor_run", false);
+    logic_kill(&lg);
+    io_teardown(x);
+    (void)state;
+}
+
+/* plc-io killed while the motor runs: the kernel releases its lines, and on a board
+ * wired as docs/gpio.md says each output floats to the pull of its safe level. */
+static void killed_io_leaves_each_output_at_its_pull(void **state)
+{
+    struct io_fixture *x = io_setup(NULL, 0, false);
+    plc_io_free(x->io); /* this process must not hold the lines: a child does */
+    x->io = NULL;
+    struct logic lg;
+    logic_start(x, &lg, LOGIC_HEARTBEAT, true, false);
+    struct ready ready;
+    ready_open(&ready);
+    pid_t parent = getpid();
+    pid_t io = fork();
+    assert_true(io >= 0);
+    if (io == 0) {
+        die_with(parent);
+        struct plc_io *child = io_new(x, 0);
+        if (!child)
+            _exit(1);
+        ready_signal(&ready);
+        _exit(plc_io_run(child) == 0 ? 0 : 2);
+    }
+    ready_wait(&ready);
+    expect_output(x, "motor_run", true);
+    expect_output(x, "motor_fault", false);
+    assert_int_equal(kill(io, SIGKILL), 0);
+    assert_int_equal(waitpid(io, NULL, 0), io);
+    bool value, driven;
+    assert_int_equal(plc_sim_get(x->field, "motor_run", &value, NULL, &driven, &x->f->diag), 0);
+    assert_false(driven);
+    assert_false(value); /* safe = 0: pulled low */
+    assert_int_equal(plc_sim_get(x->field, "motor_fault", &value, NULL, &driven, &x->f->diag), 0);
+    assert_false(driven);
+    assert_true(value); /* safe = 1: pulled high */
+    logic_kill(&lg);
+    close(ready.fd[0]);
+    close(ready.fd[1]);
     io_teardown(x);
     (void)state;
 }
@@ -608,6 +688,8 @@ int main(void)
         cmocka_unit_test(outputs_hold_safe_values_until_the_logic_runs),
         cmocka_unit_test(killed_logic_sends_outputs_safe_and_a_new_one_takes_over),
         cmocka_unit_test(silent_logic_sends_outputs_safe_until_it_beats_again),
+        cmocka_unit_test(outputs_wait_as_long_as_the_logic_says_it_may_be_silent),
+        cmocka_unit_test(killed_io_leaves_each_output_at_its_pull),
         cmocka_unit_test(stop_leaves_outputs_at_safe_values),
         cmocka_unit_test(unknown_line_name_is_refused_naming_it),
         cmocka_unit_test(unknown_chip_is_refused_naming_it),
