@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Remove what scripts/install.sh installed (the files in
-# build-install/install_manifest.txt), the udev rule, the users and the group.
+# build-install/install_manifest.txt), the udev rule, the library path line
+# (if install.sh added one), the users and the group.
 # Kept: /etc/raspiplc (the user's layout and programs) and /var/lib/raspiplc
 # (retained values); remove them by hand if they are no longer wanted.
 #   scripts/uninstall.sh [--destdir DIR] [--build-dir DIR]   (default build-install)
@@ -47,7 +48,8 @@ if [ -n "$destdir" ]; then
     exit 0
 fi
 if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
-rm -f /etc/udev/rules.d/60-raspiplc-gpio.rules
+rm -f /etc/udev/rules.d/60-raspiplc-gpio.rules /etc/ld.so.conf.d/raspiplc.conf
+ldconfig # libplc is gone: out of ld.so.cache with it
 for u in init io logic modbus retain; do
     if getent passwd "raspiplc-$u" >/dev/null; then userdel "raspiplc-$u"; fi
 done
