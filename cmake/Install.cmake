@@ -17,6 +17,36 @@ foreach(t plc-io plc-io-sim plc-modbus)
 endforeach()
 install(TARGETS ${_plc_programs} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
+# libplc.so.N (and libplc.so.VERSION) in the standard library directory, as a
+# Debian package puts it: PREFIX/lib for /usr/local (listed in Debian's
+# /etc/ld.so.conf.d/libc.conf), lib/<multiarch> for /usr. The installed
+# binaries carry no run path (CMAKE_INSTALL_RPATH stays empty; cmake --install
+# strips the build tree's): the dynamic linker finds the library through
+# ld.so.cache, which scripts/install.sh refreshes with ldconfig. The
+# link-time name libplc.so belongs with the headers in a development package,
+# not installed yet.
+install(TARGETS plc LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_SKIP)
+
+# plc_internal holds libplc's hidden functions for tests: an installed program
+# that linked it would carry a second, private copy of libplc; one built on
+# plc_internal_headers would depend on a format no ABI promise covers.
+function(_plc_refuse_internal target top)
+  get_target_property(_libs ${target} LINK_LIBRARIES)
+  foreach(_l ${_libs})
+    if(_l MATCHES "^plc_internal")
+      message(FATAL_ERROR "${top} is installed but links ${_l} (tests only): link plc")
+    elseif(TARGET ${_l})
+      get_target_property(_type ${_l} TYPE)
+      if(_type STREQUAL "STATIC_LIBRARY" OR _type STREQUAL "OBJECT_LIBRARY")
+        _plc_refuse_internal(${_l} ${top})
+      endif()
+    endif()
+  endforeach()
+endfunction()
+foreach(t ${_plc_programs} motor tank)
+  _plc_refuse_internal(${t} ${t})
+endforeach()
+
 # Units: ExecStart= paths from this prefix.
 set(PLC_UNITS plc-shm-init.service plc-io.service plc-logic.service plc-modbus.service
               plc-retain.service)

@@ -4,7 +4,11 @@
 #       Build NAME.so, a PLC program plc-logic loads, from C sources that
 #       include plc-image.h (the layout's generated header, from IMAGE:
 #       plc_image, the project layout, unless given), plc-program.h and
-#       plc-iec.h.
+#       plc-iec.h. It links libplc (for the function blocks) without a
+#       run path: the process that loads it (plc-logic) has libplc.so.N
+#       loaded already, and the same file works in the build tree and
+#       installed. A call to a function libplc does not export (a typo, a
+#       private one) fails the link (-z defs) rather than the load.
 #
 #   plc_layout_image(TARGET LAYOUT [LOCK file])
 #       An INTERFACE target whose include directory holds plc-image.h
@@ -46,6 +50,8 @@ function(plc_add_program name)
     set(P_IMAGE plc_image)
   endif()
   add_library(${name} MODULE ${_src})
-  target_link_libraries(${name} PRIVATE ${P_IMAGE} plc_iec)
-  set_target_properties(${name} PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden)
+  target_link_libraries(${name} PRIVATE ${P_IMAGE} plc)
+  target_link_options(${name} PRIVATE LINKER:-z,defs)
+  set_target_properties(${name} PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden
+                                           SKIP_BUILD_RPATH ON)
 endfunction()

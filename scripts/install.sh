@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Install RaspiPLC on this machine (a Pi): build in build-install/, install
-# binaries, systemd units, examples and docs under PREFIX (default /usr/local),
-# the demo layout and motor program in /etc/raspiplc (only where none is there
-# yet), create group 'raspiplc' and one system user per service, and enable
-# raspiplc.target so the PLC starts at boot.
+# binaries, libplc, systemd units, examples and docs under PREFIX (default
+# /usr/local), the demo layout and motor program in /etc/raspiplc (only where
+# none is there yet), create group 'raspiplc' and one system user per service,
+# and enable raspiplc.target so the PLC starts at boot.
 #   scripts/install.sh [--prefix DIR] [--destdir DIR] [--build-dir DIR]
 # --destdir stages the files into DIR (packaging, tests): no users, no udev
-# rule, no systemctl. Undo with scripts/uninstall.sh (same options).
+# rule, no ldconfig, no systemctl. Undo with scripts/uninstall.sh (same options).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=/usr/local
@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
     --prefix) prefix=$2; shift 2 ;;
     --destdir) destdir=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
-    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -32,8 +32,20 @@ scripts/build.sh "$build" -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Re
 DESTDIR=$destdir cmake --install "$build"
 
 if [ -n "$destdir" ]; then
-    echo "install.sh: staged into $destdir: users, udev rule and systemctl left to the target machine"
+    echo "install.sh: staged into $destdir: users, udev rule, ldconfig and systemctl left to the target machine"
     exit 0
+fi
+
+# The binaries have no run path: the dynamic linker finds libplc.so.N through
+# ld.so.cache. A library directory it does not search (a --prefix other than
+# /usr or /usr/local) gets a line in /etc/ld.so.conf.d, as a package would.
+lib=$(grep -m1 '/libplc\.so\.[0-9]*$' "$build/install_manifest.txt") ||
+    { echo "install.sh: no libplc.so.N in $build/install_manifest.txt" >&2; exit 1; }
+ldconfig
+if ! ldconfig -p | grep -F " => $lib" >/dev/null; then
+    echo "$(dirname "$lib")" >/etc/ld.so.conf.d/raspiplc.conf
+    ldconfig
+    echo "install.sh: $(dirname "$lib") added to the library path (/etc/ld.so.conf.d/raspiplc.conf)"
 fi
 
 # One system user per service, all in group raspiplc (the regions' group).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Remove what scripts/install.sh installed (the files in
-# build-install/install_manifest.txt), the udev rule, the users and the group.
+# build-install/install_manifest.txt), the udev rule, the library path line
+# (if install.sh added one), the users and the group.
 # Kept: /etc/raspiplc (the user's layout and programs) and /var/lib/raspiplc
 # (retained values); remove them by hand if they are no longer wanted.
 #   scripts/uninstall.sh [--destdir DIR] [--build-dir DIR]   (default build-install)
@@ -12,7 +13,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --destdir) destdir=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
-    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "uninstall.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -47,7 +48,8 @@ if [ -n "$destdir" ]; then
     exit 0
 fi
 if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
-rm -f /etc/udev/rules.d/60-raspiplc-gpio.rules
+rm -f /etc/udev/rules.d/60-raspiplc-gpio.rules /etc/ld.so.conf.d/raspiplc.conf
+ldconfig # libplc is gone: out of ld.so.cache with it
 for u in init io logic modbus retain; do
     if getent passwd "raspiplc-$u" >/dev/null; then userdel "raspiplc-$u"; fi
 done

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # cmake --install into a DESTDIR staging directory, then scripts/uninstall.sh
-# --destdir on it: files in place, units pointing at the installed binaries,
-# the user's layout and programs never overwritten nor removed. No users are
-# created (install.sh makes them only on a real install, never with --destdir).
+# --destdir on it: files in place, libplc in the library directory and found
+# without a run path, units pointing at the installed binaries, the user's
+# layout and programs never overwritten nor removed. No users are created
+# (install.sh makes them only on a real install, never with --destdir).
 #   bash test-install.sh BUILD_DIR SOURCE_DIR PREFIX
 set -u
 if [ $# -ne 3 ]; then
@@ -44,6 +45,30 @@ check "default program is example (a)" cmp -s "$BUILD/examples/motor.so" "$S/etc
 check "examples installed" test -f "$S$PREFIX/share/raspiplc/examples/motor.c" -a -f "$S$PREFIX/share/raspiplc/examples/tank.so"
 check "docs installed" test -f "$S$PREFIX/share/doc/raspiplc/README.md"
 
+# libplc as a Debian package installs a library: libplc.so.N and the file it
+# points to in the library directory, no link-time name libplc.so (a
+# development package's); no installed binary or program carries a run path,
+# each that uses libplc needs it by its soname, and with the library
+# directory as library path each resolves every symbol (install.sh puts it in
+# ld.so.cache with ldconfig).
+libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$BUILD/CMakeCache.txt")
+case $libdir in /*) ;; *) libdir=$PREFIX/$libdir ;; esac
+L=$S$libdir
+soname=$(readelf -d "$BUILD/runtime/libplc.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+check "$soname installed in $libdir, a link to libplc.so.VERSION" \
+    bash -c "[ -f '$L/$soname' ] && [[ \$(readlink '$L/$soname') =~ ^libplc\.so\.[0-9]+\.[0-9]+\.[0-9]+\$ ]]"
+check "no link-time name libplc.so installed" test ! -e "$L/libplc.so"
+needs_libplc() { readelf -d "$1" | grep -q "(NEEDED).*\[$soname\]"; }
+no_runpath() { ! readelf -d "$1" | grep -qE '\((RPATH|RUNPATH)\)'; }
+resolves() { ! LD_LIBRARY_PATH=$L ldd -r "$1" 2>&1 | grep -E 'not found|undefined symbol'; }
+for f in "$S$PREFIX"/bin/* "$S$PREFIX"/share/raspiplc/examples/*.so "$S/etc/raspiplc/program.so"; do
+    n=${f#"$S"}
+    check "$n has no run path" no_runpath "$f"
+    # plc-layout links the layout objects themselves, not libplc.
+    [ "${f##*/}" = plc-layout ] || check "$n needs $soname" needs_libplc "$f"
+    check "$n resolves every symbol" resolves "$f"
+done
+
 # The user edits the layout and adds a program; a reinstall keeps both.
 echo "; edited by the user" >>"$S/etc/raspiplc/layout.ini"
 cp "$BUILD/examples/tank.so" "$S/etc/raspiplc/tank.so"
@@ -54,7 +79,7 @@ check "reinstall says it kept the layout" grep -q "Kept: $S/etc/raspiplc/layout.
 
 bash "$SRC/scripts/uninstall.sh" --destdir "$S" --build-dir "$BUILD" >"$TMP/uninstall.log" 2>&1 ||
     { fail "uninstall.sh failed"; cat "$TMP/uninstall.log"; }
-left=$(cd "$S" && find . -type f | grep -v '^./etc/raspiplc/' | sort)
+left=$(cd "$S" && find . ! -type d | grep -v '^./etc/raspiplc/' | sort)
 check "uninstall removes every installed file" test -z "$left"
 [ -z "$left" ] || echo "$left" | sed 's/^/    left: /'
 check "uninstall keeps the user's layout" cmp -s "$TMP/layout.mine" "$S/etc/raspiplc/layout.ini"
