@@ -109,27 +109,14 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
-/* "10ms", "500us", "1s"; a bare number is milliseconds. */
-bool layout_parse_duration_us(const char *s, uint32_t *out)
+bool layout_parse_duration(struct parse *p, const struct entry *e, const char *what,
+                           uint32_t min_us, uint32_t max_us, uint32_t *out)
 {
-    char *end;
-    if (!isdigit((unsigned char)*s))
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mul;
-    if (strcmp(end, "us") == 0)
-        mul = 1;
-    else if (strcmp(end, "ms") == 0 || !*end)
-        mul = 1000;
-    else if (strcmp(end, "s") == 0)
-        mul = 1000000;
-    else
-        return false;
-    if (errno || v > UINT32_MAX / mul)
-        return false;
-    *out = (uint32_t)(v * mul);
-    return true;
+    struct plc_diag d;
+    if (plc_duration_parse(e->value, min_us, max_us, what, out, &d) == 0)
+        return true;
+    layout_fail(p, e->line, "%s", d.msg);
+    return false;
 }
 
 static const char *const table_names[] = {
@@ -240,14 +227,9 @@ static void load_retain_section(struct parse *p, struct section *s, struct plc_l
         else
             snprintf(l->retain_dir, sizeof(l->retain_dir), "%s", e->value);
     }
-    if ((e = layout_take(s, "interval")) &&
-        (!layout_parse_duration_us(e->value, &l->retain_interval_us) ||
-         l->retain_interval_us < PLC_RETAIN_INTERVAL_MIN_US ||
-         l->retain_interval_us > PLC_RETAIN_INTERVAL_MAX_US))
-        layout_fail(p, e->line,
-                    "[retain]: interval '%s' is not a duration from 100ms to 3600s (1s, "
-                    "500ms)",
-                    e->value);
+    if ((e = layout_take(s, "interval")))
+        layout_parse_duration(p, e, "[retain]: interval", PLC_RETAIN_INTERVAL_MIN_US,
+                              PLC_RETAIN_INTERVAL_MAX_US, &l->retain_interval_us);
     layout_take(s, "description");
 }
 
@@ -397,9 +379,11 @@ static void load_gpio(struct parse *p, struct section *s, struct plc_tag_def *t)
     if ((e = layout_take(s, "gpio_debounce"))) {
         if (dir == PLC_GPIO_OUTPUT)
             layout_fail(p, e->line, "%s: gpio_debounce applies to inputs only", s->what);
-        else if (!layout_parse_duration_us(e->value, &g->debounce_us))
-            layout_fail(p, e->line, "%s: gpio_debounce '%s' is not a duration (5ms, 500us)",
-                        s->what, e->value);
+        else {
+            char what[sizeof(s->what) + 16];
+            snprintf(what, sizeof(what), "%s: gpio_debounce", s->what);
+            layout_parse_duration(p, e, what, 0, UINT32_MAX, &g->debounce_us);
+        }
     }
 }
 

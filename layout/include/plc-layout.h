@@ -261,6 +261,12 @@ enum plc_fault_restart {
 /** Defaults of the [logic] section. */
 #define PLC_LOGIC_PERIOD_US_DEFAULT 10000u
 #define PLC_LOGIC_RESTART_DELAY_US_DEFAULT 1000000u
+/** Bounds of the [logic] section, which plc-logic's flags that override it share. */
+#define PLC_LOGIC_PERIOD_MIN_US 100u /**< also the shortest watchdog */
+#define PLC_LOGIC_PERIOD_MAX_US 10000000u
+#define PLC_LOGIC_WATCHDOG_MAX_US 60000000u /**< also the longest restart_delay */
+#define PLC_LOGIC_PRIORITY_MAX 99           /**< SCHED_FIFO priorities are 1..99 */
+#define PLC_LOGIC_CPU_MAX 1023
 
 /**
  * @brief The [logic] section: how plc-logic runs the scan. Owned by the layout.
@@ -398,8 +404,31 @@ PLC_API int plc_layout_check_lock(const struct plc_layout *layout, const char *p
 
 /** @} */
 
-/** @defgroup values Tag values
+/** @defgroup values Tag values and durations
  * @{ */
+
+/**
+ * @brief Parse a duration as the layout and every command line write it:
+ *        "10ms", "500us", "1s", or a bare number of milliseconds.
+ * @param text The text; digits first (no sign, no space), then the unit.
+ * @param min_us,max_us The accepted range, inclusive.
+ * @param what Names the value in @p diag's message, e.g. "--period" or
+ *        "[logic]: period"; may be NULL when @p diag is.
+ * @param us Set on success only.
+ * @param diag Optional; on failure "WHAT 'TEXT' is not a duration (10ms,
+ *        500us, 1s)" or "WHAT TEXT is outside MIN..MAX" (no file or line).
+ * @return 0, or -1 with errno EINVAL (not a duration) or ERANGE (outside the
+ *         range).
+ */
+PLC_API int plc_duration_parse(const char *text, uint32_t min_us, uint32_t max_us, const char *what,
+                               uint32_t *us, struct plc_diag *diag);
+
+/**
+ * @brief Format a duration in the largest unit that is exact: "10s", "100ms",
+ *        "250us", "0".
+ * @return the number of characters written, as snprintf().
+ */
+PLC_API int plc_duration_format(uint32_t us, char *buf, size_t len);
 
 /** @brief Store @p value into the tag's bytes in @p data (the region's data). */
 PLC_API void plc_tag_encode(const struct plc_tag_def *tag, double value, void *data);

@@ -104,23 +104,15 @@ static int parse_args(int argc, char **argv, struct config *cfg)
     return 0;
 }
 
-/* "10ms", "500us", "1s" (a bare number is ms) into microseconds within [min, max]. */
+/* A duration flag within [min, max] into @out, or a line naming it and -1. */
 static int parse_duration(const char *flag, const char *s, uint32_t min, uint32_t max,
                           uint32_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mul = strcmp(end, "us") == 0 ? 1
-                             : strcmp(end, "s") == 0 ? 1000000
-                             : (strcmp(end, "ms") == 0 || !*end) ? 1000 : 0;
-    if (errno || end == s || *s == '-' || !mul || v > max / mul || v * mul < min) {
-        fprintf(stderr, "plc-logic: %s '%s' is not a duration between %uus and %us\n", flag, s,
-                min, max / 1000000u);
-        return -1;
-    }
-    *out = (uint32_t)(v * mul);
-    return 0;
+    struct plc_diag diag;
+    if (plc_duration_parse(s, min, max, flag, out, &diag) == 0)
+        return 0;
+    fprintf(stderr, "plc-logic: %s\n", diag.msg);
+    return -1;
 }
 
 static int parse_int(const char *flag, const char *s, long min, long max, int *out)
@@ -139,17 +131,19 @@ static int parse_int(const char *flag, const char *s, long min, long max, int *o
 
 static int apply_flags(const struct config *cfg, struct plc_logic_def *g)
 {
-    if (cfg->period && parse_duration("--period", cfg->period, 100, 10000000, &g->period_us) < 0)
+    if (cfg->period && parse_duration("--period", cfg->period, PLC_LOGIC_PERIOD_MIN_US,
+                                      PLC_LOGIC_PERIOD_MAX_US, &g->period_us) < 0)
         return -1;
-    if (cfg->watchdog &&
-        parse_duration("--watchdog", cfg->watchdog, 100, 60000000, &g->watchdog_us) < 0)
+    if (cfg->watchdog && parse_duration("--watchdog", cfg->watchdog, PLC_LOGIC_PERIOD_MIN_US,
+                                        PLC_LOGIC_WATCHDOG_MAX_US, &g->watchdog_us) < 0)
         return -1;
-    if (cfg->priority && parse_int("--priority", cfg->priority, 0, 99, &g->priority) < 0)
+    if (cfg->priority &&
+        parse_int("--priority", cfg->priority, 0, PLC_LOGIC_PRIORITY_MAX, &g->priority) < 0)
         return -1;
     if (cfg->cpu) {
         if (strcmp(cfg->cpu, "none") == 0)
             g->cpu = -1;
-        else if (parse_int("--cpu", cfg->cpu, 0, 1023, &g->cpu) < 0)
+        else if (parse_int("--cpu", cfg->cpu, 0, PLC_LOGIC_CPU_MAX, &g->cpu) < 0)
             return -1;
     }
     if (cfg->lock_memory >= 0)

@@ -44,22 +44,6 @@ static void usage(FILE *out)
             PLC_LAYOUT_PATH_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
 }
 
-/* "1s", "500ms", "250000us"; a bare number is milliseconds. */
-static int parse_interval(const char *s, uint32_t *us)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mul = strcmp(end, "s") == 0    ? 1000000
-                             : strcmp(end, "us") == 0 ? 1
-                             : (!*end || strcmp(end, "ms") == 0) ? 1000 : 0;
-    if (errno || end == s || !mul || v > PLC_RETAIN_INTERVAL_MAX_US / mul ||
-        v * mul < PLC_RETAIN_INTERVAL_MIN_US)
-        return -1;
-    *us = (uint32_t)(v * mul);
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
     static const struct option opts[] = {
@@ -70,15 +54,16 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    struct plc_diag diag;
     int c;
     while ((c = getopt_long(argc, argv, "b:d:i:sh", opts, NULL)) != -1) {
         switch (c) {
         case 'b': cfg->base_dir = optarg; break;
         case 'd': cfg->dir = optarg; break;
         case 'i':
-            if (parse_interval(optarg, &cfg->interval_us) < 0) {
-                fprintf(stderr, "plc-retain: --interval '%s' is not a duration from 100ms to "
-                        "3600s (1s, 500ms)\n", optarg);
+            if (plc_duration_parse(optarg, PLC_RETAIN_INTERVAL_MIN_US, PLC_RETAIN_INTERVAL_MAX_US,
+                                   "--interval", &cfg->interval_us, &diag) < 0) {
+                fprintf(stderr, "plc-retain: %s\n", diag.msg);
                 return -1;
             }
             break;

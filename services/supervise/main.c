@@ -30,7 +30,7 @@
 struct config {
     const char *layout, *base_dir, *retain_dir, *program, *listen, *log_dir;
     char bin_dir[PATH_MAX];
-    long status_ms, restart_ms;
+    uint32_t status_us, restart_us;
     struct plc_layout *l;
 };
 
@@ -39,10 +39,10 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: plc-supervise [--layout FILE] [--base-dir DIR] [--retain-dir DIR]\n"
             "                     [--program FILE.so] [--listen ADDR:PORT] [--bin-dir DIR]\n"
-            "                     [--log-dir DIR] [--status-interval MS] [--restart-delay MS]\n"
+            "                     [--log-dir DIR] [--status-interval DUR] [--restart-delay DUR]\n"
             "Run the whole PLC in the foreground: plc-shm-init once, then plc-io (sim\n"
             "backend), plc-logic, plc-modbus and plc-retain, each restarted after\n"
-            "--restart-delay (default 100 ms) when it dies. SIGINT/SIGTERM stop them all,\n"
+            "--restart-delay (default 100ms) when it dies. SIGINT/SIGTERM stop them all,\n"
             "plc-retain last. A service whose binary is not in --bin-dir (default: this\n"
             "program's directory) is skipped.\n"
             "  --layout FILE        default $RASPIPLC_LAYOUT or %s\n"
@@ -51,24 +51,21 @@ static void usage(FILE *out)
             "  --program FILE.so    default $RASPIPLC_PROGRAM or %s\n"
             "  --listen ADDR:PORT   plc-modbus listens here (default %s)\n"
             "  --log-dir DIR        each service's output to DIR/NAME.log (default: ours)\n"
-            "  --status-interval MS status view every MS (default 1000 on a terminal, else 0:\n"
+            "  --status-interval DUR status view every DUR (default 1s on a terminal, else 0:\n"
             "                       none)\n"
+            "DUR is 10ms, 500us or 1s (a bare number is ms).\n"
             "Exit status: 0 stopped by SIGINT/SIGTERM, 1 plc-shm-init failed or cannot\n"
             "run, 2 bad usage.\n",
             PLC_LAYOUT_PATH_DEFAULT, PROGRAM_DEFAULT, LISTEN_DEFAULT);
 }
 
-static int parse_ms(const char *opt, const char *arg, long max, long *out)
+static int parse_duration(const char *opt, const char *arg, uint32_t max_us, uint32_t *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (errno || *end || !*arg || v < 0 || v > max) {
-        fprintf(stderr, "plc-supervise: %s '%s' is not 0..%ld ms\n", opt, arg, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    struct plc_diag diag;
+    if (plc_duration_parse(arg, 0, max_us, opt, out, &diag) == 0)
+        return 0;
+    fprintf(stderr, "plc-supervise: %s\n", diag.msg);
+    return -1;
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
@@ -89,8 +86,8 @@ static int parse_args(int argc, char **argv, struct config *cfg)
     };
     int c;
     const char *bin = NULL;
-    cfg->status_ms = isatty(STDOUT_FILENO) ? 1000 : 0;
-    cfg->restart_ms = 100;
+    cfg->status_us = isatty(STDOUT_FILENO) ? 1000000 : 0;
+    cfg->restart_us = 100000;
     while ((c = getopt_long(argc, argv, "L:b:p:l:h", opts, NULL)) != -1) {
         switch (c) {
         case 'L': cfg->layout = optarg; break;
@@ -101,11 +98,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case OPT_BIN: bin = optarg; break;
         case OPT_LOG: cfg->log_dir = optarg; break;
         case OPT_STATUS:
-            if (parse_ms("--status-interval", optarg, 3600000, &cfg->status_ms) < 0)
+            if (parse_duration("--status-interval", optarg, 3600000000u, &cfg->status_us) < 0)
                 return -1;
             break;
         case OPT_RESTART:
-            if (parse_ms("--restart-delay", optarg, 60000, &cfg->restart_ms) < 0)
+            if (parse_duration("--restart-delay", optarg, 60000000u, &cfg->restart_us) < 0)
                 return -1;
             break;
         case 'h': usage(stdout); exit(0);
@@ -268,8 +265,8 @@ int main(int argc, char **argv)
         .services = services,
         .nservices = sizeof(services) / sizeof(services[0]),
         .log_dir = cfg.log_dir,
-        .restart_delay_ns = cfg.restart_ms ? cfg.restart_ms * 1000000LL : 1,
-        .status_interval_ns = cfg.status_ms * 1000000LL,
+        .restart_delay_ns = cfg.restart_us ? cfg.restart_us * 1000LL : 1,
+        .status_interval_ns = cfg.status_us * 1000LL,
         .redraw = isatty(STDOUT_FILENO),
         .status = status_tables,
         .status_user = &cfg,

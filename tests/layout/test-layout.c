@@ -615,7 +615,7 @@ static const struct bad bad[] = {
      "open-source"},
     {"gpio_debounce_not_a_duration",
      BASE TAG("x", "inputs", "bool") "gpio = GPIO17\ngpio_debounce = 5min\n",
-     "t.ini:14: tag 'x': gpio_debounce '5min' is not a duration (5ms, 500us)"},
+     "t.ini:14: tag 'x': gpio_debounce '5min' is not a duration (10ms, 500us, 1s)"},
     {"gpio_active_low_not_yes_or_no",
      BASE TAG("x", "inputs", "bool") "gpio = GPIO17\ngpio_active_low = low\n",
      "t.ini:14: tag 'x': gpio_active_low 'low' is not yes or no"},
