@@ -111,11 +111,6 @@ struct plc_region *ctl_attach(const struct ctl *ctl, const char *region)
     return r;
 }
 
-void ctl_region_path(const struct ctl *ctl, const char *region, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s/%s/%s", ctl->base, plc_layout_get_name(ctl->layout), region);
-}
-
 uint64_t ctl_realtime_ns(void)
 {
     struct timespec ts;
