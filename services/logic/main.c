@@ -18,8 +18,6 @@
 #include "plc-scan.h"
 #include "sd-watchdog.h"
 
-#define PROGRAM_DEFAULT "/etc/raspiplc/program.so"
-
 struct config {
     const char *layout;
     const char *base_dir;
@@ -55,7 +53,7 @@ static void usage(FILE *out)
             "Flags override the layout's [logic] section. DUR is 10ms, 500us or 1s;\n"
             "priority 1..99 asks for SCHED_FIFO, 0 for SCHED_OTHER.\n"
             "Signals: SIGHUP reloads FILE.so, SIGTERM/SIGINT stop (outputs go safe).\n",
-            PROGRAM_DEFAULT, PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
+            PLC_PROGRAM_PATH_DEFAULT, PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
@@ -99,7 +97,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
     if (!cfg->program)
         cfg->program = getenv("RASPIPLC_PROGRAM");
     if (!cfg->program)
-        cfg->program = PROGRAM_DEFAULT;
+        cfg->program = PLC_PROGRAM_PATH_DEFAULT;
     cfg->journal = getenv("JOURNAL_STREAM") != NULL;
     return 0;
 }

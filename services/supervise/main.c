@@ -21,11 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "plc.h"
+#include "plc-scan.h"
 #include "supervise.h"
-
-#define PROGRAM_DEFAULT "/etc/raspiplc/program.so"
-#define LISTEN_DEFAULT "127.0.0.1:1502"
 
 struct config {
     const char *layout, *base_dir, *retain_dir, *program, *listen, *log_dir;
@@ -48,15 +45,16 @@ static void usage(FILE *out)
             "  --layout FILE        default $RASPIPLC_LAYOUT or %s\n"
             "  --base-dir DIR       regions (default $RASPIPLC_BASE_DIR or the layout's)\n"
             "  --retain-dir DIR     snapshots (default $RASPIPLC_RETAIN_DIR or the layout's)\n"
-            "  --program FILE.so    default $RASPIPLC_PROGRAM or %s\n"
-            "  --listen ADDR:PORT   plc-modbus listens here (default %s)\n"
+            "  --program FILE.so    plc-logic's program (default $RASPIPLC_PROGRAM or %s)\n"
+            "  --listen ADDR:PORT   plc-modbus listens here (default: the layout's [modbus]\n"
+            "                       listen)\n"
             "  --log-dir DIR        each service's output to DIR/NAME.log (default: ours)\n"
             "  --status-interval DUR status view every DUR (default 1s on a terminal, else 0:\n"
             "                       none)\n"
             "DUR is 10ms, 500us or 1s (a bare number is ms).\n"
             "Exit status: 0 stopped by SIGINT/SIGTERM, 1 plc-shm-init failed or cannot\n"
             "run, 2 bad usage.\n",
-            PLC_LAYOUT_PATH_DEFAULT, PROGRAM_DEFAULT, LISTEN_DEFAULT);
+            PLC_LAYOUT_PATH_DEFAULT, PLC_PROGRAM_PATH_DEFAULT);
 }
 
 static int parse_duration(const char *opt, const char *arg, uint32_t max_us, uint32_t *out)
@@ -114,12 +112,6 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         return -1;
     }
     cfg->layout = plc_layout_path(cfg->layout);
-    if (!cfg->program)
-        cfg->program = getenv("RASPIPLC_PROGRAM");
-    if (!cfg->program)
-        cfg->program = PROGRAM_DEFAULT;
-    if (!cfg->listen)
-        cfg->listen = LISTEN_DEFAULT;
     if (bin) {
         snprintf(cfg->bin_dir, sizeof(cfg->bin_dir), "%s", bin);
     } else {
@@ -237,8 +229,10 @@ int main(int argc, char **argv)
          o_listen[] = "--listen";
     char *a_init[] = {p_init, NULL};
     char *a_io[] = {p_io, o_backend, v_sim, NULL};
-    char *a_logic[] = {p_logic, o_program, (char *)cfg.program, NULL};
-    char *a_modbus[] = {p_modbus, o_listen, (char *)cfg.listen, NULL};
+    /* --program and --listen only when given: plc-logic and plc-modbus know their defaults
+     * ($RASPIPLC_PROGRAM, which they inherit; the layout's [modbus] listen). */
+    char *a_logic[] = {p_logic, cfg.program ? o_program : NULL, (char *)cfg.program, NULL};
+    char *a_modbus[] = {p_modbus, cfg.listen ? o_listen : NULL, (char *)cfg.listen, NULL};
     char *a_retain[] = {p_retain, NULL};
     const struct plc_supervise_service services[] = {
         {.name = "plc-shm-init", .argv = a_init, .oneshot = true},
