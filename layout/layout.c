@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -823,6 +824,22 @@ const char *plc_layout_path(const char *override)
         return override;
     const char *env = getenv("RASPIPLC_LAYOUT");
     return env && *env ? env : PLC_LAYOUT_PATH_DEFAULT;
+}
+
+const char *plc_layout_path_choose(const char *option, const char *positional,
+                                   struct plc_diag *diag)
+{
+    struct stat a, b;
+    if (option && positional && strcmp(option, positional) != 0 &&
+        (stat(option, &a) < 0 || stat(positional, &b) < 0 || a.st_dev != b.st_dev ||
+         a.st_ino != b.st_ino)) {
+        plc_diag_set(diag, NULL,
+                     "--layout '%s' and LAYOUT '%s' are two different files: give one of them",
+                     option, positional);
+        errno = EINVAL;
+        return NULL;
+    }
+    return plc_layout_path(option ? option : positional);
 }
 
 const char *plc_layout_get_retain_dir(const struct plc_layout *l)

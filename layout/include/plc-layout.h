@@ -329,6 +329,26 @@ PLC_API const char *plc_layout_get_base_dir(const struct plc_layout *layout);
  */
 PLC_API const char *plc_layout_path(const char *override);
 
+/**
+ * @brief The layout file a program's command line names, by the one rule
+ *        every program follows: `--layout FILE` and a positional LAYOUT are
+ *        the same thing; both may be given only when they name the same file
+ *        (the same path, or paths of the same existing file); neither gives
+ *        plc_layout_path(NULL).
+ * @param option The --layout argument, or NULL.
+ * @param positional The positional LAYOUT, or NULL.
+ * @param diag Optional; on failure "--layout 'A' and LAYOUT 'B' are two
+ *        different files: give one of them".
+ * @return the path, or NULL with errno EINVAL.
+ */
+PLC_API const char *plc_layout_path_choose(const char *option, const char *positional,
+                                           struct plc_diag *diag);
+
+/** The lines of a program's --help on plc_layout_path_choose()'s rule. */
+#define PLC_LAYOUT_HELP                                                                            \
+    "  --layout FILE, LAYOUT  the layout file, given either way (both: the same file)\n"           \
+    "                         (default $RASPIPLC_LAYOUT or " PLC_LAYOUT_PATH_DEFAULT ")\n"
+
 /** Bounds and default of the [retain] interval, in microseconds. */
 #define PLC_RETAIN_INTERVAL_DEFAULT_US 1000000u
 #define PLC_RETAIN_INTERVAL_MIN_US 100000u
