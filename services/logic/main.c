@@ -46,14 +46,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: plc-logic [--layout FILE] [--base-dir DIR] [--program FILE.so]\n"
             "                 [--period DUR] [--watchdog DUR] [--priority N] [--cpu N|none]\n"
-            "                 [--lock-memory | --no-lock-memory]\n"
-            "Run the PLC program FILE.so (default $RASPIPLC_PROGRAM or %s) every\n"
-            "period over the regions of the layout (default $RASPIPLC_LAYOUT or %s)\n"
-            "under DIR (default $RASPIPLC_BASE_DIR, the layout's base_dir, or %s).\n"
+            "                 [--lock-memory | --no-lock-memory] [LAYOUT]\n"
+            "Run the PLC program FILE.so (default $RASPIPLC_PROGRAM or\n"
+            "%s) every period over the regions of the layout under DIR\n"
+            "(default $RASPIPLC_BASE_DIR, the layout's base_dir, or %s).\n"
+            "%s"
             "Flags override the layout's [logic] section. DUR is 10ms, 500us or 1s;\n"
             "priority 1..99 asks for SCHED_FIFO, 0 for SCHED_OTHER.\n"
             "Signals: SIGHUP reloads FILE.so, SIGTERM/SIGINT stop (outputs go safe).\n",
-            PLC_PROGRAM_PATH_DEFAULT, PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
+            PLC_PROGRAM_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT, PLC_LAYOUT_HELP);
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
@@ -71,11 +72,13 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    const char *layout = NULL;
+    struct plc_diag diag;
     int c;
     cfg->lock_memory = -1;
     while ((c = getopt_long(argc, argv, "l:b:p:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': cfg->layout = optarg; break;
+        case 'l': layout = optarg; break;
         case 'b': cfg->base_dir = optarg; break;
         case 'p': cfg->program = optarg; break;
         case 'P': cfg->period = optarg; break;
@@ -88,12 +91,16 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         default: usage(stderr); return -1;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "plc-logic: unexpected argument '%s'\n", argv[optind]);
+    if (argc - optind > 1) {
+        fprintf(stderr, "plc-logic: unexpected argument '%s'\n", argv[optind + 1]);
         usage(stderr);
         return -1;
     }
-    cfg->layout = plc_layout_path(cfg->layout);
+    cfg->layout = plc_layout_path_choose(layout, optind < argc ? argv[optind] : NULL, &diag);
+    if (!cfg->layout) {
+        fprintf(stderr, "plc-logic: %s\n", diag.msg);
+        return -1;
+    }
     if (!cfg->program)
         cfg->program = getenv("RASPIPLC_PROGRAM");
     if (!cfg->program)

@@ -37,24 +37,26 @@ static void usage(FILE *out)
             "usage: plc-supervise [--layout FILE] [--base-dir DIR] [--retain-dir DIR]\n"
             "                     [--program FILE.so] [--listen ADDR:PORT] [--bin-dir DIR]\n"
             "                     [--log-dir DIR] [--status-interval DUR] [--restart-delay DUR]\n"
+            "                     [LAYOUT]\n"
             "Run the whole PLC in the foreground: plc-shm-init once, then plc-io (sim\n"
             "backend), plc-logic, plc-modbus and plc-retain, each restarted after\n"
             "--restart-delay (default 100ms) when it dies. SIGINT/SIGTERM stop them all,\n"
             "plc-retain last. A service whose binary is not in --bin-dir (default: this\n"
             "program's directory) is skipped.\n"
-            "  --layout FILE        default $RASPIPLC_LAYOUT or %s\n"
-            "  --base-dir DIR       regions (default $RASPIPLC_BASE_DIR or the layout's)\n"
-            "  --retain-dir DIR     snapshots (default $RASPIPLC_RETAIN_DIR or the layout's)\n"
-            "  --program FILE.so    plc-logic's program (default $RASPIPLC_PROGRAM or %s)\n"
-            "  --listen ADDR:PORT   plc-modbus listens here (default: the layout's [modbus]\n"
-            "                       listen)\n"
-            "  --log-dir DIR        each service's output to DIR/NAME.log (default: ours)\n"
-            "  --status-interval DUR status view every DUR (default 1s on a terminal, else 0:\n"
-            "                       none)\n"
+            "%s"
+            "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR or the layout's)\n"
+            "  --retain-dir DIR       snapshots (default $RASPIPLC_RETAIN_DIR or the layout's)\n"
+            "  --program FILE.so      plc-logic's program (default $RASPIPLC_PROGRAM or\n"
+            "                         %s)\n"
+            "  --listen ADDR:PORT     plc-modbus listens here (default: where the layout's\n"
+            "                         [modbus] listen says)\n"
+            "  --log-dir DIR          each service's output to DIR/NAME.log (default: ours)\n"
+            "  --status-interval DUR  status view every DUR (default 1s on a terminal, else\n"
+            "                         0: none)\n"
             "DUR is 10ms, 500us or 1s (a bare number is ms).\n"
             "Exit status: 0 stopped by SIGINT/SIGTERM, 1 plc-shm-init failed or cannot\n"
             "run, 2 bad usage.\n",
-            PLC_LAYOUT_PATH_DEFAULT, PLC_PROGRAM_PATH_DEFAULT);
+            PLC_LAYOUT_HELP, PLC_PROGRAM_PATH_DEFAULT);
 }
 
 static int parse_duration(const char *opt, const char *arg, uint32_t max_us, uint32_t *out)
@@ -83,12 +85,13 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {0},
     };
     int c;
-    const char *bin = NULL;
+    const char *bin = NULL, *layout = NULL;
+    struct plc_diag diag;
     cfg->status_us = isatty(STDOUT_FILENO) ? 1000000 : 0;
     cfg->restart_us = 100000;
     while ((c = getopt_long(argc, argv, "L:b:p:l:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'L': cfg->layout = optarg; break;
+        case 'L': layout = optarg; break;
         case 'b': cfg->base_dir = optarg; break;
         case OPT_RETAIN: cfg->retain_dir = optarg; break;
         case 'p': cfg->program = optarg; break;
@@ -107,11 +110,15 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         default: usage(stderr); return -1;
         }
     }
-    if (optind < argc) {
+    if (argc - optind > 1) {
         usage(stderr);
         return -1;
     }
-    cfg->layout = plc_layout_path(cfg->layout);
+    cfg->layout = plc_layout_path_choose(layout, optind < argc ? argv[optind] : NULL, &diag);
+    if (!cfg->layout) {
+        fprintf(stderr, "plc-supervise: %s\n", diag.msg);
+        return -1;
+    }
     if (bin) {
         snprintf(cfg->bin_dir, sizeof(cfg->bin_dir), "%s", bin);
     } else {
