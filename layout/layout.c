@@ -378,9 +378,9 @@ static void load_gpio(struct parse *p, struct section *s, struct plc_tag_def *t)
                         s->what, e->value);
     }
     if ((e = layout_take(s, "gpio_debounce"))) {
-        if (dir == PLC_GPIO_OUTPUT)
+        if (dir == PLC_GPIO_OUTPUT) {
             layout_fail(p, e->line, "%s: gpio_debounce applies to inputs only", s->what);
-        else {
+        } else {
             char what[sizeof(s->what) + 16];
             snprintf(what, sizeof(what), "%s: gpio_debounce", s->what);
             layout_parse_duration(p, e, what, 0, UINT32_MAX, &g->debounce_us);
