@@ -73,11 +73,6 @@ static void bare_path(const struct bench_set *s, unsigned j, char *buf, size_t l
     snprintf(buf, len, "%s/bare-%s-%s", s->base, plc_layout_get_name(s->layout), s->names[j]);
 }
 
-static void lib_path(const struct bench_set *s, unsigned j, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s/%s/%s", s->base, plc_layout_get_name(s->layout), s->names[j]);
-}
-
 static void *map_file(const char *path, size_t len, bool writable, bool create)
 {
     int fd = open(path, (writable ? O_RDWR : O_RDONLY) | (create ? O_CREAT : 0) | O_CLOEXEC, 0600);
@@ -280,7 +275,7 @@ static void reader_main(const struct bench_set *s, unsigned nattach, struct shar
         if (!m)
             reader_fail(slot, "%s: %s", path, strerror(errno));
         bare_init(&rd.b[j], m, s->size);
-        lib_path(s, j, path, sizeof(path));
+        plc_region_path(s->layout, s->base, s->names[j], path, sizeof(path));
         const struct plc_region_def *def = plc_region_get_def(rd.r[j]);
         m = map_file(path, def->size, false, false);
         if (!m)

@@ -18,6 +18,15 @@ static int fail(const char *prog, const struct plc_diag *d)
     return 1;
 }
 
+bool plc_sim_is_command(const char *word)
+{
+    static const char *const verbs[] = {"set", "release", "get", "wait", "list"};
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strcmp(word, verbs[i]) == 0)
+            return true;
+    return false;
+}
+
 int plc_sim_command(struct plc_sim_field *f, const struct plc_layout *l, int argc, char **argv,
                     const char *prog)
 {

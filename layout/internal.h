@@ -60,8 +60,10 @@ void layout_parse_free(struct parse *p);
 /* Value parsers shared by the section loaders; false when @s is not one. */
 bool layout_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 bool layout_parse_yesno(const char *s, bool *out);
-/* "10ms", "500us", "1s"; a bare number is milliseconds. */
-bool layout_parse_duration_us(const char *s, uint32_t *out);
+/* The duration @e within [min_us, max_us] into *out (plc_duration_parse());
+ * else reported on @p, naming it @what ("[logic]: period"), and false. */
+bool layout_parse_duration(struct parse *p, const struct entry *e, const char *what,
+                           uint32_t min_us, uint32_t max_us, uint32_t *out);
 
 /* Index of @s in a table of names indexed from 1, or 0. */
 int layout_lookup(const char *const *names, int count, const char *s);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -109,27 +110,14 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
-/* "10ms", "500us", "1s"; a bare number is milliseconds. */
-bool layout_parse_duration_us(const char *s, uint32_t *out)
+bool layout_parse_duration(struct parse *p, const struct entry *e, const char *what,
+                           uint32_t min_us, uint32_t max_us, uint32_t *out)
 {
-    char *end;
-    if (!isdigit((unsigned char)*s))
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mul;
-    if (strcmp(end, "us") == 0)
-        mul = 1;
-    else if (strcmp(end, "ms") == 0 || !*end)
-        mul = 1000;
-    else if (strcmp(end, "s") == 0)
-        mul = 1000000;
-    else
-        return false;
-    if (errno || v > UINT32_MAX / mul)
-        return false;
-    *out = (uint32_t)(v * mul);
-    return true;
+    struct plc_diag d;
+    if (plc_duration_parse(e->value, min_us, max_us, what, out, &d) == 0)
+        return true;
+    layout_fail(p, e->line, "%s", d.msg);
+    return false;
 }
 
 static const char *const table_names[] = {
@@ -240,14 +228,9 @@ static void load_retain_section(struct parse *p, struct section *s, struct plc_l
         else
             snprintf(l->retain_dir, sizeof(l->retain_dir), "%s", e->value);
     }
-    if ((e = layout_take(s, "interval")) &&
-        (!layout_parse_duration_us(e->value, &l->retain_interval_us) ||
-         l->retain_interval_us < PLC_RETAIN_INTERVAL_MIN_US ||
-         l->retain_interval_us > PLC_RETAIN_INTERVAL_MAX_US))
-        layout_fail(p, e->line,
-                    "[retain]: interval '%s' is not a duration from 100ms to 3600s (1s, "
-                    "500ms)",
-                    e->value);
+    if ((e = layout_take(s, "interval")))
+        layout_parse_duration(p, e, "[retain]: interval", PLC_RETAIN_INTERVAL_MIN_US,
+                              PLC_RETAIN_INTERVAL_MAX_US, &l->retain_interval_us);
     layout_take(s, "description");
 }
 
@@ -395,11 +378,13 @@ static void load_gpio(struct parse *p, struct section *s, struct plc_tag_def *t)
                         s->what, e->value);
     }
     if ((e = layout_take(s, "gpio_debounce"))) {
-        if (dir == PLC_GPIO_OUTPUT)
+        if (dir == PLC_GPIO_OUTPUT) {
             layout_fail(p, e->line, "%s: gpio_debounce applies to inputs only", s->what);
-        else if (!layout_parse_duration_us(e->value, &g->debounce_us))
-            layout_fail(p, e->line, "%s: gpio_debounce '%s' is not a duration (5ms, 500us)",
-                        s->what, e->value);
+        } else {
+            char what[sizeof(s->what) + 16];
+            snprintf(what, sizeof(what), "%s: gpio_debounce", s->what);
+            layout_parse_duration(p, e, what, 0, UINT32_MAX, &g->debounce_us);
+        }
     }
 }
 
@@ -842,6 +827,22 @@ const char *plc_layout_path(const char *override)
         return override;
     const char *env = getenv("RASPIPLC_LAYOUT");
     return env && *env ? env : PLC_LAYOUT_PATH_DEFAULT;
+}
+
+const char *plc_layout_path_choose(const char *option, const char *positional,
+                                   struct plc_diag *diag)
+{
+    struct stat a, b;
+    if (option && positional && strcmp(option, positional) != 0 &&
+        (stat(option, &a) < 0 || stat(positional, &b) < 0 || a.st_dev != b.st_dev ||
+         a.st_ino != b.st_ino)) {
+        plc_diag_set(diag, NULL,
+                     "--layout '%s' and LAYOUT '%s' are two different files: give one of them",
+                     option, positional);
+        errno = EINVAL;
+        return NULL;
+    }
+    return plc_layout_path(option ? option : positional);
 }
 
 const char *plc_layout_get_retain_dir(const struct plc_layout *l)

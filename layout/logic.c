@@ -4,29 +4,20 @@
  * of plc-logic. Read after regions and tags, since it names some of them.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
-
-#define PERIOD_MIN_US 100u
-#define PERIOD_MAX_US 10000000u
-#define WATCHDOG_MAX_US 60000000u
 
 static void duration(struct parse *p, struct section *s, const char *key, uint32_t min,
                      uint32_t max, uint32_t *out)
 {
     struct entry *e = layout_take(s, key);
-    uint32_t v;
+    char what[64];
     if (!e)
         return;
-    if (!layout_parse_duration_us(e->value, &v))
-        layout_fail(p, e->line, "[logic]: %s '%s' is not a duration (10ms, 500us, 1s)", key,
-                    e->value);
-    else if (v < min || v > max)
-        layout_fail(p, e->line, "[logic]: %s %s is outside %uus..%us", key, e->value, min,
-                    max / 1000000u);
-    else
-        *out = v;
+    snprintf(what, sizeof(what), "[logic]: %s", key);
+    layout_parse_duration(p, e, what, min, max, out);
 }
 
 void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,
@@ -52,10 +43,11 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
     out->line = s->line;
     layout_check_keys(p, s, known);
 
-    duration(p, s, "period", PERIOD_MIN_US, PERIOD_MAX_US, &out->period_us);
-    out->watchdog_us = out->period_us > WATCHDOG_MAX_US / 10u ? WATCHDOG_MAX_US
-                                                              : out->period_us * 10u;
-    duration(p, s, "watchdog", PERIOD_MIN_US, WATCHDOG_MAX_US, &out->watchdog_us);
+    duration(p, s, "period", PLC_LOGIC_PERIOD_MIN_US, PLC_LOGIC_PERIOD_MAX_US, &out->period_us);
+    out->watchdog_us = out->period_us > PLC_LOGIC_WATCHDOG_MAX_US / 10u ? PLC_LOGIC_WATCHDOG_MAX_US
+                                                                        : out->period_us * 10u;
+    duration(p, s, "watchdog", PLC_LOGIC_PERIOD_MIN_US, PLC_LOGIC_WATCHDOG_MAX_US,
+             &out->watchdog_us);
 
     if ((e = layout_take(s, "fault_restart"))) {
         if (strcmp(e->value, "auto") == 0)
@@ -71,7 +63,7 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
         if (out->restart != PLC_RESTART_AUTO)
             layout_fail(p, delay->line,
                         "[logic]: restart_delay applies to fault_restart = auto only");
-        duration(p, s, "restart_delay", 0, WATCHDOG_MAX_US, &out->restart_delay_us);
+        duration(p, s, "restart_delay", 0, PLC_LOGIC_WATCHDOG_MAX_US, &out->restart_delay_us);
     }
 
     if ((e = layout_take(s, "reset_command"))) {
@@ -93,7 +85,7 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
     }
 
     if ((e = layout_take(s, "priority"))) {
-        if (!layout_parse_uint(e->value, 99, &v))
+        if (!layout_parse_uint(e->value, PLC_LOGIC_PRIORITY_MAX, &v))
             layout_fail(p, e->line,
                         "[logic]: priority '%s' is not 0 (SCHED_OTHER) or 1..99 (SCHED_FIFO)",
                         e->value);
@@ -102,7 +94,7 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
     if ((e = layout_take(s, "lock_memory")) && !layout_parse_yesno(e->value, &out->lock_memory))
         layout_fail(p, e->line, "[logic]: lock_memory '%s' is not yes or no", e->value);
     if ((e = layout_take(s, "cpu")) && strcmp(e->value, "none") != 0) {
-        if (!layout_parse_uint(e->value, 1023, &v))
+        if (!layout_parse_uint(e->value, PLC_LOGIC_CPU_MAX, &v))
             layout_fail(p, e->line, "[logic]: cpu '%s' is not a CPU number or none", e->value);
         out->cpu = (int)v;
     }

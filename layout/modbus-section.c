@@ -208,7 +208,7 @@ void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_co
     }
     if ((e = layout_take(s, "idle_timeout"))) {
         uint32_t us;
-        if (!layout_parse_duration_us(e->value, &us) || (us && us < 1000))
+        if (plc_duration_parse(e->value, 0, UINT32_MAX, NULL, &us, NULL) < 0 || (us && us < 1000))
             layout_fail(p, e->line,
                         "[modbus]: idle_timeout '%s' is not a duration of at least 1ms "
                         "(60s, 500ms; 0 = never)",

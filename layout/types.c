@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Tag types: names, sizes, and the one place values are encoded and parsed. */
+/* Tag types: names, sizes, and the one place values and durations are encoded and parsed. */
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,4 +164,46 @@ int plc_type_format_value(enum plc_type type, double value, char *buf, size_t le
     default:
         return snprintf(buf, len, "%.0f", value);
     }
+}
+
+int plc_duration_parse(const char *text, uint32_t min_us, uint32_t max_us, const char *what,
+                       uint32_t *us, struct plc_diag *diag)
+{
+    char *end, lo[16], hi[16];
+    unsigned long long v = 0, mul = 0;
+    if (isdigit((unsigned char)text[0])) {
+        errno = 0;
+        v = strtoull(text, &end, 10);
+        if (strcmp(end, "us") == 0)
+            mul = 1;
+        else if (strcmp(end, "ms") == 0 || !*end)
+            mul = 1000;
+        else if (strcmp(end, "s") == 0)
+            mul = 1000000;
+    }
+    if (!mul) {
+        plc_diag_set(diag, NULL, "%s '%s' is not a duration (10ms, 500us, 1s)", what, text);
+        errno = EINVAL;
+        return -1;
+    }
+    if (errno == ERANGE || v > max_us / mul || v * mul < min_us) {
+        plc_duration_format(min_us, lo, sizeof(lo));
+        plc_duration_format(max_us, hi, sizeof(hi));
+        plc_diag_set(diag, NULL, "%s %s is outside %s..%s", what, text, lo, hi);
+        errno = ERANGE;
+        return -1;
+    }
+    *us = (uint32_t)(v * mul);
+    return 0;
+}
+
+int plc_duration_format(uint32_t us, char *buf, size_t len)
+{
+    if (us == 0)
+        return snprintf(buf, len, "0");
+    if (us % 1000000u == 0)
+        return snprintf(buf, len, "%" PRIu32 "s", us / 1000000u);
+    if (us % 1000u == 0)
+        return snprintf(buf, len, "%" PRIu32 "ms", us / 1000u);
+    return snprintf(buf, len, "%" PRIu32 "us", us);
 }

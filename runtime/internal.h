@@ -29,10 +29,6 @@ bool plc_proc_claim_alive(uint64_t c);
 /* Its comm, or "?" */
 void plc_proc_comm(pid_t pid, char *buf, size_t len);
 
-/* BASE/LAYOUT/REGION into @buf; -1/ENAMETOOLONG. */
-int plc_region_path(const struct plc_layout *l, const char *base, const char *region,
-                    char *buf, size_t len);
-
 /*
  * Open an existing region file for attach or re-check: refuses symlinks,
  * non-regular files and anything outside @base. Returns an fd, or -1 with

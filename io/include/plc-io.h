@@ -187,6 +187,9 @@ PLC_API int plc_sim_wait_output(struct plc_sim_field *field, const char *tag, bo
 /** The verbs plc_sim_command() takes, for usage lines. */
 #define PLC_SIM_COMMAND_USAGE "set TAG 0|1 | release TAG | get TAG | wait TAG 0|1 [MS] | list"
 
+/** @brief Whether @p word is one of the verbs plc_sim_command() takes. */
+PLC_API bool plc_sim_is_command(const char *word);
+
 /**
  * @brief Run one simulated-field verb for a command-line tool: set, release,
  *        get, wait or list (see PLC_SIM_COMMAND_USAGE), printing results on

@@ -268,6 +268,12 @@ enum plc_fault_restart {
 /** Defaults of the [logic] section. */
 #define PLC_LOGIC_PERIOD_US_DEFAULT 10000u
 #define PLC_LOGIC_RESTART_DELAY_US_DEFAULT 1000000u
+/** Bounds of the [logic] section, which plc-logic's flags that override it share. */
+#define PLC_LOGIC_PERIOD_MIN_US 100u /**< also the shortest watchdog */
+#define PLC_LOGIC_PERIOD_MAX_US 10000000u
+#define PLC_LOGIC_WATCHDOG_MAX_US 60000000u /**< also the longest restart_delay */
+#define PLC_LOGIC_PRIORITY_MAX 99           /**< SCHED_FIFO priorities are 1..99 */
+#define PLC_LOGIC_CPU_MAX 1023
 
 /**
  * @brief The [logic] section: how plc-logic runs the scan. Owned by the layout.
@@ -329,6 +335,26 @@ PLC_API const char *plc_layout_get_base_dir(const struct plc_layout *layout);
  *        empty, else PLC_LAYOUT_PATH_DEFAULT.
  */
 PLC_API const char *plc_layout_path(const char *override);
+
+/**
+ * @brief The layout file a program's command line names, by the one rule
+ *        every program follows: `--layout FILE` and a positional LAYOUT are
+ *        the same thing; both may be given only when they name the same file
+ *        (the same path, or paths of the same existing file); neither gives
+ *        plc_layout_path(NULL).
+ * @param option The --layout argument, or NULL.
+ * @param positional The positional LAYOUT, or NULL.
+ * @param diag Optional; on failure "--layout 'A' and LAYOUT 'B' are two
+ *        different files: give one of them".
+ * @return the path, or NULL with errno EINVAL.
+ */
+PLC_API const char *plc_layout_path_choose(const char *option, const char *positional,
+                                           struct plc_diag *diag);
+
+/** The lines of a program's --help on plc_layout_path_choose()'s rule. */
+#define PLC_LAYOUT_HELP                                                                            \
+    "  --layout FILE, LAYOUT  the layout file, given either way (both: the same file)\n"           \
+    "                         (default $RASPIPLC_LAYOUT or " PLC_LAYOUT_PATH_DEFAULT ")\n"
 
 /** Bounds and default of the [retain] interval, in microseconds. */
 #define PLC_RETAIN_INTERVAL_DEFAULT_US 1000000u
@@ -405,8 +431,31 @@ PLC_API int plc_layout_check_lock(const struct plc_layout *layout, const char *p
 
 /** @} */
 
-/** @defgroup values Tag values
+/** @defgroup values Tag values and durations
  * @{ */
+
+/**
+ * @brief Parse a duration as the layout and every command line write it:
+ *        "10ms", "500us", "1s", or a bare number of milliseconds.
+ * @param text The text; digits first (no sign, no space), then the unit.
+ * @param min_us,max_us The accepted range, inclusive.
+ * @param what Names the value in @p diag's message, e.g. "--period" or
+ *        "[logic]: period"; may be NULL when @p diag is.
+ * @param us Set on success only.
+ * @param diag Optional; on failure "WHAT 'TEXT' is not a duration (10ms,
+ *        500us, 1s)" or "WHAT TEXT is outside MIN..MAX" (no file or line).
+ * @return 0, or -1 with errno EINVAL (not a duration) or ERANGE (outside the
+ *         range).
+ */
+PLC_API int plc_duration_parse(const char *text, uint32_t min_us, uint32_t max_us, const char *what,
+                               uint32_t *us, struct plc_diag *diag);
+
+/**
+ * @brief Format a duration in the largest unit that is exact: "10s", "100ms",
+ *        "250us", "0".
+ * @return the number of characters written, as snprintf().
+ */
+PLC_API int plc_duration_format(uint32_t us, char *buf, size_t len);
 
 /** @brief Store @p value into the tag's bytes in @p data (the region's data). */
 PLC_API void plc_tag_encode(const struct plc_tag_def *tag, double value, void *data);

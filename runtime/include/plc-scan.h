@@ -51,6 +51,10 @@ struct plc_scan_clock {
 /** Log levels, as syslog's. */
 enum { PLC_LOG_ERR = 3, PLC_LOG_WARNING = 4, PLC_LOG_NOTICE = 5, PLC_LOG_INFO = 6 };
 
+/** The program plc-logic loads when neither --program nor $RASPIPLC_PROGRAM names one
+ *  (the install puts example (a) there). */
+#define PLC_PROGRAM_PATH_DEFAULT "/etc/raspiplc/program.so"
+
 struct plc_scan_config {
     const struct plc_layout *layout;  /**< required; must outlive the engine */
     const char *base_dir;             /**< required */

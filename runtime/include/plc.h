@@ -72,6 +72,16 @@ enum plc_access {
 PLC_API const char *plc_base_dir(const struct plc_layout *layout, const char *override);
 
 /**
+ * @brief The file of a region: BASE/LAYOUT/REGION, @p base being a base
+ *        directory (plc_base_dir()) and LAYOUT the layout's name. The one
+ *        place the path is built; @p region need not be in the layout.
+ * @return 0, or -1 with errno ENAMETOOLONG when it does not fit in @p len
+ *         (@p buf then holds as much as fits).
+ */
+PLC_API int plc_region_path(const struct plc_layout *layout, const char *base, const char *region,
+                            char *buf, size_t len);
+
+/**
  * @brief Attach to a region of the layout.
  *
  * Validates before use: the file exists (PLC_ENOREGION), is a regular file

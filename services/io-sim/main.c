@@ -31,14 +31,17 @@ static int fail(const struct plc_diag *d)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: plc-io-sim [--base-dir DIR] [--layout FILE] VERB ...\n"
-            "  set TAG 0|1          drive an input line of the simulated field\n"
-            "  release TAG          stop driving it: its bias decides its level\n"
-            "  get TAG              print a line's logical value (0 or 1)\n"
-            "  wait TAG 0|1 [MS]    wait until an output has the value (default 5000 ms)\n"
-            "  list                 print every line: value, level, driven\n"
-            "The layout is --layout, $RASPIPLC_LAYOUT or %s.\n",
-            PLC_LAYOUT_PATH_DEFAULT);
+            "usage: plc-io-sim [--layout FILE] [--base-dir DIR] [LAYOUT] VERB ...\n"
+            "  set TAG 0|1            drive an input line of the simulated field\n"
+            "  release TAG            stop driving it: its bias decides its level\n"
+            "  get TAG                print a line's logical value (0 or 1)\n"
+            "  wait TAG 0|1 [MS]      wait until an output has the value (default 5000 ms)\n"
+            "  list                   print every line: value, level, driven\n"
+            "%s"
+            "                         LAYOUT goes before VERB (./list for a file named list)\n"
+            "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"
+            "                         base_dir, or %s)\n",
+            PLC_LAYOUT_HELP, PLC_BASE_DIR_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -49,7 +52,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    const char *base_dir = NULL, *layout = NULL;
+    const char *base_dir = NULL, *layout = NULL, *positional = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "+b:l:h", opts, NULL)) != -1) {
         switch (c) {
@@ -59,12 +62,21 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    /* LAYOUT before VERB: a first word that is no verb, followed by one that is. */
+    if (argc - optind >= 2 && !plc_sim_is_command(argv[optind]) &&
+        plc_sim_is_command(argv[optind + 1]))
+        positional = argv[optind++];
     if (optind >= argc) {
         usage(stderr);
         return 2;
     }
     struct plc_diag d;
-    struct plc_layout *l = plc_layout_load(plc_layout_path(layout), &d);
+    const char *path = plc_layout_path_choose(layout, positional, &d);
+    if (!path) {
+        fail(&d);
+        return 2;
+    }
+    struct plc_layout *l = plc_layout_load(path, &d);
     if (!l)
         return fail(&d);
     struct plc_sim_field *f = plc_sim_field_open(l, plc_base_dir(l, base_dir), &d);

@@ -36,23 +36,27 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: plc-io [--backend sim|gpiod] [--base-dir DIR] [--consumer NAME]\n"
-            "              [--heartbeat-timeout MS] [LAYOUT]\n"
-            "Serve the GPIO lines bound in LAYOUT (default $RASPIPLC_LAYOUT or %s):\n"
-            "publish input edges into the input regions and drive output lines from\n"
-            "region 'outputs', at their safe values while its writer is dead or silent.\n"
+            "usage: plc-io [--layout FILE] [--backend sim|gpiod] [--base-dir DIR]\n"
+            "              [--consumer NAME] [--heartbeat-timeout MS] [LAYOUT]\n"
+            "Serve the GPIO lines bound in the layout: publish input edges into the input\n"
+            "regions and drive output lines from region 'outputs', at their safe values\n"
+            "while its writer is dead or silent.\n"
+            "%s"
             "  --backend B            sim (simulated field, see plc-io-sim) or gpiod\n"
             "                         (default $RASPIPLC_IO_BACKEND or gpiod)\n"
+            "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"
+            "                         base_dir, or %s)\n"
             "  --consumer NAME        consumer the lines are requested as (default %s)\n"
             "  --heartbeat-timeout MS outputs go safe when the logic's heartbeat is older\n"
             "                         (default %lld; 0 never)\n",
-            PLC_LAYOUT_PATH_DEFAULT, PLC_IO_CONSUMER_DEFAULT,
+            PLC_LAYOUT_HELP, PLC_BASE_DIR_DEFAULT, PLC_IO_CONSUMER_DEFAULT,
             (long long)(PLC_IO_HEARTBEAT_TIMEOUT_NS_DEFAULT / 1000000));
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
     static const struct option opts[] = {
+        {"layout", required_argument, NULL, 'L'},
         {"backend", required_argument, NULL, 'B'},
         {"base-dir", required_argument, NULL, 'b'},
         {"consumer", required_argument, NULL, 'c'},
@@ -60,11 +64,14 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    const char *layout = NULL;
+    struct plc_diag diag;
     int c;
     char *end;
     cfg->io.backend = getenv("RASPIPLC_IO_BACKEND");
     while ((c = getopt_long(argc, argv, "B:b:c:t:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'L': layout = optarg; break;
         case 'B': cfg->io.backend = optarg; break;
         case 'b': cfg->base_dir = optarg; break;
         case 'c': cfg->io.consumer = optarg; break;
@@ -87,7 +94,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         usage(stderr);
         return -1;
     }
-    cfg->layout = plc_layout_path(optind < argc ? argv[optind] : NULL);
+    cfg->layout = plc_layout_path_choose(layout, optind < argc ? argv[optind] : NULL, &diag);
+    if (!cfg->layout) {
+        fprintf(stderr, "plc-io: %s\n", diag.msg);
+        return -1;
+    }
     return 0;
 }
 

@@ -18,8 +18,6 @@
 #include "plc-scan.h"
 #include "sd-watchdog.h"
 
-#define PROGRAM_DEFAULT "/etc/raspiplc/program.so"
-
 struct config {
     const char *layout;
     const char *base_dir;
@@ -48,14 +46,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: plc-logic [--layout FILE] [--base-dir DIR] [--program FILE.so]\n"
             "                 [--period DUR] [--watchdog DUR] [--priority N] [--cpu N|none]\n"
-            "                 [--lock-memory | --no-lock-memory]\n"
-            "Run the PLC program FILE.so (default $RASPIPLC_PROGRAM or %s) every\n"
-            "period over the regions of the layout (default $RASPIPLC_LAYOUT or %s)\n"
-            "under DIR (default $RASPIPLC_BASE_DIR, the layout's base_dir, or %s).\n"
+            "                 [--lock-memory | --no-lock-memory] [LAYOUT]\n"
+            "Run the PLC program FILE.so (default $RASPIPLC_PROGRAM or\n"
+            "%s) every period over the regions of the layout under DIR\n"
+            "(default $RASPIPLC_BASE_DIR, the layout's base_dir, or %s).\n"
+            "%s"
             "Flags override the layout's [logic] section. DUR is 10ms, 500us or 1s;\n"
             "priority 1..99 asks for SCHED_FIFO, 0 for SCHED_OTHER.\n"
             "Signals: SIGHUP reloads FILE.so, SIGTERM/SIGINT stop (outputs go safe).\n",
-            PROGRAM_DEFAULT, PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
+            PLC_PROGRAM_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT, PLC_LAYOUT_HELP);
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
@@ -73,11 +72,13 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    const char *layout = NULL;
+    struct plc_diag diag;
     int c;
     cfg->lock_memory = -1;
     while ((c = getopt_long(argc, argv, "l:b:p:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': cfg->layout = optarg; break;
+        case 'l': layout = optarg; break;
         case 'b': cfg->base_dir = optarg; break;
         case 'p': cfg->program = optarg; break;
         case 'P': cfg->period = optarg; break;
@@ -90,37 +91,33 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         default: usage(stderr); return -1;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "plc-logic: unexpected argument '%s'\n", argv[optind]);
+    if (argc - optind > 1) {
+        fprintf(stderr, "plc-logic: unexpected argument '%s'\n", argv[optind + 1]);
         usage(stderr);
         return -1;
     }
-    cfg->layout = plc_layout_path(cfg->layout);
+    cfg->layout = plc_layout_path_choose(layout, optind < argc ? argv[optind] : NULL, &diag);
+    if (!cfg->layout) {
+        fprintf(stderr, "plc-logic: %s\n", diag.msg);
+        return -1;
+    }
     if (!cfg->program)
         cfg->program = getenv("RASPIPLC_PROGRAM");
     if (!cfg->program)
-        cfg->program = PROGRAM_DEFAULT;
+        cfg->program = PLC_PROGRAM_PATH_DEFAULT;
     cfg->journal = getenv("JOURNAL_STREAM") != NULL;
     return 0;
 }
 
-/* "10ms", "500us", "1s" (a bare number is ms) into microseconds within [min, max]. */
+/* A duration flag within [min, max] into @out, or a line naming it and -1. */
 static int parse_duration(const char *flag, const char *s, uint32_t min, uint32_t max,
                           uint32_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mul = strcmp(end, "us") == 0 ? 1
-                             : strcmp(end, "s") == 0 ? 1000000
-                             : (strcmp(end, "ms") == 0 || !*end) ? 1000 : 0;
-    if (errno || end == s || *s == '-' || !mul || v > max / mul || v * mul < min) {
-        fprintf(stderr, "plc-logic: %s '%s' is not a duration between %uus and %us\n", flag, s,
-                min, max / 1000000u);
-        return -1;
-    }
-    *out = (uint32_t)(v * mul);
-    return 0;
+    struct plc_diag diag;
+    if (plc_duration_parse(s, min, max, flag, out, &diag) == 0)
+        return 0;
+    fprintf(stderr, "plc-logic: %s\n", diag.msg);
+    return -1;
 }
 
 static int parse_int(const char *flag, const char *s, long min, long max, int *out)
@@ -139,17 +136,19 @@ static int parse_int(const char *flag, const char *s, long min, long max, int *o
 
 static int apply_flags(const struct config *cfg, struct plc_logic_def *g)
 {
-    if (cfg->period && parse_duration("--period", cfg->period, 100, 10000000, &g->period_us) < 0)
+    if (cfg->period && parse_duration("--period", cfg->period, PLC_LOGIC_PERIOD_MIN_US,
+                                      PLC_LOGIC_PERIOD_MAX_US, &g->period_us) < 0)
         return -1;
-    if (cfg->watchdog &&
-        parse_duration("--watchdog", cfg->watchdog, 100, 60000000, &g->watchdog_us) < 0)
+    if (cfg->watchdog && parse_duration("--watchdog", cfg->watchdog, PLC_LOGIC_PERIOD_MIN_US,
+                                        PLC_LOGIC_WATCHDOG_MAX_US, &g->watchdog_us) < 0)
         return -1;
-    if (cfg->priority && parse_int("--priority", cfg->priority, 0, 99, &g->priority) < 0)
+    if (cfg->priority &&
+        parse_int("--priority", cfg->priority, 0, PLC_LOGIC_PRIORITY_MAX, &g->priority) < 0)
         return -1;
     if (cfg->cpu) {
         if (strcmp(cfg->cpu, "none") == 0)
             g->cpu = -1;
-        else if (parse_int("--cpu", cfg->cpu, 0, 1023, &g->cpu) < 0)
+        else if (parse_int("--cpu", cfg->cpu, 0, PLC_LOGIC_CPU_MAX, &g->cpu) < 0)
             return -1;
     }
     if (cfg->lock_memory >= 0)

@@ -46,19 +46,21 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: plc-modbus [OPTIONS] [LAYOUT]\n"
-            "Serve the Modbus map of LAYOUT (default $RASPIPLC_LAYOUT or %s) from the\n"
-            "process image under DIR/NAME/ (default $RASPIPLC_BASE_DIR, the layout's\n"
-            "base_dir, or %s); the layout's [modbus] section says where and how.\n"
-            "  --print-map           print the map as a table and exit\n"
-            "  --csv                 with --print-map: print it as CSV for SCADA tag import\n"
-            "  --base-dir DIR        base directory of the regions\n"
-            "  --listen ADDR:PORT    listen here instead of the layout's 'listen' (port 0: any)\n"
-            "  --listen-read-only ADDR:PORT  also serve a read-only listener here\n"
-            "  --rtu-device DEV      serve RTU on DEV instead of the layout's (\"\" = no RTU)\n"
-            "  -v, --verbose         log connections too (twice: debug)\n"
-            "  -h, --help            this text\n"
+            "Serve the Modbus map of the layout from the process image under DIR/NAME/;\n"
+            "the layout's [modbus] section says where and how.\n"
+            "%s"
+            "  --print-map            print the map as a table and exit\n"
+            "  --csv                  with --print-map: print it as CSV for SCADA tag import\n"
+            "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"
+            "                         base_dir, or %s)\n"
+            "  --listen ADDR:PORT     listen here instead of the layout's 'listen' (port 0: any)\n"
+            "  --listen-read-only ADDR:PORT\n"
+            "                         also serve a read-only listener here\n"
+            "  --rtu-device DEV       serve RTU on DEV instead of the layout's (\"\" = no RTU)\n"
+            "  -v, --verbose          log connections too (twice: debug)\n"
+            "  -h, --help             this text\n"
             "Exit status: 0 stopped by SIGTERM/SIGINT, 1 cannot serve, 2 bad usage.\n",
-            PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
+            PLC_LAYOUT_HELP, PLC_BASE_DIR_DEFAULT);
 }
 
 static int split_listen(const char *arg, char *host, size_t len, int *port)
@@ -85,8 +87,9 @@ static int split_listen(const char *arg, char *host, size_t len, int *port)
 
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
-    enum { OPT_CSV = 256, OPT_RO, OPT_RTU };
+    enum { OPT_CSV = 256, OPT_RO, OPT_RTU, OPT_LAYOUT };
     static const struct option opts[] = {
+        {"layout", required_argument, NULL, OPT_LAYOUT},
         {"print-map", no_argument, NULL, 'p'},
         {"csv", no_argument, NULL, OPT_CSV},
         {"base-dir", required_argument, NULL, 'b'},
@@ -97,12 +100,15 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    const char *layout = NULL;
+    struct plc_diag diag;
     int c;
     cfg->listen_port = -1;
     cfg->read_only_port = -1;
     cfg->verbosity = PLC_LOG_NOTICE;
     while ((c = getopt_long(argc, argv, "pb:l:vh", opts, NULL)) != -1) {
         switch (c) {
+        case OPT_LAYOUT: layout = optarg; break;
         case 'p': cfg->print_map = true; break;
         case OPT_CSV: cfg->csv = true; break;
         case 'b': cfg->base_dir = optarg; break;
@@ -135,7 +141,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         fprintf(stderr, "plc-modbus: --csv goes with --print-map\n");
         return -1;
     }
-    cfg->layout = plc_layout_path(optind < argc ? argv[optind] : NULL);
+    cfg->layout = plc_layout_path_choose(layout, optind < argc ? argv[optind] : NULL, &diag);
+    if (!cfg->layout) {
+        fprintf(stderr, "plc-modbus: %s\n", diag.msg);
+        return -1;
+    }
     cfg->journal = getenv("JOURNAL_STREAM") != NULL;
     return 0;
 }

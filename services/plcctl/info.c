@@ -96,7 +96,7 @@ int ctl_info(struct ctl *ctl, int argc, char **argv)
     t = table_new(columns, COL_COUNT, TABLE_OBJECT);
     if (!t)
         goto out;
-    ctl_region_path(ctl, def->name, path, sizeof(path));
+    plc_region_path(ctl->layout, ctl->base, def->name, path, sizeof(path)); /* it attached */
     fill(t, &info, path);
     if (table_print(t, stdout, ctl->json) == 0)
         rc = CTL_OK;

@@ -2,7 +2,7 @@
 /*
  * plcctl: read-only inspection of the shared-memory process image.
  *
- *   plcctl [--layout FILE] [--base-dir DIR] [--json] VERB [ARGS...]
+ *   plcctl [--layout FILE] [--base-dir DIR] [--json] [LAYOUT] VERB [ARGS...]
  *
  * main() parses the global options, loads the layout and dispatches to a
  * verb of the table below; each verb lives in its own file and prints through
@@ -111,11 +111,6 @@ struct plc_region *ctl_attach(const struct ctl *ctl, const char *region)
     return r;
 }
 
-void ctl_region_path(const struct ctl *ctl, const char *region, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s/%s/%s", ctl->base, plc_layout_get_name(ctl->layout), region);
-}
-
 uint64_t ctl_realtime_ns(void)
 {
     struct timespec ts;
@@ -139,15 +134,16 @@ void ctl_format_time(uint64_t ns, char *buf, size_t len)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: plcctl [--layout FILE] [--base-dir DIR] [--json] COMMAND [ARGS...]\n"
+            "usage: plcctl [--layout FILE] [--base-dir DIR] [--json] [LAYOUT] COMMAND [ARGS...]\n"
             "Inspect the shared-memory process image (read-only).\n"
-            "  --layout FILE   layout file (default $RASPIPLC_LAYOUT or %s)\n"
-            "  --base-dir DIR  base directory (default $RASPIPLC_BASE_DIR, the layout's\n"
-            "                  base_dir, or %s)\n"
-            "  --json          print JSON instead of columns\n"
-            "  --help          show this help\n"
+            "%s"
+            "                         LAYOUT goes before COMMAND (./ls for a file named ls)\n"
+            "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"
+            "                         base_dir, or %s)\n"
+            "  --json                 print JSON instead of columns\n"
+            "  --help                 show this help\n"
             "Commands:\n",
-            PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT);
+            PLC_LAYOUT_HELP, PLC_BASE_DIR_DEFAULT);
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         fprintf(out, "  %s%s%s\n      %s\n", verbs[i].name, verbs[i].args[0] ? " " : "",
                 verbs[i].args, verbs[i].help);
@@ -164,22 +160,32 @@ static int parse_args(int argc, char **argv, struct config *cfg, int *rc)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    const char *layout = NULL, *positional = NULL;
+    struct plc_diag diag;
     int c;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': cfg->layout = optarg; break;
+        case 'l': layout = optarg; break;
         case 'b': cfg->base_dir = optarg; break;
         case 'j': cfg->json = true; break;
         case 'h': usage(stdout); *rc = CTL_OK; return -1;
         default: ctl_err("try plcctl --help"); *rc = CTL_USAGE; return -1;
         }
     }
+    /* LAYOUT before COMMAND: a first word that is no command, followed by one that is. */
+    if (argc - optind >= 2 && !find_verb(argv[optind]) && find_verb(argv[optind + 1]))
+        positional = argv[optind++];
     if (optind >= argc) {
         ctl_err("no command given (try plcctl --help)");
         *rc = CTL_USAGE;
         return -1;
     }
-    cfg->layout = plc_layout_path(cfg->layout);
+    cfg->layout = plc_layout_path_choose(layout, positional, &diag);
+    if (!cfg->layout) {
+        ctl_err_diag(&diag);
+        *rc = CTL_USAGE;
+        return -1;
+    }
     cfg->verb_argc = argc - optind;
     cfg->verb_argv = argv + optind;
     return 0;

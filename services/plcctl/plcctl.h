@@ -64,8 +64,6 @@ int ctl_find_tags(const struct ctl *ctl, char *const *names, size_t n,
                   const struct plc_tag_def **tags);
 /* Attach to @p region as a reader; NULL after printing the diag. */
 struct plc_region *ctl_attach(const struct ctl *ctl, const char *region);
-/* BASE/LAYOUT/REGION, as the runtime builds it. */
-void ctl_region_path(const struct ctl *ctl, const char *region, char *buf, size_t len);
 
 /* CLOCK_REALTIME now, in nanoseconds. */
 uint64_t ctl_realtime_ns(void);

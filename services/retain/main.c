@@ -33,36 +33,26 @@ struct config {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: plc-retain [--base-dir DIR] [--dir DIR] [--interval DURATION] [--show] "
-            "[LAYOUT]\n"
-            "Keep the retained tags of LAYOUT (default $RASPIPLC_LAYOUT or %s) in\n"
-            "DIR/NAME.retain (default $RASPIPLC_RETAIN_DIR, the layout's [retain] directory,\n"
-            "or %s), written when a retained value changes, at most once per\n"
-            "interval (default: the layout's [retain] interval, 1s).\n"
-            "  --show      print the snapshot in use beside the live values, and exit\n"
+            "usage: plc-retain [--layout FILE] [--base-dir DIR] [--dir DIR] [--interval DUR]\n"
+            "                  [--show] [LAYOUT]\n"
+            "Keep the retained tags of the layout in DIR/NAME.retain, written when a\n"
+            "retained value changes, at most once per interval.\n"
+            "%s"
+            "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"
+            "                         base_dir, or %s)\n"
+            "  --dir DIR              snapshots (default $RASPIPLC_RETAIN_DIR, the layout's\n"
+            "                         [retain] directory, or %s)\n"
+            "  --interval DUR         1s, 500ms or 250000us (default: the layout's [retain]\n"
+            "                         interval, 1s)\n"
+            "  --show                 print the snapshot in use beside the live values, and exit\n"
             "Signals: SIGUSR1 snapshot now; SIGTERM last snapshot and exit.\n",
-            PLC_LAYOUT_PATH_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
-}
-
-/* "1s", "500ms", "250000us"; a bare number is milliseconds. */
-static int parse_interval(const char *s, uint32_t *us)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    unsigned long long mul = strcmp(end, "s") == 0    ? 1000000
-                             : strcmp(end, "us") == 0 ? 1
-                             : (!*end || strcmp(end, "ms") == 0) ? 1000 : 0;
-    if (errno || end == s || !mul || v > PLC_RETAIN_INTERVAL_MAX_US / mul ||
-        v * mul < PLC_RETAIN_INTERVAL_MIN_US)
-        return -1;
-    *us = (uint32_t)(v * mul);
-    return 0;
+            PLC_LAYOUT_HELP, PLC_BASE_DIR_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
     static const struct option opts[] = {
+        {"layout", required_argument, NULL, 'L'},
         {"base-dir", required_argument, NULL, 'b'},
         {"dir", required_argument, NULL, 'd'},
         {"interval", required_argument, NULL, 'i'},
@@ -70,15 +60,18 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    const char *layout = NULL;
+    struct plc_diag diag;
     int c;
     while ((c = getopt_long(argc, argv, "b:d:i:sh", opts, NULL)) != -1) {
         switch (c) {
+        case 'L': layout = optarg; break;
         case 'b': cfg->base_dir = optarg; break;
         case 'd': cfg->dir = optarg; break;
         case 'i':
-            if (parse_interval(optarg, &cfg->interval_us) < 0) {
-                fprintf(stderr, "plc-retain: --interval '%s' is not a duration from 100ms to "
-                        "3600s (1s, 500ms)\n", optarg);
+            if (plc_duration_parse(optarg, PLC_RETAIN_INTERVAL_MIN_US, PLC_RETAIN_INTERVAL_MAX_US,
+                                   "--interval", &cfg->interval_us, &diag) < 0) {
+                fprintf(stderr, "plc-retain: %s\n", diag.msg);
                 return -1;
             }
             break;
@@ -91,7 +84,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         usage(stderr);
         return -1;
     }
-    cfg->layout = plc_layout_path(optind < argc ? argv[optind] : NULL);
+    cfg->layout = plc_layout_path_choose(layout, optind < argc ? argv[optind] : NULL, &diag);
+    if (!cfg->layout) {
+        fprintf(stderr, "plc-retain: %s\n", diag.msg);
+        return -1;
+    }
     return 0;
 }
 

@@ -29,21 +29,26 @@ struct config {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: plc-shm-init [--base-dir DIR] [--retain-dir DIR] [--recreate] [--quiet] "
-            "[LAYOUT]\n"
-            "Create the regions of LAYOUT (default $RASPIPLC_LAYOUT or %s) under\n"
-            "DIR/NAME/ (default $RASPIPLC_BASE_DIR, the layout's base_dir, or %s).\n"
-            "Existing regions of the same layout are kept with their data.\n"
-            "A region it makes gets its retained tags from the newest good snapshot in the\n"
-            "retain directory (default $RASPIPLC_RETAIN_DIR, the layout's [retain]\n"
-            "directory, or %s).\n"
-            "  --recreate  re-create regions made from another layout (their data is lost)\n",
-            PLC_LAYOUT_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
+            "usage: plc-shm-init [--layout FILE] [--base-dir DIR] [--retain-dir DIR]\n"
+            "                    [--recreate] [--quiet] [LAYOUT]\n"
+            "Create the regions of the layout under DIR/NAME/. Existing regions of the same\n"
+            "layout are kept with their data. A region it makes gets its retained tags from\n"
+            "the newest good snapshot in the retain directory.\n"
+            "%s"
+            "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"
+            "                         base_dir, or %s)\n"
+            "  --retain-dir DIR       snapshots (default $RASPIPLC_RETAIN_DIR, the layout's\n"
+            "                         [retain] directory, or %s)\n"
+            "  --recreate             re-create regions made from another layout (their data\n"
+            "                         is lost)\n"
+            "  --quiet                print errors and warnings only\n",
+            PLC_LAYOUT_HELP, PLC_BASE_DIR_DEFAULT, PLC_RETAIN_DIR_DEFAULT);
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
     static const struct option opts[] = {
+        {"layout", required_argument, NULL, 'L'},
         {"base-dir", required_argument, NULL, 'b'},
         {"recreate", no_argument, NULL, 'r'},
         {"retain-dir", required_argument, NULL, 'R'},
@@ -51,9 +56,12 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    const char *layout = NULL;
+    struct plc_diag diag;
     int c;
     while ((c = getopt_long(argc, argv, "b:rqh", opts, NULL)) != -1) {
         switch (c) {
+        case 'L': layout = optarg; break;
         case 'b': cfg->base_dir = optarg; break;
         case 'r': cfg->flags |= PLC_CREATE_FORCE; break;
         case 'R': cfg->retain_dir = optarg; break;
@@ -66,7 +74,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         usage(stderr);
         return -1;
     }
-    cfg->layout = plc_layout_path(optind < argc ? argv[optind] : NULL);
+    cfg->layout = plc_layout_path_choose(layout, optind < argc ? argv[optind] : NULL, &diag);
+    if (!cfg->layout) {
+        fprintf(stderr, "plc-shm-init: %s\n", diag.msg);
+        return -1;
+    }
     return 0;
 }
 

@@ -21,16 +21,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "plc.h"
+#include "plc-scan.h"
 #include "supervise.h"
-
-#define PROGRAM_DEFAULT "/etc/raspiplc/program.so"
-#define LISTEN_DEFAULT "127.0.0.1:1502"
 
 struct config {
     const char *layout, *base_dir, *retain_dir, *program, *listen, *log_dir;
     char bin_dir[PATH_MAX];
-    long status_ms, restart_ms;
+    uint32_t status_us, restart_us;
     struct plc_layout *l;
 };
 
@@ -39,36 +36,36 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: plc-supervise [--layout FILE] [--base-dir DIR] [--retain-dir DIR]\n"
             "                     [--program FILE.so] [--listen ADDR:PORT] [--bin-dir DIR]\n"
-            "                     [--log-dir DIR] [--status-interval MS] [--restart-delay MS]\n"
+            "                     [--log-dir DIR] [--status-interval DUR] [--restart-delay DUR]\n"
+            "                     [LAYOUT]\n"
             "Run the whole PLC in the foreground: plc-shm-init once, then plc-io (sim\n"
             "backend), plc-logic, plc-modbus and plc-retain, each restarted after\n"
-            "--restart-delay (default 100 ms) when it dies. SIGINT/SIGTERM stop them all,\n"
+            "--restart-delay (default 100ms) when it dies. SIGINT/SIGTERM stop them all,\n"
             "plc-retain last. A service whose binary is not in --bin-dir (default: this\n"
             "program's directory) is skipped.\n"
-            "  --layout FILE        default $RASPIPLC_LAYOUT or %s\n"
-            "  --base-dir DIR       regions (default $RASPIPLC_BASE_DIR or the layout's)\n"
-            "  --retain-dir DIR     snapshots (default $RASPIPLC_RETAIN_DIR or the layout's)\n"
-            "  --program FILE.so    default $RASPIPLC_PROGRAM or %s\n"
-            "  --listen ADDR:PORT   plc-modbus listens here (default %s)\n"
-            "  --log-dir DIR        each service's output to DIR/NAME.log (default: ours)\n"
-            "  --status-interval MS status view every MS (default 1000 on a terminal, else 0:\n"
-            "                       none)\n"
+            "%s"
+            "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR or the layout's)\n"
+            "  --retain-dir DIR       snapshots (default $RASPIPLC_RETAIN_DIR or the layout's)\n"
+            "  --program FILE.so      plc-logic's program (default $RASPIPLC_PROGRAM or\n"
+            "                         %s)\n"
+            "  --listen ADDR:PORT     plc-modbus listens here (default: where the layout's\n"
+            "                         [modbus] listen says)\n"
+            "  --log-dir DIR          each service's output to DIR/NAME.log (default: ours)\n"
+            "  --status-interval DUR  status view every DUR (default 1s on a terminal, else\n"
+            "                         0: none)\n"
+            "DUR is 10ms, 500us or 1s (a bare number is ms).\n"
             "Exit status: 0 stopped by SIGINT/SIGTERM, 1 plc-shm-init failed or cannot\n"
             "run, 2 bad usage.\n",
-            PLC_LAYOUT_PATH_DEFAULT, PROGRAM_DEFAULT, LISTEN_DEFAULT);
+            PLC_LAYOUT_HELP, PLC_PROGRAM_PATH_DEFAULT);
 }
 
-static int parse_ms(const char *opt, const char *arg, long max, long *out)
+static int parse_duration(const char *opt, const char *arg, uint32_t max_us, uint32_t *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (errno || *end || !*arg || v < 0 || v > max) {
-        fprintf(stderr, "plc-supervise: %s '%s' is not 0..%ld ms\n", opt, arg, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    struct plc_diag diag;
+    if (plc_duration_parse(arg, 0, max_us, opt, out, &diag) == 0)
+        return 0;
+    fprintf(stderr, "plc-supervise: %s\n", diag.msg);
+    return -1;
 }
 
 static int parse_args(int argc, char **argv, struct config *cfg)
@@ -88,12 +85,13 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {0},
     };
     int c;
-    const char *bin = NULL;
-    cfg->status_ms = isatty(STDOUT_FILENO) ? 1000 : 0;
-    cfg->restart_ms = 100;
+    const char *bin = NULL, *layout = NULL;
+    struct plc_diag diag;
+    cfg->status_us = isatty(STDOUT_FILENO) ? 1000000 : 0;
+    cfg->restart_us = 100000;
     while ((c = getopt_long(argc, argv, "L:b:p:l:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'L': cfg->layout = optarg; break;
+        case 'L': layout = optarg; break;
         case 'b': cfg->base_dir = optarg; break;
         case OPT_RETAIN: cfg->retain_dir = optarg; break;
         case 'p': cfg->program = optarg; break;
@@ -101,28 +99,26 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case OPT_BIN: bin = optarg; break;
         case OPT_LOG: cfg->log_dir = optarg; break;
         case OPT_STATUS:
-            if (parse_ms("--status-interval", optarg, 3600000, &cfg->status_ms) < 0)
+            if (parse_duration("--status-interval", optarg, 3600000000u, &cfg->status_us) < 0)
                 return -1;
             break;
         case OPT_RESTART:
-            if (parse_ms("--restart-delay", optarg, 60000, &cfg->restart_ms) < 0)
+            if (parse_duration("--restart-delay", optarg, 60000000u, &cfg->restart_us) < 0)
                 return -1;
             break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
     }
-    if (optind < argc) {
+    if (argc - optind > 1) {
         usage(stderr);
         return -1;
     }
-    cfg->layout = plc_layout_path(cfg->layout);
-    if (!cfg->program)
-        cfg->program = getenv("RASPIPLC_PROGRAM");
-    if (!cfg->program)
-        cfg->program = PROGRAM_DEFAULT;
-    if (!cfg->listen)
-        cfg->listen = LISTEN_DEFAULT;
+    cfg->layout = plc_layout_path_choose(layout, optind < argc ? argv[optind] : NULL, &diag);
+    if (!cfg->layout) {
+        fprintf(stderr, "plc-supervise: %s\n", diag.msg);
+        return -1;
+    }
     if (bin) {
         snprintf(cfg->bin_dir, sizeof(cfg->bin_dir), "%s", bin);
     } else {
@@ -240,8 +236,10 @@ int main(int argc, char **argv)
          o_listen[] = "--listen";
     char *a_init[] = {p_init, NULL};
     char *a_io[] = {p_io, o_backend, v_sim, NULL};
-    char *a_logic[] = {p_logic, o_program, (char *)cfg.program, NULL};
-    char *a_modbus[] = {p_modbus, o_listen, (char *)cfg.listen, NULL};
+    /* --program and --listen only when given: plc-logic and plc-modbus know their defaults
+     * ($RASPIPLC_PROGRAM, which they inherit; the layout's [modbus] listen). */
+    char *a_logic[] = {p_logic, cfg.program ? o_program : NULL, (char *)cfg.program, NULL};
+    char *a_modbus[] = {p_modbus, cfg.listen ? o_listen : NULL, (char *)cfg.listen, NULL};
     char *a_retain[] = {p_retain, NULL};
     const struct plc_supervise_service services[] = {
         {.name = "plc-shm-init", .argv = a_init, .oneshot = true},
@@ -268,8 +266,8 @@ int main(int argc, char **argv)
         .services = services,
         .nservices = sizeof(services) / sizeof(services[0]),
         .log_dir = cfg.log_dir,
-        .restart_delay_ns = cfg.restart_ms ? cfg.restart_ms * 1000000LL : 1,
-        .status_interval_ns = cfg.status_ms * 1000000LL,
+        .restart_delay_ns = cfg.restart_us ? cfg.restart_us * 1000LL : 1,
+        .status_interval_ns = cfg.status_us * 1000LL,
         .redraw = isatty(STDOUT_FILENO),
         .status = status_tables,
         .status_user = &cfg,

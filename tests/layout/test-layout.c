@@ -615,7 +615,7 @@ static const struct bad bad[] = {
      "open-source"},
     {"gpio_debounce_not_a_duration",
      BASE TAG("x", "inputs", "bool") "gpio = GPIO17\ngpio_debounce = 5min\n",
-     "t.ini:14: tag 'x': gpio_debounce '5min' is not a duration (5ms, 500us)"},
+     "t.ini:14: tag 'x': gpio_debounce '5min' is not a duration (10ms, 500us, 1s)"},
     {"gpio_active_low_not_yes_or_no",
      BASE TAG("x", "inputs", "bool") "gpio = GPIO17\ngpio_active_low = low\n",
      "t.ini:14: tag 'x': gpio_active_low 'low' is not yes or no"},
@@ -934,6 +934,32 @@ static void layout_path_from_command_line_then_environment_then_etc(void **state
     assert_string_equal(plc_layout_path(NULL), "/etc/raspiplc/layout.ini");
 }
 
+/* --layout FILE and a positional LAYOUT are one thing; two different files are refused. */
+static void layout_path_option_or_argument_not_two_files(void **state)
+{
+    struct plc_diag d;
+    (void)state;
+    setenv("RASPIPLC_LAYOUT", "/srv/plant.ini", 1);
+    assert_string_equal(plc_layout_path_choose("a.ini", NULL, &d), "a.ini");
+    assert_string_equal(plc_layout_path_choose(NULL, "b.ini", &d), "b.ini");
+    assert_string_equal(plc_layout_path_choose("c.ini", "c.ini", &d), "c.ini");
+    assert_string_equal(plc_layout_path_choose(NULL, NULL, &d), "/srv/plant.ini");
+    unsetenv("RASPIPLC_LAYOUT");
+    assert_string_equal(plc_layout_path_choose(NULL, NULL, NULL), "/etc/raspiplc/layout.ini");
+    /* Two spellings of one existing file are the same layout. */
+    assert_string_equal(
+        plc_layout_path_choose(PLC_TEST_LAYOUT, PLC_SOURCE_DIR "/layout/../layout/demo.ini", &d),
+        PLC_TEST_LAYOUT);
+    errno = 0;
+    assert_null(plc_layout_path_choose("a.ini", "b.ini", &d));
+    assert_int_equal(errno, EINVAL);
+    assert_string_equal(d.msg, "--layout 'a.ini' and LAYOUT 'b.ini' are two different files: "
+                               "give one of them");
+    assert_string_equal(d.file, "");
+    assert_null(plc_layout_path_choose(PLC_TEST_LAYOUT, "missing.ini", NULL));
+    assert_null(plc_layout_path_choose("missing.ini", PLC_TEST_LAYOUT, NULL));
+}
+
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
@@ -948,6 +974,7 @@ int main(void)
         cmocka_unit_test(demo_layout_loads),
         cmocka_unit_test(names_of_enums),
         cmocka_unit_test(layout_path_from_command_line_then_environment_then_etc),
+        cmocka_unit_test(layout_path_option_or_argument_not_two_files),
     };
     size_t ngood = sizeof(good) / sizeof(good[0]), nbad = sizeof(bad) / sizeof(bad[0]);
     size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);

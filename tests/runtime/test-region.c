@@ -100,6 +100,20 @@ static void attach_unknown_region_refused(void **state)
     assert_string_equal(f->diag.msg, "layout 'demo' has no region 'outptus'");
 }
 
+static void region_path_is_base_layout_region(void **state)
+{
+    struct fixture *f = *state;
+    char buf[256], want[256], small[16];
+    assert_int_equal(plc_region_path(f->layout, f->base, "outputs", buf, sizeof(buf)), 0);
+    snprintf(want, sizeof(want), "%s/demo/outputs", f->base);
+    assert_string_equal(buf, want);
+    errno = 0;
+    assert_int_equal(plc_region_path(f->layout, "/dev/shm/x", "outputs", small, sizeof(small)),
+                     -1);
+    assert_int_equal(errno, ENAMETOOLONG);
+    assert_string_equal(small, "/dev/shm/x/demo");
+}
+
 static void scribble(struct fixture *f, const char *region, size_t off, const void *bytes,
                      size_t n)
 {
@@ -836,6 +850,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(attach_missing_region_names_init_tool),
         cmocka_unit_test_setup_teardown(attach_unknown_region_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(region_path_is_base_layout_region, setup, teardown),
         cmocka_unit_test_setup_teardown(attach_bad_magic_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(attach_wrong_size_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(attach_truncated_file_refused, setup, teardown),
