@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <string.h>
 
 #include "plc-layout.h"
@@ -27,6 +28,16 @@ void plc_diag_set(struct plc_diag *diag, const char *file, const char *fmt, ...)
     va_start(ap, fmt);
     plc_diag_setv(diag, file, fmt, ap);
     va_end(ap);
+}
+
+int plc_diag_fail(struct plc_diag *diag, const char *file, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    plc_diag_setv(diag, file, fmt, ap);
+    va_end(ap);
+    errno = err;
+    return -1;
 }
 
 void plc_diag_clear(struct plc_diag *diag)

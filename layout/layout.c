@@ -202,9 +202,9 @@ static void load_layout_section(struct parse *p, struct section *s, struct plc_l
         l->version = (unsigned)v;
 
     if ((e = layout_take(s, "base_dir"))) {
-        if (e->value[0] != '/')
-            layout_fail(p, e->line, "[layout]: base_dir '%s' is not an absolute path",
-                        e->value);
+        struct plc_diag bad;
+        if (plc_base_dir_check(e->value, "base_dir", &bad) < 0)
+            layout_fail(p, e->line, "[layout]: %s", bad.msg);
         else if (strlen(e->value) >= sizeof(l->base_dir) - 64)
             layout_fail(p, e->line, "[layout]: base_dir is longer than %zu characters",
                         sizeof(l->base_dir) - 65);

@@ -15,31 +15,60 @@
 
 #include "internal.h"
 
-static int mkdirs(const char *dir, struct plc_diag *diag)
+/*
+ * The layout's directory, BASE/LAYOUT, opened once: made if missing, and
+ * refused when it is a symlink or no directory, so that every region is made
+ * inside it (openat, never a path that could lead elsewhere). The base
+ * directory's own path may hold symlinks (/var/run); below it nothing may.
+ */
+static int open_layout_dir(const struct plc_layout *l, const char *base, struct plc_diag *diag)
 {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof(buf), "%s", dir);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                return plc_fail(diag, buf, errno, "cannot create directory: %s",
-                                strerror(errno));
-            *p = c;
-            if (!c)
-                return 0;
-        }
-    }
+    char dir[PATH_MAX];
+    if (plc_base_dir_check(base, "base directory", diag) < 0)
+        return -1;
+    if (plc_dir_make(base, 0755, diag) < 0)
+        return -1;
+    int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (bfd < 0)
+        return plc_fail(diag, base, errno, "cannot open the base directory: %s",
+                        strerror(errno));
+    const char *name = plc_layout_get_name(l);
+    snprintf(dir, sizeof(dir), "%s/%s", base, name);
+    int dfd = -1;
+    struct stat st;
+    if (mkdirat(bfd, name, 0755) < 0 && errno != EEXIST)
+        plc_fail(diag, dir, errno, "cannot create directory: %s", strerror(errno));
+    else if (fstatat(bfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+        plc_fail(diag, dir, PLC_EPATH,
+                 "is %s: regions go in a directory plc-shm-init makes below the base "
+                 "directory; remove it and run plc-shm-init again",
+                 S_ISLNK(st.st_mode) ? "a symlink" : "not a directory");
+    else if ((dfd = openat(bfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        plc_fail(diag, dir, errno, "cannot open directory: %s", strerror(errno));
+    int err = errno;
+    close(bfd);
+    errno = err;
+    return dfd;
 }
 
 /* Build the region under a temporary name, header valid last, then rename it in. */
-static int make(const struct plc_layout *l, const struct plc_region_def *def, const char *path,
-                uint32_t epoch, bool replace, const void *initial, struct plc_diag *diag)
+int plc_layout_dir_make(const struct plc_layout *l, const char *base, struct plc_diag *diag)
 {
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    plc_diag_clear(diag);
+    int dfd = open_layout_dir(l, base, diag);
+    if (dfd < 0)
+        return -1;
+    close(dfd);
+    return 0;
+}
+
+static int make(const struct plc_layout *l, const struct plc_region_def *def, int dfd,
+                const char *path, uint32_t epoch, bool replace, const void *initial,
+                struct plc_diag *diag)
+{
+    char tmp[PLC_NAME_MAX + 32];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", def->name, (int)getpid());
+    int fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return plc_fail(diag, tmp, errno, "region '%s': cannot create: %s", def->name,
                         strerror(errno));
@@ -109,8 +138,7 @@ static int make(const struct plc_layout *l, const struct plc_region_def *def, co
     munmap(map, def->size);
     map = MAP_FAILED;
 
-    int rc = replace ? rename(tmp, path) : renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
-                                                      RENAME_NOREPLACE);
+    int rc = renameat2(dfd, tmp, dfd, def->name, replace ? 0 : RENAME_NOREPLACE);
     if (rc < 0) {
         err = errno;
         plc_fail(diag, path, err, "region '%s': cannot put it in place: %s", def->name,
@@ -124,10 +152,15 @@ fail:
     if (map != MAP_FAILED)
         munmap(map, def->size);
     close(fd);
-    unlink(tmp);
+    unlinkat(dfd, tmp, 0);
     errno = err;
     return -1;
 }
+
+static enum plc_create_result create_in(const struct plc_layout *l, const char *base,
+                                        const struct plc_region_def *def, int dfd,
+                                        const char *path, unsigned flags, const void *initial,
+                                        struct plc_diag *diag);
 
 enum plc_create_result plc_region_create(const struct plc_layout *l, const char *base,
                                          const struct plc_region_def *def, unsigned flags,
@@ -141,19 +174,32 @@ enum plc_create_result plc_region_create_with(const struct plc_layout *l, const 
                                               unsigned flags, const void *initial,
                                               struct plc_diag *diag)
 {
-    char path[PATH_MAX], dir[PATH_MAX];
+    char path[PATH_MAX];
     plc_diag_clear(diag);
     if (plc_region_path(l, base, def->name, path, sizeof(path)) < 0)
         return plc_fail(diag, base, ENAMETOOLONG, "base directory path is too long");
-    snprintf(dir, sizeof(dir), "%s/%s", base, plc_layout_get_name(l));
-    if (mkdirs(dir, diag) < 0)
+    int dfd = open_layout_dir(l, base, diag);
+    if (dfd < 0)
         return PLC_CREATE_ERROR;
+    enum plc_create_result res = create_in(l, base, def, dfd, path, flags, initial, diag);
+    int err = errno;
+    close(dfd);
+    errno = err;
+    return res;
+}
+
+/* plc_region_create_with() in the layout's directory @dfd. */
+static enum plc_create_result create_in(const struct plc_layout *l, const char *base,
+                                        const struct plc_region_def *def, int dfd,
+                                        const char *path, unsigned flags, const void *initial,
+                                        struct plc_diag *diag)
+{
 
     for (int attempt = 0; attempt < 2; attempt++) {
         struct stat st;
         int fd = plc_region_open_file(base, path, def->name, O_RDWR, &st, diag);
         if (fd < 0 && errno == PLC_ENOREGION) {
-            if (make(l, def, path, 1, false, initial, diag) == 0)
+            if (make(l, def, dfd, path, 1, false, initial, diag) == 0)
                 return PLC_CREATE_MADE;
             if (errno == EEXIST) /* another plc-shm-init won the race: check its region */
                 continue;
@@ -198,7 +244,7 @@ enum plc_create_result plc_region_create_with(const struct plc_layout *l, const 
         if (h)
             munmap(h, size);
         close(fd);
-        if (make(l, def, path, epoch, true, initial, diag) < 0)
+        if (make(l, def, dfd, path, epoch, true, initial, diag) < 0)
             return PLC_CREATE_ERROR;
         return PLC_CREATE_REMADE;
     }

@@ -30,12 +30,3 @@ const char *plc_strerror(int errnum)
     return strerror(errnum);
 }
 
-int plc_fail(struct plc_diag *diag, const char *path, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    plc_diag_setv(diag, path, fmt, ap);
-    va_end(ap);
-    errno = err;
-    return -1;
-}

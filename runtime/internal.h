@@ -14,8 +14,7 @@
 #define PLC_CLAIM_PID(c) ((pid_t)((c) >> 32))
 
 /* Fill @diag (if any) as "PATH: message", set errno to @err, return -1. */
-int plc_fail(struct plc_diag *diag, const char *path, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+#define plc_fail plc_diag_fail
 
 uint64_t plc_now_ns(void); /* CLOCK_MONOTONIC */
 

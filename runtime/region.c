@@ -355,6 +355,8 @@ struct plc_region *plc_region_attach(const struct plc_layout *l, const char *bas
                  service ? service : "(unnamed)");
         return NULL;
     }
+    if (plc_base_dir_check(base, "base directory", diag) < 0)
+        return NULL;
     struct plc_region *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;

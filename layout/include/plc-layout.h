@@ -55,6 +55,21 @@ PLC_API void plc_diag_clear(struct plc_diag *diag);
  */
 PLC_API void plc_diag_set(struct plc_diag *diag, const char *file, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/**
+ * @brief Check a base directory: an absolute path without '..' components.
+ * @param what How the caller names it in messages ("base_dir", "--base-dir").
+ * @return 0, or -1 with errno EINVAL and @p diag saying what is wrong.
+ */
+PLC_API int plc_base_dir_check(const char *base, const char *what, struct plc_diag *diag);
+
+/**
+ * @brief plc_diag_set(), then errno = @p err: the one-line failure of every
+ *        library call that meets user input.
+ * @return -1.
+ */
+PLC_API int plc_diag_fail(struct plc_diag *diag, const char *file, int err, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
+
 /** @brief As plc_diag_set(), with a va_list. */
 PLC_API void plc_diag_setv(struct plc_diag *diag, const char *file, const char *fmt,
                            va_list ap);

@@ -231,8 +231,27 @@ PLC_API int plc_region_count_mappers(struct plc_region *region);
 
 /** @} */
 
-/** @defgroup create Creating regions (plc-shm-init only: link plc_create)
+/**
+ * @brief mkdir -p: make @p dir and its missing parents with @p mode.
+ * @return 0, or -1 with errno set and @p diag naming the directory that failed.
+ */
+PLC_API int plc_dir_make(const char *dir, mode_t mode, struct plc_diag *diag);
+
+/** @defgroup create Creating regions (plc-shm-init only)
  * @{ */
+
+/**
+ * @brief Make BASE/LAYOUT, the directory the regions go in, or check it.
+ *
+ * @p base must be absolute with no '..' (plc_base_dir_check()); BASE/LAYOUT
+ * must be a directory, not a symlink (PLC_EPATH): every region is made in it
+ * through a descriptor, so none can land outside the base directory.
+ * plc_region_create() does this itself; plc-shm-init calls it first so that a
+ * bad directory is one error, not one per region.
+ * @return 0, or -1 with errno and @p diag set.
+ */
+PLC_API int plc_layout_dir_make(const struct plc_layout *layout, const char *base,
+                                struct plc_diag *diag);
 
 enum plc_create_result {
     PLC_CREATE_ERROR = -1,

@@ -106,36 +106,6 @@ static void say(struct plc_retain *r, int level, const char *fmt, ...)
     r->cfg.log(r->cfg.log_user, level, msg);
 }
 
-static int fail(struct plc_diag *diag, const char *file, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(struct plc_diag *diag, const char *file, int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    plc_diag_setv(diag, file, fmt, ap);
-    va_end(ap);
-    errno = err;
-    return -1;
-}
-
-static int mkdirs(const char *dir, struct plc_diag *diag)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof(buf), "%s", dir);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0750) < 0 && errno != EEXIST)
-                return fail(diag, buf, errno, "cannot create the snapshot directory: %s",
-                            strerror(errno));
-            *p = c;
-            if (!c)
-                return 0;
-        }
-    }
-}
-
 /* Whether a retained value differs from the last snapshot. Lock held. */
 static bool dirty(const struct plc_retain *r)
 {
@@ -405,7 +375,7 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
             }
     }
     if (!r->ntags) {
-        fail(diag, plc_layout_get_path(l), ENOENT,
+        plc_diag_fail(diag, plc_layout_get_path(l), ENOENT,
              "layout '%s' has no retained tag: nothing to keep", plc_layout_get_name(l));
         goto fail;
     }
@@ -414,7 +384,7 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
     r->outbytes = calloc(r->ntags, sizeof(*r->outbytes));
     r->regions = calloc(r->nregions, sizeof(*r->regions));
     if (!r->tags || !r->out || !r->outbytes || !r->regions) {
-        fail(diag, NULL, ENOMEM, "out of memory");
+        plc_diag_fail(diag, NULL, ENOMEM, "out of memory");
         goto fail;
     }
     size_t nt = 0, nr = 0;
@@ -442,7 +412,7 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
         g->tags = calloc(g->ntags, sizeof(*g->tags));
         g->buf = calloc(1, def->data_size);
         if (!g->tags || !g->buf) {
-            fail(diag, NULL, ENOMEM, "out of memory");
+            plc_diag_fail(diag, NULL, ENOMEM, "out of memory");
             goto fail;
         }
         for (size_t k = 0; k < g->ntags; k++)
@@ -451,7 +421,7 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
         if (!g->reg)
             goto fail;
     }
-    if (mkdirs(r->dir, diag) < 0)
+    if (plc_dir_make(r->dir, 0750, diag) < 0)
         goto fail;
 
     load_saved(r);
@@ -468,13 +438,13 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
     }
     for (size_t i = 0; i < r->nregions; i++) {
         if (pthread_create(&r->regions[i].thread, NULL, region_main, &r->regions[i]) != 0) {
-            fail(diag, NULL, EAGAIN, "cannot start a thread");
+            plc_diag_fail(diag, NULL, EAGAIN, "cannot start a thread");
             goto fail;
         }
         r->regions[i].started = true;
     }
     if (pthread_create(&r->writer, NULL, writer_main, r) != 0) {
-        fail(diag, NULL, EAGAIN, "cannot start a thread");
+        plc_diag_fail(diag, NULL, EAGAIN, "cannot start a thread");
         goto fail;
     }
     r->writer_started = true;

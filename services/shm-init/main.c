@@ -177,6 +177,12 @@ int main(int argc, char **argv)
     }
     const char *base = plc_base_dir(l, cfg.base_dir);
     const char *retain_dir = plc_retain_dir(l, cfg.retain_dir);
+    if (plc_layout_dir_make(l, base, &diag) < 0) {
+        plc_diag_format(&diag, msg, sizeof(msg));
+        fprintf(stderr, "plc-shm-init: %s\n", msg);
+        plc_layout_free(l);
+        return 1;
+    }
     struct plc_snapshot *snap = NULL;
     struct held snap_msgs = {0};
     bool snap_opened = false, snap_used = false;

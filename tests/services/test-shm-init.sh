@@ -123,6 +123,38 @@ expect_out </dev/null
 expect_err_contains "plcctl: $BASE/demo/parameters: region 'parameters' was made from layout 'demo' version 1"
 end
 
+begin init_refuses_a_symlinked_layout_directory
+# BASE/demo pointing elsewhere would put every region outside the base directory.
+mkdir -p "$BASE" "$WORK/elsewhere"
+ln -s "$WORK/elsewhere" "$BASE/demo"
+init
+expect_status 1
+expect_out </dev/null
+expect_err "plc-shm-init: $BASE/demo: is a symlink: regions go in a directory plc-shm-init makes below the base directory; remove it and run plc-shm-init again"
+[ -z "$(ls -A "$WORK/elsewhere")" ] || fail "made files outside the base directory: $(ls -A "$WORK/elsewhere")"
+end
+
+begin init_refuses_a_relative_base_dir
+run "$SHM_INIT" --base-dir "relative/base" "$LAYOUT"
+expect_status 1
+expect_out </dev/null
+expect_err "plc-shm-init: base directory 'relative/base' is not an absolute path"
+[ ! -e relative ] || fail "made a directory relative to the working directory"
+end
+
+begin init_refuses_a_base_dir_with_dotdot
+run "$SHM_INIT" --base-dir "$BASE/../escape" "$LAYOUT"
+expect_status 1
+expect_out </dev/null
+expect_err "plc-shm-init: base directory '$BASE/../escape' has a '..' component: give the directory itself"
+[ ! -e "$TMP/escape" ] || fail "made $TMP/escape"
+sed 's|^\[layout\]$|[layout]\nbase_dir = /dev/shm/a/../b|' "$LAYOUT" >"$WORK/dotdot.ini"
+line=$(grep -n '^base_dir = ' "$WORK/dotdot.ini" | cut -d: -f1)
+run "$SHM_INIT" "$WORK/dotdot.ini"
+expect_status 1
+expect_err "plc-shm-init: $WORK/dotdot.ini:$line: [layout]: base_dir '/dev/shm/a/../b' has a '..' component: give the directory itself"
+end
+
 begin init_bad_option_is_usage_error
 run "$SHM_INIT" --bogus "$LAYOUT"
 expect_status 2
