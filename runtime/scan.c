@@ -110,7 +110,23 @@ struct plc_scan {
     _Atomic int phase;
     _Atomic uint64_t scan_started;
     _Atomic bool wd_quit;
+
+    /* the first write of a region of ours that failed (either thread): the
+     * cycle then ends the run, since nobody can see what the logic does */
+    _Atomic int publish_err;
+    _Atomic size_t publish_region;
 };
+
+/* Write region @i of ours; a failure (the region was re-created) is kept for
+ * plc_scan_step() to end the run with. */
+static void publish(struct plc_scan *s, size_t i, const void *data)
+{
+    if (plc_region_write(s->reg[i], data) == 0)
+        return;
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&s->publish_err, &expect, errno))
+        atomic_store(&s->publish_region, i);
+}
 
 static void logf_(struct plc_scan *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -224,7 +240,7 @@ static void publish_diagnostics(struct plc_scan *s, enum plc_scan_state state,
     put_stat(s, ST_PERIOD, st.period_us);
     put_stat(s, ST_PRIORITY, st.priority);
     put_stat(s, ST_RELOADS, (double)st.reloads);
-    plc_region_write(s->reg[s->diag], s->buf[s->diag]);
+    publish(s, s->diag, s->buf[s->diag]);
 }
 
 /* ---- outputs and faults ------------------------------------------------ */
@@ -258,7 +274,7 @@ static void write_safe_outputs(struct plc_scan *s)
             plc_tag_encode(t, t->safe, s->safe_buf);
     }
     memcpy(s->last_pub, s->safe_buf, def->data_size);
-    plc_region_write(s->reg[s->outputs], s->safe_buf);
+    publish(s, s->outputs, s->safe_buf);
 }
 
 /* The working copy becomes the safe picture: a program that runs again starts
@@ -406,7 +422,7 @@ static void *watchdog_main(void *arg)
             put_stat(s, ST_FAULT_STATE, 1);
             put_stat(s, ST_FAULT_CAUSE, PLC_FAULT_WATCHDOG);
             put_stat(s, ST_FAULTS, (double)(s->faults + 1));
-            plc_region_write(s->reg[s->diag], s->buf[s->diag]);
+            publish(s, s->diag, s->buf[s->diag]);
         }
         logf_(s, PLC_LOG_ERR,
               "watchdog: scan still running after %" PRIu64 " ms (watchdog %" PRIu32
@@ -653,7 +669,7 @@ static void publish_mine(struct plc_scan *s)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->mine[i] && i != s->diag)
-            plc_region_write(s->reg[i], s->buf[i]);
+            publish(s, i, s->buf[i]);
     if (s->outputs != s->n)
         memcpy(s->last_pub, s->buf[s->outputs],
                plc_region_get_def(s->reg[s->outputs])->data_size);
@@ -783,6 +799,14 @@ int plc_scan_step(struct plc_scan *s)
         }
     }
     publish_diagnostics(s, s->state, s->cause);
+    int err = atomic_load(&s->publish_err);
+    if (err) {
+        logf_(s, PLC_LOG_ERR, "cannot publish region '%s': %s: stopping",
+              plc_region_get_def(s->reg[atomic_load(&s->publish_region)])->name,
+              plc_strerror(err));
+        errno = err;
+        return -1;
+    }
     return 0;
 }
 

@@ -126,14 +126,17 @@ PLC_API void plc_scan_free(struct plc_scan *scan);
 /**
  * @brief Wait for the next deadline and run one cycle.
  * @return 0 after a cycle, or -1 with errno EINTR when a signal came while
- *         waiting (call again to go on waiting for the same deadline).
+ *         waiting (call again to go on waiting for the same deadline), or -1
+ *         with the error of a write to one of the logic's regions that failed
+ *         (PLC_ERETIRED: plc-shm-init re-created it), logged: stop, and start
+ *         again on the new regions.
  */
 PLC_API int plc_scan_step(struct plc_scan *scan);
 
 /**
  * @brief Run cycles until *@p stop is set; reload the program when *@p reload
  *        is set (and clear it). Either may be NULL.
- * @return 0 when stopped.
+ * @return 0 when stopped, -1 with errno when a cycle failed (see plc_scan_step()).
  */
 PLC_API int plc_scan_run(struct plc_scan *scan, volatile sig_atomic_t *stop,
                          volatile sig_atomic_t *reload);

@@ -355,6 +355,27 @@ static void input_fault_ends_by_itself_when_the_region_reads_again(void **state)
     close(fd);
 }
 
+/* plc-shm-init --recreate retired a region the logic writes: nobody sees its
+ * writes any more, so the cycle fails and plc-logic stops to be started again. */
+static void retired_region_of_ours_ends_the_run(void **state)
+{
+    struct t *t = *state;
+    start(t);
+    steps(t, 2);
+    char path[256];
+    fixture_path(t->f, "status", path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct plc_shm_header *h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(h != MAP_FAILED);
+    atomic_fetch_or(&h->flags, PLC_SHM_RETIRED);
+    assert_int_equal(plc_scan_step(t->scan), -1);
+    assert_int_equal(errno, PLC_ERETIRED);
+    assert_non_null(strstr(t->log, "cannot publish region 'status': region was re-created"));
+    munmap(h, 4096);
+    close(fd);
+}
+
 static void auto_restart_after_delay(void **state)
 {
     struct t *t = *state;
@@ -652,6 +673,7 @@ int main(void)
         T(overrun_counted_and_missed_cycles_skipped),
         T(watchdog_fault_drives_outputs_safe_until_reset_command),
         T(input_fault_ends_by_itself_when_the_region_reads_again),
+        T(retired_region_of_ours_ends_the_run),
         T(auto_restart_after_delay),
         T(reset_fault_refused_when_running),
         T(program_for_other_layout_refused_with_both_hashes),
