@@ -24,6 +24,8 @@
 
 /* How often the outputs thread checks the writer's liveness when nothing changes. */
 #define LIVENESS_PERIOD_NS (10 * 1000000LL)
+/* Between attempts to attach to a re-created 'outputs'. */
+#define REATTACH_PAUSE_NS (200 * 1000000L)
 /* Input regions get a heartbeat at least this often. */
 #define HEARTBEAT_PERIOD_NS (100 * 1000000LL)
 #define EVENT_BATCH 256
@@ -533,6 +535,31 @@ static void set_state(struct plc_io *io, enum plc_io_output_state s)
     pthread_mutex_unlock(&io->lock);
 }
 
+/*
+ * plc-shm-init --recreate made a new 'outputs': attach to it (the outputs stay
+ * safe meanwhile). -1 when plc-io stops first.
+ */
+static int reattach_outputs(struct plc_io *io)
+{
+    struct plc_diag diag;
+    char last[sizeof(diag.msg)] = "";
+    plc_region_detach(io->outputs);
+    io->outputs = NULL;
+    while (!atomic_load(&io->stop)) {
+        atomic_fetch_add_explicit(&io->out_turns, 1, memory_order_relaxed); /* waiting is alive */
+        io->outputs = plc_region_attach(io->layout, io->base, "outputs", PLC_READER, NULL, &diag);
+        if (io->outputs) {
+            logf_(io, "outputs: attached to the new region 'outputs'");
+            return 0;
+        }
+        if (strcmp(last, diag.msg) != 0) /* once per cause, not every attempt */
+            logf_(io, "outputs: cannot attach yet: %s", diag.msg);
+        snprintf(last, sizeof(last), "%s", diag.msg);
+        nanosleep(&(struct timespec){0, REATTACH_PAUSE_NS}, NULL);
+    }
+    return -1;
+}
+
 static void *outputs_thread(void *arg)
 {
     struct plc_io *io = arg;
@@ -552,8 +579,9 @@ static void *outputs_thread(void *arg)
             set_state(io, PLC_IO_OUTPUTS_SAFE);
             apply_safe(io);
             if (errno == PLC_ERETIRED) {
-                logf_(io, "outputs: region 'outputs' was re-created: restart plc-io");
-                break;
+                logf_(io, "outputs: region 'outputs' was re-created: attaching again");
+                if (reattach_outputs(io) < 0)
+                    break;
             }
             continue;
         }

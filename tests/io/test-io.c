@@ -8,7 +8,9 @@
  * does. Waiting is on the region futex, the field futex, or a bounded wait
  * for a counter; nothing asserts a time.
  */
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -16,6 +18,7 @@
 
 #include "../runtime/fixture.h"
 #include "plc-io.h"
+#include "shm-format.h"
 
 #define WAIT_NS (10LL * 1000000000)
 
@@ -453,6 +456,40 @@ static void killed_io_leaves_each_output_at_its_pull(void **state)
     (void)state;
 }
 
+/* plc-shm-init --recreate retires 'outputs' and makes a new one: plc-io holds the
+ * outputs safe, attaches to the new region and follows its writer. */
+static void recreated_outputs_region_is_followed_again(void **state)
+{
+    struct io_fixture *x = io_setup(NULL, 0, true);
+    struct logic old;
+    logic_start(x, &old, LOGIC_HEARTBEAT, true, false);
+    expect_output(x, "motor_run", true);
+
+    char path[256];
+    fixture_path(x->f, "outputs", path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct plc_shm_header *h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(h != MAP_FAILED);
+    assert_int_equal(unlink(path), 0);
+    const struct plc_region_def *def = plc_layout_find_region(x->f->layout, "outputs");
+    assert_int_equal(plc_region_create(x->f->layout, x->f->base, def, 0, &x->f->diag),
+                     PLC_CREATE_MADE);
+    atomic_fetch_or(&h->flags, PLC_SHM_RETIRED);
+
+    WAIT_UNTIL(log_has(x, "outputs: attached to the new region 'outputs'"));
+    expect_output(x, "motor_run", false);
+    logic_kill(&old);
+    struct logic next;
+    logic_start(x, &next, LOGIC_HEARTBEAT, true, false);
+    expect_output(x, "motor_run", true);
+    logic_kill(&next);
+    munmap(h, 4096);
+    close(fd);
+    io_teardown(x);
+    (void)state;
+}
+
 static void stop_leaves_outputs_at_safe_values(void **state)
 {
     struct io_fixture *x = io_setup(NULL, 0, true);
@@ -690,6 +727,7 @@ int main(void)
         cmocka_unit_test(silent_logic_sends_outputs_safe_until_it_beats_again),
         cmocka_unit_test(outputs_wait_as_long_as_the_logic_says_it_may_be_silent),
         cmocka_unit_test(killed_io_leaves_each_output_at_its_pull),
+        cmocka_unit_test(recreated_outputs_region_is_followed_again),
         cmocka_unit_test(stop_leaves_outputs_at_safe_values),
         cmocka_unit_test(unknown_line_name_is_refused_naming_it),
         cmocka_unit_test(unknown_chip_is_refused_naming_it),
