@@ -32,8 +32,8 @@ struct plc_modbus_core {
     struct mb_region *regions;
     size_t nregions;
     const struct plc_region_def *first_def;
-    /* entries of the current request, in address order (at most 2000 bits) */
-    uint16_t ents[2000];
+    /* entries of the current request, in address order (one per bit at most) */
+    uint16_t ents[MODBUS_MAX_READ_BITS];
     size_t nents;
     struct plc_modbus_stats stats;
 };
@@ -254,7 +254,7 @@ static size_t read_bits(struct plc_modbus_core *c, const uint8_t *req, size_t le
     if (len != 5)
         return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned addr = get16(req + 1), qty = get16(req + 3);
-    if (qty < 1 || qty > 2000)
+    if (qty < 1 || qty > MODBUS_MAX_READ_BITS)
         return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int table = fc == 0x01 ? PLC_MODBUS_COIL : PLC_MODBUS_DISCRETE_INPUT;
     int ex = collect(c, table, addr, qty, false);
@@ -305,7 +305,7 @@ static size_t read_registers(struct plc_modbus_core *c, const uint8_t *req, size
     if (len != 5)
         return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned addr = get16(req + 1), qty = get16(req + 3);
-    if (qty < 1 || qty > 125)
+    if (qty < 1 || qty > MODBUS_MAX_READ_REGISTERS)
         return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int table = fc == 0x03 ? PLC_MODBUS_HOLDING_REGISTER : PLC_MODBUS_INPUT_REGISTER;
     int ex = read_regs(c, table, addr, qty, rsp + 2);
@@ -423,7 +423,7 @@ static size_t write_multiple_coils(struct plc_modbus_core *c, const uint8_t *req
     if (len < 6)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned addr = get16(req + 1), qty = get16(req + 3), bc = req[5];
-    if (qty < 1 || qty > 1968 || bc != (qty + 7) / 8 || len != 6 + bc)
+    if (qty < 1 || qty > MODBUS_MAX_WRITE_BITS || bc != (qty + 7) / 8 || len != 6 + bc)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int ex = stage_coils(c, addr, qty, req + 6, flags);
     if (!ex)
@@ -440,7 +440,7 @@ static size_t write_multiple_registers(struct plc_modbus_core *c, const uint8_t 
     if (len < 6)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned addr = get16(req + 1), qty = get16(req + 3), bc = req[5];
-    if (qty < 1 || qty > 123 || bc != 2 * qty || len != 6 + bc)
+    if (qty < 1 || qty > MODBUS_MAX_WRITE_REGISTERS || bc != 2 * qty || len != 6 + bc)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int ex = stage_registers(c, addr, qty, req + 6, flags);
     if (!ex)
@@ -458,7 +458,8 @@ static size_t read_write_registers(struct plc_modbus_core *c, const uint8_t *req
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned raddr = get16(req + 1), rqty = get16(req + 3);
     unsigned waddr = get16(req + 5), wqty = get16(req + 7), bc = req[9];
-    if (rqty < 1 || rqty > 125 || wqty < 1 || wqty > 121 || bc != 2 * wqty || len != 10 + bc)
+    if (rqty < 1 || rqty > MODBUS_MAX_WR_READ_REGISTERS || wqty < 1 ||
+        wqty > MODBUS_MAX_WR_WRITE_REGISTERS || bc != 2 * wqty || len != 10 + bc)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     /* The read part is checked before the write is made, so a bad read writes nothing. */
     int ex = collect(c, PLC_MODBUS_HOLDING_REGISTER, raddr, rqty, false);

@@ -3,7 +3,12 @@
 #ifndef PLC_MODBUS_INTERNAL_H
 #define PLC_MODBUS_INTERNAL_H
 
+#include <modbus.h>
+
 #include "plc-modbus.h"
+
+/* The public header spells it out so that its users need no <modbus.h>. */
+_Static_assert(PLC_MODBUS_PDU_MAX == MODBUS_MAX_PDU_LENGTH, "PDU size differs from libmodbus's");
 
 #define MB_TABLES 5 /* indexed by enum plc_modbus_table, 0 unused */
 
@@ -21,11 +26,7 @@ static inline long mb_map_slot(const struct plc_modbus_map *m, int table, unsign
     return s && s[address] ? (long)s[address] - 1 : -1;
 }
 
-#endif
-
 /* ---- server internals: connections and the transports behind an ops table ---- */
-
-#include <modbus.h>
 
 #define MB_RX_CAP 2048
 #define MB_TX_CAP 4096
@@ -87,3 +88,5 @@ void mb_server_log(struct plc_modbus_server *s, int prio, const char *fmt, ...)
 /* Queue bytes on a connection and try to send them; 0 or -1 (connection lost). */
 int mb_conn_send(struct mb_conn *c, const uint8_t *buf, size_t len);
 int64_t mb_now_ns(void);
+
+#endif
