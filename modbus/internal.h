@@ -48,8 +48,9 @@ enum mb_unit_verdict { MB_UNIT_ANSWER = 1, MB_UNIT_SILENT, MB_UNIT_IGNORE, MB_UN
 
 struct mb_transport_ops {
     const char *name;
-    /* The next whole request in c->rx: 1 (frame filled), 0 (need more bytes),
-     * -1 (garbage: TCP closes the connection, RTU drops what it has). */
+    /* The next whole request in c->rx: 1 (frame filled), 0 (need more bytes, or
+     * RTU: the silence decides), -1 (garbage: the stream is lost, the connection
+     * closed). */
     int (*frame)(struct mb_conn *c, struct mb_frame *f);
     /* What to do with a request for this unit id. */
     enum mb_unit_verdict (*unit)(struct mb_conn *c, uint8_t unit);

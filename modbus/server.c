@@ -217,15 +217,9 @@ static void conn_process(struct plc_modbus_server *s, struct mb_conn *c)
         int r = c->ops->frame(c, &f);
         if (r == 0)
             break;
-        if (r < 0) {
-            if (c->ops->close_on_garbage) {
-                conn_close(s, c, PLC_LOG_INFO, "not a Modbus frame");
-                return;
-            }
-            mb_server_log(s, PLC_LOG_DEBUG, "%s: dropped %zu bytes with a bad CRC",
-                          c->ops->name, c->rx_len);
-            c->rx_len = 0;
-            break;
+        if (r < 0) { /* only a stream can lose its way: RTU waits for the silence */
+            conn_close(s, c, PLC_LOG_INFO, "not a Modbus frame");
+            return;
         }
         if (serve(s, c, &f) < 0) {
             conn_close(s, c, PLC_LOG_INFO, strerror(errno));
