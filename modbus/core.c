@@ -385,6 +385,19 @@ static int stage_coils(struct plc_modbus_core *c, unsigned addr, unsigned qty,
     return 0;
 }
 
+/* Publish a write staged without exception (@ex 0) and echo the first @echo bytes
+ * of the request, or answer the exception. */
+static size_t finish_write(struct plc_modbus_core *c, const uint8_t *req, int ex, size_t echo,
+                           uint8_t *rsp)
+{
+    if (!ex)
+        ex = publish(c);
+    if (ex)
+        return exception(c, req[0], (uint8_t)ex, rsp);
+    memcpy(rsp, req, echo);
+    return echo;
+}
+
 static size_t write_single_coil(struct plc_modbus_core *c, const uint8_t *req, size_t len,
                                 unsigned flags, uint8_t *rsp)
 {
@@ -395,12 +408,7 @@ static size_t write_single_coil(struct plc_modbus_core *c, const uint8_t *req, s
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     uint8_t bit = v ? 1 : 0;
     int ex = stage_coils(c, get16(req + 1), 1, &bit, flags);
-    if (!ex)
-        ex = publish(c);
-    if (ex)
-        return exception(c, req[0], (uint8_t)ex, rsp);
-    memcpy(rsp, req, 5);
-    return 5;
+    return finish_write(c, req, ex, 5, rsp);
 }
 
 static size_t write_single_register(struct plc_modbus_core *c, const uint8_t *req, size_t len,
@@ -409,12 +417,29 @@ static size_t write_single_register(struct plc_modbus_core *c, const uint8_t *re
     if (len != 5)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int ex = stage_registers(c, get16(req + 1), 1, req + 3, flags);
+    return finish_write(c, req, ex, 5, rsp);
+}
+
+/* FC22: the register's current value from a snapshot, masked, then written as FC06
+ * would write it. The gateway is its regions' only writer and serves one request at
+ * a time, so nothing can change the register between the read and the write. */
+static size_t mask_write_register(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                                  unsigned flags, uint8_t *rsp)
+{
+    if (len != 7)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    unsigned addr = get16(req + 1), and_mask = get16(req + 3), or_mask = get16(req + 5);
+    uint8_t *data, value[2];
+    int ex = stage_begin(c, PLC_MODBUS_HOLDING_REGISTER, addr, 1, flags, &data);
     if (!ex)
-        ex = publish(c);
-    if (ex)
-        return exception(c, req[0], (uint8_t)ex, rsp);
-    memcpy(rsp, req, 5);
-    return 5;
+        ex = snapshot(c);
+    if (!ex) {
+        uint16_t w[2];
+        tag_words(c->map->entries[c->ents[0]].tag, data, w);
+        put16(value, (w[0] & and_mask) | (or_mask & ~and_mask));
+        ex = stage_registers(c, addr, 1, value, flags);
+    }
+    return finish_write(c, req, ex, 7, rsp);
 }
 
 static size_t write_multiple_coils(struct plc_modbus_core *c, const uint8_t *req, size_t len,
@@ -426,12 +451,7 @@ static size_t write_multiple_coils(struct plc_modbus_core *c, const uint8_t *req
     if (qty < 1 || qty > MODBUS_MAX_WRITE_BITS || bc != (qty + 7) / 8 || len != 6 + bc)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int ex = stage_coils(c, addr, qty, req + 6, flags);
-    if (!ex)
-        ex = publish(c);
-    if (ex)
-        return exception(c, req[0], (uint8_t)ex, rsp);
-    memcpy(rsp, req, 5);
-    return 5;
+    return finish_write(c, req, ex, 5, rsp);
 }
 
 static size_t write_multiple_registers(struct plc_modbus_core *c, const uint8_t *req,
@@ -443,12 +463,7 @@ static size_t write_multiple_registers(struct plc_modbus_core *c, const uint8_t 
     if (qty < 1 || qty > MODBUS_MAX_WRITE_REGISTERS || bc != 2 * qty || len != 6 + bc)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int ex = stage_registers(c, addr, qty, req + 6, flags);
-    if (!ex)
-        ex = publish(c);
-    if (ex)
-        return exception(c, req[0], (uint8_t)ex, rsp);
-    memcpy(rsp, req, 5);
-    return 5;
+    return finish_write(c, req, ex, 5, rsp);
 }
 
 static size_t read_write_registers(struct plc_modbus_core *c, const uint8_t *req, size_t len,
@@ -491,6 +506,7 @@ size_t plc_modbus_core_handle(struct plc_modbus_core *c, const uint8_t *req, siz
     case 0x06: return write_single_register(c, req, len, flags, rsp);
     case 0x0F: return write_multiple_coils(c, req, len, flags, rsp);
     case 0x10: return write_multiple_registers(c, req, len, flags, rsp);
+    case 0x16: return mask_write_register(c, req, len, flags, rsp);
     case 0x17: return read_write_registers(c, req, len, flags, rsp);
     default: return exception(c, req[0] & 0x7f, PLC_MODBUS_EX_ILLEGAL_FUNCTION, rsp);
     }

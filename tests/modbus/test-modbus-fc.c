@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RTU frames of the wrong length: a real gateway process serving libmodbus clients
- * over loopback TCP and over RTU through a socat pty pair.
+ * Function code 22 (mask write register) and RTU frames of the wrong length: a real
+ * gateway process serving libmodbus clients over loopback TCP and over RTU through
+ * a socat pty pair, both in every case.
  * Each case keeps what it started in its state, so teardown stops the gateway
  * and socat by their pids even when an assertion fails half-way.
  */
@@ -12,6 +13,8 @@ struct fc {
     struct mb_pty pty;
     modbus_t *m[2]; /* TCP, RTU */
 };
+
+static const char *const transport[2] = {"tcp", "rtu"};
 
 static int fc_setup(void **state)
 {
@@ -41,6 +44,36 @@ static struct fc *fc_start(void **state)
     t->m[0] = mb_client(t->s->port, 7);
     t->m[1] = mb_rtu_client(&t->pty, 7);
     return t;
+}
+
+/* ---- FC22 ---- */
+
+static void mask_write_register_over_tcp_and_rtu(void **state)
+{
+    struct fc *t = fc_start(state);
+    uint16_t r[2];
+    for (int i = 0; i < 2; i++) {
+        modbus_t *m = t->m[i];
+        print_message("%s\n", transport[i]);
+        /* the specification's example: 0x12 AND 0xF2 OR 0x25 is 0x17 */
+        assert_int_equal(modbus_write_register(m, 3, 0x12), 1);
+        assert_int_equal(modbus_mask_write_register(m, 3, 0xF2, 0x25), 1);
+        assert_int_equal(modbus_read_registers(m, 3, 1, r), 1);
+        assert_int_equal(r[0], 0x17);
+        /* refused as FC06 would be: half of a float, a tag of the logic, out of range */
+        assert_int_equal(modbus_mask_write_register(m, 10, 0, 1), -1);
+        assert_int_equal(errno, EMBXILADD);
+        assert_int_equal(modbus_mask_write_register(m, 30, 0, 1), -1);
+        assert_int_equal(errno, EMBXILADD);
+        assert_int_equal(modbus_mask_write_register(m, 2, 0, 101), -1);
+        assert_int_equal(errno, EMBXILVAL);
+        /* malformed: short, and one byte too many */
+        assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x16, 0, 3, 0xFF, 0xFF}, 6), 3);
+        assert_int_equal(
+            mb_raw_exception(m, (uint8_t[]){7, 0x16, 0, 3, 0, 0, 0, 1, 0}, 9), 3);
+        assert_int_equal(modbus_read_registers(m, 2, 2, r), 2);
+        assert_true(r[0] == 0 && r[1] == 0x17);
+    }
 }
 
 /* ---- RTU frames of the wrong length ---- */
@@ -82,6 +115,7 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fc_setup, fc_teardown)
     const struct CMUnitTest tests[] = {
+        T(mask_write_register_over_tcp_and_rtu),
         T(rtu_frame_of_the_wrong_length_is_illegal_data_value),
     };
     if (getenv("TEST_FILTER")) /* run one case: TEST_FILTER=rtu_* */
