@@ -36,6 +36,10 @@ struct plc_modbus_core {
     uint16_t ents[MODBUS_MAX_READ_BITS];
     size_t nents;
     struct plc_modbus_stats stats;
+    struct mb_ident ident;
+    uint8_t unit_id;
+    const struct plc_tag_def *fault_state; /* the logic's, in its diagnostics region, or NULL */
+    int64_t logic_stale_ns; /* a logic region not written for this long: the logic stopped */
 };
 
 void plc_modbus_core_free(struct plc_modbus_core *c)
@@ -79,6 +83,17 @@ struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *l, const ch
         if (!r->handle)
             goto fail_errno;
     }
+    mb_ident_init(&c->ident, l);
+    c->unit_id = plc_layout_get_modbus(l)->unit_id;
+    const struct plc_logic_def *logic = plc_layout_get_logic(l);
+    const struct plc_tag_def *fs = plc_layout_find_tag(l, "fault_state");
+    if (fs && logic->diagnostics && fs->region == logic->diagnostics)
+        c->fault_state = fs;
+    /* A scan may run up to the watchdog before it faults, then waits a period; twice
+     * that, and never under plc-io's 500 ms, is silence no running logic keeps. */
+    c->logic_stale_ns = 2000 * ((int64_t)logic->period_us + logic->watchdog_us);
+    if (c->logic_stale_ns < 500000000)
+        c->logic_stale_ns = 500000000;
     return c;
 fail_errno:
     err = errno;
@@ -491,6 +506,44 @@ static size_t read_write_registers(struct plc_modbus_core *c, const uint8_t *req
     return 2 + 2 * rqty;
 }
 
+/*
+ * FC17's run indicator: whether the PLC's logic runs, as far as the process image
+ * shows. Every region the logic writes must have a live writer that wrote (or sent
+ * a heartbeat) within logic_stale_ns, and the logic's fault_state, where the layout
+ * has one, must read 0 (a faulted scan keeps the outputs region alive at its safe
+ * values). A layout where nothing is written by the logic never runs.
+ */
+static bool logic_running(struct plc_modbus_core *c)
+{
+    bool any = false;
+    for (size_t i = 0; i < c->nregions; i++) {
+        struct plc_region_info info;
+        if (strcmp(plc_region_get_def(c->regions[i].handle)->writer, "logic") != 0)
+            continue;
+        if (plc_region_get_info(c->regions[i].handle, &info) < 0 || !info.writer_alive ||
+            info.heartbeat_age_ns < 0 || info.heartbeat_age_ns > c->logic_stale_ns)
+            return false;
+        any = true;
+    }
+    double v;
+    if (any && c->fault_state &&
+        (plc_region_read_tag(c->regions[region_index(c, c->fault_state)].handle,
+                             c->fault_state, &v) < 0 ||
+         v != 0))
+        return false;
+    return any;
+}
+
+static size_t identify(struct plc_modbus_core *c, const uint8_t *req, size_t len, uint8_t *rsp)
+{
+    size_t n = 0;
+    int ex = req[0] == 0x11 ? mb_ident_report_server_id(&c->ident, c->unit_id, logic_running(c),
+                                                        len, rsp, &n)
+                            : mb_ident_read_device_id(&c->ident, req, len, PLC_MODBUS_PDU_MAX,
+                                                      rsp, &n);
+    return ex ? exception(c, req[0], (uint8_t)ex, rsp) : n;
+}
+
 size_t plc_modbus_core_handle(struct plc_modbus_core *c, const uint8_t *req, size_t len,
                               unsigned flags, uint8_t *rsp)
 {
@@ -506,8 +559,10 @@ size_t plc_modbus_core_handle(struct plc_modbus_core *c, const uint8_t *req, siz
     case 0x06: return write_single_register(c, req, len, flags, rsp);
     case 0x0F: return write_multiple_coils(c, req, len, flags, rsp);
     case 0x10: return write_multiple_registers(c, req, len, flags, rsp);
+    case 0x11: return identify(c, req, len, rsp);
     case 0x16: return mask_write_register(c, req, len, flags, rsp);
     case 0x17: return read_write_registers(c, req, len, flags, rsp);
+    case 0x2B: return identify(c, req, len, rsp);
     default: return exception(c, req[0] & 0x7f, PLC_MODBUS_EX_ILLEGAL_FUNCTION, rsp);
     }
 }

@@ -26,6 +26,25 @@ static inline long mb_map_slot(const struct plc_modbus_map *m, int table, unsign
     return s && s[address] ? (long)s[address] - 1 : -1;
 }
 
+/* ---- identification (ident.c): FC17 and FC43/14 ---- */
+
+#define MB_IDENT_OBJECTS 7 /* device identification objects 0x00..0x06 (basic, regular) */
+
+struct mb_ident {
+    char object[MB_IDENT_OBJECTS][64]; /* by object id; "" when not served */
+    char id[96];                       /* FC17's id string */
+};
+
+void mb_ident_init(struct mb_ident *id, const struct plc_layout *layout);
+/* FC17 for a request PDU of @len bytes: 0 with the response in @rsp (*n bytes), or
+ * the exception code. */
+int mb_ident_report_server_id(const struct mb_ident *id, uint8_t server_id, bool running,
+                              size_t len, uint8_t *rsp, size_t *n);
+/* FC43/14: 0 with a response of at most @room bytes (the objects that do not fit
+ * are announced by "more follows"), or the exception code. */
+int mb_ident_read_device_id(const struct mb_ident *id, const uint8_t *req, size_t len,
+                            size_t room, uint8_t *rsp, size_t *n);
+
 /* ---- server internals: connections and the transports behind an ops table ---- */
 
 #define MB_RX_CAP 2048

@@ -40,10 +40,14 @@ static size_t expected(const uint8_t *b, size_t n)
         return 8;
     case 0x0F: case 0x10:
         return n >= 7 ? 9u + b[6] : 0;
+    case 0x11:
+        return 4;
     case 0x16:
         return 10;
     case 0x17:
         return n >= 11 ? 13u + b[10] : 0;
+    case 0x2B: /* read device identification; other MEI types are cut by silence */
+        return n >= 3 && b[2] == 0x0E ? 7 : 0;
     default:
         return 0; /* cut by silence */
     }

@@ -289,7 +289,7 @@ static void other_functions_are_illegal_function(void **state)
 {
     struct ctx *c = *state;
     assert_exception(c, REQ(c, 0, 0x08, 0, 0, 0, 0), 0x08, 1);
-    assert_exception(c, REQ(c, 0, 0x2B, 0x0E, 0x01, 0x00), 0x2B, 1);
+    assert_exception(c, REQ(c, 0, 0x2B, 0x0D, 0x00, 0x00), 0x2B, 1); /* MEI CANopen */
     assert_exception(c, REQ(c, 0, 0x18, 0x00, 0x00), 0x18, 1);
     assert_exception(c, plc_modbus_core_handle(c->core, NULL, 0, 0, c->rsp), 0x00, 1);
     struct plc_modbus_stats st;

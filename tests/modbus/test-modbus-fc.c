@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Function code 22 (mask write register) and RTU frames of the wrong length: a real
- * gateway process serving libmodbus clients over loopback TCP and over RTU through
- * a socat pty pair, both in every case.
+ * Function codes 17 (report server id), 22 (mask write register) and 43/14 (read
+ * device identification), and RTU frames of the wrong length: a real gateway
+ * process serving libmodbus clients over loopback TCP and over RTU through a
+ * socat pty pair, both in every case.
  * Each case keeps what it started in its state, so teardown stops the gateway
  * and socat by their pids even when an assertion fails half-way.
  */
+#include "internal.h"
 #include "mb-server.h"
 
 struct fc {
     struct srv *s;
     struct mb_pty pty;
     modbus_t *m[2]; /* TCP, RTU */
+    pid_t logic;    /* a stand-in for plc-logic, or 0 */
+    int logic_cmd, logic_ack;
 };
 
 static const char *const transport[2] = {"tcp", "rtu"};
@@ -28,6 +32,12 @@ static int fc_teardown(void **state)
     for (int i = 0; i < 2; i++)
         if (t->m[i])
             mb_close(t->m[i]);
+    if (t->logic > 0) {
+        kill(t->logic, SIGKILL);
+        waitpid(t->logic, NULL, 0);
+        close(t->logic_cmd);
+        close(t->logic_ack);
+    }
     if (t->s)
         srv_stop(t->s);
     mb_pty_close(&t->pty);
@@ -44,6 +54,41 @@ static struct fc *fc_start(void **state)
     t->m[0] = mb_client(t->s->port, 7);
     t->m[1] = mb_rtu_client(&t->pty, 7);
     return t;
+}
+
+/* A raw request (unit first) and the answer's PDU, read off the wire by hand:
+ * libmodbus 3.1 cannot frame an FC43 answer. Returns the PDU's length. */
+static size_t raw_pdu(modbus_t *m, bool rtu, const uint8_t *req, int len, uint8_t *pdu)
+{
+    int fd = modbus_get_socket(m);
+    uint8_t b[MODBUS_MAX_ADU_LENGTH];
+    assert_true(modbus_send_raw_request(m, req, len) > 0);
+    if (!rtu) { /* MBAP: the header says how long */
+        mb_read_full(fd, b, 7);
+        assert_int_equal(b[6], req[0]);
+        size_t n = be16(b + 4) - 1u;
+        mb_read_full(fd, pdu, n);
+        return n;
+    }
+    size_t n = 2; /* unit, function, then as the function says; the CRC last */
+    mb_read_full(fd, b, 2);
+    assert_int_equal(b[0], req[0]);
+    if (b[1] & 0x80) {
+        mb_read_full(fd, b + n, 1);
+        n += 1;
+    } else {
+        assert_int_equal(b[1], 0x2B);
+        mb_read_full(fd, b + n, 6);
+        n += 6;
+        for (unsigned k = 0; k < b[7]; k++) {
+            mb_read_full(fd, b + n, 2);
+            mb_read_full(fd, b + n + 2, b[n + 1]);
+            n += 2u + b[n + 1];
+        }
+    }
+    mb_read_full(fd, b + n, 2);
+    memcpy(pdu, b + 1, n - 1);
+    return n - 1;
 }
 
 /* ---- FC22 ---- */
@@ -74,6 +119,197 @@ static void mask_write_register_over_tcp_and_rtu(void **state)
         assert_int_equal(modbus_read_registers(m, 2, 2, r), 2);
         assert_true(r[0] == 0 && r[1] == 0x17);
     }
+}
+
+/* ---- FC17 ---- */
+
+/* A stand-in for plc-logic: writes the logic's regions (a heartbeat every 10 ms) and
+ * sets fault_state to what the test sends ('1' or '0'), answering each once done. */
+static void logic_start(struct fc *t)
+{
+    int cmd[2], ack[2];
+    assert_int_equal(pipe(cmd), 0);
+    assert_int_equal(pipe(ack), 0);
+    t->logic = fork();
+    assert_true(t->logic >= 0);
+    if (t->logic) {
+        close(cmd[0]);
+        close(ack[1]);
+        t->logic_cmd = cmd[1];
+        t->logic_ack = ack[0];
+        char c;
+        assert_int_equal(read(t->logic_ack, &c, 1), 1); /* attached: ready */
+        return;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(cmd[1]);
+    close(ack[0]);
+    const struct plc_layout *l = t->s->f->layout;
+    static const char *const mine[3] = {"outputs", "status", "diagnostics"};
+    struct plc_region *r[3];
+    for (int k = 0; k < 3; k++)
+        if (!(r[k] = plc_region_attach(l, t->s->f->base, mine[k], PLC_WRITER, "logic", NULL)))
+            _exit(90);
+    const struct plc_tag_def *fault_state = plc_layout_find_tag(l, "fault_state");
+    char c = 'R';
+    for (;;) {
+        for (int k = 0; k < 3; k++)
+            plc_region_heartbeat(r[k]);
+        if (c && write(ack[1], &c, 1) != 1)
+            _exit(91);
+        c = 0;
+        struct pollfd p = {.fd = cmd[0], .events = POLLIN};
+        if (poll(&p, 1, 10) == 1) {
+            if (read(cmd[0], &c, 1) != 1)
+                _exit(0); /* the test is gone */
+            plc_region_write_tag(r[2], fault_state, c == '1');
+        }
+    }
+}
+
+static void logic_fault(struct fc *t, char state)
+{
+    char c;
+    assert_int_equal(write(t->logic_cmd, &state, 1), 1);
+    assert_int_equal(read(t->logic_ack, &c, 1), 1);
+}
+
+/* FC17's answer over @m: the run indicator, after checking the server id and id string. */
+static int run_indicator(modbus_t *m)
+{
+    uint8_t id[MODBUS_MAX_PDU_LENGTH];
+    char want[96];
+    int n = snprintf(want, sizeof(want), "RaspiPLC %s mbtest v1", RASPIPLC_VERSION);
+    assert_int_equal(modbus_report_slave_id(m, sizeof(id), id), 2 + n);
+    assert_int_equal(id[0], 7); /* the server id is the unit id */
+    assert_memory_equal(id + 2, want, (size_t)n);
+    return id[1];
+}
+
+static void report_server_id_says_whether_the_logic_runs(void **state)
+{
+    struct fc *t = fc_start(state);
+    /* nobody writes the logic's regions */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(run_indicator(t->m[i]), 0x00);
+    /* a writer of each, alive and writing: running */
+    logic_start(t);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(run_indicator(t->m[i]), 0xFF);
+    /* faulted: the regions stay alive (the outputs at their safe values), fault_state 1 */
+    logic_fault(t, '1');
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(run_indicator(t->m[i]), 0x00);
+    logic_fault(t, '0');
+    assert_int_equal(run_indicator(t->m[0]), 0xFF);
+    /* dead */
+    assert_int_equal(kill(t->logic, SIGKILL), 0);
+    assert_int_equal(waitpid(t->logic, NULL, 0), t->logic);
+    t->logic = 0;
+    close(t->logic_cmd);
+    close(t->logic_ack);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(run_indicator(t->m[i]), 0x00);
+    /* a request with data is of the wrong length */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(mb_raw_exception(t->m[i], (uint8_t[]){7, 0x11, 0x00}, 3), 3);
+}
+
+/* ---- FC43/14 ---- */
+
+/* The answer PDU FC43/14 should give: header, then the objects @ids (-1 ends). */
+static size_t ident_pdu(uint8_t *p, uint8_t code, const int *ids)
+{
+    static const char *const value[7] = {"RaspiPLC", "plc-modbus", RASPIPLC_VERSION, NULL,
+                                         "RaspiPLC soft-PLC", NULL, "mbtest v1"};
+    size_t n = 7;
+    memcpy(p, (uint8_t[]){0x2B, 0x0E, code, 0x82, 0x00, 0x00, 0}, 7);
+    for (; *ids >= 0; ids++) {
+        size_t len = strlen(value[*ids]);
+        p[n++] = (uint8_t)*ids;
+        p[n++] = (uint8_t)len;
+        memcpy(p + n, value[*ids], len);
+        n += len;
+        p[6]++;
+    }
+    return n;
+}
+
+static void expect_ident(modbus_t *m, bool rtu, uint8_t code, uint8_t object, const int *ids)
+{
+    uint8_t got[MODBUS_MAX_PDU_LENGTH], want[MODBUS_MAX_PDU_LENGTH];
+    size_t n = raw_pdu(m, rtu, (uint8_t[]){7, 0x2B, 0x0E, code, object}, 5, got);
+    size_t w = ident_pdu(want, code, ids);
+    assert_int_equal(n, w);
+    assert_memory_equal(got, want, w);
+}
+
+static void expect_ident_exception(modbus_t *m, bool rtu, const uint8_t *req, int len,
+                                   uint8_t code)
+{
+    uint8_t got[MODBUS_MAX_PDU_LENGTH];
+    assert_int_equal(raw_pdu(m, rtu, req, len, got), 2);
+    assert_int_equal(got[0], 0xAB);
+    assert_int_equal(got[1], code);
+}
+
+static void read_device_identification_over_tcp_and_rtu(void **state)
+{
+    struct fc *t = fc_start(state);
+    for (int i = 0; i < 2; i++) {
+        modbus_t *m = t->m[i];
+        bool rtu = i == 1;
+        print_message("%s\n", transport[i]);
+        /* streams: basic (01), regular (02), extended (03) as regular; from an object on */
+        expect_ident(m, rtu, 1, 0, (int[]){0, 1, 2, -1});
+        expect_ident(m, rtu, 2, 0, (int[]){0, 1, 2, 4, 6, -1});
+        expect_ident(m, rtu, 3, 0, (int[]){0, 1, 2, 4, 6, -1});
+        expect_ident(m, rtu, 1, 1, (int[]){1, 2, -1});
+        expect_ident(m, rtu, 2, 4, (int[]){4, 6, -1});
+        /* a stream from an object it does not hold starts over at 0 */
+        expect_ident(m, rtu, 1, 4, (int[]){0, 1, 2, -1});
+        expect_ident(m, rtu, 2, 3, (int[]){0, 1, 2, 4, 6, -1});
+        expect_ident(m, rtu, 2, 0x80, (int[]){0, 1, 2, 4, 6, -1});
+        /* one object (04) */
+        expect_ident(m, rtu, 4, 6, (int[]){6, -1});
+        expect_ident(m, rtu, 4, 0, (int[]){0, -1});
+        /* an unknown object is ILLEGAL DATA ADDRESS, a bad code ILLEGAL DATA VALUE */
+        expect_ident_exception(m, rtu, (uint8_t[]){7, 0x2B, 0x0E, 4, 0x03}, 5, 2);
+        expect_ident_exception(m, rtu, (uint8_t[]){7, 0x2B, 0x0E, 4, 0x80}, 5, 2);
+        expect_ident_exception(m, rtu, (uint8_t[]){7, 0x2B, 0x0E, 0, 0}, 5, 3);
+        expect_ident_exception(m, rtu, (uint8_t[]){7, 0x2B, 0x0E, 5, 0}, 5, 3);
+        /* malformed: short, long; another MEI type is not served */
+        expect_ident_exception(m, rtu, (uint8_t[]){7, 0x2B, 0x0E, 1}, 4, 3);
+        expect_ident_exception(m, rtu, (uint8_t[]){7, 0x2B, 0x0E, 1, 0, 0}, 6, 3);
+        expect_ident_exception(m, rtu, (uint8_t[]){7, 0x2B, 0x0D, 0, 0}, 5, 1);
+    }
+}
+
+/* Objects that do not fit one answer come in the next, from where it stopped. None of
+ * the gateway's fill one (they are short), so the stream is cut shorter by hand. */
+static void device_identification_continues_where_an_answer_is_full(void **state)
+{
+    char *text = mb_layout_text(NULL);
+    struct plc_diag d;
+    struct plc_layout *l = plc_layout_load_string(text, "t.ini", &d);
+    free(text);
+    assert_non_null(l);
+    struct mb_ident id;
+    mb_ident_init(&id, l);
+    uint8_t rsp[PLC_MODBUS_PDU_MAX], want[PLC_MODBUS_PDU_MAX];
+    size_t n, room = ident_pdu(want, 2, (int[]){0, 1, -1}) + 2; /* not room for object 2 */
+    assert_int_equal(mb_ident_read_device_id(&id, (uint8_t[]){0x2B, 0x0E, 2, 0}, 4, room, rsp,
+                                             &n), 0);
+    want[4] = 0xFF; /* more follows, from object 2 */
+    want[5] = 0x02;
+    assert_int_equal(n, room - 2);
+    assert_memory_equal(rsp, want, n);
+    assert_int_equal(mb_ident_read_device_id(&id, (uint8_t[]){0x2B, 0x0E, 2, 2}, 4,
+                                             PLC_MODBUS_PDU_MAX, rsp, &n), 0);
+    assert_int_equal(n, ident_pdu(want, 2, (int[]){2, 4, 6, -1}));
+    assert_memory_equal(rsp, want, n);
+    plc_layout_free(l);
+    (void)state;
 }
 
 /* ---- RTU frames of the wrong length ---- */
@@ -116,6 +352,9 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, fc_setup, fc_teardown)
     const struct CMUnitTest tests[] = {
         T(mask_write_register_over_tcp_and_rtu),
+        T(report_server_id_says_whether_the_logic_runs),
+        T(read_device_identification_over_tcp_and_rtu),
+        cmocka_unit_test(device_identification_continues_where_an_answer_is_full),
         T(rtu_frame_of_the_wrong_length_is_illegal_data_value),
     };
     if (getenv("TEST_FILTER")) /* run one case: TEST_FILTER=rtu_* */

@@ -113,7 +113,7 @@ static void every_exception_over_tcp(void **state)
 
     /* ILLEGAL FUNCTION */
     assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x08, 0, 0, 0, 0}, 6), 1);
-    assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x2B, 0x0E, 1, 0}, 5), 1);
+    assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x2B, 0x0D, 0, 0}, 5), 1); /* CANopen */
     /* ILLEGAL DATA ADDRESS: unmapped, read-only, half a 32-bit value */
     assert_int_equal(modbus_read_registers(m, 4, 1, regs), -1);
     assert_int_equal(errno, EMBXILADD);
@@ -605,12 +605,12 @@ static void rtu_through_a_pty_pair(void **state)
     assert_int_equal(modbus_read_registers(m, 5, 1, r), -1);
     assert_int_equal(errno, EMBXILADD);
     /* an unknown function, cut by silence, still gets ILLEGAL FUNCTION */
-    uint8_t raw[] = {7, 0x11};
+    uint8_t raw[] = {7, 0x41};
     uint8_t rsp[MODBUS_RTU_MAX_ADU_LENGTH];
     assert_true(modbus_send_raw_request(m, raw, 2) > 0);
-    assert_int_equal(modbus_receive_confirmation(m, rsp), 5); /* unit, 0x91, 01, CRC */
+    assert_int_equal(modbus_receive_confirmation(m, rsp), 5); /* unit, 0xC1, 01, CRC */
     assert_int_equal(rsp[0], 7);
-    assert_int_equal(rsp[1], 0x91);
+    assert_int_equal(rsp[1], 0xC1);
     assert_int_equal(rsp[2], 0x01);
     /* a broadcast is carried out and never answered */
     assert_true(modbus_send_raw_request(m, (uint8_t[]){0, 0x06, 0, 0, 0, 77}, 6) > 0);
