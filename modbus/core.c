@@ -544,6 +544,58 @@ static size_t identify(struct plc_modbus_core *c, const uint8_t *req, size_t len
     return ex ? exception(c, req[0], (uint8_t)ex, rsp) : n;
 }
 
+const char *mb_exception_name(unsigned code)
+{
+    switch (code) {
+    case PLC_MODBUS_EX_ILLEGAL_FUNCTION: return "illegal function";
+    case PLC_MODBUS_EX_ILLEGAL_ADDRESS: return "illegal data address";
+    case PLC_MODBUS_EX_ILLEGAL_VALUE: return "illegal data value";
+    case PLC_MODBUS_EX_DEVICE_FAILURE: return "server device failure";
+    case PLC_MODBUS_EX_GATEWAY_TARGET: return "gateway target device failed to respond";
+    default: return "unknown exception";
+    }
+}
+
+void mb_request_describe(const uint8_t *pdu, size_t len, char *buf, size_t size)
+{
+    if (len == 0) {
+        snprintf(buf, size, "an empty request");
+        return;
+    }
+    int n = snprintf(buf, size, "function 0x%02X", pdu[0]);
+    if (n < 0 || (size_t)n >= size)
+        return;
+    buf += n, size -= (size_t)n;
+    switch (pdu[0]) {
+    case 0x01: case 0x02: case 0x03: case 0x04: case 0x0F: case 0x10:
+        if (len >= 5) {
+            snprintf(buf, size, " address %u quantity %u", get16(pdu + 1), get16(pdu + 3));
+            return;
+        }
+        break;
+    case 0x05: case 0x06: case 0x16:
+        if (len >= 3) {
+            snprintf(buf, size, " address %u quantity 1", get16(pdu + 1));
+            return;
+        }
+        break;
+    case 0x17:
+        if (len >= 9) {
+            snprintf(buf, size, " read address %u quantity %u write address %u quantity %u",
+                     get16(pdu + 1), get16(pdu + 3), get16(pdu + 5), get16(pdu + 7));
+            return;
+        }
+        break;
+    case 0x2B:
+        if (len >= 4) {
+            snprintf(buf, size, " MEI 0x%02X code %u object 0x%02X", pdu[1], pdu[2], pdu[3]);
+            return;
+        }
+        break;
+    }
+    snprintf(buf, size, ", %zu bytes", len); /* too short to say more, or nothing more to say */
+}
+
 size_t plc_modbus_core_handle(struct plc_modbus_core *c, const uint8_t *req, size_t len,
                               unsigned flags, uint8_t *rsp)
 {

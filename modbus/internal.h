@@ -26,6 +26,13 @@ static inline long mb_map_slot(const struct plc_modbus_map *m, int table, unsign
     return s && s[address] ? (long)s[address] - 1 : -1;
 }
 
+/* ---- core.c, for the log ---- */
+
+/* "illegal data address" for 0x02. */
+const char *mb_exception_name(unsigned code);
+/* What a request asked for, e.g. "function 0x10 address 200 quantity 124". */
+void mb_request_describe(const uint8_t *pdu, size_t len, char *buf, size_t size);
+
 /* ---- identification (ident.c): FC17 and FC43/14 ---- */
 
 #define MB_IDENT_OBJECTS 7 /* device identification objects 0x00..0x06 (basic, regular) */

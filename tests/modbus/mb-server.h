@@ -42,6 +42,8 @@ static void srv_child_loop(void *ctx)
 
 /* When set, the gateway gets only this many descriptors beyond those it holds at start. */
 static int srv_spare_fds;
+/* The gateway's log_priority (0: every line). */
+static int srv_log_priority;
 
 static void srv_child_term(int sig)
 {
@@ -85,6 +87,7 @@ static inline struct srv *srv_start(const char *keys, bool read_only_listener, c
             .rtu_device = rtu,
             .log = srv_child_log,
             .log_ctx = (void *)(intptr_t)logp[1],
+            .log_priority = srv_log_priority,
             .on_loop = srv_loop_fd >= 0 ? srv_child_loop : NULL,
             .loop_ctx = (void *)(intptr_t)srv_loop_fd,
         };

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Function codes 17 (report server id), 22 (mask write register) and 43/14 (read
- * device identification), and RTU frames of the wrong length: a real gateway
- * process serving libmodbus clients over loopback TCP and over RTU through a
- * socat pty pair, both in every case.
+ * device identification), RTU frames of the wrong length, and the debug log of
+ * refused requests: a real gateway process serving libmodbus clients over
+ * loopback TCP and over RTU through a socat pty pair, both in every case.
  * Each case keeps what it started in its state, so teardown stops the gateway
  * and socat by their pids even when an assertion fails half-way.
  */
@@ -347,6 +347,70 @@ static void rtu_frame_of_the_wrong_length_is_illegal_data_value(void **state)
     assert_int_equal(r[0], 0);
 }
 
+/* ---- the debug log of refused requests ---- */
+
+static void refused_requests_are_logged_with_function_address_quantity_and_peer(void **state)
+{
+    struct fc *t = fc_start(state);
+    uint16_t r[4] = {0};
+    char want[256];
+    int fd = modbus_get_socket(t->m[0]);
+    struct sockaddr_in a;
+    socklen_t al = sizeof(a);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    assert_int_equal(modbus_read_registers(t->m[0], 4, 1, r), -1);
+    snprintf(want, sizeof(want), "<7> tcp: refused 127.0.0.1:%d unit 7: function 0x03 address 4 "
+             "quantity 1: exception 02 illegal data address", ntohs(a.sin_port));
+    srv_log_wait(t->s, want);
+    assert_int_equal(modbus_write_and_read_registers(t->m[0], 3, 1, r, 4, 1, r), -1);
+    srv_log_wait(t->s, "function 0x17 read address 4 quantity 1 write address 3 quantity 1: "
+                       "exception 02 illegal data address");
+    modbus_set_slave(t->m[0], 9);
+    assert_int_equal(modbus_read_registers(t->m[0], 0, 1, r), -1);
+    srv_log_wait(t->s, "unit 9: function 0x03 address 0 quantity 1: exception 0B gateway target "
+                       "device failed to respond");
+    assert_int_equal(modbus_write_register(t->m[1], 2, 500), -1);
+    snprintf(want, sizeof(want), "<7> rtu: refused %s unit 7: function 0x06 address 2 quantity 1: "
+             "exception 03 illegal data value", t->pty.gw);
+    srv_log_wait(t->s, want);
+
+    /* A flood is counted, not logged line by line: 150 refused requests in one segment,
+     * served in one turn of the loop; every one is either logged or counted. */
+    int raw = mb_raw_connect(t->s->port);
+    uint8_t flood[150 * 12], rsp[150 * 9];
+    for (int k = 0; k < 150; k++)
+        memcpy(flood + 12 * k, (uint8_t[]){0, (uint8_t)k, 0, 0, 0, 6, 7, 3, 0, 4, 0, 1}, 12);
+    assert_int_equal(write(raw, flood, sizeof(flood)), (ssize_t)sizeof(flood));
+    mb_read_full(raw, rsp, sizeof(rsp));
+    close(raw);
+    const char *line = srv_log_wait(t->s, " more refused requests not logged (at most 10 a "
+                                          "second are)");
+    while (line > t->s->log && line[-1] != '\n')
+        line--;
+    unsigned long unlogged = 0, logged = 0;
+    assert_int_equal(sscanf(line, "<7> %lu more", &unlogged), 1);
+    for (const char *p = t->s->log; (p = strstr(p, "function 0x03 address 4 quantity 1")); p++)
+        logged++;
+    assert_int_equal(logged + unlogged, 1 + 150);
+}
+
+/* Refused requests cost no formatting when debug lines are not wanted. */
+static void refused_requests_are_not_logged_below_debug(void **state)
+{
+    struct fc *t = *state;
+    srv_log_priority = PLC_LOG_INFO;
+    t->s = srv_start(NULL, false, NULL);
+    srv_log_priority = 0;
+    t->m[0] = mb_client(t->s->port, 7);
+    uint16_t r;
+    assert_int_equal(modbus_read_registers(t->m[0], 4, 1, &r), -1);
+    mb_close(t->m[0]);
+    t->m[0] = NULL;
+    /* the close comes after the refusal; by then its line would be there */
+    srv_log_wait(t->s, "closed by the client");
+    assert_null(strstr(t->s->log, "refused"));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fc_setup, fc_teardown)
@@ -356,6 +420,8 @@ int main(void)
         T(read_device_identification_over_tcp_and_rtu),
         cmocka_unit_test(device_identification_continues_where_an_answer_is_full),
         T(rtu_frame_of_the_wrong_length_is_illegal_data_value),
+        T(refused_requests_are_logged_with_function_address_quantity_and_peer),
+        T(refused_requests_are_not_logged_below_debug),
     };
     if (getenv("TEST_FILTER")) /* run one case: TEST_FILTER=rtu_* */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
