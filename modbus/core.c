@@ -32,10 +32,14 @@ struct plc_modbus_core {
     struct mb_region *regions;
     size_t nregions;
     const struct plc_region_def *first_def;
-    /* entries of the current request, in address order (at most 2000 bits) */
-    uint16_t ents[2000];
+    /* entries of the current request, in address order (one per bit at most) */
+    uint16_t ents[MODBUS_MAX_READ_BITS];
     size_t nents;
     struct plc_modbus_stats stats;
+    struct mb_ident ident;
+    uint8_t unit_id;
+    const struct plc_tag_def *fault_state; /* the logic's, in its diagnostics region, or NULL */
+    int64_t logic_stale_ns; /* a logic region not written for this long: the logic stopped */
 };
 
 void plc_modbus_core_free(struct plc_modbus_core *c)
@@ -79,6 +83,17 @@ struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *l, const ch
         if (!r->handle)
             goto fail_errno;
     }
+    mb_ident_init(&c->ident, l);
+    c->unit_id = plc_layout_get_modbus(l)->unit_id;
+    const struct plc_logic_def *logic = plc_layout_get_logic(l);
+    const struct plc_tag_def *fs = plc_layout_find_tag(l, "fault_state");
+    if (fs && logic->diagnostics && fs->region == logic->diagnostics)
+        c->fault_state = fs;
+    /* A scan may run up to the watchdog before it faults, then waits a period; twice
+     * that, and never under plc-io's 500 ms, is silence no running logic keeps. */
+    c->logic_stale_ns = 2000 * ((int64_t)logic->period_us + logic->watchdog_us);
+    if (c->logic_stale_ns < 500000000)
+        c->logic_stale_ns = 500000000;
     return c;
 fail_errno:
     err = errno;
@@ -254,7 +269,7 @@ static size_t read_bits(struct plc_modbus_core *c, const uint8_t *req, size_t le
     if (len != 5)
         return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned addr = get16(req + 1), qty = get16(req + 3);
-    if (qty < 1 || qty > 2000)
+    if (qty < 1 || qty > MODBUS_MAX_READ_BITS)
         return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int table = fc == 0x01 ? PLC_MODBUS_COIL : PLC_MODBUS_DISCRETE_INPUT;
     int ex = collect(c, table, addr, qty, false);
@@ -305,7 +320,7 @@ static size_t read_registers(struct plc_modbus_core *c, const uint8_t *req, size
     if (len != 5)
         return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned addr = get16(req + 1), qty = get16(req + 3);
-    if (qty < 1 || qty > 125)
+    if (qty < 1 || qty > MODBUS_MAX_READ_REGISTERS)
         return exception(c, fc, PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int table = fc == 0x03 ? PLC_MODBUS_HOLDING_REGISTER : PLC_MODBUS_INPUT_REGISTER;
     int ex = read_regs(c, table, addr, qty, rsp + 2);
@@ -385,6 +400,19 @@ static int stage_coils(struct plc_modbus_core *c, unsigned addr, unsigned qty,
     return 0;
 }
 
+/* Publish a write staged without exception (@ex 0) and echo the first @echo bytes
+ * of the request, or answer the exception. */
+static size_t finish_write(struct plc_modbus_core *c, const uint8_t *req, int ex, size_t echo,
+                           uint8_t *rsp)
+{
+    if (!ex)
+        ex = publish(c);
+    if (ex)
+        return exception(c, req[0], (uint8_t)ex, rsp);
+    memcpy(rsp, req, echo);
+    return echo;
+}
+
 static size_t write_single_coil(struct plc_modbus_core *c, const uint8_t *req, size_t len,
                                 unsigned flags, uint8_t *rsp)
 {
@@ -395,12 +423,7 @@ static size_t write_single_coil(struct plc_modbus_core *c, const uint8_t *req, s
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     uint8_t bit = v ? 1 : 0;
     int ex = stage_coils(c, get16(req + 1), 1, &bit, flags);
-    if (!ex)
-        ex = publish(c);
-    if (ex)
-        return exception(c, req[0], (uint8_t)ex, rsp);
-    memcpy(rsp, req, 5);
-    return 5;
+    return finish_write(c, req, ex, 5, rsp);
 }
 
 static size_t write_single_register(struct plc_modbus_core *c, const uint8_t *req, size_t len,
@@ -409,12 +432,29 @@ static size_t write_single_register(struct plc_modbus_core *c, const uint8_t *re
     if (len != 5)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int ex = stage_registers(c, get16(req + 1), 1, req + 3, flags);
+    return finish_write(c, req, ex, 5, rsp);
+}
+
+/* FC22: the register's current value from a snapshot, masked, then written as FC06
+ * would write it. The gateway is its regions' only writer and serves one request at
+ * a time, so nothing can change the register between the read and the write. */
+static size_t mask_write_register(struct plc_modbus_core *c, const uint8_t *req, size_t len,
+                                  unsigned flags, uint8_t *rsp)
+{
+    if (len != 7)
+        return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
+    unsigned addr = get16(req + 1), and_mask = get16(req + 3), or_mask = get16(req + 5);
+    uint8_t *data, value[2];
+    int ex = stage_begin(c, PLC_MODBUS_HOLDING_REGISTER, addr, 1, flags, &data);
     if (!ex)
-        ex = publish(c);
-    if (ex)
-        return exception(c, req[0], (uint8_t)ex, rsp);
-    memcpy(rsp, req, 5);
-    return 5;
+        ex = snapshot(c);
+    if (!ex) {
+        uint16_t w[2];
+        tag_words(c->map->entries[c->ents[0]].tag, data, w);
+        put16(value, (w[0] & and_mask) | (or_mask & ~and_mask));
+        ex = stage_registers(c, addr, 1, value, flags);
+    }
+    return finish_write(c, req, ex, 7, rsp);
 }
 
 static size_t write_multiple_coils(struct plc_modbus_core *c, const uint8_t *req, size_t len,
@@ -423,15 +463,10 @@ static size_t write_multiple_coils(struct plc_modbus_core *c, const uint8_t *req
     if (len < 6)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned addr = get16(req + 1), qty = get16(req + 3), bc = req[5];
-    if (qty < 1 || qty > 1968 || bc != (qty + 7) / 8 || len != 6 + bc)
+    if (qty < 1 || qty > MODBUS_MAX_WRITE_BITS || bc != (qty + 7) / 8 || len != 6 + bc)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int ex = stage_coils(c, addr, qty, req + 6, flags);
-    if (!ex)
-        ex = publish(c);
-    if (ex)
-        return exception(c, req[0], (uint8_t)ex, rsp);
-    memcpy(rsp, req, 5);
-    return 5;
+    return finish_write(c, req, ex, 5, rsp);
 }
 
 static size_t write_multiple_registers(struct plc_modbus_core *c, const uint8_t *req,
@@ -440,15 +475,10 @@ static size_t write_multiple_registers(struct plc_modbus_core *c, const uint8_t 
     if (len < 6)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned addr = get16(req + 1), qty = get16(req + 3), bc = req[5];
-    if (qty < 1 || qty > 123 || bc != 2 * qty || len != 6 + bc)
+    if (qty < 1 || qty > MODBUS_MAX_WRITE_REGISTERS || bc != 2 * qty || len != 6 + bc)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     int ex = stage_registers(c, addr, qty, req + 6, flags);
-    if (!ex)
-        ex = publish(c);
-    if (ex)
-        return exception(c, req[0], (uint8_t)ex, rsp);
-    memcpy(rsp, req, 5);
-    return 5;
+    return finish_write(c, req, ex, 5, rsp);
 }
 
 static size_t read_write_registers(struct plc_modbus_core *c, const uint8_t *req, size_t len,
@@ -458,7 +488,8 @@ static size_t read_write_registers(struct plc_modbus_core *c, const uint8_t *req
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     unsigned raddr = get16(req + 1), rqty = get16(req + 3);
     unsigned waddr = get16(req + 5), wqty = get16(req + 7), bc = req[9];
-    if (rqty < 1 || rqty > 125 || wqty < 1 || wqty > 121 || bc != 2 * wqty || len != 10 + bc)
+    if (rqty < 1 || rqty > MODBUS_MAX_WR_READ_REGISTERS || wqty < 1 ||
+        wqty > MODBUS_MAX_WR_WRITE_REGISTERS || bc != 2 * wqty || len != 10 + bc)
         return exception(c, req[0], PLC_MODBUS_EX_ILLEGAL_VALUE, rsp);
     /* The read part is checked before the write is made, so a bad read writes nothing. */
     int ex = collect(c, PLC_MODBUS_HOLDING_REGISTER, raddr, rqty, false);
@@ -473,6 +504,96 @@ static size_t read_write_registers(struct plc_modbus_core *c, const uint8_t *req
     rsp[0] = req[0];
     rsp[1] = (uint8_t)(2 * rqty);
     return 2 + 2 * rqty;
+}
+
+/*
+ * FC17's run indicator: whether the PLC's logic runs, as far as the process image
+ * shows. Every region the logic writes must have a live writer that wrote (or sent
+ * a heartbeat) within logic_stale_ns, and the logic's fault_state, where the layout
+ * has one, must read 0 (a faulted scan keeps the outputs region alive at its safe
+ * values). A layout where nothing is written by the logic never runs.
+ */
+static bool logic_running(struct plc_modbus_core *c)
+{
+    bool any = false;
+    for (size_t i = 0; i < c->nregions; i++) {
+        struct plc_region_info info;
+        if (strcmp(plc_region_get_def(c->regions[i].handle)->writer, "logic") != 0)
+            continue;
+        if (plc_region_get_info(c->regions[i].handle, &info) < 0 || !info.writer_alive ||
+            info.heartbeat_age_ns < 0 || info.heartbeat_age_ns > c->logic_stale_ns)
+            return false;
+        any = true;
+    }
+    double v;
+    if (any && c->fault_state &&
+        (plc_region_read_tag(c->regions[region_index(c, c->fault_state)].handle,
+                             c->fault_state, &v) < 0 ||
+         v != 0))
+        return false;
+    return any;
+}
+
+static size_t identify(struct plc_modbus_core *c, const uint8_t *req, size_t len, uint8_t *rsp)
+{
+    size_t n = 0;
+    int ex = req[0] == 0x11 ? mb_ident_report_server_id(&c->ident, c->unit_id, logic_running(c),
+                                                        len, rsp, &n)
+                            : mb_ident_read_device_id(&c->ident, req, len, PLC_MODBUS_PDU_MAX,
+                                                      rsp, &n);
+    return ex ? exception(c, req[0], (uint8_t)ex, rsp) : n;
+}
+
+const char *mb_exception_name(unsigned code)
+{
+    switch (code) {
+    case PLC_MODBUS_EX_ILLEGAL_FUNCTION: return "illegal function";
+    case PLC_MODBUS_EX_ILLEGAL_ADDRESS: return "illegal data address";
+    case PLC_MODBUS_EX_ILLEGAL_VALUE: return "illegal data value";
+    case PLC_MODBUS_EX_DEVICE_FAILURE: return "server device failure";
+    case PLC_MODBUS_EX_GATEWAY_TARGET: return "gateway target device failed to respond";
+    default: return "unknown exception";
+    }
+}
+
+void mb_request_describe(const uint8_t *pdu, size_t len, char *buf, size_t size)
+{
+    if (len == 0) {
+        snprintf(buf, size, "an empty request");
+        return;
+    }
+    int n = snprintf(buf, size, "function 0x%02X", pdu[0]);
+    if (n < 0 || (size_t)n >= size)
+        return;
+    buf += n, size -= (size_t)n;
+    switch (pdu[0]) {
+    case 0x01: case 0x02: case 0x03: case 0x04: case 0x0F: case 0x10:
+        if (len >= 5) {
+            snprintf(buf, size, " address %u quantity %u", get16(pdu + 1), get16(pdu + 3));
+            return;
+        }
+        break;
+    case 0x05: case 0x06: case 0x16:
+        if (len >= 3) {
+            snprintf(buf, size, " address %u quantity 1", get16(pdu + 1));
+            return;
+        }
+        break;
+    case 0x17:
+        if (len >= 9) {
+            snprintf(buf, size, " read address %u quantity %u write address %u quantity %u",
+                     get16(pdu + 1), get16(pdu + 3), get16(pdu + 5), get16(pdu + 7));
+            return;
+        }
+        break;
+    case 0x2B:
+        if (len >= 4) {
+            snprintf(buf, size, " MEI 0x%02X code %u object 0x%02X", pdu[1], pdu[2], pdu[3]);
+            return;
+        }
+        break;
+    }
+    snprintf(buf, size, ", %zu bytes", len); /* too short to say more, or nothing more to say */
 }
 
 size_t plc_modbus_core_handle(struct plc_modbus_core *c, const uint8_t *req, size_t len,
@@ -490,7 +611,10 @@ size_t plc_modbus_core_handle(struct plc_modbus_core *c, const uint8_t *req, siz
     case 0x06: return write_single_register(c, req, len, flags, rsp);
     case 0x0F: return write_multiple_coils(c, req, len, flags, rsp);
     case 0x10: return write_multiple_registers(c, req, len, flags, rsp);
+    case 0x11: return identify(c, req, len, rsp);
+    case 0x16: return mask_write_register(c, req, len, flags, rsp);
     case 0x17: return read_write_registers(c, req, len, flags, rsp);
+    case 0x2B: return identify(c, req, len, rsp);
     default: return exception(c, req[0] & 0x7f, PLC_MODBUS_EX_ILLEGAL_FUNCTION, rsp);
     }
 }

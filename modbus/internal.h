@@ -3,7 +3,12 @@
 #ifndef PLC_MODBUS_INTERNAL_H
 #define PLC_MODBUS_INTERNAL_H
 
+#include <modbus.h>
+
 #include "plc-modbus.h"
+
+/* The public header spells it out so that its users need no <modbus.h>. */
+_Static_assert(PLC_MODBUS_PDU_MAX == MODBUS_MAX_PDU_LENGTH, "PDU size differs from libmodbus's");
 
 #define MB_TABLES 5 /* indexed by enum plc_modbus_table, 0 unused */
 
@@ -21,11 +26,33 @@ static inline long mb_map_slot(const struct plc_modbus_map *m, int table, unsign
     return s && s[address] ? (long)s[address] - 1 : -1;
 }
 
-#endif
+/* ---- core.c, for the log ---- */
+
+/* "illegal data address" for 0x02. */
+const char *mb_exception_name(unsigned code);
+/* What a request asked for, e.g. "function 0x10 address 200 quantity 124". */
+void mb_request_describe(const uint8_t *pdu, size_t len, char *buf, size_t size);
+
+/* ---- identification (ident.c): FC17 and FC43/14 ---- */
+
+#define MB_IDENT_OBJECTS 7 /* device identification objects 0x00..0x06 (basic, regular) */
+
+struct mb_ident {
+    char object[MB_IDENT_OBJECTS][64]; /* by object id; "" when not served */
+    char id[96];                       /* FC17's id string */
+};
+
+void mb_ident_init(struct mb_ident *id, const struct plc_layout *layout);
+/* FC17 for a request PDU of @len bytes: 0 with the response in @rsp (*n bytes), or
+ * the exception code. */
+int mb_ident_report_server_id(const struct mb_ident *id, uint8_t server_id, bool running,
+                              size_t len, uint8_t *rsp, size_t *n);
+/* FC43/14: 0 with a response of at most @room bytes (the objects that do not fit
+ * are announced by "more follows"), or the exception code. */
+int mb_ident_read_device_id(const struct mb_ident *id, const uint8_t *req, size_t len,
+                            size_t room, uint8_t *rsp, size_t *n);
 
 /* ---- server internals: connections and the transports behind an ops table ---- */
-
-#include <modbus.h>
 
 #define MB_RX_CAP 2048
 #define MB_TX_CAP 4096
@@ -47,8 +74,9 @@ enum mb_unit_verdict { MB_UNIT_ANSWER = 1, MB_UNIT_SILENT, MB_UNIT_IGNORE, MB_UN
 
 struct mb_transport_ops {
     const char *name;
-    /* The next whole request in c->rx: 1 (frame filled), 0 (need more bytes),
-     * -1 (garbage: TCP closes the connection, RTU drops what it has). */
+    /* The next whole request in c->rx: 1 (frame filled), 0 (need more bytes, or
+     * RTU: the silence decides), -1 (garbage: the stream is lost, the connection
+     * closed). */
     int (*frame)(struct mb_conn *c, struct mb_frame *f);
     /* What to do with a request for this unit id. */
     enum mb_unit_verdict (*unit)(struct mb_conn *c, uint8_t unit);
@@ -87,3 +115,5 @@ void mb_server_log(struct plc_modbus_server *s, int prio, const char *fmt, ...)
 /* Queue bytes on a connection and try to send them; 0 or -1 (connection lost). */
 int mb_conn_send(struct mb_conn *c, const uint8_t *buf, size_t len);
 int64_t mb_now_ns(void);
+
+#endif

@@ -7,9 +7,12 @@
  * blocks until a frame is whole, which would stall every TCP client behind a
  * slow or broken serial frame. So the bytes are read here as they come: a
  * request of a known function is cut at its length, anything else at the
- * 3.5-character silence that ends an RTU frame. A bad CRC drops what was
- * received; a frame for another unit is ignored; a broadcast (unit 0) is
- * carried out and never answered.
+ * 3.5-character silence that ends an RTU frame. Where the length its function
+ * and byte count give disagrees with the frame (the CRC fails at that length),
+ * the silence decides too: bytes whose CRC holds over all of them are one
+ * frame, which the core answers with ILLEGAL DATA VALUE for its length, and
+ * anything else is dropped. A frame for another unit is ignored; a broadcast
+ * (unit 0) is carried out and never answered.
  */
 #include <errno.h>
 #include <string.h>
@@ -37,18 +40,27 @@ static size_t expected(const uint8_t *b, size_t n)
         return 8;
     case 0x0F: case 0x10:
         return n >= 7 ? 9u + b[6] : 0;
+    case 0x11:
+        return 4;
+    case 0x16:
+        return 10;
     case 0x17:
         return n >= 11 ? 13u + b[10] : 0;
+    case 0x2B: /* read device identification; other MEI types are cut by silence */
+        return n >= 3 && b[2] == 0x0E ? 7 : 0;
     default:
         return 0; /* cut by silence */
     }
 }
 
+static bool crc_ok(const uint8_t *b, size_t n)
+{
+    unsigned crc = crc16(b, n - 2);
+    return b[n - 2] == (crc & 0xff) && b[n - 1] == crc >> 8;
+}
+
 static int take(struct mb_conn *c, size_t n, struct mb_frame *f)
 {
-    unsigned crc = crc16(c->rx, n - 2);
-    if (c->rx[n - 2] != (crc & 0xff) || c->rx[n - 1] != crc >> 8)
-        return -1;
     f->unit = c->rx[0];
     f->pdu = c->rx + 1;
     f->len = n - 3;
@@ -59,7 +71,9 @@ static int take(struct mb_conn *c, size_t n, struct mb_frame *f)
 static int rtu_frame(struct mb_conn *c, struct mb_frame *f)
 {
     size_t n = expected(c->rx, c->rx_len);
-    if (n == 0 || c->rx_len < n)
+    /* A bad CRC where the frame should end: its length is wrong, or it is noise;
+     * wait for the silence to tell. */
+    if (n == 0 || c->rx_len < n || !crc_ok(c->rx, n))
         return 0;
     return take(c, n, f);
 }
@@ -85,13 +99,15 @@ static int rtu_reply(struct mb_conn *c, const struct mb_frame *f, const uint8_t 
     return 0;
 }
 
-/* Silence after bytes that made no frame yet: whatever came is one frame, or noise. */
+/* Silence after bytes that made no frame yet: whatever came is one frame, or noise.
+ * A frame is answered as the core judges its PDU: ILLEGAL FUNCTION for a function
+ * it does not serve, ILLEGAL DATA VALUE for a PDU of the wrong length. */
 static int rtu_quiet(struct mb_conn *c, struct mb_frame *f)
 {
-    if (c->rx_len >= 4 && expected(c->rx, c->rx_len) == 0 && take(c, c->rx_len, f) == 1)
-        return 1; /* a function we do not serve, well framed: it gets ILLEGAL FUNCTION */
-    mb_server_log(c->srv, PLC_LOG_DEBUG, "rtu: dropped %zu bytes that made no frame",
-                  c->rx_len);
+    if (c->rx_len >= 4 && crc_ok(c->rx, c->rx_len))
+        return take(c, c->rx_len, f);
+    mb_server_log(c->srv, PLC_LOG_DEBUG, "rtu: dropped %zu bytes that made no frame%s",
+                  c->rx_len, c->rx_len >= 4 ? " (bad CRC)" : "");
     c->rx_len = 0;
     return 0;
 }

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -25,6 +26,9 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+/* Refused requests logged one by one in a second, at most; the rest are counted. */
+#define REFUSED_LOG_BURST 10
 
 struct mb_listener {
     enum mb_kind kind;
@@ -47,6 +51,10 @@ struct plc_modbus_server {
     int64_t rtu_silence_ns;
     void (*log)(void *ctx, int prio, const char *msg);
     void *log_ctx;
+    int log_priority; /* lines above it are not even formatted */
+    int64_t refused_since; /* when refused_log() began counting */
+    unsigned refused_logged;
+    uint64_t refused_unlogged;
     void (*on_loop)(void *ctx);
     void *loop_ctx;
     int64_t next_sweep, next_heartbeat;
@@ -79,7 +87,7 @@ void mb_server_log(struct plc_modbus_server *s, int prio, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
-    if (!s->log)
+    if (!s->log || prio > s->log_priority)
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -182,25 +190,57 @@ int mb_conn_send(struct mb_conn *c, const uint8_t *buf, size_t len)
     return conn_flush(c);
 }
 
+/* A second after refused_log() began counting (checked once a turn of the loop):
+ * say how many went unlogged, and count afresh. */
+static void refused_log_roll(struct plc_modbus_server *s, int64_t now)
+{
+    if (!s->refused_logged || now - s->refused_since < 1000000000)
+        return;
+    if (s->refused_unlogged)
+        mb_server_log(s, PLC_LOG_DEBUG,
+                      "%" PRIu64 " more refused requests not logged (at most %d a second are)",
+                      s->refused_unlogged, REFUSED_LOG_BURST);
+    s->refused_logged = 0;
+    s->refused_unlogged = 0;
+}
+
+/* Debug: what a refused request asked for and who asked. Nothing is formatted
+ * unless debug lines are wanted, and a flood is counted rather than logged. */
+static void refused_log(struct plc_modbus_server *s, const struct mb_conn *c,
+                        const struct mb_frame *f, uint8_t code)
+{
+    if (s->log_priority < PLC_LOG_DEBUG)
+        return;
+    if (!s->refused_logged)
+        s->refused_since = mb_now_ns();
+    if (s->refused_logged >= REFUSED_LOG_BURST) {
+        s->refused_unlogged++;
+        return;
+    }
+    s->refused_logged++;
+    char what[128];
+    mb_request_describe(f->pdu, f->len, what, sizeof(what));
+    mb_server_log(s, PLC_LOG_DEBUG, "%s: refused %s unit %u: %s: exception %02X %s",
+                  c->ops->name, c->peer, f->unit, what, code, mb_exception_name(code));
+}
+
 /* Answer one frame; 0, or -1 when the connection was lost. */
 static int serve(struct plc_modbus_server *s, struct mb_conn *c, const struct mb_frame *f)
 {
     size_t n;
-    switch (c->ops->unit(c, f->unit)) {
-    case MB_UNIT_IGNORE:
+    enum mb_unit_verdict v = c->ops->unit(c, f->unit);
+    if (v == MB_UNIT_IGNORE)
         return 0;
-    case MB_UNIT_REFUSE:
+    if (v == MB_UNIT_REFUSE) {
         s->rsp[0] = (uint8_t)((f->len ? f->pdu[0] : 0) | 0x80);
         s->rsp[1] = PLC_MODBUS_EX_GATEWAY_TARGET;
-        return c->ops->reply(c, f, s->rsp, 2);
-    case MB_UNIT_SILENT:
-        plc_modbus_core_handle(s->core, f->pdu, f->len, c->flags, s->rsp);
-        return 0;
-    case MB_UNIT_ANSWER:
-    default:
+        n = 2;
+    } else {
         n = plc_modbus_core_handle(s->core, f->pdu, f->len, c->flags, s->rsp);
-        return c->ops->reply(c, f, s->rsp, n);
     }
+    if (s->rsp[0] & 0x80)
+        refused_log(s, c, f, s->rsp[1]);
+    return v == MB_UNIT_SILENT ? 0 : c->ops->reply(c, f, s->rsp, n);
 }
 
 static void consume(struct mb_conn *c, size_t n)
@@ -217,15 +257,9 @@ static void conn_process(struct plc_modbus_server *s, struct mb_conn *c)
         int r = c->ops->frame(c, &f);
         if (r == 0)
             break;
-        if (r < 0) {
-            if (c->ops->close_on_garbage) {
-                conn_close(s, c, PLC_LOG_INFO, "not a Modbus frame");
-                return;
-            }
-            mb_server_log(s, PLC_LOG_DEBUG, "%s: dropped %zu bytes with a bad CRC",
-                          c->ops->name, c->rx_len);
-            c->rx_len = 0;
-            break;
+        if (r < 0) { /* only a stream can lose its way: RTU waits for the silence */
+            conn_close(s, c, PLC_LOG_INFO, "not a Modbus frame");
+            return;
         }
         if (serve(s, c, &f) < 0) {
             conn_close(s, c, PLC_LOG_INFO, strerror(errno));
@@ -518,6 +552,7 @@ struct plc_modbus_server *plc_modbus_server_new(const struct plc_modbus_server_c
     s->cfg = *plc_layout_get_modbus(cfg->layout);
     s->log = cfg->log;
     s->log_ctx = cfg->log_ctx;
+    s->log_priority = cfg->log_priority ? cfg->log_priority : PLC_LOG_DEBUG;
     s->on_loop = cfg->on_loop;
     s->loop_ctx = cfg->loop_ctx;
     if (cfg->listen_host)
@@ -599,6 +634,7 @@ static void timers(struct plc_modbus_server *s, int64_t now)
             s->rtu->rx_len = 0;
         }
     }
+    refused_log_roll(s, now);
     if (now >= s->next_sweep) {
         s->next_sweep = now + 100000000;
         int64_t idle = (int64_t)s->cfg.idle_timeout_ms * 1000000;

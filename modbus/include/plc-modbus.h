@@ -153,9 +153,13 @@ struct plc_modbus_server_config {
     int read_only_port;
     /** Override of rtu_device; NULL keeps the layout's, "" turns RTU off. */
     const char *rtu_device;
-    /** Where log lines go (refused peers, closed connections); NULL = nowhere. */
+    /** Where log lines go (refused peers, closed connections, refused requests at
+     *  PLC_LOG_DEBUG); NULL = nowhere. */
     void (*log)(void *ctx, int priority, const char *msg);
     void *log_ctx;
+    /** The least important priority @p log wants (PLC_LOG_*): lines past it are not
+     *  even formatted. 0 = every line. */
+    int log_priority;
     /** Called on every turn of the serving loop (at least every 200 ms): where
      *  plc-modbus feeds systemd's watchdog. NULL = nothing. Keep it short. */
     void (*on_loop)(void *ctx);

@@ -57,7 +57,7 @@ static void usage(FILE *out)
             "  --listen-read-only ADDR:PORT\n"
             "                         also serve a read-only listener here\n"
             "  --rtu-device DEV       serve RTU on DEV instead of the layout's (\"\" = no RTU)\n"
-            "  -v, --verbose          log connections too (twice: debug)\n"
+            "  -v, --verbose          log connections too (twice: debug, with refused requests)\n"
             "  -h, --help             this text\n"
             "Exit status: 0 stopped by SIGTERM/SIGINT, 1 cannot serve, 2 bad usage.\n",
             PLC_LAYOUT_HELP, PLC_BASE_DIR_DEFAULT);
@@ -225,6 +225,7 @@ int main(int argc, char **argv)
         .rtu_device = cfg.rtu_device,
         .log = log_line,
         .log_ctx = &cfg,
+        .log_priority = cfg.verbosity < PLC_LOG_DEBUG ? cfg.verbosity : PLC_LOG_DEBUG,
         .on_loop = wd.usec ? plc_sd_watchdog_feed : NULL,
         .loop_ctx = &wd,
     };

@@ -5,11 +5,14 @@
 #define PLC_TEST_MB_SERVER_H
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <modbus.h>
 
@@ -39,6 +42,8 @@ static void srv_child_loop(void *ctx)
 
 /* When set, the gateway gets only this many descriptors beyond those it holds at start. */
 static int srv_spare_fds;
+/* The gateway's log_priority (0: every line). */
+static int srv_log_priority;
 
 static void srv_child_term(int sig)
 {
@@ -82,6 +87,7 @@ static inline struct srv *srv_start(const char *keys, bool read_only_listener, c
             .rtu_device = rtu,
             .log = srv_child_log,
             .log_ctx = (void *)(intptr_t)logp[1],
+            .log_priority = srv_log_priority,
             .on_loop = srv_loop_fd >= 0 ? srv_child_loop : NULL,
             .loop_ctx = (void *)(intptr_t)srv_loop_fd,
         };
@@ -183,5 +189,127 @@ static inline void mb_close(modbus_t *m)
     modbus_close(m);
     modbus_free(m);
 }
+
+static inline uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Send a raw request (unit first) and return the exception code, or 0 for a normal
+ * answer; for the answers libmodbus can frame, over TCP or RTU. */
+static inline int mb_raw_exception(modbus_t *m, const uint8_t *req, int len)
+{
+    uint8_t rsp[MODBUS_MAX_ADU_LENGTH];
+    int off = modbus_get_header_length(m);
+    assert_true(modbus_send_raw_request(m, req, len) > 0);
+    if (modbus_receive_confirmation(m, rsp) >= 0)
+        return rsp[off] & 0x80 ? rsp[off + 1] : 0;
+    if (errno >= MODBUS_ENOBASE + 1 && errno <= MODBUS_ENOBASE + 11)
+        return errno - MODBUS_ENOBASE;
+    fail_msg("no answer: %s", modbus_strerror(errno));
+    return -1;
+}
+
+static inline int mb_raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+/* Exactly @n bytes from @fd (blocking or not), waiting at most 20 s for each piece: a
+ * bound on failure, never a measurement. */
+static inline void mb_read_full(int fd, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 20000) != 1)
+            fail_msg("nothing to read after %zu of %zu bytes", got, n);
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (r <= 0)
+            fail_msg("read: %zd (%s) after %zu of %zu bytes", r, strerror(errno), got, n);
+        got += (size_t)r;
+    }
+}
+
+/* A serial line for RTU tests: a socat pty pair, the gateway's end and the master's. */
+struct mb_pty {
+    char dir[32], gw[64], master[64];
+    pid_t socat;
+    int errfd;
+};
+
+static inline void mb_pty_open(struct mb_pty *p)
+{
+    char la[128], lb[128];
+    snprintf(p->dir, sizeof(p->dir), "/tmp/plc-rtu-XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    snprintf(p->gw, sizeof(p->gw), "%s/gw", p->dir);
+    snprintf(p->master, sizeof(p->master), "%s/master", p->dir);
+    snprintf(la, sizeof(la), "pty,raw,echo=0,link=%s", p->gw);
+    snprintf(lb, sizeof(lb), "pty,raw,echo=0,link=%s", p->master);
+    int errp[2];
+    assert_int_equal(pipe(errp), 0);
+    p->socat = fork();
+    assert_true(p->socat >= 0);
+    if (p->socat == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        dup2(errp[1], 2);
+        close(errp[0]);
+        execlp("socat", "socat", "-d", "-d", la, lb, (char *)NULL);
+        _exit(127);
+    }
+    close(errp[1]);
+    p->errfd = errp[0];
+    /* readiness: socat says so once both ptys exist */
+    char buf[4096] = "";
+    size_t n = 0;
+    while (!strstr(buf, "starting data transfer loop")) {
+        ssize_t r = read(p->errfd, buf + n, sizeof(buf) - 1 - n);
+        if (r <= 0)
+            fail_msg("socat did not start (is it installed? scripts/install-deps.sh)");
+        n += (size_t)r;
+        buf[n] = '\0';
+    }
+}
+
+/* Stop socat by its pid and remove the links; a never-opened (zeroed) pair is fine. */
+static inline void mb_pty_close(struct mb_pty *p)
+{
+    if (p->socat > 0) {
+        kill(p->socat, SIGTERM);
+        waitpid(p->socat, NULL, 0);
+        close(p->errfd);
+        p->socat = 0;
+    }
+    if (p->dir[0]) {
+        unlink(p->gw);
+        unlink(p->master);
+        rmdir(p->dir);
+        p->dir[0] = '\0';
+    }
+}
+
+/* libmodbus's RTU master on the pty pair's other end, as the gateway's port is set. */
+static inline modbus_t *mb_rtu_client(const struct mb_pty *p, int unit)
+{
+    modbus_t *m = modbus_new_rtu(p->master, 19200, 'E', 8, 1);
+    assert_non_null(m);
+    modbus_set_slave(m, unit);
+    modbus_set_response_timeout(m, 5, 0);
+    assert_int_equal(modbus_connect(m), 0);
+    return m;
+}
+
+/* The [modbus] keys of a gateway serving RTU as mb_rtu_client() talks. */
+#define MB_RTU_KEYS "rtu_device = /dev/null\nrtu_baud = 19200\nrtu_parity = even"
 
 #endif

@@ -153,6 +153,48 @@ static void single_register_write_and_echo(void **state)
     assert_memory_equal(c->rsp, ((uint8_t[]){0x03, 0x06, 0, 0, 0, 0, 0xFF, 0x9C}), 8);
 }
 
+static void mask_write_changes_only_the_masked_bits(void **state)
+{
+    struct ctx *c = *state;
+    /* the specification's example: 0x12 AND 0xF2 OR 0x25 is 0x17 */
+    assert_int_equal(REQ(c, 0, 0x06, 0x00, 0x03, 0x00, 0x12), 5);
+    size_t n = REQ(c, 0, 0x16, 0x00, 0x03, 0x00, 0xF2, 0x00, 0x25);
+    assert_int_equal(n, 7);
+    assert_memory_equal(c->rsp, ((uint8_t[]){0x16, 0x00, 0x03, 0x00, 0xF2, 0x00, 0x25}), 7);
+    assert_true(tag(c, "px") == 0x17);
+    /* AND all ones keeps every bit (the OR mask is ignored); AND 0 makes the OR mask it */
+    assert_int_equal(REQ(c, 0, 0x16, 0x00, 0x03, 0xFF, 0xFF, 0x12, 0x34), 7);
+    assert_true(tag(c, "px") == 0x17);
+    assert_int_equal(REQ(c, 0, 0x16, 0x00, 0x03, 0x00, 0x00, 0xAB, 0xCD), 7);
+    assert_true(tag(c, "px") == 0xABCD);
+    /* a signed tag: set the high byte of speed = 0 to 0xFF, low to 0x9C: -100 */
+    assert_int_equal(REQ(c, 0, 0x16, 0x00, 0x02, 0x00, 0x00, 0xFF, 0x9C), 7);
+    assert_true(tag(c, "speed") == -100);
+    /* one write of the region, and the neighbours keep their values */
+    uint64_t w = writes_of(c->cmds);
+    assert_int_equal(REQ(c, 0, 0x06, 0x00, 0x00, 0x00, 0x05), 5);
+    assert_int_equal(REQ(c, 0, 0x16, 0x00, 0x00, 0xFF, 0xFE, 0x00, 0x00), 7);
+    assert_int_equal(writes_of(c->cmds), w + 2);
+    assert_true(tag(c, "start") == 4 && tag(c, "stop") == 0 && tag(c, "speed") == -100);
+}
+
+static void mask_write_refused_as_a_single_register_write_is(void **state)
+{
+    struct ctx *c = *state;
+    uint64_t wp = writes_of(c->params), wc = writes_of(c->cmds);
+    assert_exception(c, REQ(c, 0, 0x16, 0x00, 0x03, 0x00, 0x00, 0x00), 0x16, 3); /* short */
+    assert_exception(c, REQ(c, 0, 0x16, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00), 0x16, 3);
+    assert_exception(c, REQ(c, 0, 0x16, 0x00, 0x04, 0xFF, 0xFF, 0x00, 0x00), 0x16, 2); /* hole */
+    assert_exception(c, REQ(c, 0, 0x16, 0x00, 0x0A, 0xFF, 0xFF, 0x00, 0x00), 0x16, 2); /* half */
+    assert_exception(c, REQ(c, 0, 0x16, 0x00, 0x1E, 0xFF, 0xFF, 0x00, 0x00), 0x16, 2); /* status */
+    assert_exception(c, REQ(c, PLC_MODBUS_READ_ONLY, 0x16, 0x00, 0x03, 0xFF, 0xFF, 0, 0), 0x16, 2);
+    /* speed 0 becomes 101: outside -100..100 */
+    assert_exception(c, REQ(c, 0, 0x16, 0x00, 0x02, 0x00, 0x00, 0x00, 0x65), 0x16, 3);
+    assert_int_equal(writes_of(c->params), wp);
+    assert_int_equal(writes_of(c->cmds), wc);
+    assert_true(tag(c, "speed") == 0 && tag(c, "px") == 0);
+}
+
 static void read_write_multiple_writes_first(void **state)
 {
     struct ctx *c = *state;
@@ -247,8 +289,8 @@ static void other_functions_are_illegal_function(void **state)
 {
     struct ctx *c = *state;
     assert_exception(c, REQ(c, 0, 0x08, 0, 0, 0, 0), 0x08, 1);
-    assert_exception(c, REQ(c, 0, 0x2B, 0x0E, 0x01, 0x00), 0x2B, 1);
-    assert_exception(c, REQ(c, 0, 0x16, 0, 0, 0xFF, 0xFF, 0, 0), 0x16, 1);
+    assert_exception(c, REQ(c, 0, 0x2B, 0x0D, 0x00, 0x00), 0x2B, 1); /* MEI CANopen */
+    assert_exception(c, REQ(c, 0, 0x18, 0x00, 0x00), 0x18, 1);
     assert_exception(c, plc_modbus_core_handle(c->core, NULL, 0, 0, c->rsp), 0x00, 1);
     struct plc_modbus_stats st;
     plc_modbus_core_get_stats(c->core, &st);
@@ -272,6 +314,8 @@ int main(void)
         T(read_discrete_inputs_and_input_registers_of_other_writers),
         T(word_orders_round_trip),
         T(single_register_write_and_echo),
+        T(mask_write_changes_only_the_masked_bits),
+        T(mask_write_refused_as_a_single_register_write_is),
         T(read_write_multiple_writes_first),
         T(full_size_read_of_125_registers),
         T(bad_quantities_are_illegal_value),

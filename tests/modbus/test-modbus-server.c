@@ -5,18 +5,10 @@
  * code and exception on the wire, atomic writes seen whole by concurrent
  * readers, access control, limits, bad frames, and 64 clients at once.
  */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "mb-server.h"
-
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* By hand: Debian 12's libmodbus 3.1.6 modbus_set_float_*() swap bytes they should not. */
 static float float_of(uint16_t hi, uint16_t lo)
@@ -88,19 +80,6 @@ static void every_function_code_over_tcp(void **state)
     (void)state;
 }
 
-/* Send a raw PDU (unit first) and return the exception code, or 0 for a normal answer. */
-static int raw_exception(modbus_t *m, const uint8_t *req, int len)
-{
-    uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
-    assert_true(modbus_send_raw_request(m, req, len) > 0);
-    if (modbus_receive_confirmation(m, rsp) >= 0)
-        return rsp[7] & 0x80 ? rsp[8] : 0;
-    if (errno >= MODBUS_ENOBASE + 1 && errno <= MODBUS_ENOBASE + 11)
-        return errno - MODBUS_ENOBASE;
-    fail_msg("no answer: %s", modbus_strerror(errno));
-    return -1;
-}
-
 /* The loop turns while nobody talks to it: where plc-modbus feeds systemd's watchdog. */
 static void serving_loop_turns_while_idle(void **state)
 {
@@ -133,8 +112,8 @@ static void every_exception_over_tcp(void **state)
     uint16_t regs[4] = {0};
 
     /* ILLEGAL FUNCTION */
-    assert_int_equal(raw_exception(m, (uint8_t[]){7, 0x08, 0, 0, 0, 0}, 6), 1);
-    assert_int_equal(raw_exception(m, (uint8_t[]){7, 0x2B, 0x0E, 1, 0}, 5), 1);
+    assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x08, 0, 0, 0, 0}, 6), 1);
+    assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x2B, 0x0D, 0, 0}, 5), 1); /* CANopen */
     /* ILLEGAL DATA ADDRESS: unmapped, read-only, half a 32-bit value */
     assert_int_equal(modbus_read_registers(m, 4, 1, regs), -1);
     assert_int_equal(errno, EMBXILADD);
@@ -147,9 +126,9 @@ static void every_exception_over_tcp(void **state)
     /* ILLEGAL DATA VALUE: outside min..max, bad quantities (raw: the client would refuse them) */
     assert_int_equal(modbus_write_register(m, 2, 101), -1);
     assert_int_equal(errno, EMBXILVAL);
-    assert_int_equal(raw_exception(m, (uint8_t[]){7, 0x03, 0, 0, 0, 126}, 6), 3);
-    assert_int_equal(raw_exception(m, (uint8_t[]){7, 0x01, 0, 0, 0x07, 0xD1}, 6), 3);
-    assert_int_equal(raw_exception(m, (uint8_t[]){7, 0x10, 0, 0, 0, 124, 248}, 7), 3);
+    assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x03, 0, 0, 0, 126}, 6), 3);
+    assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x01, 0, 0, 0x07, 0xD1}, 6), 3);
+    assert_int_equal(mb_raw_exception(m, (uint8_t[]){7, 0x10, 0, 0, 0, 124, 248}, 7), 3);
     /* GATEWAY TARGET: another unit id under the strict policy; 0 and 255 are us */
     modbus_set_slave(m, 9);
     assert_int_equal(modbus_read_registers(m, 0, 1, regs), -1);
@@ -157,7 +136,7 @@ static void every_exception_over_tcp(void **state)
     modbus_set_slave(m, 255);
     assert_int_equal(modbus_read_registers(m, 0, 1, regs), 1);
     /* libmodbus will not send to unit 0 and wait for a reply: raw, and the answer comes */
-    assert_int_equal(raw_exception(m, (uint8_t[]){0, 0x03, 0, 0, 0, 1}, 6), 0);
+    assert_int_equal(mb_raw_exception(m, (uint8_t[]){0, 0x03, 0, 0, 0, 1}, 6), 0);
     /* the stream is still in step after all that */
     modbus_set_slave(m, 7);
     assert_int_equal(modbus_read_registers(m, 0, 3, regs), 3);
@@ -304,29 +283,6 @@ static void atomic_writes_seen_whole_by_concurrent_readers(void **state)
 
 /* ---- bad input ---- */
 
-static int raw_connect(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return fd;
-}
-
-static void read_full(int fd, uint8_t *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r <= 0)
-            fail_msg("read: %zd (%s) after %zu of %zu bytes", r, strerror(errno), got, n);
-        got += (size_t)r;
-    }
-}
-
 static void garbage_and_truncated_frames_then_correct_answers(void **state)
 {
     struct srv *s = srv_start(NULL, false, NULL);
@@ -336,7 +292,7 @@ static void garbage_and_truncated_frames_then_correct_answers(void **state)
      * ids, frames cut short (left open or closed mid-frame), and floods of pipelined
      * requests closed without reading a byte of the answers (SIGPIPE bait). */
     for (int i = 0; i < 48; i++) {
-        fds[i] = raw_connect(s->port);
+        fds[i] = mb_raw_connect(s->port);
         uint8_t buf[4096];
         size_t n = 1 + (size_t)rand_r(&seed) % 300;
         for (size_t j = 0; j < n; j++)
@@ -363,12 +319,12 @@ static void garbage_and_truncated_frames_then_correct_answers(void **state)
     }
     assert_true(srv_alive(s));
     /* a frame in pieces, byte by byte, and three frames in one segment */
-    int fd = raw_connect(s->port);
+    int fd = mb_raw_connect(s->port);
     const uint8_t one[12] = {0x12, 0x34, 0, 0, 0, 6, 7, 3, 0, 0, 0, 3};
     for (int i = 0; i < 12; i++)
         assert_int_equal(write(fd, one + i, 1), 1);
     uint8_t rsp[64];
-    read_full(fd, rsp, 15);
+    mb_read_full(fd, rsp, 15);
     assert_int_equal(be16(rsp), 0x1234);
     assert_int_equal(rsp[7], 3);
     uint8_t three[36];
@@ -378,7 +334,7 @@ static void garbage_and_truncated_frames_then_correct_answers(void **state)
     }
     assert_int_equal(write(fd, three, 36), 36);
     for (int k = 0; k < 3; k++) {
-        read_full(fd, rsp, 15);
+        mb_read_full(fd, rsp, 15);
         assert_int_equal(be16(rsp), 0x1200 + k);
     }
     close(fd);
@@ -402,7 +358,7 @@ static void bad_frames_of_one_client_delay_no_other(void **state)
     struct srv *s = srv_start(NULL, false, NULL);
     /* A: 50 requests of a bad quantity (libmodbus's modbus_reply() would sleep its
      * 0.5 s response timeout on each: 25 s), then a frame cut short and left open. */
-    int a = raw_connect(s->port);
+    int a = mb_raw_connect(s->port);
     uint8_t bad[50 * 12 + 9];
     for (int k = 0; k < 50; k++)
         memcpy(bad + 12 * k, (uint8_t[]){0, (uint8_t)k, 0, 0, 0, 6, 7, 3, 0, 0, 0, 200}, 12);
@@ -417,14 +373,14 @@ static void bad_frames_of_one_client_delay_no_other(void **state)
     /* A got its 50 exceptions, and its cut frame is still waiting for the rest */
     uint8_t rsp[9];
     for (int k = 0; k < 50; k++) {
-        read_full(a, rsp, 9);
+        mb_read_full(a, rsp, 9);
         assert_int_equal(rsp[1], k);
         assert_int_equal(rsp[7], 0x83);
         assert_int_equal(rsp[8], 3);
     }
     assert_int_equal(write(a, (uint8_t[]){0, 0, 3}, 3), 3);
     uint8_t ok[15];
-    read_full(a, ok, 15);
+    mb_read_full(a, ok, 15);
     assert_int_equal(ok[1], 99);
     assert_int_equal(ok[7], 3);
     close(a);
@@ -447,7 +403,7 @@ static int local_port(int fd)
  * gateway to drop us unread: a reset or an end of stream, never an answer. */
 static int refused_client(int port)
 {
-    int fd = raw_connect(port);
+    int fd = mb_raw_connect(port);
     const uint8_t req[12] = {0, 1, 0, 0, 0, 6, 7, 3, 0, 0, 0, 1};
     uint8_t rsp[16];
     (void)!write(fd, req, sizeof(req)); /* may already fail with ECONNRESET */
@@ -635,40 +591,10 @@ static void sixty_four_clients_mixed_reads_and_writes_without_error(void **state
 
 static void rtu_through_a_pty_pair(void **state)
 {
-    char dir[] = "/tmp/plc-rtu-XXXXXX", a[64], b[64], la[128], lb[128];
-    assert_non_null(mkdtemp(dir));
-    snprintf(a, sizeof(a), "%s/gw", dir);
-    snprintf(b, sizeof(b), "%s/master", dir);
-    snprintf(la, sizeof(la), "pty,raw,echo=0,link=%s", a);
-    snprintf(lb, sizeof(lb), "pty,raw,echo=0,link=%s", b);
-    int errp[2];
-    assert_int_equal(pipe(errp), 0);
-    pid_t socat = fork();
-    if (socat == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        dup2(errp[1], 2);
-        close(errp[0]);
-        execlp("socat", "socat", "-d", "-d", la, lb, (char *)NULL);
-        _exit(127);
-    }
-    close(errp[1]);
-    /* readiness: socat says so once both ptys exist */
-    char buf[4096] = "";
-    size_t n = 0;
-    while (!strstr(buf, "starting data transfer loop")) {
-        ssize_t r = read(errp[0], buf + n, sizeof(buf) - 1 - n);
-        if (r <= 0)
-            fail_msg("socat did not start (is it installed? scripts/install-deps.sh)");
-        n += (size_t)r;
-        buf[n] = '\0';
-    }
-    struct srv *s = srv_start("rtu_device = /dev/null\nrtu_baud = 19200\nrtu_parity = even",
-                              false, a);
-    modbus_t *m = modbus_new_rtu(b, 19200, 'E', 8, 1);
-    assert_non_null(m);
-    modbus_set_slave(m, 7);
-    modbus_set_response_timeout(m, 5, 0);
-    assert_int_equal(modbus_connect(m), 0);
+    struct mb_pty pty;
+    mb_pty_open(&pty);
+    struct srv *s = srv_start(MB_RTU_KEYS, false, pty.gw);
+    modbus_t *m = mb_rtu_client(&pty, 7);
     uint16_t r[4];
     uint16_t w[2] = {300, 301};
     assert_int_equal(modbus_write_registers(m, MB_BLOCK_START, 2, w), 2);
@@ -679,12 +605,12 @@ static void rtu_through_a_pty_pair(void **state)
     assert_int_equal(modbus_read_registers(m, 5, 1, r), -1);
     assert_int_equal(errno, EMBXILADD);
     /* an unknown function, cut by silence, still gets ILLEGAL FUNCTION */
-    uint8_t raw[] = {7, 0x11};
+    uint8_t raw[] = {7, 0x41};
     uint8_t rsp[MODBUS_RTU_MAX_ADU_LENGTH];
     assert_true(modbus_send_raw_request(m, raw, 2) > 0);
-    assert_int_equal(modbus_receive_confirmation(m, rsp), 5); /* unit, 0x91, 01, CRC */
+    assert_int_equal(modbus_receive_confirmation(m, rsp), 5); /* unit, 0xC1, 01, CRC */
     assert_int_equal(rsp[0], 7);
-    assert_int_equal(rsp[1], 0x91);
+    assert_int_equal(rsp[1], 0xC1);
     assert_int_equal(rsp[2], 0x01);
     /* a broadcast is carried out and never answered */
     assert_true(modbus_send_raw_request(m, (uint8_t[]){0, 0x06, 0, 0, 0, 77}, 6) > 0);
@@ -706,12 +632,7 @@ static void rtu_through_a_pty_pair(void **state)
     modbus_close(m);
     modbus_free(m);
     srv_stop(s);
-    kill(socat, SIGTERM);
-    waitpid(socat, NULL, 0);
-    close(errp[0]);
-    unlink(a);
-    unlink(b);
-    rmdir(dir);
+    mb_pty_close(&pty);
     (void)state;
 }
 
