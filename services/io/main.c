@@ -37,7 +37,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: plc-io [--layout FILE] [--backend sim|gpiod] [--base-dir DIR]\n"
-            "              [--consumer NAME] [--heartbeat-timeout MS] [LAYOUT]\n"
+            "              [--consumer NAME] [--heartbeat-timeout DUR] [LAYOUT]\n"
             "Serve the GPIO lines bound in the layout: publish input edges into the input\n"
             "regions and drive output lines from region 'outputs', at their safe values\n"
             "while its writer is dead or silent.\n"
@@ -47,8 +47,9 @@ static void usage(FILE *out)
             "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"
             "                         base_dir, or %s)\n"
             "  --consumer NAME        consumer the lines are requested as (default %s)\n"
-            "  --heartbeat-timeout MS outputs go safe when the logic's heartbeat is older\n"
-            "                         (default %lld; 0 never)\n",
+            "  --heartbeat-timeout DUR  outputs go safe when the logic's heartbeat is older\n"
+            "                         than this or than the silence the logic says it may\n"
+            "                         keep (default %lldms; 0 never; a bare number is ms)\n",
             PLC_LAYOUT_HELP, PLC_BASE_DIR_DEFAULT, PLC_IO_CONSUMER_DEFAULT,
             (long long)(PLC_IO_HEARTBEAT_TIMEOUT_NS_DEFAULT / 1000000));
 }
@@ -67,7 +68,6 @@ static int parse_args(int argc, char **argv, struct config *cfg)
     const char *layout = NULL;
     struct plc_diag diag;
     int c;
-    char *end;
     cfg->io.backend = getenv("RASPIPLC_IO_BACKEND");
     while ((c = getopt_long(argc, argv, "B:b:c:t:h", opts, NULL)) != -1) {
         switch (c) {
@@ -76,14 +76,13 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case 'b': cfg->base_dir = optarg; break;
         case 'c': cfg->io.consumer = optarg; break;
         case 't': {
-            errno = 0;
-            long long ms = strtoll(optarg, &end, 10);
-            if (errno || *end || !*optarg || ms < 0 || ms > 3600000) {
-                fprintf(stderr, "plc-io: --heartbeat-timeout '%s' is not 0..3600000 ms\n",
-                        optarg);
+            uint32_t us;
+            if (plc_duration_parse(optarg, 0, 3600000000u, "--heartbeat-timeout", &us,
+                                   &diag) < 0) {
+                fprintf(stderr, "plc-io: %s\n", diag.msg);
                 return -1;
             }
-            cfg->io.heartbeat_timeout_ns = ms ? ms * 1000000 : -1;
+            cfg->io.heartbeat_timeout_ns = us ? (int64_t)us * 1000 : -1;
             break;
         }
         case 'h': usage(stdout); exit(0);

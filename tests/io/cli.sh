@@ -38,7 +38,8 @@ expect 1 "plc-io: $base/demo/inputs: region 'inputs' not found in $base/demo: ha
     "$io" --backend sim
 "$build/services/plc-shm-init" -q || exit 1
 expect 1 "plc-io: unknown backend 'pigpio' (expected sim or gpiod)" "$io" --backend pigpio
-expect 2 "plc-io: --heartbeat-timeout 'soon' is not 0..3600000 ms" "$io" --heartbeat-timeout soon
+expect 2 "plc-io: --heartbeat-timeout 'soon' is not a duration (10ms, 500us, 1s)" "$io" --heartbeat-timeout soon
+expect 2 "plc-io: --heartbeat-timeout 3601s is outside 0..3600s" "$io" --heartbeat-timeout 3601s
 
 "$io" --backend sim > "$base/io.out" 2> "$base/io.err" &
 pid=$!
