@@ -12,14 +12,8 @@
 # Exit codes of a suite: 0 passed, 1 failed, 77 cannot run here (one line says
 # why); with CI=true a cannot-run is a failure, since CI provides everything.
 
-skip() {
-    if [ "${CI:-}" = true ]; then
-        echo "$qemu_tag: FAIL: cannot run in CI: $*"
-        exit 1
-    fi
-    echo "$qemu_tag: SKIP: $*"
-    exit 77
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../ci-skip.sh"
+skip() { plc_skip_tag=$qemu_tag plc_skip "$@"; }
 die() {
     echo "$qemu_tag: FAIL: $*"
     exit 1

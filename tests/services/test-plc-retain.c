@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 
 #include "../runtime/fixture.h"
+#include "../ci-skip.h"
 #include "plc-retain.h"
 #include "retain.h"
 #include "sd-notify.h"
@@ -615,10 +616,9 @@ static void injected_fault_logged_old_kept_then_recovers(struct ctx *c, const ch
                                                          const char *only, const char *path,
                                                          const char *what)
 {
-    if (!have_strace()) {
-        printf("# strace cannot trace here (not installed, or ptrace not permitted)\n");
-        skip();
-    }
+    if (!have_strace())
+        plc_test_skip("strace cannot trace here (not installed, or ptrace not permitted): "
+                      "the kernel faults it injects are not tested");
     init_regions(c);
     struct proc p;
     start_retain(c, &p, "100ms", NULL);
@@ -680,11 +680,10 @@ static void write_enospc_logged_old_kept_then_recovers(void **state)
 static void full_and_readonly_tmpfs_logged_old_kept_then_recover(void **state)
 {
     struct ctx *c = *state;
-    if (mount("tmpfs", c->dir, "tmpfs", 0, "size=64k,mode=0700") < 0) {
-        printf("# cannot mount a tmpfs here (%s): covered by the strace cases\n",
-               strerror(errno));
-        skip();
-    }
+    if (mount("tmpfs", c->dir, "tmpfs", 0, "size=64k,mode=0700") < 0)
+        plc_test_skip("cannot mount a tmpfs here (%s): a real full and read-only file "
+                      "system are not tested (the strace cases inject the errors)",
+                      strerror(errno));
     c->mounted = true;
     init_regions(c);
     struct proc p;
