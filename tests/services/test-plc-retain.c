@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -50,6 +51,13 @@ struct ctx {
     char cur[160], bak[160], tmp[160];
     bool mounted;
     pid_t hung; /* a plc-retain that may hang: killed by teardown */
+    /* The latest processes started (plc-retain, or strace and the plc-retain
+     * it traces): those still running when a check fails are killed by
+     * teardown, since the case's struct proc is gone with its stack. */
+    struct {
+        pid_t pid, retain;
+    } started[16];
+    unsigned nstarted;
 };
 
 static int setup(void **state)
@@ -71,6 +79,15 @@ static int teardown(void **state)
     if (c->hung > 0) {
         kill(c->hung, SIGKILL);
         waitpid(c->hung, NULL, 0);
+    }
+    for (size_t i = 0; i < sizeof(c->started) / sizeof(c->started[0]); i++) {
+        pid_t pid = c->started[i].pid, retain = c->started[i].retain;
+        if (pid <= 0 || waitpid(pid, NULL, WNOHANG) != 0)
+            continue; /* waited for already (or never ours) */
+        if (retain > 0 && retain != pid) /* traced: strace would leave it running */
+            kill(retain, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
     }
     if (c->mounted)
         umount2(c->dir, MNT_DETACH);
@@ -122,9 +139,14 @@ static void start_retain_notify(struct ctx *c, struct proc *p, const char *inter
     int fds[2];
     memset(p, 0, sizeof(*p));
     assert_int_equal(pipe(fds), 0);
+    pid_t parent = getpid();
     p->pid = fork();
     assert_true(p->pid >= 0);
     if (p->pid == 0) {
+        /* Killed with the test, even by SIGKILL (ctest's timeout). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         const char *argv[32];
         int n = 0;
         for (; trace && trace[n]; n++)
@@ -150,9 +172,13 @@ static void start_retain_notify(struct ctx *c, struct proc *p, const char *inter
     }
     close(fds[1]);
     p->err = fds[0];
+    unsigned slot = c->nstarted++ % (sizeof(c->started) / sizeof(c->started[0]));
+    c->started[slot].pid = p->pid;
+    c->started[slot].retain = 0;
     proc_expect(p, "; ready (pid ");
     p->retain = atoi(strstr(p->out, "; ready (pid ") + strlen("; ready (pid "));
     assert_true(p->retain > 0);
+    c->started[slot].retain = p->retain;
 }
 
 static void start_retain(struct ctx *c, struct proc *p, const char *interval,
