@@ -183,6 +183,7 @@ static void logic_start(struct io_fixture *x, struct logic *lg, enum logic_mode 
     lg->pid = fork();
     assert_true(lg->pid >= 0);
     if (lg->pid == 0) {
+        fixture_child_dies_with_test(); /* it heartbeats until killed */
         struct plc_diag d;
         struct plc_region *out =
             plc_region_attach(x->f->layout, x->f->base, "outputs", PLC_WRITER, "logic", &d);

@@ -315,6 +315,7 @@ static void dead_writer_seen_within_1s_and_taken_over(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *w =
             plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
         if (!w)
@@ -355,6 +356,7 @@ static void reader_of_dead_midwrite_region_gets_error_not_spin(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *w =
             plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
         if (!w)
