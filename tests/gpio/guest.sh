@@ -52,34 +52,17 @@ echo "guest: gpio-sim chips $chip and $chip2 (device $dev), plc-io $plcio"
 
 level() { cat "$sys/sim_gpio$1/value"; }
 pull() { echo "pull-$2" > "$sys/sim_gpio$1/pull"; }
-# The level of line $1 becomes $2 within $3 ms (gpio-sim has no change event to wait on).
-wait_level() {
-    local i
-    for ((i = 0; i < $3 / 20; i++)); do
-        [ "$(level "$1")" = "$2" ] && return 0
-        sleep 0.02
-    done
-    echo "     line $1 is $(level "$1"), expected $2"
-    return 1
+# The level of line $1 becomes $2 within $3 ms (gpio-sim has no change event to
+# wait on: until_ms polls, and a failure says how long it waited).
+level_is() { [ "$(level "$1")" = "$2" ] || { echo "     line $1 is $(level "$1"), expected $2"; return 1; }; }
+wait_level() { until_ms "$3" level_is "$1" "$2"; }
+level2_is() { # the same on the second chip
+    [ "$(cat "$sys2/sim_gpio$1/value")" = "$2" ] ||
+        { echo "     $chip2 line $1 is $(cat "$sys2/sim_gpio$1/value"), expected $2"; return 1; }
 }
-wait_level2() { # the same on the second chip
-    local i
-    for ((i = 0; i < $3 / 20; i++)); do
-        [ "$(cat "$sys2/sim_gpio$1/value")" = "$2" ] && return 0
-        sleep 0.02
-    done
-    echo "     $chip2 line $1 is $(cat "$sys2/sim_gpio$1/value"), expected $2"
-    return 1
-}
-wait_line() { # file pattern ms
-    local i
-    for ((i = 0; i < $3 / 20; i++)); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.02
-    done
-    echo "     '$2' not in $1:"; sed 's/^/     | /' "$1"
-    return 1
-}
+wait_level2() { until_ms "$3" level2_is "$1" "$2"; }
+has_line() { grep -q "$2" "$1" 2>/dev/null || { echo "     '$2' not in $1:"; sed 's/^/     | /' "$1"; return 1; }; }
+wait_line() { until_ms "$3" has_line "$1" "$2"; } # file pattern ms
 
 cat > $tmp/t.ini <<INI
 [layout]
@@ -144,7 +127,7 @@ pull 5 up # OUT_OD's external pull-up resistor
 
 "$plcio" --heartbeat-timeout 1000 $tmp/t.ini > $tmp/io.log 2>&1 &
 io=$!
-wait_line $tmp/io.log "plc-io: ready" 30000 || { echo "guest: plc-io did not start"; exit 5; }
+wait_line $tmp/io.log "plc-io: ready" "$WAIT_MS" || { echo "guest: plc-io did not start"; exit 5; }
 sed 's/^/     | /' $tmp/io.log
 if [ "$mode" = bench ]; then
     "$build/bench/io-bench-gpiosim" $tmp/t.ini "$sys" "$variant"
@@ -152,9 +135,9 @@ if [ "$mode" = bench ]; then
 fi
 
 # ---- inputs: bias and active-low as requested --------------------------------
-check "IN_PU is pulled up by the bias plc-io requested" wait_level 0 1 2000
-check "in_pu reads 0: level high through active-low" "$peer" wait $tmp/t.ini in_pu 0 2000
-check "IN_PD is pulled down, in_pd reads 0" "$peer" wait $tmp/t.ini in_pd 0 2000
+check "IN_PU is pulled up by the bias plc-io requested" wait_level 0 1 "$WAIT_MS"
+check "in_pu reads 0: level high through active-low" "$peer" wait $tmp/t.ini in_pu 0 "$WAIT_MS"
+check "IN_PD is pulled down, in_pd reads 0" "$peer" wait $tmp/t.ini in_pd 0 "$WAIT_MS"
 check "chip:offset binding resolved to $chip 1" grep -q "in_pd .* $chip *1 *IN_PD *pull-down" $tmp/io.log
 
 # ---- the settings the kernel has in effect ----------------------------------------
@@ -181,19 +164,19 @@ fi
 
 # ---- inputs: edge events into the region -------------------------------------
 pull 0 down
-check "edge on IN_PU (pulled low) makes in_pu 1" "$peer" wait $tmp/t.ini in_pu 1 5000
+check "edge on IN_PU (pulled low) makes in_pu 1" "$peer" wait $tmp/t.ini in_pu 1 "$WAIT_MS"
 pull 1 up
-check "edge on IN_PD (pulled high) makes in_pd 1" "$peer" wait $tmp/t.ini in_pd 1 5000
+check "edge on IN_PD (pulled high) makes in_pd 1" "$peer" wait $tmp/t.ini in_pd 1 "$WAIT_MS"
 pull 0 up
-check "edge back makes in_pu 0" "$peer" wait $tmp/t.ini in_pu 0 5000
+check "edge back makes in_pu 0" "$peer" wait $tmp/t.ini in_pu 0 "$WAIT_MS"
 echo pull-up > "$sys2/sim_gpio0/pull"
-check "edge on IN2 of the second chip makes in2 1" "$peer" wait $tmp/t.ini in2 1 5000
+check "edge on IN2 of the second chip makes in2 1" "$peer" wait $tmp/t.ini in2 1 "$WAIT_MS"
 check "the chip label binding plc-sim-2:1 resolved to $chip2 1" grep -q "out2 .* $chip2 *1 *OUT2" $tmp/io.log
 
 # ---- debounce: 500 ms ----------------------------------------------------------
 "$peer" steady $tmp/t.ini in_deb 0 1500 > $tmp/steady.out 2>&1 &
 watcher=$!
-wait_line $tmp/steady.out watching 10000
+wait_line $tmp/steady.out watching "$WAIT_MS"
 pull 2 up
 sleep 0.05
 pull 2 down
@@ -201,36 +184,36 @@ wait "$watcher"
 check "a 50 ms glitch on IN_DEB (debounce 500 ms) never reaches the region" [ $? -eq 0 ]
 grep gpio-peer $tmp/steady.out | sed 's/^/     /'
 pull 2 up
-check "a lasting change on IN_DEB reaches in_deb" "$peer" wait $tmp/t.ini in_deb 1 5000
+check "a lasting change on IN_DEB reaches in_deb" "$peer" wait $tmp/t.ini in_deb 1 "$WAIT_MS"
 
 # ---- outputs: safe until the logic runs, then follow ----------------------------
-check "OUT_A holds safe 0 before any logic" wait_level 3 0 2000
-check "OUT_B holds safe 1 (active-low: level 0) before any logic" wait_level 4 0 2000
+check "OUT_A holds safe 0 before any logic" wait_level 3 0 "$WAIT_MS"
+check "OUT_B holds safe 1 (active-low: level 0) before any logic" wait_level 4 0 "$WAIT_MS"
 "$peer" logic $tmp/t.ini out_a=1 out_b=0 out2=1 out_od=1 > $tmp/logic.out 2>&1 &
 logic=$!
-wait_line $tmp/logic.out ready 10000
-check "OUT_A follows out_a=1" wait_level 3 1 5000
-check "OUT_B follows out_b=0 (level 1)" wait_level 4 1 5000
-check "OUT2 on the second chip follows out2=1" wait_level2 1 1 5000
-check "plc-io logged following" wait_line $tmp/io.log "outputs: following region 'outputs'" 5000
+wait_line $tmp/logic.out ready "$WAIT_MS"
+check "OUT_A follows out_a=1" wait_level 3 1 "$WAIT_MS"
+check "OUT_B follows out_b=0 (level 1)" wait_level 4 1 "$WAIT_MS"
+check "OUT2 on the second chip follows out2=1" wait_level2 1 1 "$WAIT_MS"
+check "plc-io logged following" wait_line $tmp/io.log "outputs: following region 'outputs'" "$WAIT_MS"
 
 # ---- fail-safe: kill the logic for real ------------------------------------------
 kill -9 "$logic"
 wait "$logic" 2>/dev/null
-check "OUT_A back to safe 0 after the logic was killed" wait_level 3 0 5000
-check "OUT_B back to safe 1 (level 0) after the logic was killed" wait_level 4 0 5000
-check "OUT2 on the second chip back to safe 0" wait_level2 1 0 5000
-check "OUT_OD (open-drain) back to its safe 0" wait_level 5 0 5000
+check "OUT_A back to safe 0 after the logic was killed" wait_level 3 0 "$WAIT_MS"
+check "OUT_B back to safe 1 (level 0) after the logic was killed" wait_level 4 0 "$WAIT_MS"
+check "OUT2 on the second chip back to safe 0" wait_level2 1 0 "$WAIT_MS"
+check "OUT_OD (open-drain) back to its safe 0" wait_level 5 0 "$WAIT_MS"
 check "plc-io logged the death of pid $logic" \
-    wait_line $tmp/io.log "outputs: safe values: writer pid $logic" 5000
+    wait_line $tmp/io.log "outputs: safe values: writer pid $logic" "$WAIT_MS"
 "$peer" logic $tmp/t.ini out_a=1 out_b=1 > $tmp/logic2.out 2>&1 &
 logic=$!
-wait_line $tmp/logic2.out ready 10000
-check "a new logic takes over: OUT_A 1" wait_level 3 1 5000
-check "a new logic takes over: OUT_B 1 (level 0)" wait_level 4 0 5000
+wait_line $tmp/logic2.out ready "$WAIT_MS"
+check "a new logic takes over: OUT_A 1" wait_level 3 1 "$WAIT_MS"
+check "a new logic takes over: OUT_B 1 (level 0)" wait_level 4 0 "$WAIT_MS"
 kill -9 "$logic"
 wait "$logic" 2>/dev/null
-check "and after its death OUT_A is safe again" wait_level 3 0 5000
+check "and after its death OUT_A is safe again" wait_level 3 0 "$WAIT_MS"
 
 # ---- event overflow: more edges than the kernel buffers (v1: 16 a line; v2: 16 a line
 # of the request, rounded up to a power of two: 128 here) while plc-io is stopped
@@ -240,9 +223,9 @@ for ((i = 1; i <= 301; i++)); do
 done
 kill -CONT "$io"
 check "after 301 edges on IN_PD while plc-io was stopped, in_pd shows the last level (0)" \
-    "$peer" wait $tmp/t.ini in_pd 0 5000
+    "$peer" wait $tmp/t.ini in_pd 0 "$WAIT_MS"
 check "plc-io saw the kernel drop edges and read every line again" \
-    wait_line $tmp/io.log "edge events were lost: full read" 5000
+    wait_line $tmp/io.log "edge events were lost: full read" "$WAIT_MS"
 
 # ---- refused bindings ---------------------------------------------------------------
 refused() { # name tag-binding expected-message

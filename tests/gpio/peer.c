@@ -89,8 +89,8 @@ static int watch(const struct plc_layout *l, const char *base, const char *tag_n
             else if (steady)
                 rc = 0;
             else
-                fprintf(stderr, "gpio-peer: '%s' is %g after %s ms (expected %g)\n", tag_name,
-                        v, ms, want);
+                fprintf(stderr, "gpio-peer: '%s' is %g after %.1f s (expected %g)\n", tag_name,
+                        v, (double)(now_ns() - t0) / 1e9, want);
             break;
         }
         plc_region_wait(r, left);

@@ -171,13 +171,7 @@ static void expect_output(struct io_fixture *x, const char *tag, bool value)
 
 /* ---- a logic process: the writer of 'outputs' -------------------------------- */
 
-/* A child ends with the test process, even when a failed check longjmps past
- * its kill, so it never holds ctest's output pipe open. */
-static void die_with(pid_t parent)
-{
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-        _exit(99);
-}
+
 
 enum logic_mode {
     LOGIC_HEARTBEAT = 1,
@@ -196,11 +190,10 @@ static void logic_start(struct io_fixture *x, struct logic *lg, enum logic_mode 
 {
     ready_open(&lg->ready);
     assert_int_equal(pipe(lg->poke), 0);
-    pid_t parent = getpid();
     lg->pid = fork();
     assert_true(lg->pid >= 0);
     if (lg->pid == 0) {
-        die_with(parent);
+        fixture_child_dies_with_test(); /* it heartbeats until killed */
         struct plc_diag d;
         struct plc_region *out =
             plc_region_attach(x->f->layout, x->f->base, "outputs", PLC_WRITER, "logic", &d);
@@ -426,11 +419,10 @@ static void killed_io_leaves_each_output_at_its_pull(void **state)
     logic_start(x, &lg, LOGIC_HEARTBEAT, true, false);
     struct ready ready;
     ready_open(&ready);
-    pid_t parent = getpid();
     pid_t io = fork();
     assert_true(io >= 0);
     if (io == 0) {
-        die_with(parent);
+        fixture_child_dies_with_test();
         struct plc_io *child = io_new(x, 0);
         if (!child)
             _exit(1);

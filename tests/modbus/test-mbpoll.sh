@@ -14,14 +14,16 @@ trap cleanup EXIT
 # Readiness: plc-modbus prints where it serves once it listens.
 exec 3< <(exec "$build/services/plc-modbus" --base-dir "$base" --listen 127.0.0.1:0 "$layout" 2>&1)
 pid=$!
-read -r -t 30 line <&3 || { echo "plc-modbus did not start" >&2; exit 1; }
+t0=$SECONDS
+read -r -t 60 line <&3 || { echo "plc-modbus did not start: no line after $((SECONDS - t0)) s" >&2; exit 1; }
 port=${line##*127.0.0.1:}
 port=${port%% *}
 echo "$line"
 
 fail=0
-mb() { mbpoll -m tcp -a 1 -p "$port" -1 "$@" 127.0.0.1 2>&1 | sed -n '/^\[\|failed/p'; }
-mbw() { mbpoll -m tcp -a 1 -p "$port" "$@" 2>&1 | sed -n '/^Written\|failed/p'; }
+# Answers may take up to 10 s (mbpoll's default is 1 s): a loaded machine is slow, not wrong.
+mb() { mbpoll -m tcp -a 1 -p "$port" -o 10 -1 "$@" 127.0.0.1 2>&1 | sed -n '/^\[\|failed/p'; }
+mbw() { mbpoll -m tcp -a 1 -p "$port" -o 10 "$@" 2>&1 | sed -n '/^Written\|failed/p'; }
 expect() { # expect WHAT GOT WANT
   if [ "$2" != "$3" ]; then echo "FAIL $1"; echo "  got:  $2" | tr '\n' '|'; echo; echo "  want: $3" | tr '\n' '|'; echo; fail=1
   else echo "ok   $1"; fi
@@ -47,7 +49,7 @@ expect "unmapped 40050 is ILLEGAL DATA ADDRESS" "$(mb -t 4 -r 50)" \
 expect "half of a float is ILLEGAL DATA ADDRESS" "$(mbw -t 4 -r 102 127.0.0.1 1)" \
   "Write output (holding) register failed: Illegal data address"
 expect "unit 9 is refused (strict policy)" \
-  "$(mbpoll -m tcp -a 9 -p "$port" -1 -t 4 -r 1 127.0.0.1 2>&1 | sed -n '/failed/p')" \
+  "$(mbpoll -m tcp -a 9 -p "$port" -o 10 -1 -t 4 -r 1 127.0.0.1 2>&1 | sed -n '/failed/p')" \
   "Read output (holding) register failed: Target device failed to respond"
 kill -0 "$pid" || { echo "plc-modbus died" >&2; exit 1; }
 # SIGTERM is a clean stop: exit status 0.

@@ -12,14 +12,22 @@
 # Exit codes of a suite: 0 passed, 1 failed, 77 cannot run here (one line says
 # why); with CI=true a cannot-run is a failure, since CI provides everything.
 
-skip() {
-    if [ "${CI:-}" = true ]; then
-        echo "$qemu_tag: FAIL: cannot run in CI: $*"
-        exit 1
+. "$(dirname "${BASH_SOURCE[0]}")/../ci-skip.sh"
+skip() { plc_skip_tag=$qemu_tag plc_skip "$@"; }
+
+# What a suite started or made goes when it ends, passed, failed or stopped:
+# the qemu of qemu_boot (SIGTERM through timeout, SIGKILL 10 s later if it
+# lingers) and the paths in qemu_temp.
+qemu_pid=
+qemu_temp=()
+qemu_exit() {
+    if [ -n "$qemu_pid" ]; then
+        kill "$qemu_pid" 2>/dev/null
+        wait "$qemu_pid" 2>/dev/null
     fi
-    echo "$qemu_tag: SKIP: $*"
-    exit 77
+    if ((${#qemu_temp[@]})); then rm -rf -- "${qemu_temp[@]}"; fi
 }
+trap qemu_exit EXIT
 die() {
     echo "$qemu_tag: FAIL: $*"
     exit 1
@@ -132,6 +140,7 @@ qemu_initramfs() {
     local out=$1 init=$2 ird n d
     shift 2
     ird=$out.d
+    qemu_temp+=("$ird")
     rm -rf "$ird"
     mkdir -p "$ird"/{bin,proc,sys,dev,modules}
     cp "$(command -v busybox)" "$ird/bin/busybox"
@@ -172,21 +181,30 @@ qemu_initramfs() {
 # to BUILD/gpio-cache/qemu-NAME.log and the lines matching the extended regex
 # FILTER to stdout; qemu_mem (MiB, default 512) and the array qemu_args (more
 # qemu arguments) when set. Returns 0 when the guest reported status 0, 1 otherwise
-# (with one line saying why).
+# (with one line saying why). qemu runs in the background, so that a suite
+# stopped meanwhile stops it too (qemu_exit).
 qemu_boot() {
-    local name=$1 initrd=$2 filter=$3 q t0
+    local name=$1 initrd=$2 filter=$3 q t0 console
     shift 3
     local log=$cache/qemu-$name.log
     t0=$(date +%s)
-    timeout 600 qemu-system-x86_64 -accel tcg -m "${qemu_mem:-512}" -smp 1 -display none -monitor none \
+    : > "$log"
+    timeout -k 10 600 qemu-system-x86_64 -accel tcg -m "${qemu_mem:-512}" -smp 1 -display none -monitor none \
         -serial stdio -no-reboot \
         -kernel "$vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 quiet panic=-1 $*" \
         -device isa-debug-exit,iobase=0xf4,iosize=0x01 \
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
         ${qemu_args[@]+"${qemu_args[@]}"} \
-        < /dev/null 2>&1 | tee "$log" | grep -aE "$filter"
-    q=${PIPESTATUS[0]}
+        < /dev/null > "$log" 2>&1 &
+    qemu_pid=$!
+    # The console as it comes, filtered; tail ends once qemu has.
+    tail -n +1 -f --pid="$qemu_pid" "$log" | grep -aE "$filter" &
+    console=$!
+    wait "$qemu_pid"
+    q=$?
+    qemu_pid=
+    wait "$console"
     qemu_seconds=$(($(date +%s) - t0))
     if [ "$q" = 124 ]; then
         echo "$qemu_tag: [$name] qemu timed out after 600 s (log: $log)"

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +84,13 @@ static inline uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* In a forked child that runs until it is killed: killed with the test too,
+ * however the test ends (a failed check skips the case's own kill). */
+static inline void fixture_child_dies_with_test(void)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 /* Child readiness without sleeps: the child writes one byte when ready. */

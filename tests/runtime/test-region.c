@@ -60,6 +60,7 @@ static pid_t fork_writer(struct fixture *f, const char *region, const char *serv
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *w =
             plc_region_attach(f->layout, f->base, region, PLC_WRITER, service, NULL);
         if (!w)

@@ -107,8 +107,10 @@ static struct counts hammer(bool protocol, int nreaders)
     for (int i = 0; i < nreaders; i++) {
         kids[i] = fork();
         assert_true(kids[i] >= 0);
-        if (kids[i] == 0)
+        if (kids[i] == 0) {
+            fixture_child_dies_with_test(); /* it reads until told to stop */
             reader(f, protocol, pipefd[1], &ready, &stop_flag);
+        }
     }
     for (int i = 0; i < nreaders; i++)
         ready_wait(&ready);

@@ -30,6 +30,7 @@ qemu_prepare "$src" "$build"
 
 inst=$build/vm-install
 step "building install.sh's tree in $inst"
+qemu_temp+=("$build/vm-stage")
 rm -rf "$build/vm-stage"
 PLC_SKIP_DEPS=1 bash "$src/scripts/install.sh" --destdir "$build/vm-stage" --build-dir "$inst" \
     > "$cache/vm-install.log" 2>&1 || { cat "$cache/vm-install.log"; die "install.sh --destdir failed"; }
@@ -40,6 +41,7 @@ qemu_initramfs "$cache/initramfs-systemd.cpio.gz" "$src/tests/systemd/vm-init.sh
     configfs virtio_pci 9pnet_virtio 9p overlay virtio_blk ext4 crc32c_generic
 # The guest's disk: the overlay's upper layer, kept from boot 1 to boot 2.
 disk=$cache/vm-disk.img
+qemu_temp+=("$disk")
 rm -f "$disk"
 truncate -s 1G "$disk" && mkfs.ext4 -q -F "$disk" || die "cannot make the guest's disk $disk"
 qemu_mem=1024

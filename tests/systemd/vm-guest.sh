@@ -38,19 +38,6 @@ report() {
     printf "\\$(printf %03o "$s")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
     systemctl poweroff --force --force
 }
-# until_ms MS CMD...: CMD succeeds within MS milliseconds of the guest's clock
-# (polled; under TCG one try can take longer than the poll). Only the last
-# try speaks.
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-until_ms() {
-    local end=$(($(now_ms) + $1))
-    shift
-    while (($(now_ms) < end)); do
-        "$@" > /dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    "$@"
-}
 eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'"; return 1; }; }
 
 # ---- the chip vm-init.sh made: 28 lines GPIO0..GPIO27 ------------------------------
@@ -67,8 +54,8 @@ restarted() { local p; p=$(pid_of "$1"); [ "$p" != 0 ] && [ "$p" != "$2" ] && [ 
 # logged_more NAME COUNT TEXT: more of them than COUNT.
 logged() { journalctl -q -o cat -u "plc-$1" | grep -cF "$2"; }
 logged_more() { (($(logged "$1" "$3") > $2)); }
-mb() { mbpoll -m tcp -a 1 -p 502 -1 "$@" 127.0.0.1 2>&1 | sed -n 's/^\[[0-9]*\]:[[:space:]]*//p;/failed/p'; }
-mbw() { mbpoll -m tcp -a 1 -p 502 "$@" 2>&1 | sed -n '/^Written\|failed/p'; }
+mb() { mbpoll -m tcp -a 1 -p 502 -o 10 -1 "$@" 127.0.0.1 2>&1 | sed -n 's/^\[[0-9]*\]:[[:space:]]*//p;/failed/p'; }
+mbw() { mbpoll -m tcp -a 1 -p 502 -o 10 "$@" 2>&1 | sed -n '/^Written\|failed/p'; }
 reads() { eq "$(mb "${@:2}")" "$1"; } # reads WANT MBPOLL-ARGS...
 echo "guest: boot $phase: /dev/$chip is $(stat -c '%U:%G %a' "/dev/$chip") ($(cut -d' ' -f1 /proc/uptime) s after boot)"
 
@@ -132,11 +119,11 @@ check "plc-retain keeps /var/lib/raspiplc (StateDirectory)" \
 
 # ---- Modbus start -> motor line on the chip -------------------------------------------------
 # GPIO23 motor_run, GPIO25 motor_fault (safe 1), GPIO22 motor_feedback (pull-down).
-check "motor_fault line low: the logic runs" until_ms 3000 level_is 25 0
+check "motor_fault line low: the logic runs" until_ms "$WAIT_MS" level_is 25 0
 echo pull-up > "$sys/sim_gpio22/pull" # the contactor's feedback
 ack=$(mb -t 3 -r 11)
 check "write cmd_start = ack_start + 1 over Modbus" eq "$(mbw -t 4 -r 1 127.0.0.1 $((ack + 1)))" "Written 1 references."
-check "motor_run line GPIO23 goes high" until_ms 3000 level_is 23 1
+check "motor_run line GPIO23 goes high" until_ms "$WAIT_MS" level_is 23 1
 check "coil 00001 motor_run reads 1" eq "$(mb -t 0 -r 1)" 1
 check "ack_start 30011 acknowledges the request" eq "$(mb -t 3 -r 11)" $((ack + 1))
 
@@ -145,10 +132,10 @@ old=$(pid_of logic)
 safe=$(logged io "outputs: safe values:")
 following=$(logged io "outputs: following region 'outputs'")
 kill -9 "$old"
-check "plc-io logs outputs safe after kill -9 of plc-logic" until_ms 5000 logged_more io "$safe" "outputs: safe values:"
-check "systemd restarts plc-logic (new pid, active)" until_ms 10000 restarted logic "$old"
-check "plc-io follows the restarted logic again" until_ms 5000 logged_more io "$following" "outputs: following region 'outputs'"
-check "after the restart the program drives the outputs again (motor_fault low)" until_ms 3000 level_is 25 0
+check "plc-io logs outputs safe after kill -9 of plc-logic" until_ms "$WAIT_MS" logged_more io "$safe" "outputs: safe values:"
+check "systemd restarts plc-logic (new pid, active)" until_ms "$WAIT_MS" restarted logic "$old"
+check "plc-io follows the restarted logic again" until_ms "$WAIT_MS" logged_more io "$following" "outputs: following region 'outputs'"
+check "after the restart the program drives the outputs again (motor_fault low)" until_ms "$WAIT_MS" level_is 25 0
 check "NRestarts of plc-logic is 1" eq "$(systemctl show -p NRestarts --value plc-logic)" 1
 
 # ---- the same with plc-logic hidden from plc-io's /proc (a user's ProtectProc= drop-in) --------
@@ -160,17 +147,17 @@ following=$(logged io "outputs: following region 'outputs'")
 check "plc-io restarts with ProtectProc=invisible" systemctl restart plc-io
 check "the drop-in is in force" eq "$(systemctl show -p ProtectProc --value plc-io)" invisible
 check "plc-io follows a plc-logic it cannot see in /proc" \
-    until_ms 5000 logged_more io "$following" "outputs: following region 'outputs'"
-check "motor_fault low: the program's values, not the safe ones" until_ms 3000 level_is 25 0
+    until_ms "$WAIT_MS" logged_more io "$following" "outputs: following region 'outputs'"
+check "motor_fault low: the program's values, not the safe ones" until_ms "$WAIT_MS" level_is 25 0
 old=$(pid_of logic)
 safe=$(logged io "outputs: safe values:")
 kill -9 "$old"
-check "plc-io still sees the hidden plc-logic die" until_ms 5000 logged_more io "$safe" "outputs: safe values:"
-check "systemd restarts plc-logic again" until_ms 10000 restarted logic "$old"
+check "plc-io still sees the hidden plc-logic die" until_ms "$WAIT_MS" logged_more io "$safe" "outputs: safe values:"
+check "systemd restarts plc-logic again" until_ms "$WAIT_MS" restarted logic "$old"
 rm -r /etc/systemd/system/plc-io.service.d
 systemctl daemon-reload
 check "plc-io restarts without the drop-in" systemctl restart plc-io
-check "motor_fault low again" until_ms 5000 level_is 25 0
+check "motor_fault low again" until_ms "$WAIT_MS" level_is 25 0
 
 # ---- a hung service: systemd's watchdog restarts it ----------------------------------------
 for s in "${services[@]}"; do
@@ -180,12 +167,12 @@ for s in "${services[@]}"; do
     check "plc-$s has a watchdog ($wd)" test "$wd" != 0 -a "$wd" != infinity
     t0=$(now_ms)
     kill -STOP "$old"
-    check "plc-$s hung by SIGSTOP is restarted by the watchdog" until_ms 20000 restarted "$s" "$old"
+    check "plc-$s hung by SIGSTOP is restarted by the watchdog" until_ms "$WAIT_MS" restarted "$s" "$old"
     echo "guest: plc-$s active again $(($(now_ms) - t0)) ms after SIGSTOP (WatchdogSec $wd, RestartSec 200ms)"
     check "systemd logged the watchdog timeout of plc-$s" logged_more "$s" "$timeouts" "Watchdog timeout"
     check "the hung plc-$s process is gone" bash -c "! kill -0 $old 2>/dev/null"
 done
-check "the program drives the outputs after all that (motor_fault low)" until_ms 5000 level_is 25 0
+check "the program drives the outputs after all that (motor_fault low)" until_ms "$WAIT_MS" level_is 25 0
 
 # ---- retain across a stop and a lost process image ---------------------------------------------
 check "write fault_delay_ms 40107 = 4321 (retained)" eq "$(mbw -t 4:int -B -r 107 127.0.0.1 4321)" "Written 1 references."
@@ -205,6 +192,6 @@ check "level_high still at its initial 80" reads 80 -t 4:float -B -r 101
 # once plc-retain's snapshot shows it: only its own fsyncs make it survive.
 sync
 check "write level_low 40103 = 12.5 (retained)" eq "$(mbw -t 4:float -B -r 103 127.0.0.1 12.5)" "Written 1 references."
-check "the snapshot holds level_low 12.5" until_ms 5000 grep -q '^tag level_low float32 12.5$' /var/lib/raspiplc/demo.retain
+check "the snapshot holds level_low 12.5" until_ms "$WAIT_MS" grep -q '^tag level_low float32 12.5$' /var/lib/raspiplc/demo.retain
 echo "guest: power cut ($(cut -d' ' -f1 /proc/uptime) s after boot)"
 report

@@ -12,14 +12,14 @@ done
 check "plc-shm-init restored the retained tags from the disk" \
     bash -c "journalctl -b -q -o cat -u plc-shm-init | grep -q 'retained tags restored from /var/lib/raspiplc/demo.retain'"
 check "/dev/$chip is gpio 660 from the boot on (the udev rule)" eq "$(stat -c '%G %a' "/dev/$chip")" "gpio 660"
-check "fault_delay_ms 40107 reads 4321, written in boot 1" until_ms 10000 reads 4321 -t 4:int -B -r 107
+check "fault_delay_ms 40107 reads 4321, written in boot 1" until_ms "$WAIT_MS" reads 4321 -t 4:int -B -r 107
 check "level_low 40103 reads 12.5, written just before the power cut" reads 12.5 -t 4:float -B -r 103
 check "level_high 40101 reads its initial 80" reads 80 -t 4:float -B -r 101
-check "the program runs the outputs (motor_fault low)" until_ms 5000 level_is 25 0
+check "the program runs the outputs (motor_fault low)" until_ms "$WAIT_MS" level_is 25 0
 echo pull-up > "$sys/sim_gpio22/pull" # the contactor's feedback
 ack=$(mb -t 3 -r 11)
 check "write cmd_start = ack_start + 1 over Modbus" eq "$(mbw -t 4 -r 1 127.0.0.1 $((ack + 1)))" "Written 1 references."
-check "motor_run line GPIO23 goes high" until_ms 5000 level_is 23 1
+check "motor_run line GPIO23 goes high" until_ms "$WAIT_MS" level_is 23 1
 
 # ---- uninstall ------------------------------------------------------------------------------
 echo "; the user's edit" >> /etc/raspiplc/layout.ini
