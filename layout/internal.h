@@ -57,7 +57,11 @@ struct entry *layout_take(struct section *s, const char *key);
 void layout_check_keys(struct parse *p, struct section *s, const char *const *known);
 void layout_parse_free(struct parse *p);
 
-/* Value parsers shared by the section loaders; false when @s is not one. */
+/* Value parsers shared by the section loaders (values.c). First, why @s
+ * cannot be a name of at most @max characters ("is empty", "is a C keyword"),
+ * or NULL: names become C identifiers in the generated header. */
+const char *layout_name_problem(const char *s, size_t max);
+/* False when @s is not one. */
 bool layout_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 bool layout_parse_yesno(const char *s, bool *out);
 /* The duration @e within [min_us, max_us] into *out (plc_duration_parse());
@@ -68,8 +72,18 @@ bool layout_parse_duration(struct parse *p, const struct entry *e, const char *w
 /* Index of @s in a table of names indexed from 1, or 0. */
 int layout_lookup(const char *const *names, int count, const char *s);
 #define LOOKUP(names, s) layout_lookup(names, (int)(sizeof(names) / sizeof(names[0])), s)
-/* ABCD..DCBA, or 0. */
+/* ABCD..DCBA, or 0 (tag.c). */
 enum plc_word_order layout_word_order_from_name(const char *s);
+
+/* A [tag NAME] section into @t (tag.c); needs the regions of @l and its
+ * [modbus] section loaded. */
+void layout_load_tag(struct parse *p, struct section *s, const struct plc_layout *l,
+                     struct plc_tag_def *t);
+/* Report a tag bound to a Modbus address or GPIO line an earlier tag has. */
+void layout_check_bindings(struct parse *p, const struct plc_layout *l);
+
+/* FNV-1a of plc_layout_write_canonical() into *out (canonical.c); -1 when out of memory. */
+int layout_hash(const struct plc_layout *l, uint64_t *out);
 
 /* The [modbus] section (modbus-section.c). */
 void layout_modbus_defaults(struct plc_modbus_config *m);
