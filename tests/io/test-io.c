@@ -457,12 +457,9 @@ static void recreated_outputs_region_is_followed_again(void **state)
     logic_start(x, &old, LOGIC_HEARTBEAT, true, false);
     expect_output(x, "motor_run", true);
 
+    struct plc_shm_header *h = fixture_map(x->f, "outputs", 4096);
     char path[256];
     fixture_path(x->f, "outputs", path, sizeof(path));
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    struct plc_shm_header *h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    assert_true(h != MAP_FAILED);
     assert_int_equal(unlink(path), 0);
     const struct plc_region_def *def = plc_layout_find_region(x->f->layout, "outputs");
     assert_int_equal(plc_region_create(x->f->layout, x->f->base, def, 0, &x->f->diag),
@@ -476,8 +473,7 @@ static void recreated_outputs_region_is_followed_again(void **state)
     logic_start(x, &next, LOGIC_HEARTBEAT, true, false);
     expect_output(x, "motor_run", true);
     logic_kill(&next);
-    munmap(h, 4096);
-    close(fd);
+    fixture_unmap(h, 4096);
     io_teardown(x);
     (void)state;
 }

@@ -4,6 +4,7 @@
 #define PLC_TEST_FIXTURE_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +79,25 @@ static inline void fixture_path(const struct fixture *f, const char *region, cha
                                 size_t len)
 {
     snprintf(buf, len, "%s/%s/%s", f->base, plc_layout_get_name(f->layout), region);
+}
+
+/* Region @region's file mapped read-write (@len bytes from its start), to break
+ * its header or data as another process would; unmap with fixture_unmap(). */
+static inline void *fixture_map(const struct fixture *f, const char *region, size_t len)
+{
+    char path[256];
+    fixture_path(f, region, path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd); /* the mapping stays */
+    assert_true(m != MAP_FAILED);
+    return m;
+}
+
+static inline void fixture_unmap(void *m, size_t len)
+{
+    munmap(m, len);
 }
 
 static inline uint64_t now_ns(void)

@@ -383,11 +383,7 @@ static void reader_of_dead_midwrite_region_gets_error_not_spin(void **state)
     struct fixture *f = *state;
     pid_t child = fork_writer(f, "outputs", "logic", NULL, NULL);
     /* Leave the sequence odd, as a writer killed inside a write would. */
-    char path[256];
-    fixture_path(f, "outputs", path, sizeof(path));
-    int fd = open(path, O_RDWR);
-    struct plc_shm_header *h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    assert_true(h != MAP_FAILED);
+    struct plc_shm_header *h = fixture_map(f, "outputs", 4096);
     atomic_fetch_add(&h->seq, 1);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
@@ -417,8 +413,7 @@ static void reader_of_dead_midwrite_region_gets_error_not_spin(void **state)
     assert_true(info.stale_reads >= 1);
     plc_region_detach(w);
     plc_region_detach(r);
-    munmap(h, 4096);
-    close(fd);
+    fixture_unmap(h, 4096);
 }
 
 /* ---- writers that die mid-write --------------------------------------------------- */
@@ -440,17 +435,6 @@ static struct fixture *big_fixture(void)
     return f;
 }
 
-static struct plc_shm_header *map_header(struct fixture *f, const char *region, int *fd)
-{
-    char path[256];
-    fixture_path(f, region, path, sizeof(path));
-    *fd = open(path, O_RDWR);
-    assert_true(*fd >= 0);
-    struct plc_shm_header *h = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
-    assert_true(h != MAP_FAILED);
-    return h;
-}
-
 /* Writes k into every word of 'big', k = 1, 2, ..., until killed. */
 static void write_for_ever(struct plc_region *w, void *arg)
 {
@@ -467,8 +451,7 @@ static void writer_killed_mid_write_is_undone_by_the_next(void **state)
 {
     (void)state;
     struct fixture *f = big_fixture();
-    int fd;
-    struct plc_shm_header *h = map_header(f, "big", &fd);
+    struct plc_shm_header *h = fixture_map(f, "big", 8192);
 
     /* kill -9 a writer that never stops writing until one dies with the
      * sequence odd: a real half-done write, no hook in the library */
@@ -526,8 +509,7 @@ static void writer_killed_mid_write_is_undone_by_the_next(void **state)
     assert_int_equal(buf[511], 7);
     plc_region_detach(w);
     plc_region_detach(r);
-    munmap(h, 8192);
-    close(fd);
+    fixture_unmap(h, 8192);
     fixture_free(f);
 }
 
@@ -536,8 +518,7 @@ static void writer_killed_mid_write_is_undone_by_the_next(void **state)
 static void writer_killed_after_publishing_keeps_its_write(void **state)
 {
     struct fixture *f = *state;
-    int fd;
-    struct plc_shm_header *h = map_header(f, "commands", &fd);
+    struct plc_shm_header *h = fixture_map(f, "commands", 8192);
     struct plc_region *w = attach(f, "commands", PLC_WRITER, "modbus");
     const struct plc_tag_def *t = plc_layout_find_tag(f->layout, "cmd_start");
     assert_int_equal(plc_region_write_tag(w, t, 41), 0);
@@ -564,8 +545,7 @@ static void writer_killed_after_publishing_keeps_its_write(void **state)
     assert_int_equal(plc_region_read_tag(w, t, &got), 0);
     assert_true(got == 42);
     plc_region_detach(w);
-    munmap(h, 8192);
-    close(fd);
+    fixture_unmap(h, 8192);
 }
 
 /* ---- a writer that finishes and detaches is not a dead one ------------------------ */
@@ -600,8 +580,8 @@ static void *read_once(void *p)
 static void writer_that_finished_and_detached_is_not_dead(void **state)
 {
     struct fixture *f = *state;
-    int fd, dead = 0;
-    struct plc_shm_header *h = map_header(f, "outputs", &fd);
+    int dead = 0;
+    struct plc_shm_header *h = fixture_map(f, "outputs", 8192);
     enum { TRIALS = 40, READERS = 4 };
     for (int trial = 0; trial < TRIALS; trial++) {
         struct plc_region *w = attach(f, "outputs", PLC_WRITER, "logic");
@@ -630,8 +610,7 @@ static void writer_that_finished_and_detached_is_not_dead(void **state)
     if (dead)
         fail_msg("%d of %d reads took a writer that finished and detached for a dead one", dead,
                  TRIALS * READERS);
-    munmap(h, 8192);
-    close(fd);
+    fixture_unmap(h, 8192);
 }
 
 /* ---- heartbeat ages ---------------------------------------------------------------- */

@@ -313,12 +313,7 @@ static void input_fault_ends_by_itself_when_the_region_reads_again(void **state)
     assert_outputs_program(t);
 
     /* plc-modbus dies in the middle of a write to 'commands' */
-    char path[256];
-    fixture_path(t->f, "commands", path, sizeof(path));
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    struct plc_shm_header *h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    assert_true(h != MAP_FAILED);
+    struct plc_shm_header *h = fixture_map(t->f, "commands", 4096);
     plc_region_detach(t->commands);
     t->commands = NULL;
     atomic_fetch_add(&h->seq, 1);
@@ -351,8 +346,7 @@ static void input_fault_ends_by_itself_when_the_region_reads_again(void **state)
     assert_true(prog.first[ran]); /* a cold restart, as after every fault */
     assert_outputs_program(t);
     assert_true(tag(t, t->diag, "fault_state") == 0);
-    munmap(h, 4096);
-    close(fd);
+    fixture_unmap(h, 4096);
 }
 
 /* plc-shm-init --recreate retired a region the logic writes: nobody sees its
@@ -362,18 +356,12 @@ static void retired_region_of_ours_ends_the_run(void **state)
     struct t *t = *state;
     start(t);
     steps(t, 2);
-    char path[256];
-    fixture_path(t->f, "status", path, sizeof(path));
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    struct plc_shm_header *h = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    assert_true(h != MAP_FAILED);
+    struct plc_shm_header *h = fixture_map(t->f, "status", 4096);
     atomic_fetch_or(&h->flags, PLC_SHM_RETIRED);
     assert_int_equal(plc_scan_step(t->scan), -1);
     assert_int_equal(errno, PLC_ERETIRED);
     assert_non_null(strstr(t->log, "cannot publish region 'status': region was re-created"));
-    munmap(h, 4096);
-    close(fd);
+    fixture_unmap(h, 4096);
 }
 
 static void auto_restart_after_delay(void **state)
