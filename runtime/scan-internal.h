@@ -4,6 +4,8 @@
 #define PLC_SCAN_INTERNAL_H
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "internal.h"
 #include "plc-scan.h"
@@ -43,5 +45,134 @@ int plc_program_check(const struct plc_program *p, const struct plc_layout *l, c
 int plc_program_open(struct plc_loaded *out, const char *path, const struct plc_layout *l,
                      struct plc_diag *diag);
 void plc_program_close(struct plc_loaded *p);
+
+/* ---- the engine: struct plc_scan and what its files share -------------- */
+
+/*
+ * The watchdog thread and the scan thread share the region handles through
+ * one atomic phase word: the watchdog may write safe outputs only by moving
+ * the phase from IN_PROGRAM to WD_FAULTING, and the scan thread publishes
+ * only by moving it from IN_PROGRAM back to IDLE. Whoever wins owns the
+ * handles; the other stays off them.
+ */
+enum phase { IDLE, IN_PROGRAM, WD_FAULTING, WD_FAULTED };
+
+/* The statistics the diagnostics region may hold, by tag name. */
+enum diag_stat {
+    ST_SCAN_COUNT, ST_SCAN_LAST, ST_SCAN_MIN, ST_SCAN_MAX, ST_SCAN_MEAN, ST_LATE_P50,
+    ST_LATE_P99, ST_LATE_MAX, ST_OVERRUNS, ST_SKIPPED, ST_FAULT_STATE, ST_FAULT_CAUSE,
+    ST_FAULTS, ST_PERIOD, ST_PRIORITY, ST_RELOADS, ST_COUNT
+};
+
+struct plc_scan {
+    const struct plc_layout *layout;
+    struct plc_logic_def logic;
+    const struct plc_scan_clock *clock;
+    void *clock_user;
+    void (*log)(void *user, int level, const char *msg);
+    void *log_user;
+    void (*on_cycle)(void *user);
+    void *cycle_user;
+
+    size_t n;                      /* regions */
+    struct plc_region **reg;
+    unsigned char **buf;           /* snapshot or working copy, one per region */
+    struct plc_region_data **image; /* what ctx.image points at */
+    bool *mine;                    /* written by the logic (published after the scan) */
+    size_t outputs;                /* index of 'outputs', or n */
+    size_t diag;                   /* index of the diagnostics region, or n */
+    const struct plc_tag_def *stat_tag[ST_COUNT];
+    unsigned char *safe_buf;       /* outputs at their safe values */
+    unsigned char *last_pub;       /* outputs as last published (for safe = hold) */
+
+    struct plc_loaded prog;
+    void *pstate;                  /* the program's state */
+    size_t state_size;
+    bool first_scan;
+    uint64_t prog_scans;
+
+    uint64_t t0, deadline, last_scan_time;
+    bool started;
+    uint64_t period_ns, watchdog_ns;
+
+    /* fault handling */
+    enum plc_scan_state state;
+    enum plc_fault_cause cause;
+    char fault[256];
+    uint64_t fault_at;             /* engine clock */
+    double reset_seen;             /* reset_command when the fault began */
+
+    /* statistics */
+    uint64_t scans, cycles, overruns, skipped, faults, reloads;
+    uint64_t scan_last, scan_min, scan_max, scan_sum;
+    struct plc_hist late;
+    int priority;
+    uint64_t overrun_logged_at, overruns_logged;
+
+    /* watchdog thread (real clock only) */
+    bool wd_running;
+    pthread_t wd;
+    _Atomic int phase;
+    _Atomic uint64_t scan_started;
+    _Atomic bool wd_quit;
+
+    /* the first write of a region of ours that failed (either thread): the
+     * cycle then ends the run, since nobody can see what the logic does */
+    _Atomic int publish_err;
+    _Atomic size_t publish_region;
+};
+
+static inline uint64_t plc_scan_now(struct plc_scan *s)
+{
+    return s->clock->now(s->clock_user);
+}
+
+/* scan.c: the cycle, construction, the program's entry points */
+
+/* Write region @i of ours; a failure (the region was re-created) is kept for
+ * plc_scan_step() to end the run with. */
+void plc_scan_publish(struct plc_scan *s, size_t i, const void *data);
+/* Through the configured log callback, if any. */
+void plc_scan_log(struct plc_scan *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The program's init (first scan next); a failure enters a program fault. */
+int plc_scan_call_init(struct plc_scan *s);
+
+/* scan-fault.c: safe outputs, entering and leaving faults */
+
+/* Publish the outputs at their safe values; the watchdog thread may call it. */
+void plc_scan_write_safe_outputs(struct plc_scan *s);
+/* The working copy of the outputs becomes the safe picture. Scan thread only. */
+void plc_scan_reset_working_outputs(struct plc_scan *s);
+/* Record a fault the scan thread found (or took over from the watchdog). */
+void plc_scan_enter_fault(struct plc_scan *s, enum plc_fault_cause cause, bool outputs_done,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Leave the fault: a cold restart of the program (state cleared, init, first scan). */
+void plc_scan_leave_fault(struct plc_scan *s, const char *why);
+/* A faulted cycle: whether to leave the fault. */
+void plc_scan_fault_cycle(struct plc_scan *s, uint64_t wake, bool readable);
+
+/* scan-diag.c: the diagnostics region */
+
+/* Find the statistic of each tag in diagnostics region @def; EINVAL + diag for an unknown one. */
+int plc_scan_map_diagnostics(struct plc_scan *s, const struct plc_region_def *def,
+                             struct plc_diag *diag);
+/* Fill the diagnostics region from the statistics and publish it. */
+void plc_scan_publish_diagnostics(struct plc_scan *s, enum plc_scan_state state,
+                                  enum plc_fault_cause cause);
+/* The watchdog thread's part: the fault it found, in the fault statistics
+ * alone, while the scan thread is still inside the program. */
+void plc_scan_publish_watchdog_fault(struct plc_scan *s);
+
+/* scan-rt.c: the real clock, scheduling, the watchdog thread */
+
+/* CLOCK_MONOTONIC: the engine's clock unless the config gives one. */
+extern const struct plc_scan_clock plc_scan_mono_clock;
+/* lock_memory, cpu and priority of the logic section, on the calling thread; logged. */
+void plc_scan_apply_realtime(struct plc_scan *s);
+/* Start the watchdog thread (above the scan thread's priority). -1 with errno. */
+int plc_scan_start_watchdog(struct plc_scan *s);
+/* Stop and join it, if it runs. */
+void plc_scan_stop_watchdog(struct plc_scan *s);
 
 #endif
