@@ -110,6 +110,98 @@ static size_t chip_index(struct plc_io_backend *b, const char *name)
     return b->nchips;
 }
 
+/* Open line @i (and its chip, once) and check that it is free; its chip's index in @c. */
+static int get_line(struct plc_io_backend *b, size_t i, size_t *c, struct plc_diag *diag)
+{
+    const struct plc_io_line *line = &b->lines[i];
+    *c = chip_index(b, line->chip);
+    if (*c == b->nchips) {
+        if (!(b->chips[*c] = gpiod_chip_open_by_name(line->chip)))
+            return plc_io_fail(diag, errno, "tag '%s': cannot open %s: %s", line->tag->name,
+                               line->chip, strerror(errno)), -1;
+        b->nchips++;
+    }
+    struct gpiod_line *gl = b->gl[i] = gpiod_chip_get_line(b->chips[*c], line->offset);
+    if (!gl || gpiod_line_update(gl) < 0)
+        return plc_io_fail(diag, errno, "tag '%s': %s:%u: %s", line->tag->name, line->chip,
+                           line->offset, strerror(errno)), -1;
+    if (gpiod_line_is_used(gl)) {
+        char what[48];
+        plc_io_binding_text(&line->tag->gpio, what, sizeof(what));
+        const char *who = gpiod_line_consumer(gl);
+        return plc_io_fail(diag, EBUSY, "tag '%s': %s (%s:%u) is held by consumer '%s'",
+                           line->tag->name, what, line->chip, line->offset,
+                           who && *who ? who : "(unnamed, in the kernel)"), -1;
+    }
+    return 0;
+}
+
+/* Add line @i to a group of the same chip @c, direction and flags, with room left. */
+static void add_to_group(struct plc_io_backend *b, size_t i, size_t c)
+{
+    int flags = line_flags(&b->lines[i]);
+    bool output = b->lines[i].output;
+    size_t g;
+    for (g = 0; g < b->ngroups; g++)
+        if (b->groups[g].chip == c && b->groups[g].flags == flags &&
+            b->groups[g].output == output &&
+            b->groups[g].bulk.num_lines < GPIOD_LINE_BULK_MAX_LINES)
+            break;
+    if (g == b->ngroups) {
+        b->ngroups++;
+        b->groups[g].chip = c;
+        b->groups[g].flags = flags;
+        b->groups[g].output = output;
+        gpiod_line_bulk_init(&b->groups[g].bulk);
+    }
+    b->groups[g].member[b->groups[g].bulk.num_lines] = i;
+    gpiod_line_bulk_add(&b->groups[g].bulk, b->gl[i]);
+}
+
+/* Request one group: outputs with their initial values, inputs for both edges. */
+static int request_group(struct plc_io_backend *b, struct group *gr, const char *consumer,
+                         struct plc_diag *diag)
+{
+    int rc;
+    if (gr->output) {
+        int vals[GPIOD_LINE_BULK_MAX_LINES];
+        for (unsigned k = 0; k < gr->bulk.num_lines; k++)
+            vals[k] = b->lines[gr->member[k]].initial;
+        rc = gpiod_line_request_bulk_output_flags(&gr->bulk, consumer, gr->flags, vals);
+    } else {
+        rc = gpiod_line_request_bulk_both_edges_events_flags(&gr->bulk, consumer, gr->flags);
+    }
+    if (rc < 0) {
+        const struct plc_io_line *l = &b->lines[gr->member[0]];
+        return plc_io_fail(diag, errno, "tag '%s': requesting %s:%u%s failed: %s",
+                           l->tag->name, l->chip, l->offset,
+                           gr->bulk.num_lines > 1 ? " and others" : "", strerror(errno)), -1;
+    }
+    return 0;
+}
+
+/* Request every group, and watch the input lines' event fds in b->epfd. */
+static int request_groups(struct plc_io_backend *b, const char *consumer, struct plc_diag *diag)
+{
+    if ((b->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        return -1;
+    for (size_t g = 0; g < b->ngroups; g++) {
+        struct group *gr = &b->groups[g];
+        if (request_group(b, gr, consumer, diag) < 0)
+            return -1;
+        b->nreq = g + 1;
+        if (gr->output)
+            continue;
+        for (unsigned k = 0; k < gr->bulk.num_lines; k++) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.u64 = gr->member[k]};
+            if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, gpiod_line_event_get_fd(gr->bulk.lines[k]),
+                          &ev) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 static struct plc_io_backend *v1_open(const struct plc_layout *layout, const char *base,
                                       const char *consumer, struct plc_io_line *lines,
                                       size_t nin, size_t nout, struct plc_diag *diag)
@@ -125,84 +217,19 @@ static struct plc_io_backend *v1_open(const struct plc_layout *layout, const cha
     b->nout = nout;
     b->chips = calloc(n, sizeof(*b->chips));
     b->groups = calloc(n, sizeof(*b->groups));
-    struct gpiod_line **gl = b->gl = calloc(n, sizeof(*gl));
-    if (!b->chips || !b->groups || !gl)
+    b->gl = calloc(n, sizeof(*b->gl));
+    if (!b->chips || !b->groups || !b->gl)
         goto err;
 
     /* Everything is checked before anything is requested. */
     for (size_t i = 0; i < n; i++) {
-        size_t c = chip_index(b, lines[i].chip);
-        if (c == b->nchips) {
-            if (!(b->chips[c] = gpiod_chip_open_by_name(lines[i].chip))) {
-                plc_io_fail(diag, errno, "tag '%s': cannot open %s: %s", lines[i].tag->name,
-                            lines[i].chip, strerror(errno));
-                goto err;
-            }
-            b->nchips++;
-        }
-        gl[i] = gpiod_chip_get_line(b->chips[c], lines[i].offset);
-        if (!gl[i] || gpiod_line_update(gl[i]) < 0) {
-            plc_io_fail(diag, errno, "tag '%s': %s:%u: %s", lines[i].tag->name, lines[i].chip,
-                        lines[i].offset, strerror(errno));
+        size_t c;
+        if (get_line(b, i, &c, diag) < 0)
             goto err;
-        }
-        if (gpiod_line_is_used(gl[i])) {
-            char what[48];
-            plc_io_binding_text(&lines[i].tag->gpio, what, sizeof(what));
-            const char *who = gpiod_line_consumer(gl[i]);
-            plc_io_fail(diag, EBUSY, "tag '%s': %s (%s:%u) is held by consumer '%s'",
-                        lines[i].tag->name, what, lines[i].chip, lines[i].offset,
-                        who && *who ? who : "(unnamed, in the kernel)");
-            goto err;
-        }
-        int flags = line_flags(&lines[i]);
-        size_t g;
-        for (g = 0; g < b->ngroups; g++)
-            if (b->groups[g].chip == c && b->groups[g].flags == flags &&
-                b->groups[g].output == lines[i].output &&
-                b->groups[g].bulk.num_lines < GPIOD_LINE_BULK_MAX_LINES)
-                break;
-        if (g == b->ngroups) {
-            b->ngroups++;
-            b->groups[g].chip = c;
-            b->groups[g].flags = flags;
-            b->groups[g].output = lines[i].output;
-            gpiod_line_bulk_init(&b->groups[g].bulk);
-        }
-        b->groups[g].member[b->groups[g].bulk.num_lines] = i;
-        gpiod_line_bulk_add(&b->groups[g].bulk, gl[i]);
+        add_to_group(b, i, c);
     }
-
-    if ((b->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+    if (request_groups(b, consumer, diag) < 0)
         goto err;
-    for (size_t g = 0; g < b->ngroups; g++) {
-        struct group *gr = &b->groups[g];
-        int rc;
-        if (gr->output) {
-            int vals[GPIOD_LINE_BULK_MAX_LINES];
-            for (unsigned k = 0; k < gr->bulk.num_lines; k++)
-                vals[k] = lines[gr->member[k]].initial;
-            rc = gpiod_line_request_bulk_output_flags(&gr->bulk, consumer, gr->flags, vals);
-        } else {
-            rc = gpiod_line_request_bulk_both_edges_events_flags(&gr->bulk, consumer, gr->flags);
-        }
-        if (rc < 0) {
-            const struct plc_io_line *l = &lines[gr->member[0]];
-            plc_io_fail(diag, errno, "tag '%s': requesting %s:%u%s failed: %s", l->tag->name,
-                        l->chip, l->offset, gr->bulk.num_lines > 1 ? " and others" : "",
-                        strerror(errno));
-            goto err;
-        }
-        b->nreq = g + 1;
-        if (gr->output)
-            continue;
-        for (unsigned k = 0; k < gr->bulk.num_lines; k++) {
-            struct epoll_event ev = {.events = EPOLLIN, .data.u64 = gr->member[k]};
-            if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, gpiod_line_event_get_fd(gr->bulk.lines[k]),
-                          &ev) < 0)
-                goto err;
-        }
-    }
     (void)layout;
     (void)base;
     return b;

@@ -231,6 +231,99 @@ static struct chip_req *chip_for(struct plc_io_backend *b, const char *name, siz
     return cr;
 }
 
+/* Check line @i (opening its chip, once) and add it to its chip's inputs or outputs. */
+static int add_line(struct plc_io_backend *b, struct plc_io_line *lines, size_t i, size_t n,
+                    struct plc_diag *diag)
+{
+    struct plc_io_line *line = &lines[i];
+    struct chip_req *cr = chip_for(b, line->chip, n);
+    if (!cr)
+        return plc_io_fail(diag, errno, "tag '%s': cannot open %s: %s", line->tag->name,
+                           line->chip, strerror(errno)), -1;
+    struct gpiod_line_info *li = gpiod_chip_get_line_info(cr->chip, line->offset);
+    if (!li)
+        return plc_io_fail(diag, errno, "tag '%s': %s:%u: %s", line->tag->name, line->chip,
+                           line->offset, strerror(errno)), -1;
+    if (gpiod_line_info_is_used(li)) {
+        char what[48];
+        const char *who = gpiod_line_info_get_consumer(li);
+        plc_io_binding_text(&line->tag->gpio, what, sizeof(what));
+        plc_io_fail(diag, EBUSY, "tag '%s': %s (%s:%u) is held by consumer '%s'",
+                    line->tag->name, what, line->chip, line->offset,
+                    who && *who ? who : "(unnamed, in the kernel)");
+        gpiod_line_info_free(li);
+        return -1;
+    }
+    gpiod_line_info_free(li);
+    if (line->output) {
+        cr->out_off[cr->nout] = line->offset;
+        cr->out_line[cr->nout++] = i - b->nin;
+    } else {
+        cr->in_off[cr->nin] = line->offset;
+        cr->in_line[cr->nin++] = i;
+        line->kernel_debounce = line->tag->gpio.debounce_us > 0;
+    }
+    return 0;
+}
+
+/* Request the lines of chip @c, each with its own settings, and watch the
+ * request's fd when it has inputs. */
+static int request_chip(struct plc_io_backend *b, size_t c, struct plc_io_line *lines, size_t n,
+                        struct gpiod_request_config *rcfg, struct plc_diag *diag)
+{
+    struct chip_req *cr = &b->chips[c];
+    struct gpiod_line_config *lcfg = gpiod_line_config_new();
+    if (!lcfg)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(lines[i].chip, cr->name) != 0)
+            continue;
+        struct gpiod_line_settings *s = settings_for(&lines[i]);
+        if (!s || gpiod_line_config_add_line_settings(lcfg, &lines[i].offset, 1, s) < 0) {
+            plc_io_fail(diag, errno, "tag '%s': settings refused: %s", lines[i].tag->name,
+                        strerror(errno));
+            gpiod_line_settings_free(s);
+            goto err;
+        }
+        gpiod_line_settings_free(s);
+    }
+    cr->req = gpiod_chip_request_lines(cr->chip, rcfg, lcfg);
+    if (!cr->req) {
+        plc_io_fail(diag, errno, "requesting lines of %s failed: %s", cr->name,
+                    strerror(errno));
+        goto err;
+    }
+    gpiod_line_config_free(lcfg);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = c};
+    if (cr->nin && epoll_ctl(b->epfd, EPOLL_CTL_ADD, gpiod_line_request_get_fd(cr->req),
+                             &ev) < 0)
+        return -1;
+    return 0;
+err:;
+    int err = errno;
+    gpiod_line_config_free(lcfg);
+    errno = err;
+    return -1;
+}
+
+/* One request per chip, all with @consumer; the event fd and buffer first. */
+static int request_lines(struct plc_io_backend *b, struct plc_io_line *lines, size_t n,
+                         const char *consumer, struct plc_diag *diag)
+{
+    struct gpiod_request_config *rcfg = NULL;
+    if ((b->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+        !(b->buf = gpiod_edge_event_buffer_new(64)) || !(rcfg = gpiod_request_config_new()))
+        return -1;
+    gpiod_request_config_set_consumer(rcfg, consumer);
+    int rc = 0;
+    for (size_t c = 0; c < b->nchips && rc == 0; c++)
+        rc = request_chip(b, c, lines, n, rcfg, diag);
+    int err = errno;
+    gpiod_request_config_free(rcfg);
+    errno = err;
+    return rc;
+}
+
 static struct plc_io_backend *v2_open(const struct plc_layout *layout, const char *base,
                                       const char *consumer, struct plc_io_line *lines,
                                       size_t nin, size_t nout, struct plc_diag *diag)
@@ -242,87 +335,20 @@ static struct plc_io_backend *v2_open(const struct plc_layout *layout, const cha
     b->epfd = -1;
     b->nin = nin;
     b->nout = nout;
-    struct gpiod_request_config *rcfg = NULL;
-    struct gpiod_line_config *lcfg = NULL;
     if (!(b->chips = calloc(n, sizeof(*b->chips))))
         goto err;
 
     /* Everything is checked before anything is requested. */
-    for (size_t i = 0; i < n; i++) {
-        struct chip_req *cr = chip_for(b, lines[i].chip, n);
-        if (!cr) {
-            plc_io_fail(diag, errno, "tag '%s': cannot open %s: %s", lines[i].tag->name,
-                        lines[i].chip, strerror(errno));
+    for (size_t i = 0; i < n; i++)
+        if (add_line(b, lines, i, n, diag) < 0)
             goto err;
-        }
-        struct gpiod_line_info *li = gpiod_chip_get_line_info(cr->chip, lines[i].offset);
-        if (!li) {
-            plc_io_fail(diag, errno, "tag '%s': %s:%u: %s", lines[i].tag->name, lines[i].chip,
-                        lines[i].offset, strerror(errno));
-            goto err;
-        }
-        if (gpiod_line_info_is_used(li)) {
-            char what[48];
-            const char *who = gpiod_line_info_get_consumer(li);
-            plc_io_binding_text(&lines[i].tag->gpio, what, sizeof(what));
-            plc_io_fail(diag, EBUSY, "tag '%s': %s (%s:%u) is held by consumer '%s'",
-                        lines[i].tag->name, what, lines[i].chip, lines[i].offset,
-                        who && *who ? who : "(unnamed, in the kernel)");
-            gpiod_line_info_free(li);
-            goto err;
-        }
-        gpiod_line_info_free(li);
-        if (lines[i].output) {
-            cr->out_off[cr->nout] = lines[i].offset;
-            cr->out_line[cr->nout++] = i - nin;
-        } else {
-            cr->in_off[cr->nin] = lines[i].offset;
-            cr->in_line[cr->nin++] = i;
-            lines[i].kernel_debounce = lines[i].tag->gpio.debounce_us > 0;
-        }
-    }
-
-    if ((b->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-        !(b->buf = gpiod_edge_event_buffer_new(64)) || !(rcfg = gpiod_request_config_new()))
+    if (request_lines(b, lines, n, consumer, diag) < 0)
         goto err;
-    gpiod_request_config_set_consumer(rcfg, consumer);
-    for (size_t c = 0; c < b->nchips; c++) {
-        struct chip_req *cr = &b->chips[c];
-        if (!(lcfg = gpiod_line_config_new()))
-            goto err;
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(lines[i].chip, cr->name) != 0)
-                continue;
-            struct gpiod_line_settings *s = settings_for(&lines[i]);
-            if (!s || gpiod_line_config_add_line_settings(lcfg, &lines[i].offset, 1, s) < 0) {
-                plc_io_fail(diag, errno, "tag '%s': settings refused: %s", lines[i].tag->name,
-                            strerror(errno));
-                gpiod_line_settings_free(s);
-                goto err;
-            }
-            gpiod_line_settings_free(s);
-        }
-        cr->req = gpiod_chip_request_lines(cr->chip, rcfg, lcfg);
-        if (!cr->req) {
-            plc_io_fail(diag, errno, "requesting lines of %s failed: %s", cr->name,
-                        strerror(errno));
-            goto err;
-        }
-        gpiod_line_config_free(lcfg);
-        lcfg = NULL;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = c};
-        if (cr->nin && epoll_ctl(b->epfd, EPOLL_CTL_ADD, gpiod_line_request_get_fd(cr->req),
-                                 &ev) < 0)
-            goto err;
-    }
-    gpiod_request_config_free(rcfg);
     (void)layout;
     (void)base;
     return b;
 err:;
     int err = errno;
-    gpiod_line_config_free(lcfg);
-    gpiod_request_config_free(rcfg);
     v2_close(b);
     errno = err;
     return NULL;

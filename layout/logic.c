@@ -20,15 +20,8 @@ static void duration(struct parse *p, struct section *s, const char *key, uint32
     layout_parse_duration(p, e, what, min, max, out);
 }
 
-void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,
-                       struct plc_logic_def *out)
+static void set_defaults(const struct plc_layout *l, struct plc_logic_def *out)
 {
-    static const char *const known[] = {"period", "watchdog", "fault_restart", "restart_delay",
-                                        "reset_command", "priority", "lock_memory", "cpu",
-                                        "diagnostics", "description", NULL};
-    struct entry *e;
-    unsigned long long v;
-
     memset(out, 0, sizeof(*out));
     out->period_us = PLC_LOGIC_PERIOD_US_DEFAULT;
     out->restart = PLC_RESTART_COMMAND;
@@ -36,19 +29,22 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
     out->cpu = -1;
     const struct plc_region_def *diag = plc_layout_find_region(l, "diagnostics");
     out->diagnostics = diag && strcmp(diag->writer, "logic") == 0 ? diag : NULL;
-    if (!s) {
-        out->watchdog_us = out->period_us * 10u;
-        return;
-    }
-    out->line = s->line;
-    layout_check_keys(p, s, known);
+}
 
+/* period, and watchdog, whose default follows the period. */
+static void load_period(struct parse *p, struct section *s, struct plc_logic_def *out)
+{
     duration(p, s, "period", PLC_LOGIC_PERIOD_MIN_US, PLC_LOGIC_PERIOD_MAX_US, &out->period_us);
     out->watchdog_us = out->period_us > PLC_LOGIC_WATCHDOG_MAX_US / 10u ? PLC_LOGIC_WATCHDOG_MAX_US
                                                                         : out->period_us * 10u;
     duration(p, s, "watchdog", PLC_LOGIC_PERIOD_MIN_US, PLC_LOGIC_WATCHDOG_MAX_US,
              &out->watchdog_us);
+}
 
+/* fault_restart, and restart_delay, which only auto allows. */
+static void load_fault_restart(struct parse *p, struct section *s, struct plc_logic_def *out)
+{
+    struct entry *e;
     if ((e = layout_take(s, "fault_restart"))) {
         if (strcmp(e->value, "auto") == 0)
             out->restart = PLC_RESTART_AUTO;
@@ -65,25 +61,35 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
                         "[logic]: restart_delay applies to fault_restart = auto only");
         duration(p, s, "restart_delay", 0, PLC_LOGIC_WATCHDOG_MAX_US, &out->restart_delay_us);
     }
+}
 
-    if ((e = layout_take(s, "reset_command"))) {
-        const struct plc_tag_def *t = plc_layout_find_tag(l, e->value);
-        if (!t)
-            layout_fail(p, e->line, "[logic]: reset_command tag '%s' is not declared",
-                        e->value);
-        else if (t->type != PLC_TYPE_UINT16 && t->type != PLC_TYPE_UINT32)
-            layout_fail(p, e->line,
-                        "[logic]: reset_command tag '%s' is %s; it must be a uint16 or uint32 "
-                        "request counter",
-                        e->value, plc_type_name(t->type));
-        else if (strcmp(t->region->writer, "logic") == 0)
-            layout_fail(p, e->line,
-                        "[logic]: reset_command tag '%s' is in region '%s', which the logic "
-                        "writes itself",
-                        e->value, t->region->name);
-        out->reset_command = t;
-    }
+static void load_reset_command(struct parse *p, struct section *s, const struct plc_layout *l,
+                               struct plc_logic_def *out)
+{
+    struct entry *e = layout_take(s, "reset_command");
+    if (!e)
+        return;
+    const struct plc_tag_def *t = plc_layout_find_tag(l, e->value);
+    if (!t)
+        layout_fail(p, e->line, "[logic]: reset_command tag '%s' is not declared", e->value);
+    else if (t->type != PLC_TYPE_UINT16 && t->type != PLC_TYPE_UINT32)
+        layout_fail(p, e->line,
+                    "[logic]: reset_command tag '%s' is %s; it must be a uint16 or uint32 "
+                    "request counter",
+                    e->value, plc_type_name(t->type));
+    else if (strcmp(t->region->writer, "logic") == 0)
+        layout_fail(p, e->line,
+                    "[logic]: reset_command tag '%s' is in region '%s', which the logic "
+                    "writes itself",
+                    e->value, t->region->name);
+    out->reset_command = t;
+}
 
+/* The real-time options: priority, lock_memory and cpu. */
+static void load_realtime(struct parse *p, struct section *s, struct plc_logic_def *out)
+{
+    struct entry *e;
+    unsigned long long v;
     if ((e = layout_take(s, "priority"))) {
         if (!layout_parse_uint(e->value, PLC_LOGIC_PRIORITY_MAX, &v))
             layout_fail(p, e->line,
@@ -98,18 +104,42 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
             layout_fail(p, e->line, "[logic]: cpu '%s' is not a CPU number or none", e->value);
         out->cpu = (int)v;
     }
-    if ((e = layout_take(s, "diagnostics"))) {
-        const struct plc_region_def *r = NULL;
-        if (strcmp(e->value, "none") == 0)
-            ;
-        else if (!(r = plc_layout_find_region(l, e->value)))
-            layout_fail(p, e->line, "[logic]: diagnostics region '%s' is not declared",
-                        e->value);
-        else if (strcmp(r->writer, "logic") != 0)
-            layout_fail(p, e->line,
-                        "[logic]: diagnostics region '%s' is written by %s, not logic",
-                        e->value, r->writer);
-        out->diagnostics = r;
+}
+
+static void load_diagnostics(struct parse *p, struct section *s, const struct plc_layout *l,
+                             struct plc_logic_def *out)
+{
+    struct entry *e = layout_take(s, "diagnostics");
+    if (!e)
+        return;
+    const struct plc_region_def *r = NULL;
+    if (strcmp(e->value, "none") == 0)
+        ;
+    else if (!(r = plc_layout_find_region(l, e->value)))
+        layout_fail(p, e->line, "[logic]: diagnostics region '%s' is not declared", e->value);
+    else if (strcmp(r->writer, "logic") != 0)
+        layout_fail(p, e->line, "[logic]: diagnostics region '%s' is written by %s, not logic",
+                    e->value, r->writer);
+    out->diagnostics = r;
+}
+
+void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,
+                       struct plc_logic_def *out)
+{
+    static const char *const known[] = {"period", "watchdog", "fault_restart", "restart_delay",
+                                        "reset_command", "priority", "lock_memory", "cpu",
+                                        "diagnostics", "description", NULL};
+    set_defaults(l, out);
+    if (!s) {
+        out->watchdog_us = out->period_us * 10u;
+        return;
     }
+    out->line = s->line;
+    layout_check_keys(p, s, known);
+    load_period(p, s, out);
+    load_fault_restart(p, s, out);
+    load_reset_command(p, s, l, out);
+    load_realtime(p, s, out);
+    load_diagnostics(p, s, l, out);
     layout_take(s, "description");
 }

@@ -149,28 +149,10 @@ void layout_modbus_defaults(struct plc_modbus_config *m)
     m->default_word_order = PLC_WORD_ORDER_ABCD;
 }
 
-void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_config *m)
+/* listen, read_only and listen_read_only. */
+static void load_listen(struct parse *p, struct section *s, struct plc_modbus_config *m)
 {
-    static const char *const policy_names[] = {[PLC_MODBUS_UNIT_STRICT] = "strict",
-                                               [PLC_MODBUS_UNIT_ANY] = "any"};
-    static const char *const rs485_names[] = {
-        [PLC_MODBUS_RS485_OFF] = "off",
-        [PLC_MODBUS_RS485_ON] = "on",
-        [PLC_MODBUS_RS485_RTS_UP] = "rts-up",
-        [PLC_MODBUS_RS485_RTS_DOWN] = "rts-down",
-    };
-    static const char *const rtu_keys[] = {"rtu_baud", "rtu_parity", "rtu_data_bits",
-                                           "rtu_stop_bits", "rtu_rs485"};
-    static const char *const keys[] = {
-        "listen", "read_only", "listen_read_only", "unit_id", "tcp_unit_policy",
-        "max_connections", "idle_timeout", "allow", "allow_write", "default_word_order",
-        "rtu_device", "rtu_baud", "rtu_parity", "rtu_data_bits", "rtu_stop_bits", "rtu_rs485",
-        "description", NULL};
     struct entry *e;
-    unsigned long long v;
-
-    m->line = s->line;
-    layout_check_keys(p, s, keys);
     if ((e = layout_take(s, "listen")) &&
         !parse_listen(e->value, m->listen_host, sizeof(m->listen_host), &m->listen_port))
         layout_fail(p, e->line,
@@ -188,6 +170,15 @@ void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_co
                  strcmp(m->read_only_host, m->listen_host) == 0)
             layout_fail(p, e->line, "[modbus]: listen_read_only is the same as listen");
     }
+}
+
+/* unit_id, tcp_unit_policy, max_connections and idle_timeout. */
+static void load_connections(struct parse *p, struct section *s, struct plc_modbus_config *m)
+{
+    static const char *const policy_names[] = {[PLC_MODBUS_UNIT_STRICT] = "strict",
+                                               [PLC_MODBUS_UNIT_ANY] = "any"};
+    struct entry *e;
+    unsigned long long v;
     if ((e = layout_take(s, "unit_id"))) {
         if (!layout_parse_uint(e->value, 247, &v) || v == 0)
             layout_fail(p, e->line, "[modbus]: unit_id '%s' is not between 1 and 247",
@@ -216,15 +207,14 @@ void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_co
         else
             m->idle_timeout_ms = us / 1000;
     }
-    if ((e = layout_take(s, "allow")))
-        parse_cidrs(p, e, m->allow, &m->allow_count);
-    if ((e = layout_take(s, "allow_write")))
-        parse_cidrs(p, e, m->allow_write, &m->allow_write_count);
-    if ((e = layout_take(s, "default_word_order")) &&
-        !(m->default_word_order = layout_word_order_from_name(e->value)))
-        layout_fail(p, e->line, "[modbus]: default_word_order '%s' is not ABCD, CDAB, BADC or "
-                    "DCBA", e->value);
+}
 
+/* rtu_device; without it, any other rtu_ key is an error. */
+static void load_rtu_device(struct parse *p, struct section *s, struct plc_modbus_config *m)
+{
+    static const char *const rtu_keys[] = {"rtu_baud", "rtu_parity", "rtu_data_bits",
+                                           "rtu_stop_bits", "rtu_rs485"};
+    struct entry *e;
     if ((e = layout_take(s, "rtu_device"))) {
         if (e->value[0] != '/' || strlen(e->value) >= sizeof(m->rtu_device))
             layout_fail(p, e->line, "[modbus]: rtu_device '%s' is not an absolute path",
@@ -236,20 +226,38 @@ void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_co
             if ((e = layout_take(s, rtu_keys[i])))
                 layout_fail(p, e->line, "[modbus]: '%s' given without 'rtu_device'", e->key);
     }
-    if ((e = layout_take(s, "rtu_baud"))) {
-        static const unsigned bauds[] = {1200,  2400,  4800,   9600,   19200, 38400,
-                                         57600, 115200, 230400, 460800, 921600};
-        bool ok = layout_parse_uint(e->value, 4000000, &v);
-        bool known = false;
-        for (size_t i = 0; ok && i < sizeof(bauds) / sizeof(bauds[0]); i++)
-            known |= bauds[i] == v;
-        if (!known)
-            layout_fail(p, e->line,
-                        "[modbus]: rtu_baud '%s' is not a standard rate (1200 ... 921600)",
-                        e->value);
-        else
-            m->rtu_baud = (unsigned)v;
-    }
+}
+
+static void load_rtu_baud(struct parse *p, struct section *s, struct plc_modbus_config *m)
+{
+    static const unsigned bauds[] = {1200,  2400,  4800,   9600,   19200, 38400,
+                                     57600, 115200, 230400, 460800, 921600};
+    struct entry *e = layout_take(s, "rtu_baud");
+    unsigned long long v;
+    if (!e)
+        return;
+    bool ok = layout_parse_uint(e->value, 4000000, &v);
+    bool known = false;
+    for (size_t i = 0; ok && i < sizeof(bauds) / sizeof(bauds[0]); i++)
+        known |= bauds[i] == v;
+    if (!known)
+        layout_fail(p, e->line, "[modbus]: rtu_baud '%s' is not a standard rate (1200 ... 921600)",
+                    e->value);
+    else
+        m->rtu_baud = (unsigned)v;
+}
+
+/* rtu_parity, rtu_data_bits, rtu_stop_bits and rtu_rs485. */
+static void load_rtu_framing(struct parse *p, struct section *s, struct plc_modbus_config *m)
+{
+    static const char *const rs485_names[] = {
+        [PLC_MODBUS_RS485_OFF] = "off",
+        [PLC_MODBUS_RS485_ON] = "on",
+        [PLC_MODBUS_RS485_RTS_UP] = "rts-up",
+        [PLC_MODBUS_RS485_RTS_DOWN] = "rts-down",
+    };
+    struct entry *e;
+    unsigned long long v;
     if ((e = layout_take(s, "rtu_parity"))) {
         if (strcmp(e->value, "none") == 0)
             m->rtu_parity = 'N';
@@ -276,6 +284,32 @@ void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_co
     if ((e = layout_take(s, "rtu_rs485")) && !(m->rtu_rs485 = LOOKUP(rs485_names, e->value)))
         layout_fail(p, e->line, "[modbus]: rtu_rs485 '%s' is not off, on, rts-up or rts-down",
                     e->value);
-    layout_take(s, "description");
 }
 
+void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_config *m)
+{
+    static const char *const keys[] = {
+        "listen", "read_only", "listen_read_only", "unit_id", "tcp_unit_policy",
+        "max_connections", "idle_timeout", "allow", "allow_write", "default_word_order",
+        "rtu_device", "rtu_baud", "rtu_parity", "rtu_data_bits", "rtu_stop_bits", "rtu_rs485",
+        "description", NULL};
+    struct entry *e;
+
+    m->line = s->line;
+    layout_check_keys(p, s, keys);
+    load_listen(p, s, m);
+    load_connections(p, s, m);
+    if ((e = layout_take(s, "allow")))
+        parse_cidrs(p, e, m->allow, &m->allow_count);
+    if ((e = layout_take(s, "allow_write")))
+        parse_cidrs(p, e, m->allow_write, &m->allow_write_count);
+    if ((e = layout_take(s, "default_word_order")) &&
+        !(m->default_word_order = layout_word_order_from_name(e->value)))
+        layout_fail(p, e->line, "[modbus]: default_word_order '%s' is not ABCD, CDAB, BADC or "
+                    "DCBA", e->value);
+
+    load_rtu_device(p, s, m);
+    load_rtu_baud(p, s, m);
+    load_rtu_framing(p, s, m);
+    layout_take(s, "description");
+}

@@ -51,7 +51,6 @@ static int open_layout_dir(const struct plc_layout *l, const char *base, struct 
     return dfd;
 }
 
-/* Build the region under a temporary name, header valid last, then rename it in. */
 int plc_layout_dir_make(const struct plc_layout *l, const char *base, struct plc_diag *diag)
 {
     plc_diag_clear(diag);
@@ -62,54 +61,33 @@ int plc_layout_dir_make(const struct plc_layout *l, const char *base, struct plc
     return 0;
 }
 
-static int make(const struct plc_layout *l, const struct plc_region_def *def, int dfd,
-                const char *path, uint32_t epoch, bool replace, const void *initial,
-                struct plc_diag *diag)
+/* Give the new region file its mode and, when the layout names one, its group. */
+static int set_mode_and_group(int fd, const struct plc_region_def *def, const char *path,
+                              struct plc_diag *diag)
 {
-    char tmp[PLC_NAME_MAX + 32];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", def->name, (int)getpid());
-    int fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return plc_fail(diag, tmp, errno, "region '%s': cannot create: %s", def->name,
-                        strerror(errno));
-
-    void *map = MAP_FAILED;
     int err;
     if (fchmod(fd, def->mode) < 0) {
         err = errno;
-        plc_fail(diag, path, err, "region '%s': cannot set mode %04o: %s", def->name,
-                 (unsigned)def->mode, strerror(err));
-        goto fail;
+        return plc_fail(diag, path, err, "region '%s': cannot set mode %04o: %s", def->name,
+                        (unsigned)def->mode, strerror(err));
     }
     if (def->group[0]) {
         struct group *g = getgrnam(def->group);
-        if (!g) {
-            err = ENOENT;
-            plc_fail(diag, path, err, "region '%s': group '%s' does not exist", def->name,
-                     def->group);
-            goto fail;
-        }
+        if (!g)
+            return plc_fail(diag, path, ENOENT, "region '%s': group '%s' does not exist",
+                            def->name, def->group);
         if (fchown(fd, (uid_t)-1, g->gr_gid) < 0) {
             err = errno;
-            plc_fail(diag, path, err, "region '%s': cannot give it to group '%s': %s",
-                     def->name, def->group, strerror(err));
-            goto fail;
+            return plc_fail(diag, path, err, "region '%s': cannot give it to group '%s': %s",
+                            def->name, def->group, strerror(err));
         }
     }
-    if (ftruncate(fd, (off_t)def->size) < 0) {
-        err = errno;
-        plc_fail(diag, path, err, "region '%s': cannot size it to %zu bytes: %s", def->name,
-                 def->size, strerror(err));
-        goto fail;
-    }
-    map = mmap(NULL, def->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (map == MAP_FAILED) {
-        err = errno;
-        plc_fail(diag, path, err, "region '%s': mmap: %s", def->name, strerror(err));
-        goto fail;
-    }
+    return 0;
+}
 
-    struct plc_shm_header *h = map;
+static void fill_header(struct plc_shm_header *h, const struct plc_layout *l,
+                        const struct plc_region_def *def, uint32_t epoch)
+{
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     h->format = PLC_SHM_FORMAT;
@@ -123,6 +101,28 @@ static int make(const struct plc_layout *l, const struct plc_region_def *def, in
     snprintf(h->layout_name, sizeof(h->layout_name), "%s", plc_layout_get_name(l));
     snprintf(h->region_name, sizeof(h->region_name), "%s", def->name);
     snprintf(h->writer_service, sizeof(h->writer_service), "%s", def->writer);
+}
+
+/* Size the file and write the header and the initial data (@initial, or the
+ * tags' initial values), the magic last. */
+static int write_region(int fd, const struct plc_layout *l, const struct plc_region_def *def,
+                        const char *path, uint32_t epoch, const void *initial,
+                        struct plc_diag *diag)
+{
+    int err;
+    if (ftruncate(fd, (off_t)def->size) < 0) {
+        err = errno;
+        return plc_fail(diag, path, err, "region '%s': cannot size it to %zu bytes: %s",
+                        def->name, def->size, strerror(err));
+    }
+    void *map = mmap(NULL, def->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
+        err = errno;
+        return plc_fail(diag, path, err, "region '%s': mmap: %s", def->name, strerror(err));
+    }
+
+    struct plc_shm_header *h = map;
+    fill_header(h, l, def, epoch);
     unsigned char *data = (unsigned char *)map + PLC_REGION_HEADER_SIZE;
     if (initial) {
         memcpy(data, initial, def->data_size);
@@ -136,8 +136,25 @@ static int make(const struct plc_layout *l, const struct plc_region_def *def, in
     memcpy(data + PLC_REGION_COPY_OFFSET(def->data_size), data, def->data_size);
     atomic_store_explicit(&h->magic, PLC_SHM_MAGIC, memory_order_release);
     munmap(map, def->size);
-    map = MAP_FAILED;
+    return 0;
+}
 
+/* Build the region under a temporary name, header valid last, then rename it in. */
+static int make(const struct plc_layout *l, const struct plc_region_def *def, int dfd,
+                const char *path, uint32_t epoch, bool replace, const void *initial,
+                struct plc_diag *diag)
+{
+    char tmp[PLC_NAME_MAX + 32];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", def->name, (int)getpid());
+    int fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return plc_fail(diag, tmp, errno, "region '%s': cannot create: %s", def->name,
+                        strerror(errno));
+
+    int err;
+    if (set_mode_and_group(fd, def, path, diag) < 0 ||
+        write_region(fd, l, def, path, epoch, initial, diag) < 0)
+        goto fail;
     int rc = renameat2(dfd, tmp, dfd, def->name, replace ? 0 : RENAME_NOREPLACE);
     if (rc < 0) {
         err = errno;
@@ -149,8 +166,7 @@ static int make(const struct plc_layout *l, const struct plc_region_def *def, in
     return 0;
 
 fail:
-    if (map != MAP_FAILED)
-        munmap(map, def->size);
+    err = errno;
     close(fd);
     unlinkat(dfd, tmp, 0);
     errno = err;

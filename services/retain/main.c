@@ -98,56 +98,71 @@ static void log_stderr(void *user, int level, const char *msg)
     fprintf(stderr, "plc-retain: %s\n", msg);
 }
 
-int main(int argc, char **argv)
+static void report_diag(const struct plc_diag *diag)
 {
-    struct config cfg = {0};
-    struct plc_diag diag;
     char msg[1200];
+    plc_diag_format(diag, msg, sizeof(msg));
+    fprintf(stderr, "plc-retain: %s\n", msg);
+}
 
-    setvbuf(stderr, NULL, _IOLBF, 0);
-    if (parse_args(argc, argv, &cfg) < 0)
-        return 2;
-    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
-    if (!l) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-retain: %s\n", msg);
-        return 1;
-    }
-    const char *base = plc_base_dir(l, cfg.base_dir);
-    const char *dir = plc_retain_dir(l, cfg.dir);
-    if (cfg.show) {
-        int rc = plc_retain_show(l, base, dir, stdout, &diag);
-        if (rc < 0) {
-            plc_diag_format(&diag, msg, sizeof(msg));
-            fprintf(stderr, "plc-retain: %s\n", msg);
-        }
-        plc_layout_free(l);
-        return rc < 0 ? 1 : 0;
-    }
+/* --show: the snapshot in use beside the live values; the exit code. */
+static int show(const struct plc_layout *l, const char *base, const char *dir)
+{
+    struct plc_diag diag;
+    int rc = plc_retain_show(l, base, dir, stdout, &diag);
+    if (rc < 0)
+        report_diag(&diag);
+    return rc < 0 ? 1 : 0;
+}
 
-    size_t nretained = 0;
+static size_t count_retained(const struct plc_layout *l)
+{
+    size_t n = 0;
     for (size_t i = 0; i < plc_layout_tag_count(l); i++)
-        nretained += plc_layout_tag_at(l, i)->retain;
-    if (!nretained) {
-        fprintf(stderr, "plc-retain: layout '%s' has no retained tag: nothing to keep\n",
-                plc_layout_get_name(l));
-        plc_layout_free(l);
-        return 0;
-    }
+        n += plc_layout_tag_at(l, i)->retain;
+    return n;
+}
 
+/* Block the signals main() takes with sigwait(), and fill @sigs with them. */
+static void block_signals(sigset_t *sigs)
+{
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGTERM);
+    sigaddset(sigs, SIGINT);
+    sigaddset(sigs, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
+/* Write a snapshot on each SIGUSR1 until SIGTERM or SIGINT; the signal that stopped it. */
+static int wait_for_stop(struct plc_retain *r, const sigset_t *sigs)
+{
+    int sig = 0;
+    for (;;) {
+        if (sigwait(sigs, &sig) != 0)
+            continue;
+        if (sig == SIGUSR1) {
+            plc_retain_snapshot_now(r);
+            continue;
+        }
+        break;
+    }
+    return sig;
+}
+
+/* Keep the @nretained retained tags of @l until stopped; the exit code. */
+static int keep(const struct config *cfg, const struct plc_layout *l, const char *base,
+                const char *dir, size_t nretained)
+{
+    struct plc_diag diag;
     /* Before any thread starts, so every thread inherits the mask. */
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    block_signals(&sigs);
 
     struct plc_retain_config rc = {
         .layout = l,
         .base_dir = base,
         .dir = dir,
-        .interval_us = cfg.interval_us ? cfg.interval_us : plc_layout_get_retain_interval_us(l),
+        .interval_us = cfg->interval_us ? cfg->interval_us : plc_layout_get_retain_interval_us(l),
         .log = log_stderr,
     };
     struct plc_sd_watchdog wd; /* fed while every thread turns: WatchdogSec= in the unit */
@@ -157,9 +172,7 @@ int main(int argc, char **argv)
     }
     struct plc_retain *r = plc_retain_new(&rc, &diag);
     if (!r) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-retain: %s\n", msg);
-        plc_layout_free(l);
+        report_diag(&diag);
         return 1;
     }
     fprintf(stderr, "plc-retain: keeping %zu retained tags of layout '%s' in %s, every %.1f s "
@@ -167,16 +180,7 @@ int main(int argc, char **argv)
             rc.interval_us / 1e6, (int)getpid());
     sd_notify(0, "READY=1");
 
-    int sig = 0;
-    for (;;) {
-        if (sigwait(&sigs, &sig) != 0)
-            continue;
-        if (sig == SIGUSR1) {
-            plc_retain_snapshot_now(r);
-            continue;
-        }
-        break;
-    }
+    int sig = wait_for_stop(r, &sigs);
     sd_notify(0, "STOPPING=1");
     int stop = plc_retain_stop(r);
     struct plc_retain_stats st;
@@ -185,6 +189,35 @@ int main(int argc, char **argv)
             "%llu\n", sig == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)st.writes,
             (unsigned long long)st.failures, (unsigned long long)st.seq);
     plc_retain_free(r);
-    plc_layout_free(l);
     return stop < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg = {0};
+    struct plc_diag diag;
+    int rc;
+
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    if (parse_args(argc, argv, &cfg) < 0)
+        return 2;
+    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
+    if (!l) {
+        report_diag(&diag);
+        return 1;
+    }
+    const char *base = plc_base_dir(l, cfg.base_dir);
+    const char *dir = plc_retain_dir(l, cfg.dir);
+    size_t nretained = count_retained(l);
+    if (cfg.show) {
+        rc = show(l, base, dir);
+    } else if (!nretained) {
+        fprintf(stderr, "plc-retain: layout '%s' has no retained tag: nothing to keep\n",
+                plc_layout_get_name(l));
+        rc = 0;
+    } else {
+        rc = keep(&cfg, l, base, dir, nretained);
+    }
+    plc_layout_free(l);
+    return rc;
 }

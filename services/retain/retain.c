@@ -346,38 +346,37 @@ static void load_saved(struct plc_retain *r)
     plc_snapshot_free(s);
 }
 
-struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct plc_diag *diag)
+static bool has_retained(const struct plc_layout *l, const struct plc_region_def *def)
 {
-    const struct plc_layout *l = cfg->layout;
-    plc_diag_clear(diag);
-    struct plc_retain *r = calloc(1, sizeof(*r));
-    if (!r)
-        return NULL;
-    r->cfg = *cfg;
-    snprintf(r->base, sizeof(r->base), "%s", cfg->base_dir);
-    snprintf(r->dir, sizeof(r->dir), "%s", cfg->dir);
-    atomic_init(&r->quit, false);
+    for (size_t j = def->first_tag; j < def->first_tag + def->tag_count; j++)
+        if (plc_layout_tag_at(l, j)->retain)
+            return true;
+    return false;
+}
+
+/* The lock, and the condition the writer waits on with CLOCK_MONOTONIC deadlines. */
+static void init_sync(struct plc_retain *r)
+{
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&r->cv, &ca);
     pthread_condattr_destroy(&ca);
+}
 
+/* Count the retained tags and the regions that hold them, and allocate their tables. */
+static int alloc_tables(struct plc_retain *r, struct plc_diag *diag)
+{
+    const struct plc_layout *l = r->cfg.layout;
     for (size_t i = 0; i < plc_layout_tag_count(l); i++)
         r->ntags += plc_layout_tag_at(l, i)->retain;
-    for (size_t i = 0; i < plc_layout_region_count(l); i++) {
-        const struct plc_region_def *def = plc_layout_region_at(l, i);
-        for (size_t j = def->first_tag; j < def->first_tag + def->tag_count; j++)
-            if (plc_layout_tag_at(l, j)->retain) {
-                r->nregions++;
-                break;
-            }
-    }
+    for (size_t i = 0; i < plc_layout_region_count(l); i++)
+        r->nregions += has_retained(l, plc_layout_region_at(l, i));
     if (!r->ntags) {
         plc_diag_fail(diag, plc_layout_get_path(l), ENOENT,
              "layout '%s' has no retained tag: nothing to keep", plc_layout_get_name(l));
-        goto fail;
+        return -1;
     }
     r->tags = calloc(r->ntags, sizeof(*r->tags));
     r->out = calloc(r->ntags, sizeof(*r->out));
@@ -385,46 +384,59 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
     r->regions = calloc(r->nregions, sizeof(*r->regions));
     if (!r->tags || !r->out || !r->outbytes || !r->regions) {
         plc_diag_fail(diag, NULL, ENOMEM, "out of memory");
-        goto fail;
+        return -1;
     }
+    return 0;
+}
+
+/* Give @g the retained tags of @def, taken from r->tags[*nt] on, and attach
+ * to its region. */
+static int setup_region(struct plc_retain *r, struct rregion *g,
+                        const struct plc_region_def *def, size_t *nt, struct plc_diag *diag)
+{
+    const struct plc_layout *l = r->cfg.layout;
+    for (size_t j = def->first_tag; j < def->first_tag + def->tag_count; j++) {
+        const struct plc_tag_def *t = plc_layout_tag_at(l, j);
+        if (!t->retain)
+            continue;
+        if (!g->rtags) {
+            g->rtags = &r->tags[*nt];
+            g->def = def;
+            g->owner = r;
+        }
+        r->tags[(*nt)++].t = t;
+        g->ntags++;
+    }
+    g->tags = calloc(g->ntags, sizeof(*g->tags));
+    g->buf = calloc(1, def->data_size);
+    if (!g->tags || !g->buf) {
+        plc_diag_fail(diag, NULL, ENOMEM, "out of memory");
+        return -1;
+    }
+    for (size_t k = 0; k < g->ntags; k++)
+        g->tags[k] = g->rtags[k].t;
+    g->reg = plc_region_attach(l, r->base, def->name, PLC_READER, NULL, diag);
+    return g->reg ? 0 : -1;
+}
+
+static int setup_regions(struct plc_retain *r, struct plc_diag *diag)
+{
+    const struct plc_layout *l = r->cfg.layout;
     size_t nt = 0, nr = 0;
     for (size_t i = 0; i < plc_layout_region_count(l); i++) {
         const struct plc_region_def *def = plc_layout_region_at(l, i);
-        bool any = false;
-        for (size_t j = def->first_tag; j < def->first_tag + def->tag_count && !any; j++)
-            any = plc_layout_tag_at(l, j)->retain;
-        if (!any)
+        if (!has_retained(l, def))
             continue; /* and r->regions[nr] may be one past the end */
-        struct rregion *g = &r->regions[nr];
-        for (size_t j = def->first_tag; j < def->first_tag + def->tag_count; j++) {
-            const struct plc_tag_def *t = plc_layout_tag_at(l, j);
-            if (!t->retain)
-                continue;
-            if (!g->rtags) {
-                g->rtags = &r->tags[nt];
-                g->def = def;
-                g->owner = r;
-            }
-            r->tags[nt++].t = t;
-            g->ntags++;
-        }
-        nr++;
-        g->tags = calloc(g->ntags, sizeof(*g->tags));
-        g->buf = calloc(1, def->data_size);
-        if (!g->tags || !g->buf) {
-            plc_diag_fail(diag, NULL, ENOMEM, "out of memory");
-            goto fail;
-        }
-        for (size_t k = 0; k < g->ntags; k++)
-            g->tags[k] = g->rtags[k].t;
-        g->reg = plc_region_attach(l, r->base, def->name, PLC_READER, NULL, diag);
-        if (!g->reg)
-            goto fail;
+        if (setup_region(r, &r->regions[nr++], def, &nt, diag) < 0)
+            return -1;
     }
-    if (plc_dir_make(r->dir, 0750, diag) < 0)
-        goto fail;
+    return 0;
+}
 
-    load_saved(r);
+/* The first live values: read from each region, or where one cannot be read,
+ * the saved value (else the initial one). */
+static void read_first_values(struct plc_retain *r)
+{
     for (size_t i = 0; i < r->nregions; i++) {
         struct rregion *g = &r->regions[i];
         if (read_region(g) < 0) /* logged; wait for the writer to publish again */
@@ -436,18 +448,43 @@ struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct pl
                     plc_tag_encode_at(t->t, t->t->initial, t->live);
             }
     }
+}
+
+static int start_threads(struct plc_retain *r, struct plc_diag *diag)
+{
     for (size_t i = 0; i < r->nregions; i++) {
         if (pthread_create(&r->regions[i].thread, NULL, region_main, &r->regions[i]) != 0) {
             plc_diag_fail(diag, NULL, EAGAIN, "cannot start a thread");
-            goto fail;
+            return -1;
         }
         r->regions[i].started = true;
     }
     if (pthread_create(&r->writer, NULL, writer_main, r) != 0) {
         plc_diag_fail(diag, NULL, EAGAIN, "cannot start a thread");
-        goto fail;
+        return -1;
     }
     r->writer_started = true;
+    return 0;
+}
+
+struct plc_retain *plc_retain_new(const struct plc_retain_config *cfg, struct plc_diag *diag)
+{
+    plc_diag_clear(diag);
+    struct plc_retain *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->cfg = *cfg;
+    snprintf(r->base, sizeof(r->base), "%s", cfg->base_dir);
+    snprintf(r->dir, sizeof(r->dir), "%s", cfg->dir);
+    atomic_init(&r->quit, false);
+    init_sync(r);
+    if (alloc_tables(r, diag) < 0 || setup_regions(r, diag) < 0 ||
+        plc_dir_make(r->dir, 0750, diag) < 0)
+        goto fail;
+    load_saved(r);
+    read_first_values(r);
+    if (start_threads(r, diag) < 0)
+        goto fail;
     return r;
 
 fail:;

@@ -159,96 +159,143 @@ static struct plc_snapshot *open_snapshot(const struct plc_layout *l, const char
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* The snapshot the regions restore from: opened at the first region with
+ * retained tags, its messages printed with the first region it restores. */
+struct snap_source {
+    const char *dir;
+    struct plc_snapshot *snap;
+    struct held msgs;
+    bool opened, used;
+};
+
+static void report_diag(const struct plc_diag *diag)
+{
+    char msg[1200];
+    plc_diag_format(diag, msg, sizeof(msg));
+    fprintf(stderr, "plc-shm-init: %s\n", msg);
+}
+
+/* A buffer of @def's data with its retained tags restored (their messages
+ * held in @reg_msgs, the count in @restored); NULL when out of memory. */
+static void *restore_region(const struct plc_layout *l, const struct plc_region_def *def,
+                            struct snap_source *src, struct held *reg_msgs, size_t *restored)
+{
+    if (!src->opened) {
+        if (held_open(&src->msgs) < 0)
+            return NULL;
+        src->snap = open_snapshot(l, src->dir, &src->msgs);
+        src->opened = true;
+    }
+    void *data = malloc(def->data_size);
+    if (!data || held_open(reg_msgs) < 0) {
+        free(data);
+        held_close(reg_msgs, false, true);
+        return NULL;
+    }
+    *restored = plc_retain_restore_region(src->snap, l, def, data, held_log, reg_msgs);
+    return data;
+}
+
+static void report_region(const struct plc_layout *l, const char *base,
+                          const struct plc_region_def *def, enum plc_create_result r,
+                          bool retained, size_t restored, const struct plc_snapshot *snap)
 {
     static const char *const done[] = {
         [PLC_CREATE_MADE] = "created", [PLC_CREATE_KEPT] = "kept", [PLC_CREATE_REMADE] = "re-created"};
+    bool made = r == PLC_CREATE_MADE || r == PLC_CREATE_REMADE;
+    printf("plc-shm-init: region '%s' %s (%zu bytes, writer %s) in %s/%s\n", def->name,
+           done[r], def->size, def->writer, base, plc_layout_get_name(l));
+    if (retained && made && snap)
+        printf("plc-shm-init: region '%s': %zu of %zu retained tags restored from %s "
+               "(seq %" PRIu64 ")\n",
+               def->name, restored, count_retained(l, def), plc_snapshot_get_path(snap),
+               plc_snapshot_get_seq(snap));
+    else if (retained && !made)
+        printf("plc-shm-init: region '%s': live values kept, nothing restored\n", def->name);
+}
+
+/* Create (or keep) one region: 0 when ready, 1 when refused, -1 when out of memory. */
+static int init_region(const struct config *cfg, const struct plc_layout *l, const char *base,
+                       const struct plc_region_def *def, struct snap_source *src)
+{
+    struct plc_diag diag;
+    void *data = NULL;
+    size_t restored = 0;
+    struct held reg_msgs = {0};
+    if (has_retained(l, def)) {
+        data = restore_region(l, def, src, &reg_msgs, &restored);
+        if (!data)
+            return -1;
+    }
+    bool retained = data != NULL;
+    enum plc_create_result r = plc_region_create_with(l, base, def, cfg->flags, data, &diag);
+    bool made = r == PLC_CREATE_MADE || r == PLC_CREATE_REMADE;
+    if (retained && made && !src->used) {
+        held_close(&src->msgs, true, cfg->quiet);
+        src->used = true;
+    }
+    held_close(&reg_msgs, made, cfg->quiet);
+    free(data);
+    if (r == PLC_CREATE_ERROR) {
+        report_diag(&diag);
+        return 1;
+    }
+    if (!cfg->quiet)
+        report_region(l, base, def, r, retained, restored, src->snap);
+    return 0;
+}
+
+/* Every region in turn, going on past a refused one; 0 when all are ready. */
+static int init_regions(const struct config *cfg, const struct plc_layout *l, const char *base,
+                        const char *retain_dir)
+{
+    struct snap_source src = {.dir = retain_dir};
+    int rc = 0;
+    for (size_t i = 0; i < plc_layout_region_count(l); i++) {
+        int r = init_region(cfg, l, base, plc_layout_region_at(l, i), &src);
+        if (r < 0) {
+            fprintf(stderr, "plc-shm-init: out of memory\n");
+            held_close(&src.msgs, false, cfg->quiet);
+            plc_snapshot_free(src.snap);
+            return 1;
+        }
+        if (r > 0)
+            rc = 1;
+    }
+    if (src.used && src.snap) {
+        struct held dropped;
+        if (held_open(&dropped) == 0) {
+            plc_retain_report_dropped(src.snap, l, held_log, &dropped);
+            held_close(&dropped, true, cfg->quiet);
+        }
+    }
+    held_close(&src.msgs, false, cfg->quiet);
+    plc_snapshot_free(src.snap);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
     struct config cfg = {0};
     struct plc_diag diag;
-    char msg[1200];
 
     if (parse_args(argc, argv, &cfg) < 0)
         return 2;
     struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
     if (!l) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-shm-init: %s\n", msg);
+        report_diag(&diag);
         return 1;
     }
     const char *base = plc_base_dir(l, cfg.base_dir);
-    const char *retain_dir = plc_retain_dir(l, cfg.retain_dir);
     if (plc_layout_dir_make(l, base, &diag) < 0) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-shm-init: %s\n", msg);
+        report_diag(&diag);
         plc_layout_free(l);
         return 1;
     }
-    struct plc_snapshot *snap = NULL;
-    struct held snap_msgs = {0};
-    bool snap_opened = false, snap_used = false;
-    int rc = 0;
-    for (size_t i = 0; i < plc_layout_region_count(l); i++) {
-        const struct plc_region_def *def = plc_layout_region_at(l, i);
-        void *data = NULL;
-        size_t restored = 0;
-        struct held reg_msgs = {0};
-        if (has_retained(l, def)) {
-            if (!snap_opened) {
-                if (held_open(&snap_msgs) < 0)
-                    goto oom;
-                snap = open_snapshot(l, retain_dir, &snap_msgs);
-                snap_opened = true;
-            }
-            data = malloc(def->data_size);
-            if (!data || held_open(&reg_msgs) < 0)
-                goto oom;
-            restored = plc_retain_restore_region(snap, l, def, data, held_log, &reg_msgs);
-        }
-        enum plc_create_result r = plc_region_create_with(l, base, def, cfg.flags, data, &diag);
-        bool made = r == PLC_CREATE_MADE || r == PLC_CREATE_REMADE;
-        if (data && made && !snap_used) {
-            held_close(&snap_msgs, true, cfg.quiet);
-            snap_used = true;
-        }
-        held_close(&reg_msgs, made, cfg.quiet);
-        free(data);
-        if (r == PLC_CREATE_ERROR) {
-            plc_diag_format(&diag, msg, sizeof(msg));
-            fprintf(stderr, "plc-shm-init: %s\n", msg);
-            rc = 1;
-            continue;
-        }
-        if (cfg.quiet)
-            continue;
-        printf("plc-shm-init: region '%s' %s (%zu bytes, writer %s) in %s/%s\n", def->name,
-               done[r], def->size, def->writer, base, plc_layout_get_name(l));
-        if (data && made && snap)
-            printf("plc-shm-init: region '%s': %zu of %zu retained tags restored from %s "
-                   "(seq %" PRIu64 ")\n",
-                   def->name, restored, count_retained(l, def), plc_snapshot_get_path(snap),
-                   plc_snapshot_get_seq(snap));
-        else if (data && !made)
-            printf("plc-shm-init: region '%s': live values kept, nothing restored\n",
-                   def->name);
-    }
-    if (snap_used && snap) {
-        struct held dropped;
-        if (held_open(&dropped) == 0) {
-            plc_retain_report_dropped(snap, l, held_log, &dropped);
-            held_close(&dropped, true, cfg.quiet);
-        }
-    }
-    held_close(&snap_msgs, false, cfg.quiet);
-    plc_snapshot_free(snap);
+    int rc = init_regions(&cfg, l, base, plc_retain_dir(l, cfg.retain_dir));
     if (rc == 0 && !cfg.quiet)
         printf("plc-shm-init: layout '%s' version %u ready\n", plc_layout_get_name(l),
                plc_layout_get_version(l));
     plc_layout_free(l);
     return rc;
-
-oom:
-    fprintf(stderr, "plc-shm-init: out of memory\n");
-    plc_snapshot_free(snap);
-    plc_layout_free(l);
-    return 1;
 }

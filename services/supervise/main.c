@@ -201,6 +201,79 @@ static void status_tables(void *user, FILE *out)
     free(args);
 }
 
+/* Every child (and plcctl) finds the same layout, regions and snapshots. */
+static void export_env(const struct config *cfg)
+{
+    char layout_abs[PATH_MAX];
+    setenv("RASPIPLC_LAYOUT", realpath(cfg->layout, layout_abs) ? layout_abs : cfg->layout, 1);
+    if (cfg->base_dir)
+        setenv("RASPIPLC_BASE_DIR", cfg->base_dir, 1);
+    if (cfg->retain_dir)
+        setenv("RASPIPLC_RETAIN_DIR", cfg->retain_dir, 1);
+    unsetenv("JOURNAL_STREAM"); /* not the journal: plain lines */
+}
+
+/* Block SIGCHLD, SIGINT and SIGTERM and return a signalfd for them; -1 on error. */
+static int open_signalfd(void)
+{
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGCHLD);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    return signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Run the services under the supervisor until a stop signal on @sigfd; the exit code. */
+static int supervise(struct config *cfg, int sigfd)
+{
+    char p_init[PATH_MAX + 16], p_io[PATH_MAX + 16], p_logic[PATH_MAX + 16],
+        p_modbus[PATH_MAX + 16], p_retain[PATH_MAX + 16];
+    snprintf(p_init, sizeof(p_init), "%s/plc-shm-init", cfg->bin_dir);
+    snprintf(p_io, sizeof(p_io), "%s/plc-io", cfg->bin_dir);
+    snprintf(p_logic, sizeof(p_logic), "%s/plc-logic", cfg->bin_dir);
+    snprintf(p_modbus, sizeof(p_modbus), "%s/plc-modbus", cfg->bin_dir);
+    snprintf(p_retain, sizeof(p_retain), "%s/plc-retain", cfg->bin_dir);
+    char o_backend[] = "--backend", v_sim[] = "sim", o_program[] = "--program",
+         o_listen[] = "--listen";
+    char *a_init[] = {p_init, NULL};
+    char *a_io[] = {p_io, o_backend, v_sim, NULL};
+    /* --program and --listen only when given: plc-logic and plc-modbus know their defaults
+     * ($RASPIPLC_PROGRAM, which they inherit; the layout's [modbus] listen). */
+    char *a_logic[] = {p_logic, cfg->program ? o_program : NULL, (char *)cfg->program, NULL};
+    char *a_modbus[] = {p_modbus, cfg->listen ? o_listen : NULL, (char *)cfg->listen, NULL};
+    char *a_retain[] = {p_retain, NULL};
+    const struct plc_supervise_service services[] = {
+        {.name = "plc-shm-init", .argv = a_init, .oneshot = true},
+        {.name = "plc-io", .argv = a_io},
+        {.name = "plc-logic", .argv = a_logic},
+        {.name = "plc-modbus", .argv = a_modbus},
+        {.name = "plc-retain", .argv = a_retain, .stop_stage = 1},
+    };
+
+    struct plc_supervise_config sc = {
+        .services = services,
+        .nservices = sizeof(services) / sizeof(services[0]),
+        .log_dir = cfg->log_dir,
+        .restart_delay_ns = cfg->restart_us ? cfg->restart_us * 1000LL : 1,
+        .status_interval_ns = cfg->status_us * 1000LL,
+        .redraw = isatty(STDOUT_FILENO),
+        .status = status_tables,
+        .status_user = cfg,
+        .out = stdout,
+    };
+    printf("plc-supervise: layout '%s' version %u from %s, binaries in %s\n",
+           plc_layout_get_name(cfg->l), plc_layout_get_version(cfg->l), getenv("RASPIPLC_LAYOUT"),
+           cfg->bin_dir);
+    struct plc_supervise *sv = plc_supervise_new(&sc);
+    if (!sv)
+        return 1;
+    int rc = plc_supervise_run(sv, sigfd);
+    plc_supervise_free(sv);
+    return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg = {0};
@@ -216,75 +289,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "plc-supervise: %s\n", msg);
         return 1;
     }
-    /* Every child (and plcctl) finds the same layout, regions and snapshots. */
-    char layout_abs[PATH_MAX];
-    setenv("RASPIPLC_LAYOUT", realpath(cfg.layout, layout_abs) ? layout_abs : cfg.layout, 1);
-    if (cfg.base_dir)
-        setenv("RASPIPLC_BASE_DIR", cfg.base_dir, 1);
-    if (cfg.retain_dir)
-        setenv("RASPIPLC_RETAIN_DIR", cfg.retain_dir, 1);
-    unsetenv("JOURNAL_STREAM"); /* not the journal: plain lines */
-
-    char p_init[PATH_MAX + 16], p_io[PATH_MAX + 16], p_logic[PATH_MAX + 16],
-        p_modbus[PATH_MAX + 16], p_retain[PATH_MAX + 16];
-    snprintf(p_init, sizeof(p_init), "%s/plc-shm-init", cfg.bin_dir);
-    snprintf(p_io, sizeof(p_io), "%s/plc-io", cfg.bin_dir);
-    snprintf(p_logic, sizeof(p_logic), "%s/plc-logic", cfg.bin_dir);
-    snprintf(p_modbus, sizeof(p_modbus), "%s/plc-modbus", cfg.bin_dir);
-    snprintf(p_retain, sizeof(p_retain), "%s/plc-retain", cfg.bin_dir);
-    char o_backend[] = "--backend", v_sim[] = "sim", o_program[] = "--program",
-         o_listen[] = "--listen";
-    char *a_init[] = {p_init, NULL};
-    char *a_io[] = {p_io, o_backend, v_sim, NULL};
-    /* --program and --listen only when given: plc-logic and plc-modbus know their defaults
-     * ($RASPIPLC_PROGRAM, which they inherit; the layout's [modbus] listen). */
-    char *a_logic[] = {p_logic, cfg.program ? o_program : NULL, (char *)cfg.program, NULL};
-    char *a_modbus[] = {p_modbus, cfg.listen ? o_listen : NULL, (char *)cfg.listen, NULL};
-    char *a_retain[] = {p_retain, NULL};
-    const struct plc_supervise_service services[] = {
-        {.name = "plc-shm-init", .argv = a_init, .oneshot = true},
-        {.name = "plc-io", .argv = a_io},
-        {.name = "plc-logic", .argv = a_logic},
-        {.name = "plc-modbus", .argv = a_modbus},
-        {.name = "plc-retain", .argv = a_retain, .stop_stage = 1},
-    };
-
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGCHLD);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    sigprocmask(SIG_BLOCK, &sigs, NULL);
-    int sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    export_env(&cfg);
+    int sigfd = open_signalfd();
     if (sigfd < 0) {
         fprintf(stderr, "plc-supervise: signalfd: %s\n", strerror(errno));
         plc_layout_free(cfg.l);
         return 1;
     }
-
-    struct plc_supervise_config sc = {
-        .services = services,
-        .nservices = sizeof(services) / sizeof(services[0]),
-        .log_dir = cfg.log_dir,
-        .restart_delay_ns = cfg.restart_us ? cfg.restart_us * 1000LL : 1,
-        .status_interval_ns = cfg.status_us * 1000LL,
-        .redraw = isatty(STDOUT_FILENO),
-        .status = status_tables,
-        .status_user = &cfg,
-        .out = stdout,
-    };
-    printf("plc-supervise: layout '%s' version %u from %s, binaries in %s\n",
-           plc_layout_get_name(cfg.l), plc_layout_get_version(cfg.l), getenv("RASPIPLC_LAYOUT"),
-           cfg.bin_dir);
-    struct plc_supervise *sv = plc_supervise_new(&sc);
-    if (!sv) {
-        close(sigfd);
-        plc_layout_free(cfg.l);
-        return 1;
-    }
-    int rc = plc_supervise_run(sv, sigfd);
-    plc_supervise_free(sv);
+    int rc = supervise(&cfg, sigfd);
     close(sigfd);
     plc_layout_free(cfg.l);
-    return rc < 0 ? 1 : 0;
+    return rc;
 }
