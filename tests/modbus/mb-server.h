@@ -212,11 +212,22 @@ static inline int mb_raw_exception(modbus_t *m, const uint8_t *req, int len)
 
 static inline int mb_raw_connect(int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    int fd = -1;
+    /* A loaded machine may run out of ephemeral ports for a moment (TIME_WAIT):
+     * try again for up to 10 s then; anything else fails at once, named. */
+    for (int tries = 0;; tries++) {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+            break;
+        int err = errno;
+        close(fd);
+        if ((err != EADDRNOTAVAIL && err != EAGAIN && err != EINTR) || tries >= 1000)
+            fail_msg("connect to 127.0.0.1:%d: %s", port, strerror(err));
+        usleep(10000);
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return fd;
