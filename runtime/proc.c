@@ -20,7 +20,13 @@ uint64_t plc_now_ns(void)
 uint64_t plc_proc_start_time(pid_t pid, bool *zombie)
 {
     char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    /* The thread-group leader's task entry, not /proc/PID/stat: both give the
+     * kernel's start time of the process, but under qemu-user a process's
+     * reads of its own /proc/self/stat and /proc/<own pid>/stat are emulated
+     * and give a start time qemu computes itself, so the claim a writer
+     * records for itself would never match what other processes read, and
+     * every live writer would look dead. qemu leaves task/PID/stat alone. */
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
         return 0;
