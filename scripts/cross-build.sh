@@ -2,7 +2,7 @@
 # Build RaspiPLC for one or more architectures from the same source with
 # Debian's cross compilers against Debian's -dev packages for the target
 # (multiarch), into build-ARCH; the tests run under qemu-user there:
-#     ctest --test-dir build-arm64 -E 'qemu|systemd-vm|install'
+#     scripts/cross-test.sh arm64 -E 'qemu|systemd-vm|install'
 # usage: scripts/cross-build.sh ARCH... [-- CMAKE_ARGS...]   (ARCH: amd64 arm64 armhf)
 # It installs what it needs first (root or sudo): the target architecture,
 # the cross compiler, the -dev packages and qemu-user. Not part of
@@ -38,8 +38,10 @@ for arch in "${arches[@]}"; do
   toolchain=()
   want=(cmake pkg-config)
   if [ "$arch" = "$native" ]; then
-    want+=(gcc "${libs[@]}")
+    scripts/install-deps.sh # the native build is the usual one, fuzz target included
   else
+    [ -f "cmake/toolchain-$triplet.cmake" ] ||
+      { echo "cross-build: no cmake/toolchain-$triplet.cmake: $arch builds natively only" >&2; exit 2; }
     toolchain=(-DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-$triplet.cmake")
     want+=("$gcc" qemu-user "${libs[@]/%/:$arch}")
     if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
