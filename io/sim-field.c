@@ -283,6 +283,11 @@ int plc_sim_get(struct plc_sim_field *f, const char *tag, bool *value, bool *lev
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
 {
+#if defined(SYS_futex_time64) && !defined(__LP64__)
+    /* A 64-bit time_t on 32-bit ARM (Debian 13 armhf) needs the time64 call. */
+    if (sizeof(time_t) > sizeof(long))
+        return syscall(SYS_futex_time64, addr, op, val, ts, NULL, FUTEX_BITSET_MATCH_ANY);
+#endif
     return syscall(SYS_futex, addr, op, val, ts, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 

@@ -88,8 +88,6 @@ static int set_mode_and_group(int fd, const struct plc_region_def *def, const ch
 static void fill_header(struct plc_shm_header *h, const struct plc_layout *l,
                         const struct plc_region_def *def, uint32_t epoch)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     h->format = PLC_SHM_FORMAT;
     h->header_size = PLC_REGION_HEADER_SIZE;
     h->region_size = def->size;
@@ -97,7 +95,7 @@ static void fill_header(struct plc_shm_header *h, const struct plc_layout *l,
     h->layout_hash = plc_layout_get_hash(l);
     h->layout_version = plc_layout_get_version(l);
     h->epoch = epoch;
-    h->created_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    h->created_ns = plc_realtime_ns();
     snprintf(h->layout_name, sizeof(h->layout_name), "%s", plc_layout_get_name(l));
     snprintf(h->region_name, sizeof(h->region_name), "%s", def->name);
     snprintf(h->writer_service, sizeof(h->writer_service), "%s", def->writer);

@@ -17,6 +17,9 @@
 #define plc_fail plc_diag_fail
 
 uint64_t plc_now_ns(void); /* CLOCK_MONOTONIC */
+/* CLOCK_REALTIME in ns since the epoch; 0 if the clock cannot be read. Past
+ * 2038 too where time_t is 32-bit (docs/arm.md). */
+uint64_t plc_realtime_ns(void);
 
 /* Start time of @pid in clock ticks since boot, from /proc; 0 if gone. Sets *zombie. */
 uint64_t plc_proc_start_time(pid_t pid, bool *zombie);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,10 +18,35 @@ uint64_t plc_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t plc_realtime_ns(void)
+{
+#if defined(SYS_clock_gettime64) && !defined(__LP64__)
+    /* A 32-bit time_t (Debian 12 armhf, docs/arm.md): glibc's clock_gettime()
+     * fails with EOVERFLOW from 2038 on, the kernel's time64 call does not. */
+    if (sizeof(time_t) < 8) {
+        struct {
+            int64_t tv_sec, tv_nsec;
+        } kts;
+        if (syscall(SYS_clock_gettime64, CLOCK_REALTIME, &kts) == 0)
+            return (uint64_t)kts.tv_sec * 1000000000u + (uint64_t)kts.tv_nsec;
+    }
+#endif
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t plc_proc_start_time(pid_t pid, bool *zombie)
 {
     char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    /* The thread-group leader's task entry, not /proc/PID/stat: both give the
+     * kernel's start time of the process, but under qemu-user a process's
+     * reads of its own /proc/self/stat and /proc/<own pid>/stat are emulated
+     * and give a start time qemu computes itself, so the claim a writer
+     * records for itself would never match what other processes read, and
+     * every live writer would look dead. qemu leaves task/PID/stat alone. */
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
     FILE *f = fopen(path, "re");
     if (!f)
         return 0;

@@ -140,9 +140,7 @@ size_t plc_retain_report_dropped(const struct plc_snapshot *s, const struct plc_
 
 static void format_age(uint64_t then_ns, char *buf, size_t len)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t age = (int64_t)((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec - then_ns);
+    int64_t age = (int64_t)(plc_realtime_ns() - then_ns);
     if (age < 0)
         snprintf(buf, len, "in the future: check the clock");
     else if (age < 120 * 1000000000ll)

@@ -53,14 +53,13 @@ static char *format_snapshot(const struct plc_layout *l, uint64_t seq,
     FILE *f = open_memstream(&buf, &size);
     if (!f)
         return NULL;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now = plc_realtime_ns();
     fprintf(f, "# RaspiPLC retain snapshot (plc-retain). Do not edit: a CRC-32 guards it.\n");
     fprintf(f, "format %u\n", PLC_SNAPSHOT_FORMAT);
     fprintf(f, "layout %s %u %016" PRIx64 "\n", plc_layout_get_name(l),
             plc_layout_get_version(l), plc_layout_get_hash(l));
     fprintf(f, "seq %" PRIu64 "\n", seq);
-    fprintf(f, "time %jd.%09ld\n", (intmax_t)now.tv_sec, now.tv_nsec);
+    fprintf(f, "time %" PRIu64 ".%09" PRIu64 "\n", now / 1000000000u, now % 1000000000u);
     fprintf(f, "tags %zu\n", n);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "tag %s %s %.17g\n", tags[i].name, plc_type_name(tags[i].type),

@@ -226,7 +226,7 @@ static char *read_file(const char *path, size_t *len, struct plc_diag *diag)
         plc_fail(diag, path, err, "cannot read snapshot: %s", strerror(err));
         return NULL;
     }
-    if (!S_ISREG(st.st_mode) || st.st_size > SNAPSHOT_MAX_BYTES) {
+    if (!S_ISREG(st.st_mode) || st.st_size > (off_t)SNAPSHOT_MAX_BYTES) {
         close(fd);
         plc_fail(diag, path, EBADMSG, "not a snapshot file (not a regular file, or over %u "
                  "bytes)", SNAPSHOT_MAX_BYTES);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* struct plc_region: attach validation, ownership, reads and writes, waiting. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -193,10 +194,9 @@ static void attach_other_layout_prints_both(void **state)
     assert_non_null(v2);
     char want[700];
     snprintf(want, sizeof(want),
-             "region 'inputs' was made from layout 'demo' version %u (hash %016lx), not from "
-             "layout 'demo' version %u (hash %016lx)",
-             ver, (unsigned long)plc_layout_get_hash(f->layout), ver + 1,
-             (unsigned long)plc_layout_get_hash(v2));
+             "region 'inputs' was made from layout 'demo' version %u (hash %016" PRIx64 "), not "
+             "from layout 'demo' version %u (hash %016" PRIx64 ")",
+             ver, plc_layout_get_hash(f->layout), ver + 1, plc_layout_get_hash(v2));
     assert_null(plc_region_attach(v2, f->base, "inputs", PLC_READER, NULL, &f->diag));
     assert_int_equal(errno, PLC_ELAYOUT);
     assert_diag_has(&f->diag, want);
