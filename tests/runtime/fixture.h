@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,43 @@ static inline void fixture_rm(const char *dir)
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * Base directories not yet freed, removed at exit: a failed check longjmps past
+ * fixture_free(), and the directory must not outlive the test. Only the process
+ * that made them removes them, never a forked child that calls exit().
+ */
+static struct {
+    pid_t owner;
+    char dir[32][64];
+} fixture_live;
+
+static void fixture_rm_live(void)
+{
+    if (getpid() != fixture_live.owner)
+        return;
+    for (size_t i = 0; i < sizeof(fixture_live.dir) / sizeof(fixture_live.dir[0]); i++)
+        if (fixture_live.dir[i][0])
+            fixture_rm(fixture_live.dir[i]);
+}
+
+static inline void fixture_track(const char *dir, bool add)
+{
+    if (!fixture_live.owner) {
+        fixture_live.owner = getpid();
+        atexit(fixture_rm_live);
+    }
+    for (size_t i = 0; i < sizeof(fixture_live.dir) / sizeof(fixture_live.dir[0]); i++) {
+        if (add && !fixture_live.dir[i][0]) {
+            snprintf(fixture_live.dir[i], sizeof(fixture_live.dir[i]), "%s", dir);
+            return;
+        }
+        if (!add && strcmp(fixture_live.dir[i], dir) == 0) {
+            fixture_live.dir[i][0] = '\0';
+            return;
+        }
+    }
+}
+
 /* A base directory under /dev/shm (real shared memory), removed by teardown. */
 static inline struct fixture *fixture_new(const char *layout_text)
 {
@@ -47,6 +85,7 @@ static inline struct fixture *fixture_new(const char *layout_text)
     assert_non_null(f);
     snprintf(f->base, sizeof(f->base), "/dev/shm/plc-test-XXXXXX");
     assert_non_null(mkdtemp(f->base));
+    fixture_track(f->base, true);
     if (layout_text)
         f->layout = plc_layout_load_string(layout_text, "test.ini", &f->diag);
     else
@@ -71,6 +110,7 @@ static inline void fixture_free(struct fixture *f)
     if (!f)
         return;
     fixture_rm(f->base);
+    fixture_track(f->base, false);
     plc_layout_free(f->layout);
     free(f);
 }
