@@ -18,13 +18,12 @@
 #include <string.h>
 
 #include "plc-io.h"
+#include "report.h"
 
 
 static int fail(const struct plc_diag *d)
 {
-    char msg[1200];
-    plc_diag_format(d, msg, sizeof(msg));
-    fprintf(stderr, "plc-io-sim: %s\n", msg[0] ? msg : strerror(errno));
+    plc_service_report("plc-io-sim", d);
     return 1;
 }
 

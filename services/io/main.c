@@ -16,6 +16,7 @@
 
 #include "plc-io.h"
 #include "sd-watchdog.h"
+#include "report.h"
 
 
 struct config {
@@ -105,16 +106,12 @@ int main(int argc, char **argv)
 {
     struct config cfg = {0};
     struct plc_diag diag;
-    char msg[1200];
 
     if (parse_args(argc, argv, &cfg) < 0)
         return 2;
-    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
-    if (!l) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-io: %s\n", msg);
+    struct plc_layout *l = plc_service_load_layout("plc-io", cfg.layout);
+    if (!l)
         return 1;
-    }
     cfg.io.layout = l;
     cfg.io.base_dir = plc_base_dir(l, cfg.base_dir);
     struct plc_sd_watchdog wd; /* fed when both loops turn: WatchdogSec= in the unit */
@@ -124,8 +121,7 @@ int main(int argc, char **argv)
     }
     struct plc_io *io = plc_io_new(&cfg.io, &diag);
     if (!io) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-io: %s\n", msg[0] ? msg : plc_strerror(errno));
+        plc_service_report("plc-io", &diag);
         plc_layout_free(l);
         return 1;
     }

@@ -17,6 +17,7 @@
 
 #include "plc-scan.h"
 #include "sd-watchdog.h"
+#include "report.h"
 
 struct config {
     const char *layout;
@@ -170,17 +171,13 @@ int main(int argc, char **argv)
 {
     struct config cfg = {0};
     struct plc_diag diag;
-    char msg[1200];
 
     if (parse_args(argc, argv, &cfg) < 0)
         return 2;
     setvbuf(stderr, NULL, _IOLBF, 0);
-    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
-    if (!l) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-logic: %s\n", msg);
+    struct plc_layout *l = plc_service_load_layout("plc-logic", cfg.layout);
+    if (!l)
         return 1;
-    }
     struct plc_logic_def logic = *plc_layout_get_logic(l);
     if (apply_flags(&cfg, &logic) < 0) {
         plc_layout_free(l);
@@ -211,8 +208,7 @@ int main(int argc, char **argv)
     };
     struct plc_scan *scan = plc_scan_new(&sc, &diag);
     if (!scan) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-logic: %s\n", msg);
+        plc_service_report("plc-logic", &diag);
         plc_layout_free(l);
         return 1;
     }

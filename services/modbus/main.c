@@ -19,6 +19,7 @@
 
 #include "plc-modbus.h"
 #include "sd-watchdog.h"
+#include "report.h"
 
 
 struct config {
@@ -165,11 +166,9 @@ static void log_line(void *ctx, int prio, const char *msg)
 static int print_map(const struct plc_layout *l, bool csv)
 {
     struct plc_diag diag;
-    char msg[1200];
     struct plc_modbus_map *m = plc_modbus_map_new(l, &diag);
     if (!m) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-modbus: %s\n", msg);
+        plc_service_report("plc-modbus", &diag);
         return 1;
     }
     int rc = csv ? plc_modbus_map_write_csv(m, stdout) : plc_modbus_map_write_table(m, stdout);
@@ -185,16 +184,12 @@ int main(int argc, char **argv)
 {
     struct config cfg = {0};
     struct plc_diag diag;
-    char msg[1200];
 
     if (parse_args(argc, argv, &cfg) < 0)
         return 2;
-    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
-    if (!l) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-modbus: %s\n", msg);
+    struct plc_layout *l = plc_service_load_layout("plc-modbus", cfg.layout);
+    if (!l)
         return 1;
-    }
     if (cfg.print_map) {
         int rc = print_map(l, cfg.csv);
         plc_layout_free(l);
@@ -231,8 +226,7 @@ int main(int argc, char **argv)
     };
     struct plc_modbus_server *s = plc_modbus_server_new(&sc, &diag);
     if (!s) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-modbus: %s\n", msg);
+        plc_service_report("plc-modbus", &diag);
         plc_layout_free(l);
         return 1;
     }

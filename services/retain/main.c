@@ -20,6 +20,7 @@
 
 #include "retain.h"
 #include "sd-watchdog.h"
+#include "report.h"
 
 
 struct config {
@@ -98,20 +99,13 @@ static void log_stderr(void *user, int level, const char *msg)
     fprintf(stderr, "plc-retain: %s\n", msg);
 }
 
-static void report_diag(const struct plc_diag *diag)
-{
-    char msg[1200];
-    plc_diag_format(diag, msg, sizeof(msg));
-    fprintf(stderr, "plc-retain: %s\n", msg);
-}
-
 /* --show: the snapshot in use beside the live values; the exit code. */
 static int show(const struct plc_layout *l, const char *base, const char *dir)
 {
     struct plc_diag diag;
     int rc = plc_retain_show(l, base, dir, stdout, &diag);
     if (rc < 0)
-        report_diag(&diag);
+        plc_service_report("plc-retain", &diag);
     return rc < 0 ? 1 : 0;
 }
 
@@ -172,7 +166,7 @@ static int keep(const struct config *cfg, const struct plc_layout *l, const char
     }
     struct plc_retain *r = plc_retain_new(&rc, &diag);
     if (!r) {
-        report_diag(&diag);
+        plc_service_report("plc-retain", &diag);
         return 1;
     }
     fprintf(stderr, "plc-retain: keeping %zu retained tags of layout '%s' in %s, every %.1f s "
@@ -195,17 +189,14 @@ static int keep(const struct config *cfg, const struct plc_layout *l, const char
 int main(int argc, char **argv)
 {
     struct config cfg = {0};
-    struct plc_diag diag;
     int rc;
 
     setvbuf(stderr, NULL, _IOLBF, 0);
     if (parse_args(argc, argv, &cfg) < 0)
         return 2;
-    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
-    if (!l) {
-        report_diag(&diag);
+    struct plc_layout *l = plc_service_load_layout("plc-retain", cfg.layout);
+    if (!l)
         return 1;
-    }
     const char *base = plc_base_dir(l, cfg.base_dir);
     const char *dir = plc_retain_dir(l, cfg.dir);
     size_t nretained = count_retained(l);

@@ -16,6 +16,7 @@
 
 #include "plc-retain.h"
 #include "plc.h"
+#include "report.h"
 
 
 struct config {
@@ -168,13 +169,6 @@ struct snap_source {
     bool opened, used;
 };
 
-static void report_diag(const struct plc_diag *diag)
-{
-    char msg[1200];
-    plc_diag_format(diag, msg, sizeof(msg));
-    fprintf(stderr, "plc-shm-init: %s\n", msg);
-}
-
 /* A buffer of @def's data with its retained tags restored (their messages
  * held in @reg_msgs, the count in @restored); NULL when out of memory. */
 static void *restore_region(const struct plc_layout *l, const struct plc_region_def *def,
@@ -237,7 +231,7 @@ static int init_region(const struct config *cfg, const struct plc_layout *l, con
     held_close(&reg_msgs, made, cfg->quiet);
     free(data);
     if (r == PLC_CREATE_ERROR) {
-        report_diag(&diag);
+        plc_service_report("plc-shm-init", &diag);
         return 1;
     }
     if (!cfg->quiet)
@@ -281,14 +275,12 @@ int main(int argc, char **argv)
 
     if (parse_args(argc, argv, &cfg) < 0)
         return 2;
-    struct plc_layout *l = plc_layout_load(cfg.layout, &diag);
-    if (!l) {
-        report_diag(&diag);
+    struct plc_layout *l = plc_service_load_layout("plc-shm-init", cfg.layout);
+    if (!l)
         return 1;
-    }
     const char *base = plc_base_dir(l, cfg.base_dir);
     if (plc_layout_dir_make(l, base, &diag) < 0) {
-        report_diag(&diag);
+        plc_service_report("plc-shm-init", &diag);
         plc_layout_free(l);
         return 1;
     }

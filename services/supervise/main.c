@@ -23,6 +23,7 @@
 
 #include "plc-scan.h"
 #include "supervise.h"
+#include "report.h"
 
 struct config {
     const char *layout, *base_dir, *retain_dir, *program, *listen, *log_dir;
@@ -277,18 +278,13 @@ static int supervise(struct config *cfg, int sigfd)
 int main(int argc, char **argv)
 {
     struct config cfg = {0};
-    struct plc_diag diag;
-    char msg[1200];
 
     if (parse_args(argc, argv, &cfg) < 0)
         return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    cfg.l = plc_layout_load(cfg.layout, &diag);
-    if (!cfg.l) {
-        plc_diag_format(&diag, msg, sizeof(msg));
-        fprintf(stderr, "plc-supervise: %s\n", msg);
+    cfg.l = plc_service_load_layout("plc-supervise", cfg.layout);
+    if (!cfg.l)
         return 1;
-    }
     export_env(&cfg);
     int sigfd = open_signalfd();
     if (sigfd < 0) {
