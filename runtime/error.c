@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The one place our errno values get their words. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,3 +31,15 @@ const char *plc_strerror(int errnum)
     return strerror(errnum);
 }
 
+void plc_logf(void (*log)(void *user, int level, const char *msg), void *user, int level,
+              const char *fmt, ...)
+{
+    if (!log)
+        return;
+    char msg[1400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log(user, level, msg);
+}

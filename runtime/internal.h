@@ -13,6 +13,11 @@
 #define PLC_CLAIM(pid, start) (((uint64_t)(uint32_t)(pid) << 32) | (uint32_t)(start))
 #define PLC_CLAIM_PID(c) ((pid_t)((c) >> 32))
 
+/* Format one message and hand it to @log (a service's log callback, as in
+ * struct plc_scan_config and plc_retain_log_fn) at @level; nothing when @log is NULL. */
+void plc_logf(void (*log)(void *user, int level, const char *msg), void *user, int level,
+              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Fill @diag (if any) as "PATH: message", set errno to @err, return -1. */
 #define plc_fail plc_diag_fail
 

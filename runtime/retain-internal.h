@@ -6,8 +6,6 @@
 #include "internal.h"
 #include "plc-retain.h"
 
-/* Format one operator message and hand it to @log at @level; nothing when @log is NULL. */
-void plc_retain_logf(plc_retain_log_fn *log, void *user, int level, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Operator messages go through plc_logf() (internal.h). */
 
 #endif

@@ -16,18 +16,6 @@
 
 #include "retain-internal.h"
 
-void plc_retain_logf(plc_retain_log_fn *log, void *user, int level, const char *fmt, ...)
-{
-    if (!log)
-        return;
-    char msg[1400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    log(user, level, msg);
-}
-
 static int cmp_def(const void *a, const void *b)
 {
     return strcmp((*(const struct plc_tag_def *const *)a)->name,
@@ -86,13 +74,13 @@ size_t plc_retain_restore_region(const struct plc_snapshot *s, const struct plc_
         const struct plc_snapshot_tag *st = plc_snapshot_find_tag(s, t->name);
         plc_type_format_value(t->type, t->initial, v, sizeof(v));
         if (!st) {
-            plc_retain_logf(log, user, PLC_LOG_NOTICE,
+            plc_logf(log, user, PLC_LOG_NOTICE,
                             "tag '%s' (region '%s') is not in snapshot %s: initial value %s",
                             t->name, def->name, plc_snapshot_get_path(s), v);
             continue;
         }
         if (st->type != t->type) {
-            plc_retain_logf(
+            plc_logf(
                 log, user, PLC_LOG_WARNING,
                 "tag '%s' (region '%s') was stored as %s, the layout now says %s: dropped, "
                 "initial value %s",
@@ -104,7 +92,7 @@ size_t plc_retain_restore_region(const struct plc_snapshot *s, const struct plc_
             plc_type_format_value(t->type, st->value, sv, sizeof(sv));
             plc_type_format_value(t->type, t->min, lo, sizeof(lo));
             plc_type_format_value(t->type, t->max, hi, sizeof(hi));
-            plc_retain_logf(log, user, PLC_LOG_WARNING,
+            plc_logf(log, user, PLC_LOG_WARNING,
                             "tag '%s' (region '%s'): stored value %s is outside min..max "
                             "(%s..%s): dropped, initial value %s",
                             t->name, def->name, sv, lo, hi, v);
@@ -129,7 +117,7 @@ size_t plc_retain_report_dropped(const struct plc_snapshot *s, const struct plc_
         n++;
         char v[48];
         plc_type_format_value(st->type, st->value, v, sizeof(v));
-        plc_retain_logf(log, user, PLC_LOG_WARNING, "tag '%s' (stored %s %s) %s: dropped",
+        plc_logf(log, user, PLC_LOG_WARNING, "tag '%s' (stored %s %s) %s: dropped",
                         st->name, plc_type_name(st->type), v,
                         t ? "is no longer retained in the layout"
                           : "is not in the layout any more");

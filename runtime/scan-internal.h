@@ -133,8 +133,7 @@ static inline uint64_t plc_scan_now(struct plc_scan *s)
  * plc_scan_step() to end the run with. */
 void plc_scan_publish(struct plc_scan *s, size_t i, const void *data);
 /* Through the configured log callback, if any. */
-void plc_scan_log(struct plc_scan *s, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define plc_scan_log(s, level, ...) plc_logf((s)->log, (s)->log_user, (level), __VA_ARGS__)
 /* The program's init (first scan next); a failure enters a program fault. */
 int plc_scan_call_init(struct plc_scan *s);
 

@@ -51,17 +51,7 @@ void plc_scan_publish(struct plc_scan *s, size_t i, const void *data)
         atomic_store(&s->publish_region, i);
 }
 
-void plc_scan_log(struct plc_scan *s, int level, const char *fmt, ...)
-{
-    if (!s->log)
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    s->log(s->log_user, level, msg);
-}
+
 
 static uint64_t heartbeat_interval(const struct plc_scan *s)
 {

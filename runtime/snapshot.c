@@ -313,12 +313,12 @@ struct plc_snapshot *plc_snapshot_load_newest(const char *dir, const char *layou
     if (s) {
         s->backup = true;
         if (err1 == ENOENT)
-            plc_retain_logf(log, user, PLC_LOG_WARNING,
+            plc_logf(log, user, PLC_LOG_WARNING,
                             "%s is missing: using the backup %s (seq %" PRIu64 ")", cur, bak,
                             s->seq);
         else {
             plc_diag_format(&d1, msg, sizeof(msg));
-            plc_retain_logf(log, user, PLC_LOG_WARNING,
+            plc_logf(log, user, PLC_LOG_WARNING,
                             "%s: using the backup %s (seq %" PRIu64 ")", msg, bak, s->seq);
         }
         return s;
