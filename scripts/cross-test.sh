@@ -14,23 +14,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 arch=${1:?usage: $0 ARCH [CTEST_ARGS...]}
 shift
-# ELF magic and mask per machine, as qemu's scripts/qemu-binfmt-conf.sh has them.
+. scripts/binfmt.sh
 case $arch in
-  arm64) qemu=qemu-aarch64
-         magic='\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00' ;;
-  armhf) qemu=qemu-arm
-         magic='\x7fELF\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x28\x00' ;;
+  arm64 | armhf) plc_binfmt "$arch" ;;
   *) echo "cross-test: unknown architecture '$arch' (arm64, armhf)" >&2; exit 2 ;;
 esac
-mask='\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff'
 [ -d "build-$arch" ] || { echo "cross-test: no build-$arch: run scripts/cross-build.sh $arch" >&2; exit 1; }
-emu=$(command -v "$qemu") || { echo "cross-test: $qemu not found (apt-get install qemu-user)" >&2; exit 1; }
+emu=$(command -v "$binfmt_qemu") || { echo "cross-test: $binfmt_qemu not found (apt-get install qemu-user)" >&2; exit 1; }
 
-register='mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc &&
-  printf "%s" "$1" > /proc/sys/fs/binfmt_misc/register'
-entry=":$qemu:M::$magic:$mask:$emu:F"
-if unshare --user --map-root-user --mount sh -c "$register" sh "$entry" 2>/dev/null; then
-  exec unshare --user --map-root-user --mount sh -c "$register && shift && exec \"\$@\"" sh "$entry" \
+register=$(plc_binfmt_register "$emu")
+if unshare --user --map-root-user --mount sh -c "$register" 2>/dev/null; then
+  exec unshare --user --map-root-user --mount sh -c "$register && exec \"\$@\"" sh \
     ctest --test-dir "build-$arch" "$@"
 fi
 echo "cross-test: no private binfmt_misc here (Linux 6.7 or later, user namespaces): tests that" \
