@@ -16,6 +16,7 @@ packages=(
   mbpoll socat                         # Modbus tests: an independent client, RTU over ptys
   clang libclang-rt-14-dev             # Modbus fuzz target (libFuzzer)
   systemd udev procps e2fsprogs        # tests: systemd-analyze; the systemd suite boots them on a disk (tests/systemd/run-vm.sh)
+  mmdebstrap zstd qemu-user-static     # package install tests: Debian 12 roots per architecture (tests/install/root-lib.sh)
 )
 # The suite fetches the kernel image, headers, linux-source and libgpiod 2.x
 # itself with apt-get download into the build tree (tests/gpio/run.sh).

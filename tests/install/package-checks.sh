@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The checks of test-package-install.sh, run by it as the first process of
+# new user, mount and pid namespaces (root-lib.sh's plc_ns), on a fresh
+# Debian root unpacked in ROOT with the packages copied to ROOT/tmp/packages:
+#   - apt-get install ./raspiplc_VERSION_ARCH.deb: the dependencies from
+#     Debian, the files, users and conffiles in place, the programs run;
+#   - the PLC started the way a container runs it (plc-supervise, no systemd),
+#     Modbus TCP on the user's port (an edit of /etc/raspiplc/layout.ini);
+#     a retained setpoint written over Modbus and read back; stopped;
+#   - the upgrade to the same package with a higher version: the user's
+#     layout kept (a conffile), the setpoint restored from /var/lib/raspiplc
+#     after a lost process image (what a reboot does);
+#   - apt-get purge: everything the package made is gone, and nothing new is
+#     left in the root but the dependencies and apt's own records.
+# One "ok ..." or "FAIL: ..." line per check; exits 1 after any failure.
+#   package-checks.sh ROOT ARCH PORT DEB UPGRADE_DEB
+# DEB and UPGRADE_DEB are paths inside the root; PORT is free on the host,
+# whose network the namespace shares.
+set -u
+if [ $# -ne 5 ]; then
+    echo "usage: $0 ROOT ARCH PORT DEB UPGRADE_DEB" >&2
+    exit 2
+fi
+root=$1 arch=$2 port=$3 deb=$4 deb2=$5
+export LC_ALL=C # one collation for sort and comm
+. "$(dirname "$0")/root-lib.sh"
+
+failures=0
+ok() { echo "ok   $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { # check WHAT CMD...: CMD's status is the check's, and check's
+    if "${@:2}"; then ok "$1"; else fail "$1"; return 1; fi
+}
+eq() { [ "$1" = "$2" ] || { echo "    got '$1', want '$2'"; return 1; }; }
+# The end when what follows cannot run: the namespace, and every process
+# started in it, ends with this shell.
+give_up() {
+    fail "$*"
+    echo "package-checks: $failures failure(s); the rest cannot run"
+    exit 1
+}
+now() { date +%s; }
+# until_s SECONDS CMD...: CMD succeeds within SECONDS (polled every 0.2 s).
+until_s() {
+    local end=$(($(now) + $1))
+    shift
+    while (($(now) < end)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    "$@"
+}
+
+# This namespace's own proc over /proc too: ps and kill see only its processes.
+mount -t proc proc /proc || give_up "mount proc for the pid namespace"
+plc_root_mount "$root" || give_up "mount proc, /dev and tmpfs in the root"
+in_root=(chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8
+    DEBIAN_FRONTEND=noninteractive)
+in_root() { "${in_root[@]}" "$@"; }
+log=$root/tmp/packages/log
+mkdir -p "$log"
+# run NAME CMD...: CMD in the root, its output to the log NAME; shown on failure.
+run() {
+    local name=$1 t0=$(now) rc
+    shift
+    in_root "$@" >"$log/$name" 2>&1
+    rc=$?
+    echo "    ($name: $(($(now) - t0)) s)"
+    ((rc == 0)) || sed 's/^/    | /' "$log/$name" | tail -40
+    return $rc
+}
+apt_get() { run "$1" apt-get -q -y -o Dpkg::Use-Pty=0 "${@:2}"; }
+
+# What the root holds before: what the purge must return it to.
+listing() { # the root's files but the mounts, ours, and apt's and dpkg's records and caches
+    (cd "$root" && find . -xdev ! -type d ! -path './tmp/*' ! -path './var/log/plc-test-*' \
+        ! -path './var/lib/apt/*' ! -path './var/lib/dpkg/*' ! -path './var/cache/apt/*' \
+        ! -path './var/cache/ldconfig/*' ! -path './var/log/apt/*' ! -path './var/log/dpkg.log' \
+        ! -path './var/log/alternatives.log' | sort)
+}
+installed() { in_root dpkg-query -W -f '${db:Status-Abbrev} ${binary:Package}\n' | awk '$1 == "ii" {print $2}' | sort; }
+listing >"$log/files.before"
+installed >"$log/packages.before"
+
+# ---- install -----------------------------------------------------------------------------
+apt_get update update || give_up "apt-get update in the root"
+pkgname=$(dpkg-deb -f "$root$deb" Package)
+version=$(dpkg-deb -f "$root$deb" Version)
+check "apt-get install ./${deb##*/} (dependencies from Debian)" \
+    apt_get install install --no-install-recommends "$deb" ||
+    give_up "the package is not installed"
+status() { in_root dpkg-query -W -f '${db:Status-Abbrev}${Version}' "$pkgname" 2>/dev/null; }
+check "$pkgname $version is installed" eq "$(status)" "ii $version"
+in_root dpkg-query -L "$pkgname" | sort >"$log/package.files"
+owned() { grep -qx "$1" "$log/package.files" || { echo "    the package has no $1"; return 1; }; }
+runs() { owned "$1" && [ -x "$root$1" ] && in_root "$1" --help >/dev/null 2>&1; }
+for b in plc-shm-init plc-io plc-logic plc-modbus plc-retain plcctl plc-supervise plc-layout; do
+    check "/usr/bin/$b is the package's and runs (--help)" runs "/usr/bin/$b"
+done
+unitdir=
+for d in /lib/systemd/system /usr/lib/systemd/system; do
+    [ -e "$root$d/raspiplc.target" ] && unitdir=$d
+done
+check "raspiplc.target installed" test -n "$unitdir"
+for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain; do
+    check "unit $u.service installed, running /usr/bin/$u" grep -q "^ExecStart=/usr/bin/$u\\b" "$root$unitdir/$u.service"
+done
+conffiles=$(in_root dpkg-query -W -f '${Conffiles}' "$pkgname")
+check "/etc/raspiplc/layout.ini is a conffile" grep -q '^ */etc/raspiplc/layout.ini ' <<<"$conffiles"
+check "/etc/raspiplc/layout.ini is the demo layout" grep -q '^name = demo$' "$root/etc/raspiplc/layout.ini"
+check "/etc/raspiplc/program.so is there (example (a))" test -f "$root/etc/raspiplc/program.so"
+user_ok() { # user_ok NAME: a system user in group raspiplc that cannot log in
+    local e gid
+    e=$(in_root getent passwd "$1") || { echo "    no user $1"; return 1; }
+    gid=$(in_root getent group raspiplc | cut -d: -f3)
+    (($(echo "$e" | cut -d: -f3) < 1000)) || { echo "    $e: not a system uid"; return 1; }
+    eq "$(echo "$e" | cut -d: -f4,7)" "$gid:/usr/sbin/nologin"
+}
+check "group raspiplc exists" eval 'in_root getent group raspiplc >/dev/null'
+for u in init io logic modbus retain; do
+    check "user raspiplc-$u exists: system uid, group raspiplc, no login" user_ok "raspiplc-$u"
+done
+
+# ---- the user's edits (deployment, not shape: no version bump) -------------------------------
+# Modbus on a port of ours; no locked memory, as in a container without
+# CAP_IPC_LOCK: with the memlock limit of 8 MiB, mlockall() succeeds but
+# the next thread's stack no longer fits, and plc-logic cannot start
+# (plc-logic.service sets LimitMEMLOCK=infinity; this namespace cannot).
+conf=$root/etc/raspiplc/layout.ini
+sed -i -e "s/^listen = .*/listen = 127.0.0.1:$port/" -e 's/^lock_memory = .*/lock_memory = no/' "$conf"
+echo "; edited by the user" >>"$conf"
+cp "$conf" "$log/layout.mine"
+
+# ---- run it as a container would: plc-supervise ---------------------------------------------
+mb() { mbpoll -m tcp -a 1 -p "$port" -o 5 -1 "$@" 127.0.0.1 2>&1 | sed -n 's/^\[[0-9]*\]:[[:space:]]*//p;/failed/p'; }
+mbw() { mbpoll -m tcp -a 1 -p "$port" -o 5 "$@" 2>&1 | sed -n '/^Written\|failed/p'; }
+reads() { eq "$(mb "${@:2}")" "$1"; } # reads WANT MBPOLL-ARGS...
+# Ready: plc-modbus answers, and the scan runs (scan_count, 30201, above 0).
+scanning() { local n; n=$(mb -t 3:int -B -r 201) && [[ $n =~ ^[0-9]+$ ]] && ((n > 0)); }
+sup=
+start() { # start N: plc-supervise in the background, ready within the bound
+    local t0=$(now)
+    # chroot and env exec: $! is plc-supervise itself.
+    "${in_root[@]}" plc-supervise --status-interval 0 --log-dir "/var/log/plc-test-$1" >"$log/supervise-$1" 2>&1 &
+    sup=$!
+    # Up to 180 s (the first start under qemu is slow), less if it gives up.
+    local end=$(($(now) + 180))
+    until scanning || (($(now) > end)) || ! kill -0 "$sup" 2>/dev/null; do sleep 0.2; done
+    if scanning; then
+        ok "plc-supervise $1: Modbus answers on 127.0.0.1:$port and the scan runs (after $(($(now) - t0)) s)"
+    else
+        sed 's/^/    | /' "$log/supervise-$1"
+        tail -n 20 "$root"/var/log/plc-test-"$1"/*.log 2>/dev/null | sed 's/^/    | /'
+        give_up "plc-supervise $1: no scan_count over Modbus on 127.0.0.1:$port within 180 s"
+    fi
+}
+plc_procs() { # the PLC's processes in the namespace
+    local p c
+    for p in /proc/[0-9]*; do
+        c=$(cat "$p/comm" 2>/dev/null) || continue
+        case $c in plc-* | plcctl) echo "${p#/proc/} $c" ;; esac
+    done
+}
+stop() { # stop N: SIGTERM to plc-supervise, which stops the rest
+    local rc
+    kill -TERM "$sup"
+    # wait returns when it exits; the bound is a watchdog in the background.
+    (sleep 60 && kill -KILL "$sup" 2>/dev/null) &
+    local dog=$!
+    wait "$sup"
+    rc=$?
+    kill "$dog" 2>/dev/null
+    check "plc-supervise $1 stops on SIGTERM with status 0" eq "$rc" 0
+    check "no PLC process left after stop $1" eq "$(plc_procs)" ""
+}
+
+start 1
+check "fault_delay_ms (40107) reads its initial 2000" reads 2000 -t 4:int -B -r 107
+check "write fault_delay_ms = 4321 (a retained setpoint)" \
+    eq "$(mbw -t 4:int -B -r 107 127.0.0.1 4321)" "Written 1 references."
+check "fault_delay_ms reads 4321 back" reads 4321 -t 4:int -B -r 107
+snap=$root/var/lib/raspiplc/demo.retain
+check "plc-retain's snapshot in /var/lib/raspiplc holds fault_delay_ms 4321" \
+    until_s 60 grep -q '^tag fault_delay_ms uint32 4321$' "$snap"
+stop 1
+
+# ---- upgrade -------------------------------------------------------------------------------------
+version2=$(dpkg-deb -f "$root$deb2" Version)
+check "apt-get install ./${deb2##*/} upgrades" apt_get upgrade install --no-install-recommends "$deb2"
+check "$pkgname $version2 is installed" eq "$(status)" "ii $version2"
+check "the upgrade kept the user's layout.ini (conffile)" cmp -s "$log/layout.mine" "$conf"
+check "and left no layout.ini.dpkg-* beside it" \
+    eq "$(cd "$root/etc/raspiplc" && echo layout.ini.dpkg-*)" "layout.ini.dpkg-*"
+check "the snapshot is still there" grep -q '^tag fault_delay_ms uint32 4321$' "$snap"
+# What a reboot does: the process image is gone, the snapshot is not.
+rm -rf "$root/dev/shm/raspiplc"
+start 2
+check "plc-shm-init restored the retained tags from /var/lib/raspiplc" \
+    grep -q 'retained tags restored from /var/lib/raspiplc/demo.retain' "$root/var/log/plc-test-2/plc-shm-init.log"
+check "fault_delay_ms reads 4321 after the upgrade" reads 4321 -t 4:int -B -r 107
+check "level_high (40101) still reads its initial 80" reads 80 -t 4:float -B -r 101
+stop 2
+
+# ---- purge ---------------------------------------------------------------------------------------
+check "apt-get purge $pkgname" apt_get purge purge "$pkgname"
+check "$pkgname is gone from dpkg's database" eq "$(status)" ""
+left=$(while read -r f; do [ -e "$root$f" ] && [ ! -d "$root$f" ] && echo "$f"; done <"$log/package.files")
+check "every file of the package is gone" eq "$left" ""
+for d in /etc/raspiplc /var/lib/raspiplc /usr/share/doc/raspiplc /usr/share/raspiplc; do
+    check "$d is gone" test ! -e "$root$d"
+done
+# Nothing new but the dependencies' files: no rule, drop-in or state of ours.
+installed >"$log/packages.after"
+for p in $(comm -13 "$log/packages.before" "$log/packages.after"); do in_root dpkg-query -L "$p"; done |
+    sort -u >"$log/dependency.files"
+# useradd's backups of the user databases stay with the users.
+listing | sed 's|^\.||' | comm -23 - "$log/dependency.files" |
+    comm -13 <(sed 's|^\.||' "$log/files.before") - |
+    grep -vxE '/etc/(passwd|group|shadow|gshadow|subuid|subgid)-' >"$log/files.new"
+check "the purge leaves no new file in the root but the dependencies'" eq "$(cat "$log/files.new")" ""
+
+echo "package-checks: $failures failure(s)"
+((failures == 0))
