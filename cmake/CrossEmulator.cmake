@@ -1,5 +1,6 @@
 # A cross build runs its own programs under qemu-user: plc-layout, which
-# writes plc-image.h at build time, plc-modbus for the map, and the tests.
+# writes plc-image.h at build time, plc-modbus for the map, each program for
+# its manual page (cmake/Manpages.cmake) and the tests.
 # CMake puts CMAKE_CROSSCOMPILING_EMULATOR before a custom command or a test
 # naming an executable target. It is found here, not in a toolchain file, so
 # that every cross build gets it: ours (cmake/toolchain-*.cmake) and
