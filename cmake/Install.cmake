@@ -6,6 +6,8 @@ include(GNUInstallDirs)
 set(PLC_CONFDIR "/etc/raspiplc" CACHE PATH "Where the layout and the program live")
 set(PLC_UNITDIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" CACHE PATH
     "Where the systemd units go (systemd also reads /usr/local/lib/systemd/system)")
+set(PLC_SYSUSERSDIR "${CMAKE_INSTALL_PREFIX}/lib/sysusers.d" CACHE PATH
+    "Where the sysusers.d file goes")
 set(PLC_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}")
 set(PLC_DOCDIR "${CMAKE_INSTALL_FULL_DOCDIR}")
 
@@ -72,6 +74,10 @@ endforeach()
 configure_file(${CMAKE_SOURCE_DIR}/systemd/raspiplc.target ${CMAKE_BINARY_DIR}/systemd/raspiplc.target
                COPYONLY)
 install(FILES ${CMAKE_BINARY_DIR}/systemd/raspiplc.target DESTINATION ${PLC_UNITDIR})
+# The users and groups the units run as, for systemd-sysusers (install.sh and
+# the package's postinst run it; systemd runs it at boot).
+install(FILES ${CMAKE_SOURCE_DIR}/systemd/raspiplc.sysusers DESTINATION ${PLC_SYSUSERSDIR}
+        RENAME raspiplc.conf)
 
 # Examples and the layout they were built for: the sources in share/, the
 # built programs, which are machine code, in the library directory.

@@ -45,6 +45,8 @@ check "default layout is the demo layout" cmp -s "$SRC/layout/demo.ini" "$S/etc/
 check "default layout's lock is the demo's" cmp -s "$SRC/layout/demo.lock" "$S/etc/raspiplc/layout.lock"
 check "default program is example (a)" cmp -s "$BUILD/examples/motor.so" "$S/etc/raspiplc/program.so"
 check "docs installed" test -f "$S$PREFIX/share/doc/raspiplc/README.md"
+check "users and groups for systemd-sysusers installed" \
+    cmp -s "$SRC/systemd/raspiplc.sysusers" "$S$PREFIX/lib/sysusers.d/raspiplc.conf"
 if [ -d "$BUILD/man" ]; then
     for b in plc-shm-init plcctl plc-logic plc-layout; do
         check "manual page $b.1 installed" test -s "$S$PREFIX/share/man/man1/$b.1"
