@@ -34,19 +34,21 @@ for b in plc-io plc-io-sim plc-modbus; do
         check "binary $b installed (built here)" test -x "$S$PREFIX/bin/$b"
     fi
 done
+cached() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
+units=$(cached PLC_UNITDIR) # /lib/systemd/system in a Debian package
 for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain; do
-    f=$S$PREFIX/lib/systemd/system/$u.service
+    f=$S$units/$u.service
     check "unit $u.service installed" test -f "$f"
     check "unit $u.service runs $PREFIX/bin/$u" grep -q "^ExecStart=$PREFIX/bin/$u\\b" "$f"
     if grep -q '@PLC_' "$f"; then fail "unit $u.service has an unsubstituted @PLC_...@"; fi
 done
-check "raspiplc.target installed" test -f "$S$PREFIX/lib/systemd/system/raspiplc.target"
+check "raspiplc.target installed" test -f "$S$units/raspiplc.target"
 check "default layout is the demo layout" cmp -s "$SRC/layout/demo.ini" "$S/etc/raspiplc/layout.ini"
 check "default layout's lock is the demo's" cmp -s "$SRC/layout/demo.lock" "$S/etc/raspiplc/layout.lock"
 check "default program is example (a)" cmp -s "$BUILD/examples/motor.so" "$S/etc/raspiplc/program.so"
 check "docs installed" test -f "$S$PREFIX/share/doc/raspiplc/README.md"
 check "users and groups for systemd-sysusers installed" \
-    cmp -s "$SRC/systemd/raspiplc.sysusers" "$S$PREFIX/lib/sysusers.d/raspiplc.conf"
+    cmp -s "$SRC/systemd/raspiplc.sysusers" "$S$(cached PLC_SYSUSERSDIR)/raspiplc.conf"
 if [ -d "$BUILD/man" ]; then
     for b in plc-shm-init plcctl plc-logic plc-layout; do
         check "manual page $b.1 installed" test -s "$S$PREFIX/share/man/man1/$b.1"
@@ -59,7 +61,7 @@ fi
 # libplc needs it by its soname, and with the library directory as library
 # path each resolves every symbol (install.sh puts it in ld.so.cache with
 # ldconfig).
-libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$BUILD/CMakeCache.txt")
+libdir=$(cached CMAKE_INSTALL_LIBDIR)
 case $libdir in /*) ;; *) libdir=$PREFIX/$libdir ;; esac
 L=$S$libdir
 check "examples installed: sources in share/, programs in $libdir/raspiplc" \
