@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config     # toolchain
+  help2man                             # manual pages from --help (cmake/Manpages.cmake)
   libinih-dev                          # layout files
   libjson-c-dev                        # plcctl --json
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
