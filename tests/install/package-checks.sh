@@ -8,11 +8,13 @@
 #   - the PLC started the way a container runs it (plc-supervise, no systemd),
 #     Modbus TCP on the user's port (an edit of /etc/raspiplc/layout.ini);
 #     a retained setpoint written over Modbus and read back; stopped;
-#   - the upgrade to the same package with a higher version: the user's
-#     layout kept (a conffile), the setpoint restored from /var/lib/raspiplc
+#   - the upgrade to the same package with a higher version and a changed
+#     layout.lock: the user's edited layout.ini kept, the new layout.lock
+#     taken (both conffiles), the setpoint restored from /var/lib/raspiplc
 #     after a lost process image (what a reboot does);
-#   - apt-get purge: everything the package made is gone, and nothing new is
-#     left in the root but the dependencies and apt's own records.
+#   - apt-get purge: everything the package made is gone but the system
+#     users (Debian's usual way), and nothing new is left in the root but
+#     the dependencies and apt's own records.
 # One "ok ..." or "FAIL: ..." line per check; exits 1 after any failure.
 #   package-checks.sh ROOT ARCH PORT DEB UPGRADE_DEB
 # DEB and UPGRADE_DEB are paths inside the root; PORT is free on the host,
@@ -72,30 +74,32 @@ run() {
 }
 apt_get() { run "$1" apt-get -q -y -o Dpkg::Use-Pty=0 "${@:2}"; }
 
-# What the root holds before: what the purge must return it to.
 listing() { # the root's files but the mounts, ours, and apt's and dpkg's records and caches
     (cd "$root" && find . -xdev ! -type d ! -path './tmp/*' ! -path './var/log/plc-test-*' \
         ! -path './var/lib/apt/*' ! -path './var/lib/dpkg/*' ! -path './var/cache/apt/*' \
         ! -path './var/cache/ldconfig/*' ! -path './var/log/apt/*' ! -path './var/log/dpkg.log' \
         ! -path './var/log/alternatives.log' | sort)
 }
-installed() { in_root dpkg-query -W -f '${db:Status-Abbrev} ${binary:Package}\n' | awk '$1 == "ii" {print $2}' | sort; }
-listing >"$log/files.before"
-installed >"$log/packages.before"
 
 # ---- install -----------------------------------------------------------------------------
+# The dependencies first, from Debian, as apt would install them with the
+# package: the root as it is then is what the purge must return it to (a
+# dependency's maintainer scripts make files of their own).
 apt_get update update || give_up "apt-get update in the root"
 pkgname=$(dpkg-deb -f "$root$deb" Package)
 version=$(dpkg-deb -f "$root$deb" Version)
-check "apt-get install ./${deb##*/} (dependencies from Debian)" \
-    apt_get install install --no-install-recommends "$deb" ||
+check "apt-get satisfy the package's Depends from Debian" \
+    apt_get depends satisfy --no-install-recommends "$(dpkg-deb -f "$root$deb" Depends)" ||
+    give_up "the dependencies are not installed"
+listing >"$log/files.before"
+check "apt-get install ./${deb##*/}" apt_get install install --no-install-recommends "$deb" ||
     give_up "the package is not installed"
 status() { in_root dpkg-query -W -f '${db:Status-Abbrev}${Version}' "$pkgname" 2>/dev/null; }
 check "$pkgname $version is installed" eq "$(status)" "ii $version"
 in_root dpkg-query -L "$pkgname" | sort >"$log/package.files"
 owned() { grep -qx "$1" "$log/package.files" || { echo "    the package has no $1"; return 1; }; }
 runs() { owned "$1" && [ -x "$root$1" ] && in_root "$1" --help >/dev/null 2>&1; }
-for b in plc-shm-init plc-io plc-logic plc-modbus plc-retain plcctl plc-supervise plc-layout; do
+for b in plc-shm-init plc-io plc-io-sim plc-logic plc-modbus plc-retain plcctl plc-supervise; do
     check "/usr/bin/$b is the package's and runs (--help)" runs "/usr/bin/$b"
 done
 unitdir=
@@ -107,9 +111,15 @@ for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain; do
     check "unit $u.service installed, running /usr/bin/$u" grep -q "^ExecStart=/usr/bin/$u\\b" "$root$unitdir/$u.service"
 done
 conffiles=$(in_root dpkg-query -W -f '${Conffiles}' "$pkgname")
-check "/etc/raspiplc/layout.ini is a conffile" grep -q '^ */etc/raspiplc/layout.ini ' <<<"$conffiles"
+for f in layout.ini layout.lock; do
+    check "/etc/raspiplc/$f is a conffile" grep -q "^ */etc/raspiplc/$f " <<<"$conffiles"
+done
 check "/etc/raspiplc/layout.ini is the demo layout" grep -q '^name = demo$' "$root/etc/raspiplc/layout.ini"
 check "/etc/raspiplc/program.so is there (example (a))" test -f "$root/etc/raspiplc/program.so"
+check "/var/lib/raspiplc is there for plc-retain: raspiplc-retain:raspiplc 750" \
+    eq "$(in_root stat -c '%U:%G %a' /var/lib/raspiplc)" "raspiplc-retain:raspiplc 750"
+check "raspiplc.target is enabled (wanted by multi-user.target)" \
+    test -L "$root/etc/systemd/system/multi-user.target.wants/raspiplc.target"
 user_ok() { # user_ok NAME: a system user in group raspiplc that cannot log in
     local e gid
     e=$(in_root getent passwd "$1") || { echo "    no user $1"; return 1; }
@@ -117,7 +127,9 @@ user_ok() { # user_ok NAME: a system user in group raspiplc that cannot log in
     (($(echo "$e" | cut -d: -f3) < 1000)) || { echo "    $e: not a system uid"; return 1; }
     eq "$(echo "$e" | cut -d: -f4,7)" "$gid:/usr/sbin/nologin"
 }
-check "group raspiplc exists" eval 'in_root getent group raspiplc >/dev/null'
+for g in raspiplc gpio; do
+    check "group $g exists" eval "in_root getent group $g >/dev/null"
+done
 for u in init io logic modbus retain; do
     check "user raspiplc-$u exists: system uid, group raspiplc, no login" user_ok "raspiplc-$u"
 done
@@ -189,9 +201,11 @@ stop 1
 version2=$(dpkg-deb -f "$root$deb2" Version)
 check "apt-get install ./${deb2##*/} upgrades" apt_get upgrade install --no-install-recommends "$deb2"
 check "$pkgname $version2 is installed" eq "$(status)" "ii $version2"
-check "the upgrade kept the user's layout.ini (conffile)" cmp -s "$log/layout.mine" "$conf"
-check "and left no layout.ini.dpkg-* beside it" \
-    eq "$(cd "$root/etc/raspiplc" && echo layout.ini.dpkg-*)" "layout.ini.dpkg-*"
+check "the upgrade kept the user's edited layout.ini (a conffile)" cmp -s "$log/layout.mine" "$conf"
+check "the upgrade brought the package's new layout.lock, which the user had not changed" \
+    grep -qx '# upgrade1' "$root/etc/raspiplc/layout.lock"
+check "and left no .dpkg-old, -new or -dist files in /etc/raspiplc" \
+    eq "$(cd "$root/etc/raspiplc" && echo *.dpkg-*)" "*.dpkg-*"
 check "the snapshot is still there" grep -q '^tag fault_delay_ms uint32 4321$' "$snap"
 # What a reboot does: the process image is gone, the snapshot is not.
 rm -rf "$root/dev/shm/raspiplc"
@@ -210,15 +224,15 @@ check "every file of the package is gone" eq "$left" ""
 for d in /etc/raspiplc /var/lib/raspiplc /usr/share/doc/raspiplc /usr/share/raspiplc; do
     check "$d is gone" test ! -e "$root$d"
 done
-# Nothing new but the dependencies' files: no rule, drop-in or state of ours.
-installed >"$log/packages.after"
-for p in $(comm -13 "$log/packages.before" "$log/packages.after"); do in_root dpkg-query -L "$p"; done |
-    sort -u >"$log/dependency.files"
-# useradd's backups of the user databases stay with the users.
-listing | sed 's|^\.||' | comm -23 - "$log/dependency.files" |
-    comm -13 <(sed 's|^\.||' "$log/files.before") - |
-    grep -vxE '/etc/(passwd|group|shadow|gshadow|subuid|subgid)-' >"$log/files.new"
-check "the purge leaves no new file in the root but the dependencies'" eq "$(cat "$log/files.new")" ""
+# Debian's usual way: files may still belong to them (raspiplc.sysusers).
+for u in init io logic modbus retain; do
+    check "system user raspiplc-$u stays" eval "in_root getent passwd raspiplc-$u >/dev/null"
+done
+# Nothing new since the dependencies were in: no rule, unit link or state
+# of ours; useradd's backups of the user databases stay with the users.
+listing | comm -13 "$log/files.before" - |
+    grep -vxE '\./etc/(passwd|group|shadow|gshadow)-' >"$log/files.new"
+check "the purge leaves nothing new in the root (users aside)" eq "$(cat "$log/files.new")" ""
 
 echo "package-checks: $failures failure(s)"
 ((failures == 0))

@@ -7,10 +7,10 @@
 #   bash test-package-install.sh PACKAGE_DIR ARCH      (ARCH: amd64 arm64 armhf)
 # PACKAGE_DIR holds raspiplc_VERSION_ARCH.deb (scripts/package.sh makes it;
 # the newest is taken when there are several). The upgrade is the same
-# package repacked with the version VERSION+upgrade1 (dpkg-deb -R, -b): what
-# an upgrade does to conffiles and state depends on the versions, not on
-# what changed in the binaries, and a second build per architecture would
-# cost minutes.
+# package repacked with the version VERSION+upgrade1 and a line more in one
+# conffile (dpkg-deb -R, -b): what an upgrade does to conffiles and state
+# depends on the versions and the conffiles, not on what changed in the
+# binaries, and a second build per architecture would cost minutes.
 # Exit 0 passed, 1 failed, 77 cannot run here (one line says why); with
 # CI=true a cannot-run is a failure, since CI provides everything.
 set -u
@@ -47,12 +47,14 @@ t0=$(date +%s)
 plc_root_unpack "$arch" "$tmp/root" || { echo "FAIL: a fresh $arch root in $tmp/root"; exit 1; }
 say "fresh root ready in $(($(date +%s) - t0)) s"
 
-# The package as it is, and repacked with a higher version for the upgrade.
+# The package as it is, and repacked with a higher version for the upgrade,
+# whose layout.lock, a conffile the user leaves alone, has one more line.
 mkdir -p "$tmp/root/tmp/packages/upgrade" "$tmp/repack"
 cp "$deb" "$tmp/root/tmp/packages/" || exit 1
 version=$(dpkg-deb -f "$deb" Version)
 dpkg-deb -R "$deb" "$tmp/repack" &&
     sed -i "s/^Version: .*/Version: $version+upgrade1/" "$tmp/repack/DEBIAN/control" &&
+    echo '# upgrade1' >>"$tmp/repack/etc/raspiplc/layout.lock" &&
     dpkg-deb -Zgzip -b "$tmp/repack" "$tmp/root/tmp/packages/upgrade/" >/dev/null ||
     { echo "FAIL: repacking ${deb##*/} as version $version+upgrade1"; exit 1; }
 deb2=$(cd "$tmp/root" && echo tmp/packages/upgrade/*.deb)
