@@ -2,11 +2,11 @@
 # Build RaspiPLC for one or more architectures from the same source with
 # Debian's cross compilers against Debian's -dev packages for the target
 # (multiarch), into build-ARCH; the tests run under qemu-user there:
-#     scripts/cross-test.sh arm64 -E 'qemu|systemd-vm|install'
+#     scripts/cross-test.sh arm64
 # usage: scripts/cross-build.sh ARCH... [-- CMAKE_ARGS...]   (ARCH: amd64 arm64 armhf)
 # It installs what it needs first (root or sudo): the target architecture,
-# the cross compiler, the -dev packages and qemu-user. Not part of
-# scripts/test.sh: docs/arm.md.
+# the cross compiler, the -dev packages and qemu-user. scripts/test.sh runs
+# both for arm64 and armhf: docs/arm.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -323,6 +323,7 @@ static void second_writer_refused_names_holder(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *w =
             plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
         if (!w)
@@ -336,7 +337,8 @@ static void second_writer_refused_names_holder(void **state)
     assert_null(plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", &f->diag));
     assert_int_equal(errno, PLC_EHELD);
     char want[200];
-    snprintf(want, sizeof(want), "region 'outputs' is held by pid %d (test-region)", (int)child);
+    snprintf(want, sizeof(want), "region 'outputs' is held by pid %d (%s)", (int)child,
+             PLC_TEST_COMM);
     assert_string_equal(f->diag.msg, want);
 
     /* a clean detach frees the claim */
@@ -677,6 +679,7 @@ static void wait_returns_on_change_and_times_out(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *w =
             plc_region_attach(f->layout, f->base, "commands", PLC_WRITER, "modbus", NULL);
         ready_wait(&ready); /* parent is about to block */
@@ -708,6 +711,7 @@ static void wait_never_misses_a_write(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *r =
             plc_region_attach(f->layout, f->base, "commands", PLC_READER, NULL, NULL);
         if (!r)
@@ -820,6 +824,7 @@ static void mappers_counted_from_proc(void **state)
     ready_open(&done);
     pid_t child = fork();
     if (child == 0) {
+        fixture_child_dies_with_test();
         ready_signal(&ready);
         ready_wait(&done);
         _exit(0);
