@@ -187,20 +187,34 @@ class Code:
         out.discard(None)
         return out
 
+    def stack_access(self, n):
+        """('load' or 'store', offset, width, [register...]) for an access to
+        the stack frame at [sp, #offset] without writeback, else None."""
+        i, m = self.insns[n], base_mnem(self.arch, self.insns[n].mnem)
+        mem = re.search(r"\[sp(?:,\s*#(0x[0-9a-f]+|\d+))?\](.*)", i.ops)
+        if not mem or mem.group(2).strip() or not re.match(r"(ld|st)", m):
+            return None
+        regs = [o.strip() for o in i.ops.split("[")[0].split(",") if o.strip()]
+        if re.match(r"(st[l]?xr|strex)", m):
+            regs = regs[1:]  # the status register
+        word = re.fullmatch(r"(ldr|str|ldur|stur|ldp|stp|ldrd|strd)", m) and all(
+            reg(self.arch, r) and (self.arch == "arm" or r.startswith("x")) for r in regs)
+        width = 8 if self.arch == "aarch64" else 4
+        return ("load" if m.startswith("ld") else "store", int(mem.group(1) or "0", 0),
+                width if word else 1, regs if word else [])
+
     def track_seq_regs(self):
-        """Registers certain to hold &h->seq before each instruction: set by
-        `add Rd, Rn, #256` or a copy of such a register, on every path."""
+        """What certainly holds &h->seq before each instruction, on every path:
+        registers set by `add Rd, Rn, #256`, their copies, and stack slots
+        ("sp+N") they were spilled to and reloaded from."""
         arch, n_insns = self.arch, len(self.insns)
         preds = [[] for _ in range(n_insns)]
         for n, ss in enumerate(self.succ):
             for s in ss:
                 preds[s].append(n)
-        top = None  # unknown yet: all registers
-        into = [top] * n_insns
-        if n_insns:
-            into[0] = frozenset()
+        into = [None] * n_insns  # None: not reached yet (all registers)
+        out = [None] * n_insns
         work = list(range(n_insns))
-        out = [top] * n_insns
         while work:
             n = work.pop()
             ins = [out[p] for p in preds[n] if out[p] is not None]
@@ -211,15 +225,28 @@ class Code:
             i, m = self.insns[n], base_mnem(arch, self.insns[n].mnem)
             ops = [o.strip() for o in i.ops.split(",")]
             w = self.writes(n)
-            new = set(cur) if w is not None else cur & CALLEE_SAVED[arch]
-            if w:
-                new -= w
-            if m in ("add", "add.w", "addw") and len(ops) == 3 and \
+            slots = {x for x in cur if x.startswith("sp+")}
+            new = set(cur) - w if w is not None else (cur & CALLEE_SAVED[arch]) | slots
+            if w and "sp" in w or "sp!" in i.ops or m in ("push", "pop"):
+                new -= slots  # the frame moved
+            if m in ("add", "addw") and len(ops) == 3 and \
                     re.fullmatch(r"#(0x[0-9a-f]+|\d+)", ops[2]) and \
                     int(ops[2][1:], 0) == SEQ_OFFSET and reg(arch, ops[0]):
                 new.add(reg(arch, ops[0]))
             if m == "mov" and len(ops) == 2 and reg(arch, ops[1]) in cur and reg(arch, ops[0]):
                 new.add(reg(arch, ops[0]))
+            st = self.stack_access(n)
+            if st and st[0] == "store":
+                _, off, width, regs = st
+                end = off + width * max(len(regs), 1)
+                ptr = 8 if arch == "aarch64" else 4  # a slot holds a pointer
+                new -= {x for x in slots if off - ptr < int(x[3:]) < end}
+                new |= {f"sp+{off + k * width}" for k, r in enumerate(regs)
+                        if reg(arch, r) in cur}
+            elif st:
+                _, off, width, regs = st
+                new |= {reg(arch, r) for k, r in enumerate(regs)
+                        if f"sp+{off + k * width}" in cur}
             new = frozenset(new)
             if out[n] != new:
                 out[n] = new
