@@ -40,7 +40,7 @@ struct range {
  * The payload copy races with the writer by design: the sequence check throws
  * a torn copy away. By default it is a plain memcpy, as in the kernel and
  * DPDK; PLC_RELAXED_COPY makes it C11 relaxed atomics (payload-copy.h), which
- * ISO C defines, at 1.5 to 4x memcpy's time (docs/process-image.md). The
+ * ISO C defines, at up to 3.5x memcpy's time (docs/process-image.md). The
  * ThreadSanitizer exception covers memcpy's race, in this function only.
  */
 #if defined(__SANITIZE_THREAD__) && !defined(PLC_RELAXED_COPY)
