@@ -65,8 +65,8 @@ bare_write_with(struct bare_seqlock *b, const void *src, bare_copy_fn *copy)
     atomic_store_explicit(b->seq, s + 2, memory_order_release);
 }
 
-static inline __attribute__((always_inline)) unsigned
-bare_read_with(const struct bare_seqlock *b, void *dst, bare_copy_fn *copy)
+static inline __attribute__((always_inline)) unsigned bare_read_with(const struct bare_seqlock *b,
+                                                                     void *dst, bare_copy_fn *copy)
 {
     for (unsigned retries = 0;; retries++) {
         uint32_t s1 = atomic_load_explicit(b->seq, memory_order_acquire);
@@ -99,7 +99,7 @@ static __attribute__((noinline, unused)) void bare_write_relaxed(struct bare_seq
 }
 
 static __attribute__((noinline, unused)) unsigned bare_read_relaxed(const struct bare_seqlock *b,
-                                                                   void *dst)
+                                                                    void *dst)
 {
     return bare_read_with(b, dst, plc_payload_load);
 }

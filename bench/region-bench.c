@@ -6,14 +6,15 @@
  *
  * One writer process pinned to CPU0 wakes every period on an absolute
  * clock_nanosleep and writes the library's region and the bare seqlock, in
- * alternating order, timing each call with CLOCK_MONOTONIC. N reader processes
- * pinned to CPU1 spin on the same bytes: every read they check is checked for
- * tearing (every uint32 word i of a write holds k + i), and now and then one
- * times a batch of library reads, bare reads and plain memcpys of the
- * region's data. A second bare seqlock and a plain copy use the relaxed-atomic
- * copy of PLC_RELAXED_COPY instead of memcpy, timed beside them. A read through either protocol that comes back torn is a
- * failure (exit 1); the plain memcpys are the negative control that shows the
- * check can see tearing at all.
+ * turns, timing each call with CLOCK_MONOTONIC. N reader processes pinned to
+ * CPU1 spin on the same bytes: every read they check is checked for tearing
+ * (every uint32 word i of a write holds k + i), and now and then one times a
+ * batch of library reads, bare reads and plain memcpys of the region's data.
+ * A second bare seqlock and a plain copy use the relaxed-atomic copy of
+ * PLC_RELAXED_COPY instead of memcpy, timed and checked beside them. A read
+ * through any of the seqlocks that comes back torn is a failure (exit 1); the
+ * plain copies are the negative control that shows the check can see tearing
+ * at all.
  *
  * After the paced writes, a short stretch of back-to-back writes gives the
  * torn-read check (and the negative control) overlaps to find.

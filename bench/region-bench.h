@@ -67,7 +67,7 @@ struct result {
     double w_attach_ms, r_attach_ms, ready_ms;
     struct pct w[W_N];  /* ns per write call */
     struct pct wd[W_N]; /* the same calls until their stores were globally visible */
-    struct pct late;  /* wake-up lateness, ns */
+    struct pct late;    /* wake-up lateness, ns */
     uint64_t overruns;
     unsigned batch;
     struct pct r[K_N]; /* ns per read */
