@@ -30,9 +30,9 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 
 for arch in "${arches[@]}"; do
   case $arch in
-    amd64) triplet=x86_64-linux-gnu; gcc=gcc ;;
-    arm64) triplet=aarch64-linux-gnu; gcc=gcc-aarch64-linux-gnu ;;
-    armhf) triplet=arm-linux-gnueabihf; gcc=gcc-arm-linux-gnueabihf ;;
+    amd64) triplet=x86_64-linux-gnu ;;
+    arm64) triplet=aarch64-linux-gnu ;;
+    armhf) triplet=arm-linux-gnueabihf ;;
     *) echo "cross-build: unknown architecture '$arch' (amd64, arm64, armhf)" >&2; exit 2 ;;
   esac
   toolchain=()
@@ -43,7 +43,9 @@ for arch in "${arches[@]}"; do
     [ -f "cmake/toolchain-$triplet.cmake" ] ||
       { echo "cross-build: no cmake/toolchain-$triplet.cmake: $arch builds natively only" >&2; exit 2; }
     toolchain=(-DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-$triplet.cmake")
-    want+=("$gcc" qemu-user "${libs[@]/%/:$arch}")
+    # Debian's cross compiler for a triplet is gcc-TRIPLET (install-deps.sh
+    # has them too: the native tests disassemble ARM code with them).
+    want+=("gcc-$triplet" qemu-user "${libs[@]/%/:$arch}")
     if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
       echo "cross-build: adding architecture $arch"
       "${sudo[@]}" dpkg --add-architecture "$arch"

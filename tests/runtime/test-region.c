@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "fixture.h"
+#include "payload-copy.h"
 #include "shm-format.h"
 
 static int setup(void **state)
@@ -837,6 +838,32 @@ static void mappers_counted_from_proc(void **state)
     plc_region_detach(a);
 }
 
+/* Both copies, at every alignment of either side and every length around the
+ * word loops' edges, copy exactly the bytes memcpy would and nothing beside. */
+static void relaxed_copy_equals_memcpy_at_every_offset(void **state)
+{
+    (void)state;
+    enum { MAXN = 5 * 4 * sizeof(long) + 7, PAD = 16, SIZE = MAXN + 2 * PAD };
+    unsigned char src[SIZE], dst[SIZE], want[SIZE];
+    for (size_t i = 0; i < SIZE; i++)
+        src[i] = (unsigned char)(i * 7 + 1);
+    for (int store = 0; store < 2; store++)
+        for (size_t so = 0; so < PAD; so++)
+            for (size_t d = 0; d < PAD; d++)
+                for (size_t n = 0; n <= MAXN; n++) {
+                    memset(dst, 0xa5, SIZE);
+                    memcpy(want, dst, SIZE);
+                    memcpy(want + d, src + so, n);
+                    if (store)
+                        plc_payload_store(dst + d, src + so, n);
+                    else
+                        plc_payload_load(dst + d, src + so, n);
+                    if (memcmp(dst, want, SIZE) != 0)
+                        fail_msg("plc_payload_%s(dst + %zu, src + %zu, %zu) differs from memcpy",
+                                 store ? "store" : "load", d, so, n);
+                }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -870,6 +897,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(removed_region_detected_by_check, setup, teardown),
         cmocka_unit_test_setup_teardown(mappers_counted_from_proc, setup, teardown),
+        cmocka_unit_test(relaxed_copy_equals_memcpy_at_every_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
