@@ -6,6 +6,8 @@ include(GNUInstallDirs)
 set(PLC_CONFDIR "/etc/raspiplc" CACHE PATH "Where the layout and the program live")
 set(PLC_UNITDIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" CACHE PATH
     "Where the systemd units go (systemd also reads /usr/local/lib/systemd/system)")
+set(PLC_SYSUSERSDIR "${CMAKE_INSTALL_PREFIX}/lib/sysusers.d" CACHE PATH
+    "Where the sysusers.d file goes")
 set(PLC_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}")
 set(PLC_DOCDIR "${CMAKE_INSTALL_FULL_DOCDIR}")
 
@@ -22,10 +24,25 @@ install(TARGETS ${_plc_programs} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # /etc/ld.so.conf.d/libc.conf), lib/<multiarch> for /usr. The installed
 # binaries carry no run path (CMAKE_INSTALL_RPATH stays empty; cmake --install
 # strips the build tree's): the dynamic linker finds the library through
-# ld.so.cache, which scripts/install.sh refreshes with ldconfig. The
-# link-time name libplc.so belongs with the headers in a development package,
-# not installed yet.
-install(TARGETS plc LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_SKIP)
+# ld.so.cache, which scripts/install.sh refreshes with ldconfig.
+install(TARGETS plc LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+
+# What a PLC program is built against, outside this tree (docs/programs.md):
+# the link-time name libplc.so (above), the public headers in
+# include/raspiplc and raspiplc.pc saying where both are. The layout's
+# header comes from plc-layout. In Debian's packages: raspiplc-dev.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/runtime/include/ ${CMAKE_SOURCE_DIR}/layout/include/
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/raspiplc FILES_MATCHING PATTERN "*.h")
+foreach(_d LIBDIR INCLUDEDIR)
+  # Relative to ${prefix} where it can be, so PKG_CONFIG_SYSROOT_DIR applies.
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${_d}}")
+    set(PLC_PC_${_d} "${CMAKE_INSTALL_${_d}}")
+  else()
+    set(PLC_PC_${_d} "\${prefix}/${CMAKE_INSTALL_${_d}}")
+  endif()
+endforeach()
+configure_file(${CMAKE_SOURCE_DIR}/runtime/raspiplc.pc.in ${CMAKE_BINARY_DIR}/raspiplc.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/raspiplc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # plc_internal holds libplc's hidden functions for tests: an installed program
 # that linked it would carry a second, private copy of libplc; one built on
@@ -57,24 +74,32 @@ endforeach()
 configure_file(${CMAKE_SOURCE_DIR}/systemd/raspiplc.target ${CMAKE_BINARY_DIR}/systemd/raspiplc.target
                COPYONLY)
 install(FILES ${CMAKE_BINARY_DIR}/systemd/raspiplc.target DESTINATION ${PLC_UNITDIR})
+# The users and groups the units run as, for systemd-sysusers (install.sh and
+# the package's postinst run it; systemd runs it at boot).
+install(FILES ${CMAKE_SOURCE_DIR}/systemd/raspiplc.sysusers DESTINATION ${PLC_SYSUSERSDIR}
+        RENAME raspiplc.conf)
 
-# Examples and the layout they were built for.
+# Examples and the layout they were built for: the sources in share/, the
+# built programs, which are machine code, in the library directory.
 set(_plc_share ${CMAKE_INSTALL_DATADIR}/raspiplc)
 install(FILES ${CMAKE_SOURCE_DIR}/layout/demo.ini ${CMAKE_SOURCE_DIR}/layout/demo.lock
         DESTINATION ${_plc_share}/layouts)
 install(FILES ${CMAKE_SOURCE_DIR}/examples/motor.c ${CMAKE_SOURCE_DIR}/examples/tank.c
-              $<TARGET_FILE:motor> $<TARGET_FILE:tank>
         DESTINATION ${_plc_share}/examples)
+install(FILES $<TARGET_FILE:motor> $<TARGET_FILE:tank>
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/raspiplc/examples)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING
         PATTERN "*.md")
 
-# The default layout and program: the demo and example (a), only where the
-# user has none yet, so a reinstall never overwrites the user's own.
+# The default layout, its lock (plc-layout header needs it to build a program
+# for it) and program: the demo and example (a), only where the user has none
+# yet, so a reinstall never overwrites the user's own.
 install(CODE "
   set(_conf \"\$ENV{DESTDIR}${PLC_CONFDIR}\")
   file(MAKE_DIRECTORY \"\${_conf}\")
   foreach(_pair \"${CMAKE_SOURCE_DIR}/layout/demo.ini|layout.ini\"
+                \"${CMAKE_SOURCE_DIR}/layout/demo.lock|layout.lock\"
                 \"$<TARGET_FILE:motor>|program.so\")
     string(REPLACE \"|\" \";\" _p \"\${_pair}\")
     list(GET _p 0 _from)

@@ -5,5 +5,4 @@
 # scripts/cross-build.sh installs what this needs and uses it.
 set(PLC_CROSS_TRIPLET aarch64-linux-gnu)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
-set(PLC_CROSS_EMULATOR qemu-aarch64)
 include(${CMAKE_CURRENT_LIST_DIR}/toolchain-multiarch.cmake)

@@ -6,5 +6,4 @@
 # and time_t are built here. scripts/cross-build.sh installs what this needs.
 set(PLC_CROSS_TRIPLET arm-linux-gnueabihf)
 set(CMAKE_SYSTEM_PROCESSOR arm)
-set(PLC_CROSS_EMULATOR qemu-arm)
 include(${CMAKE_CURRENT_LIST_DIR}/toolchain-multiarch.cmake)

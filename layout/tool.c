@@ -50,19 +50,31 @@ static void default_lock(const char *layout, char *buf, size_t len)
     snprintf(buf, len, "%.*s.lock", (int)stem, layout);
 }
 
-static int usage(void)
+static void usage(FILE *out)
 {
-    fprintf(stderr, "usage: plc-layout check LAYOUT\n"
-                    "       plc-layout header LAYOUT LOCK OUT.h\n"
-                    "       plc-layout lock LAYOUT [LOCK]\n"
-                    "       plc-layout canonical LAYOUT\n");
-    return 2;
+    fprintf(out, "usage: plc-layout check LAYOUT\n"
+                 "       plc-layout header LAYOUT LOCK OUT.h\n"
+                 "       plc-layout lock LAYOUT [LOCK]\n"
+                 "       plc-layout canonical LAYOUT\n"
+                 "Check a layout file, write the C header PLC programs are built against,\n"
+                 "keep the layout's lock file (its name, version and hash).\n"
+                 "  check      validate; print name, version, hash and counts\n"
+                 "  header     check LAYOUT against LOCK (a higher version updates LOCK),\n"
+                 "             then write the header OUT.h (plc-image.h)\n"
+                 "  lock       record version and hash in LOCK (default: LAYOUT with .lock)\n"
+                 "  canonical  print the text the hash is taken over\n");
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 3)
-        return usage();
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc < 3) {
+        usage(stderr);
+        return 2;
+    }
     const char *verb = argv[1];
     struct plc_layout *l = load(argv[2]);
     if (!l)
@@ -97,7 +109,8 @@ int main(int argc, char **argv)
     } else if (strcmp(verb, "canonical") == 0 && argc == 3) {
         rc = plc_layout_write_canonical(l, stdout) < 0;
     } else {
-        rc = usage();
+        usage(stderr);
+        rc = 2;
     }
     plc_layout_free(l);
     return rc;

@@ -48,18 +48,14 @@ if ! ldconfig -p | grep -F " => $lib" >/dev/null; then
     echo "install.sh: $(dirname "$lib") added to the library path (/etc/ld.so.conf.d/raspiplc.conf)"
 fi
 
-# One system user per service, all in group raspiplc (the regions' group).
-getent group raspiplc >/dev/null || groupadd --system raspiplc
-getent group gpio >/dev/null || groupadd --system gpio
-for u in init io logic modbus retain; do
-    getent passwd "raspiplc-$u" >/dev/null ||
-        useradd --system --gid raspiplc --no-create-home --home-dir /nonexistent \
-            --shell /usr/sbin/nologin --comment "RaspiPLC $u service" "raspiplc-$u"
-done
-# Debian gives /dev/gpiochip* to root only; Raspberry Pi OS to group gpio.
+# One system user per service, all in group raspiplc (the regions' group),
+# and group gpio: the list is systemd/raspiplc.sysusers, which the Debian
+# package uses too. Existing users and groups are left as they are.
+systemd-sysusers "$PWD/systemd/raspiplc.sysusers"
+# The GPIO chips to group gpio.
 rule=/etc/udev/rules.d/60-raspiplc-gpio.rules
 if [ ! -e "$rule" ]; then
-    echo 'SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"' >"$rule"
+    cp systemd/60-raspiplc-gpio.rules "$rule"
     command -v udevadm >/dev/null && udevadm trigger --subsystem-match=gpio 2>/dev/null || true
 fi
 if [ -d /run/systemd/system ]; then

@@ -50,8 +50,8 @@ fi
 if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 rm -f /etc/udev/rules.d/60-raspiplc-gpio.rules /etc/ld.so.conf.d/raspiplc.conf
 ldconfig # libplc is gone: out of ld.so.cache with it
-for u in init io logic modbus retain; do
-    if getent passwd "raspiplc-$u" >/dev/null; then userdel "raspiplc-$u"; fi
+for u in $(awk '$1 == "u" { print $2 }' systemd/raspiplc.sysusers); do
+    if getent passwd "$u" >/dev/null; then userdel "$u"; fi
 done
 if getent group raspiplc >/dev/null; then groupdel raspiplc; fi
 echo "uninstall.sh: removed RaspiPLC; kept /etc/raspiplc and /var/lib/raspiplc"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # plc-layout header: a layout edited without a version bump stops the build with
 # exit status 1 and one line saying what changed and what to do; after the bump
-# the header is written and the lock follows.
+# the header is written and the lock follows. --help goes to stdout with status
+# 0 (the man page is made from it), bad usage to stderr with status 2.
 #
 #   test-layout-tool.sh PLC-LAYOUT SOURCE-DIR
 set -euo pipefail
@@ -53,4 +54,15 @@ grep -q "^#define PLC_LAYOUT_VERSION ${bumped}u$" "$dir/out.h" || fail "out.h la
 grep -q "^#define PLC_LAYOUT_HASH UINT64_C(0x$new_hash)$" "$dir/out.h" || fail "out.h lacks the hash"
 grep -q "^version = $bumped$" "$lock" || fail "lock not at version $bumped: $(cat "$lock")"
 grep -q "^hash = $new_hash$" "$lock" || fail "lock lacks the new hash: $(cat "$lock")"
+# --help and bad usage.
+rc=0
+"$tool" --help >"$dir/stdout" 2>"$dir/stderr" || rc=$?
+[[ $rc -eq 0 ]] || fail "--help: exit status $rc, want 0"
+[[ $(head -1 "$dir/stdout") == "usage: plc-layout check LAYOUT" ]] || fail "--help: $(head -1 "$dir/stdout")"
+[[ ! -s $dir/stderr ]] || fail "--help wrote to stderr: $(cat "$dir/stderr")"
+rc=0
+"$tool" header "$layout" >"$dir/stdout" 2>"$dir/stderr" || rc=$?
+[[ $rc -eq 2 ]] || fail "bad usage: exit status $rc, want 2"
+[[ $(head -1 "$dir/stderr") == "usage: plc-layout check LAYOUT" ]] || fail "bad usage: $(cat "$dir/stderr")"
+[[ ! -s $dir/stdout ]] || fail "bad usage wrote to stdout: $(cat "$dir/stdout")"
 echo "ok"
