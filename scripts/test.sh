@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 scripts/build.sh build
+# The Debian packages for the three architectures, which tests of the native
+# build check and install (tests/package, tests/install).
+scripts/package.sh --out build/packages amd64 arm64 armhf
 ctest --test-dir build --output-on-failure -j2
 
 scripts/cross-build.sh arm64 armhf
