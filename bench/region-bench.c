@@ -6,13 +6,15 @@
  *
  * One writer process pinned to CPU0 wakes every period on an absolute
  * clock_nanosleep and writes the library's region and the bare seqlock, in
- * alternating order, timing each call with CLOCK_MONOTONIC. N reader processes
- * pinned to CPU1 spin on the same bytes: every read they check is checked for
- * tearing (every uint32 word i of a write holds k + i), and now and then one
- * times a batch of library reads, bare reads and plain memcpys of the
- * region's data. A read through either protocol that comes back torn is a
- * failure (exit 1); the plain memcpys are the negative control that shows the
- * check can see tearing at all.
+ * turns, timing each call with CLOCK_MONOTONIC. N reader processes pinned to
+ * CPU1 spin on the same bytes: every read they check is checked for tearing
+ * (every uint32 word i of a write holds k + i), and now and then one times a
+ * batch of library reads, bare reads and plain memcpys of the region's data.
+ * A second bare seqlock and a plain copy use the relaxed-atomic copy of
+ * PLC_RELAXED_COPY instead of memcpy, timed and checked beside them. A read
+ * through any of the seqlocks that comes back torn is a failure (exit 1); the
+ * plain copies are the negative control that shows the check can see tearing
+ * at all.
  *
  * After the paced writes, a short stretch of back-to-back writes gives the
  * torn-read check (and the negative control) overlaps to find.
@@ -101,7 +103,7 @@ static int run_matrix(const struct opts *o, const char *base)
             const struct result *r = &res[si][ri];
             fprintf(stderr,
                     " ready in %.0f ms; write p95 lib %.2f us bare %.2f us; torn "
-                    "lib+bare %" PRIu64 ", raw %" PRIu64 "\n",
+                    "lib+bare+rlx %" PRIu64 ", raw %" PRIu64 "\n",
                     r->ready_ms, r->w[0].p95 / 1e3, r->w[1].p95 / 1e3, protocol_torn(r),
                     r->torn[PH_PACED][K_RAW] + r->torn[PH_HAMMER][K_RAW] + r->torn[PH_RAW][K_RAW]);
             failed |= protocol_torn(r) != 0;
@@ -194,6 +196,11 @@ static void print_header(int argc, char **argv, const struct opts *o)
            o->period_ns / 1000, o->warmup, o->writes);
     if (o->fifo)
         printf("# writer priority: SCHED_FIFO %d\n", o->fifo);
+#ifdef PLC_RELAXED_COPY
+    printf("# libplc (lib) copies the payload with C11 relaxed atomics (PLC_RELAXED_COPY=ON)\n");
+#else
+    printf("# libplc (lib) copies the payload with memcpy (PLC_RELAXED_COPY=OFF)\n");
+#endif
 }
 
 int main(int argc, char **argv)

@@ -18,8 +18,14 @@
 #define WRITER_CPU 0
 #define READER_CPU 1
 
-/* What a reader copies: the library's read, the bare seqlock's, a plain memcpy. */
-enum { K_LIB, K_BARE, K_RAW, K_N };
+/*
+ * What a reader copies: the library's read, the bare seqlock's, a plain memcpy
+ * of the library's region; the bare seqlock with the relaxed-atomic copy (its
+ * own file) and a plain relaxed copy of the library's region.
+ */
+enum { K_LIB, K_BARE, K_RAW, K_BARE_RLX, K_RAW_RLX, K_N };
+/* What the writer writes each period: the library's region, the two bare seqlocks. */
+enum { W_LIB, W_BARE, W_BARE_RLX, W_N };
 
 /*
  * Phases of a configuration: paced writes (timed); back-to-back writes of both
@@ -59,14 +65,14 @@ struct result {
     unsigned readers, nattach;
     bool all_per_period;
     double w_attach_ms, r_attach_ms, ready_ms;
-    struct pct w[2];  /* K_LIB, K_BARE: ns per write call */
-    struct pct wd[2]; /* the same calls until their stores were globally visible */
-    struct pct late;  /* wake-up lateness, ns */
+    struct pct w[W_N];  /* ns per write call */
+    struct pct wd[W_N]; /* the same calls until their stores were globally visible */
+    struct pct late;    /* wake-up lateness, ns */
     uint64_t overruns;
     unsigned batch;
     struct pct r[K_N]; /* ns per read */
     uint64_t checked[N_PHASES][K_N], torn[N_PHASES][K_N];
-    uint64_t lib_retries, bare_retries, hammer_writes, raw_writes;
+    uint64_t lib_retries, bare_retries, rlx_retries, hammer_writes, raw_writes;
     uint64_t busy[N_PHASES];
 };
 
@@ -89,8 +95,8 @@ extern volatile sig_atomic_t bench_stop;
 
 /**
  * Load a layout of @nreg regions of @size bytes (size/4 uint32 tags each),
- * create its regions under @base with plc_region_create() and a bare seqlock
- * file beside each. Dies on failure.
+ * create its regions under @base with plc_region_create() and two bare seqlock
+ * files beside each (memcpy, relaxed copy). Dies on failure.
  */
 void set_open(struct bench_set *s, const char *base, const char *name, unsigned nreg, size_t size);
 void set_close(struct bench_set *s);
@@ -107,7 +113,7 @@ int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach
 /* region-report.c: the tables */
 
 void size_name(size_t size, char *buf, size_t len);
-/** Torn reads through either protocol, all phases: must be 0. */
+/** Torn reads through any of the three seqlocks, all phases: must be 0. */
 uint64_t protocol_torn(const struct result *r);
 void print_matrix(const struct opts *o, struct result (*res)[MAX_LIST]);
 void print_multi(const struct opts *o, const struct bench_set *s, const struct result res[3],

@@ -26,7 +26,7 @@ uint64_t protocol_torn(const struct result *r)
 {
     uint64_t n = 0;
     for (unsigned ph = 0; ph < N_PHASES; ph++)
-        n += r->torn[ph][K_LIB] + r->torn[ph][K_BARE];
+        n += r->torn[ph][K_LIB] + r->torn[ph][K_BARE] + r->torn[ph][K_BARE_RLX];
     return n;
 }
 
@@ -51,6 +51,43 @@ static void print_write_table(const struct opts *o, struct result (*res)[MAX_LIS
                        r->overruns);
         }
     }
+}
+
+/* memcpy against the relaxed-atomic copy (PLC_RELAXED_COPY), both in the bare
+ * seqlock and as plain copies, from the same periods and readers. */
+static void print_copy_table(const struct opts *o, struct result (*res)[MAX_LIST])
+{
+    char sz[32];
+    printf("\n== Payload copy: memcpy against C11 relaxed atomics (runtime/payload-copy.h, "
+           "libplc's copy under PLC_RELAXED_COPY). wr: bare seqlock write, call time p95, us; "
+           "rd: bare seqlock read p50, ns; cp: plain copy of the region's data, no protocol, "
+           "p50, ns ==\n");
+    printf("%-7s %7s | %7s %7s %6s | %7s %7s %6s | %7s %7s %6s | %11s %4s %7s | %7s\n", "size",
+           "readers", "wr bare", "rlx", "x", "rd bare", "rlx", "x", "cp mcpy", "rlx", "x",
+           "rd rlx chk", "torn", "retries", "cp torn");
+    for (unsigned si = 0; si < o->nsizes; si++) {
+        size_name(o->sizes[si], sz, sizeof(sz));
+        for (unsigned ri = 0; ri < o->nreaders; ri++) {
+            const struct result *r = &res[si][ri];
+            uint64_t checked = 0, torn = 0, raw_torn = 0;
+            for (unsigned ph = 0; ph < N_PHASES; ph++) {
+                checked += r->checked[ph][K_BARE_RLX];
+                torn += r->torn[ph][K_BARE_RLX];
+                raw_torn += r->torn[ph][K_RAW_RLX];
+            }
+            printf("%-7s %7u | %7.2f %7.2f %6.2f | %7.1f %7.1f %6.2f | %7.1f %7.1f %6.2f | "
+                   "%11" PRIu64 " %4" PRIu64 " %7" PRIu64 " | %7" PRIu64 "\n",
+                   sz, r->readers, r->w[W_BARE].p95 / 1e3, r->w[W_BARE_RLX].p95 / 1e3,
+                   ratio(r->w[W_BARE_RLX].p95, r->w[W_BARE].p95), r->r[K_BARE].p50,
+                   r->r[K_BARE_RLX].p50, ratio(r->r[K_BARE_RLX].p50, r->r[K_BARE].p50),
+                   r->r[K_RAW].p50, r->r[K_RAW_RLX].p50,
+                   ratio(r->r[K_RAW_RLX].p50, r->r[K_RAW].p50), checked, torn, r->rlx_retries,
+                   raw_torn);
+        }
+    }
+    printf("(x: relaxed / memcpy. rd rlx chk, torn: reads through the bare seqlock with the "
+           "relaxed copy, all phases (0 torn, or the run fails); cp torn: plain relaxed copies "
+           "that came back torn, all phases: atomic words alone do not make a copy whole)\n");
 }
 
 void print_matrix(const struct opts *o, struct result (*res)[MAX_LIST])
@@ -129,6 +166,8 @@ void print_matrix(const struct opts *o, struct result (*res)[MAX_LIST])
            "writes of the library's region alone; retries: copies thrown away because a write "
            "overlapped, all phases; EBUSY: plc_region_read() gave up after its 100 ms "
            "budget)\n");
+
+    print_copy_table(o, res);
 
     printf("\n== Targets (value, then ok or MISS; all from the tables above) ==\n");
     printf("%-7s %7s | %-22s | %-17s | %-19s | %-6s | %-20s\n", "size", "readers",

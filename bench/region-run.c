@@ -26,7 +26,7 @@ struct slot {
     char err[256];
     uint64_t checked[N_PHASES][K_N], torn[N_PHASES][K_N];
     uint64_t busy[N_PHASES]; /* plc_region_read() gave up: PLC_EBUSY */
-    uint64_t bare_retries, attach_ns;
+    uint64_t bare_retries, rlx_retries, attach_ns;
     unsigned rounds; /* timed batches taken, of each kind */
 };
 
@@ -68,9 +68,11 @@ static char *layout_text(const char *name, unsigned nreg, char (*names)[PLC_NAME
     return t;
 }
 
-static void bare_path(const struct bench_set *s, unsigned j, char *buf, size_t len)
+/* The bare seqlock file of region @j: the memcpy one, or the @relaxed copy's. */
+static void bare_path(const struct bench_set *s, unsigned j, bool relaxed, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/bare-%s-%s", s->base, plc_layout_get_name(s->layout), s->names[j]);
+    snprintf(buf, len, "%s/%s-%s-%s", s->base, relaxed ? "rlx" : "bare",
+             plc_layout_get_name(s->layout), s->names[j]);
 }
 
 static void *map_file(const char *path, size_t len, bool writable, bool create)
@@ -118,9 +120,9 @@ void set_open(struct bench_set *s, const char *base, const char *name, unsigned 
             die("create: %s", diag_text(&diag, msg, sizeof(msg)));
     }
     s->create_ms = (double)(now_ns() - t0) / 1e6;
-    for (unsigned j = 0; j < nreg; j++) {
+    for (unsigned j = 0; j < 2 * nreg; j++) {
         char path[PATH_MAX];
-        bare_path(s, j, path, sizeof(path));
+        bare_path(s, j / 2, j % 2, path, sizeof(path));
         void *m = map_file(path, bare_map_size(size), true, true);
         if (!m)
             die("%s: %s", path, strerror(errno));
@@ -156,8 +158,8 @@ struct reader {
     const struct bench_set *s;
     unsigned nattach;
     struct plc_region **r;
-    struct bare_seqlock *b;
-    const unsigned char **raw; /* the library region's data, mapped without the library */
+    struct bare_seqlock *b, *x; /* x: the relaxed copy's */
+    const unsigned char **raw;  /* the library region's data, mapped without the library */
     uint32_t *buf;
     struct slot *slot;
     struct shared *sh;
@@ -220,9 +222,21 @@ static void timed_round(struct reader *rd, unsigned j, unsigned round)
                 CLOBBER(buf);
             }
             break;
-        default:
+        case K_BARE_RLX:
+            for (unsigned i = 0; i < rd->batch; i++) {
+                rd->slot->rlx_retries += bare_read_relaxed(&rd->x[j], buf);
+                CLOBBER(buf);
+            }
+            break;
+        case K_RAW:
             for (unsigned i = 0; i < rd->batch; i++) {
                 memcpy(buf, rd->raw[j], size);
+                CLOBBER(buf);
+            }
+            break;
+        default:
+            for (unsigned i = 0; i < rd->batch; i++) {
+                plc_payload_load(buf, rd->raw[j], size);
                 CLOBBER(buf);
             }
             break;
@@ -250,6 +264,7 @@ static void reader_main(const struct bench_set *s, unsigned nattach, struct shar
         .nattach = nattach,
         .r = calloc(nattach, sizeof(*rd.r)),
         .b = calloc(nattach, sizeof(*rd.b)),
+        .x = calloc(nattach, sizeof(*rd.x)),
         .raw = calloc(nattach, sizeof(*rd.raw)),
         .buf = aligned_alloc(64, (s->size + 63) / 64 * 64),
         .slot = slot,
@@ -258,7 +273,7 @@ static void reader_main(const struct bench_set *s, unsigned nattach, struct shar
         .quota = sh->quota,
         .batch = sh->batch,
     };
-    if (!rd.r || !rd.b || !rd.raw || !rd.buf)
+    if (!rd.r || !rd.b || !rd.x || !rd.raw || !rd.buf)
         reader_fail(slot, "out of memory");
 
     uint64_t t0 = now_ns();
@@ -270,11 +285,13 @@ static void reader_main(const struct bench_set *s, unsigned nattach, struct shar
     slot->attach_ns = now_ns() - t0;
     for (unsigned j = 0; j < nattach; j++) {
         char path[PATH_MAX];
-        bare_path(s, j, path, sizeof(path));
-        void *m = map_file(path, bare_map_size(s->size), false, false);
-        if (!m)
-            reader_fail(slot, "%s: %s", path, strerror(errno));
-        bare_init(&rd.b[j], m, s->size);
+        void *m;
+        for (unsigned v = 0; v < 2; v++) {
+            bare_path(s, j, v, path, sizeof(path));
+            if (!(m = map_file(path, bare_map_size(s->size), false, false)))
+                reader_fail(slot, "%s: %s", path, strerror(errno));
+            bare_init(v ? &rd.x[j] : &rd.b[j], m, s->size);
+        }
         plc_region_path(s->layout, s->base, s->names[j], path, sizeof(path));
         const struct plc_region_def *def = plc_region_get_def(rd.r[j]);
         m = map_file(path, def->size, false, false);
@@ -288,6 +305,7 @@ static void reader_main(const struct bench_set *s, unsigned nattach, struct shar
     for (unsigned j = 0; j < nattach; j++) {
         lib_read(&rd, j);
         bare_read(&rd.b[j], rd.buf);
+        bare_read_relaxed(&rd.x[j], rd.buf);
         memcpy(rd.buf, rd.raw[j], s->size);
         CLOBBER(rd.buf);
     }
@@ -315,20 +333,23 @@ static void reader_main(const struct bench_set *s, unsigned nattach, struct shar
                 next += sh->interval_ns;
             }
         }
-        if (atomic_load_explicit(&sh->phase, memory_order_relaxed) == PH_RAW) {
-            memcpy(rd.buf, rd.raw[j], s->size);
-            CLOBBER(rd.buf);
-            check(&rd, K_RAW);
-            continue;
+        bool raw_only = atomic_load_explicit(&sh->phase, memory_order_relaxed) == PH_RAW;
+        if (!raw_only) {
+            if (lib_read(&rd, j))
+                check(&rd, K_LIB);
+            slot->bare_retries += bare_read(&rd.b[j], rd.buf);
+            check(&rd, K_BARE);
+            slot->rlx_retries += bare_read_relaxed(&rd.x[j], rd.buf);
+            check(&rd, K_BARE_RLX);
         }
-        if (lib_read(&rd, j))
-            check(&rd, K_LIB);
-        slot->bare_retries += bare_read(&rd.b[j], rd.buf);
-        check(&rd, K_BARE);
         memcpy(rd.buf, rd.raw[j], s->size);
         CLOBBER(rd.buf);
         check(&rd, K_RAW);
-        j = j + 1 == nattach ? 0 : j + 1;
+        plc_payload_load(rd.buf, rd.raw[j], s->size);
+        CLOBBER(rd.buf);
+        check(&rd, K_RAW_RLX);
+        if (!raw_only)
+            j = j + 1 == nattach ? 0 : j + 1;
     }
     for (unsigned k = 0; k < nattach; k++)
         plc_region_detach(rd.r[k]); /* publishes its retry counters */
@@ -339,6 +360,24 @@ static void reader_main(const struct bench_set *s, unsigned nattach, struct shar
 /* ---- one configuration: the writer --------------------------------------- */
 
 static uint32_t next_k = 1;
+
+/* One write of @kind (W_*) of @payload to region @j: the library's, or a bare seqlock's. */
+static void write_one(struct plc_region *const *w, struct bare_seqlock *b, struct bare_seqlock *x,
+                      unsigned j, unsigned kind, const uint32_t *payload)
+{
+    switch (kind) {
+    case W_LIB:
+        if (plc_region_write(w[j], payload) < 0)
+            die("plc_region_write: %s", plc_strerror(errno));
+        break;
+    case W_BARE:
+        bare_write(&b[j], payload);
+        break;
+    default:
+        bare_write_relaxed(&x[j], payload);
+        break;
+    }
+}
 
 int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach, unsigned nreaders,
                bool all_per_period, struct result *res)
@@ -353,16 +392,17 @@ int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach
     res->all_per_period = all_per_period;
 
     struct plc_region **w = calloc(nattach, sizeof(*w));
-    struct bare_seqlock *b = calloc(nattach, sizeof(*b));
+    struct bare_seqlock *b = calloc(nattach, sizeof(*b)), *x = calloc(nattach, sizeof(*x));
     uint32_t *payload = aligned_alloc(64, (s->size + 63) / 64 * 64);
     unsigned per = all_per_period ? nattach : 1;
-    double *wt[2] = {malloc(sizeof(double) * o->writes * per),
-                     malloc(sizeof(double) * o->writes * per)};
-    double *wd[2] = {malloc(sizeof(double) * o->writes * per),
-                     malloc(sizeof(double) * o->writes * per)};
+    double *wt[W_N], *wd[W_N];
+    for (unsigned k = 0; k < W_N; k++)
+        if (!(wt[k] = malloc(sizeof(double) * o->writes * per)) ||
+            !(wd[k] = malloc(sizeof(double) * o->writes * per)))
+            die("out of memory");
     double *late = malloc(sizeof(double) * o->writes);
     pid_t *pids = calloc(nreaders, sizeof(*pids));
-    if (!w || !b || !payload || !wt[0] || !wt[1] || !wd[0] || !wd[1] || !late || !pids)
+    if (!w || !b || !x || !payload || !late || !pids)
         die("out of memory");
 
     uint64_t t0 = now_ns();
@@ -374,17 +414,18 @@ int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach
     res->w_attach_ms = (double)(now_ns() - t0) / 1e6;
     uint64_t retries0 = 0;
     for (unsigned j = 0; j < nattach; j++) {
-        char path[PATH_MAX];
-        bare_path(s, j, path, sizeof(path));
-        void *m = map_file(path, bare_map_size(s->size), true, false);
-        if (!m)
-            die("%s: %s", path, strerror(errno));
-        bare_init(&b[j], m, s->size);
+        for (unsigned v = 0; v < 2; v++) {
+            char path[PATH_MAX];
+            bare_path(s, j, v, path, sizeof(path));
+            void *m = map_file(path, bare_map_size(s->size), true, false);
+            if (!m)
+                die("%s: %s", path, strerror(errno));
+            bare_init(v ? &x[j] : &b[j], m, s->size);
+        }
         /* Readers start from a consistent pattern. */
         fill(payload, words, next_k++);
-        if (plc_region_write(w[j], payload) < 0)
-            die("plc_region_write: %s", plc_strerror(errno));
-        bare_write(&b[j], payload);
+        for (unsigned k = 0; k < W_N; k++)
+            write_one(w, b, x, j, k, payload);
         struct plc_region_info info;
         plc_region_get_info(w[j], &info);
         retries0 += info.retries;
@@ -457,26 +498,21 @@ int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach
         unsigned first = all_per_period ? 0 : tick % nattach;
         for (unsigned j = first; j < first + per; j++) {
             fill(payload, words, next_k++);
-            bool lib_first = ((tick + j) & 1) == 0;
-            for (unsigned m = 0; m < 2; m++) {
-                bool lib = (m == 0) == lib_first;
+            /* Each kind goes first in turn. */
+            for (unsigned m = 0; m < W_N; m++) {
+                unsigned kind = (tick + j + m) % W_N;
                 /* Each call starts with an empty store buffer: the payload's
-                 * and the other call's stores are not charged to it. */
+                 * and the other calls' stores are not charged to it. */
                 atomic_thread_fence(memory_order_seq_cst);
                 uint64_t a = now_ns();
-                if (lib) {
-                    if (plc_region_write(w[j], payload) < 0)
-                        die("plc_region_write: %s", plc_strerror(errno));
-                } else {
-                    bare_write(&b[j], payload);
-                }
+                write_one(w, b, x, j, kind, payload);
                 uint64_t c = now_ns();
                 /* ... and until its stores have reached the other core. */
                 atomic_thread_fence(memory_order_seq_cst);
                 uint64_t d = now_ns();
                 if (rec) {
-                    wt[lib ? K_LIB : K_BARE][nw] = (double)(c - a);
-                    wd[lib ? K_LIB : K_BARE][nw] = (double)(d - a);
+                    wt[kind][nw] = (double)(c - a);
+                    wd[kind][nw] = (double)(d - a);
                 }
             }
             nw += rec;
@@ -498,9 +534,8 @@ int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach
         while (((n & 255) || now_ns() < end) && !bench_stop) {
             unsigned j = (unsigned)(n % nattach);
             fill(payload, words, next_k++);
-            if (plc_region_write(w[j], payload) < 0)
-                die("plc_region_write: %s", plc_strerror(errno));
-            bare_write(&b[j], payload);
+            for (unsigned k = 0; k < W_N; k++)
+                write_one(w, b, x, j, k, payload);
             n++;
         }
         res->hammer_writes = n;
@@ -537,10 +572,10 @@ int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach
     }
 
     if (!failed) {
-        res->w[K_LIB] = pct_of(wt[K_LIB], nw);
-        res->w[K_BARE] = pct_of(wt[K_BARE], nw);
-        res->wd[K_LIB] = pct_of(wd[K_LIB], nw);
-        res->wd[K_BARE] = pct_of(wd[K_BARE], nw);
+        for (unsigned k = 0; k < W_N; k++) {
+            res->w[k] = pct_of(wt[k], nw);
+            res->wd[k] = pct_of(wd[k], nw);
+        }
         res->late = pct_of(late, o->writes);
         size_t total = 0;
         for (unsigned i = 0; i < nreaders; i++)
@@ -566,6 +601,7 @@ int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach
         double attach = 0;
         for (unsigned i = 0; i < nreaders; i++) {
             res->bare_retries += sh->slots[i].bare_retries;
+            res->rlx_retries += sh->slots[i].rlx_retries;
             for (unsigned ph = 0; ph < N_PHASES; ph++)
                 res->busy[ph] += sh->slots[i].busy[ph];
             attach += (double)sh->slots[i].attach_ns;
@@ -582,15 +618,17 @@ int run_config(const struct opts *o, const struct bench_set *s, unsigned nattach
     for (unsigned j = 0; j < nattach; j++) {
         plc_region_detach(w[j]);
         munmap(b[j].seq, bare_map_size(s->size));
+        munmap(x[j].seq, bare_map_size(s->size));
     }
     munmap(sh, shm_len);
     free(w);
     free(b);
+    free(x);
     free(payload);
-    free(wt[0]);
-    free(wt[1]);
-    free(wd[0]);
-    free(wd[1]);
+    for (unsigned k = 0; k < W_N; k++) {
+        free(wt[k]);
+        free(wd[k]);
+    }
     free(late);
     free(pids);
     return failed ? -1 : 0;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "payload-copy.h"
 #include "region-internal.h"
 
 /* Is the process behind claim @c alive? A pidfd is kept for the current claim. */
@@ -72,7 +73,11 @@ static void repair(struct plc_region *r)
     /* copy_seq is s - 1 unless the file was damaged from outside; the copy is
      * then still the last state a writer completed, so restore it either way.
      * Waiters never sleep on an odd sequence, so the wake is for good measure. */
+#ifdef PLC_RELAXED_COPY
+    plc_payload_store(r->data, r->copy, n); /* readers may still be copying */
+#else
     memcpy(r->data, r->copy, n);
+#endif
     atomic_store_explicit(&h->seq, s + 1, memory_order_release);
     atomic_store_explicit(&h->copy_seq, s + 1, memory_order_release);
     atomic_store_explicit(&h->update_ns, plc_now_ns(), memory_order_relaxed);

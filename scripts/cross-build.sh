@@ -2,11 +2,11 @@
 # Build RaspiPLC for one or more architectures from the same source with
 # Debian's cross compilers against Debian's -dev packages for the target
 # (multiarch), into build-ARCH; the tests run under qemu-user there:
-#     scripts/cross-test.sh arm64 -E 'qemu|systemd-vm|install'
+#     scripts/cross-test.sh arm64
 # usage: scripts/cross-build.sh ARCH... [-- CMAKE_ARGS...]   (ARCH: amd64 arm64 armhf)
 # It installs what it needs first (root or sudo): the target architecture,
-# the cross compiler, the -dev packages and qemu-user. Not part of
-# scripts/test.sh: docs/arm.md.
+# the cross compiler, the -dev packages and qemu-user. scripts/test.sh runs
+# both for arm64 and armhf: docs/arm.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,9 +30,9 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 
 for arch in "${arches[@]}"; do
   case $arch in
-    amd64) triplet=x86_64-linux-gnu; gcc=gcc ;;
-    arm64) triplet=aarch64-linux-gnu; gcc=gcc-aarch64-linux-gnu ;;
-    armhf) triplet=arm-linux-gnueabihf; gcc=gcc-arm-linux-gnueabihf ;;
+    amd64) triplet=x86_64-linux-gnu ;;
+    arm64) triplet=aarch64-linux-gnu ;;
+    armhf) triplet=arm-linux-gnueabihf ;;
     *) echo "cross-build: unknown architecture '$arch' (amd64, arm64, armhf)" >&2; exit 2 ;;
   esac
   toolchain=()
@@ -43,7 +43,9 @@ for arch in "${arches[@]}"; do
     [ -f "cmake/toolchain-$triplet.cmake" ] ||
       { echo "cross-build: no cmake/toolchain-$triplet.cmake: $arch builds natively only" >&2; exit 2; }
     toolchain=(-DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-$triplet.cmake")
-    want+=("$gcc" qemu-user "${libs[@]/%/:$arch}")
+    # Debian's cross compiler for a triplet is gcc-TRIPLET (install-deps.sh
+    # has them too: the native tests disassemble ARM code with them).
+    want+=("gcc-$triplet" qemu-user "${libs[@]/%/:$arch}")
     if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
       echo "cross-build: adding architecture $arch"
       "${sudo[@]}" dpkg --add-architecture "$arch"

@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config     # toolchain
+  gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu      # ARM code: the seqlock's barriers
+  gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf  #   (tests/runtime/test-barriers.sh), cross builds
   help2man                             # manual pages from --help (cmake/Manpages.cmake)
   libinih-dev                          # layout files
   libjson-c-dev                        # plcctl --json

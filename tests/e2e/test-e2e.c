@@ -679,13 +679,22 @@ static void sim_input_change_readable_over_modbus_within_period_plus_bound(void 
     struct plc *p = *state;
     enum { ROUNDS = 20 };
     modbus_t *c = mb_connect(p->port);
-    uint16_t r[2];
-    assert_int_equal(modbus_read_input_registers(c, IR_PERIOD_US, 2, r), 2);
-    int64_t period_ns = (int64_t)(((uint32_t)r[0] << 16) | r[1]) * 1000;
-    assert_true(period_ns > 0);
+    /* The period comes with plc-logic's diagnostics, which it publishes after its
+     * first scans: under an emulator that can be after the gateway answers. */
+    int64_t period_ns = 0, asked = now_ns();
+    while (period_ns == 0) {
+        if (secs_since(asked) > WAIT_S)
+            fail_msg("period_us (input register %d) is still 0 after %.1f s", IR_PERIOD_US,
+                     secs_since(asked));
+        uint16_t r[2];
+        assert_int_equal(modbus_read_input_registers(c, IR_PERIOD_US, 2, r), 2);
+        period_ns = (int64_t)(((uint32_t)r[0] << 16) | r[1]) * 1000;
+        if (period_ns == 0)
+            sleep_ms(1);
+    }
     const int64_t bound_ns = period_ns + 100000000; /* + 100 ms on a shared 2-core machine */
 
-    int64_t lat[ROUNDS], spawn[ROUNDS];
+    int64_t lat[ROUNDS], spawn[ROUNDS], past[ROUNDS];
     for (int i = 0; i < ROUNDS; i++) {
         uint8_t want = (uint8_t)((i + 1) & 1);
         int64_t t0 = now_ns();
@@ -700,16 +709,22 @@ static void sim_input_change_readable_over_modbus_within_period_plus_bound(void 
                 break;
         }
         lat[i] = now_ns() - t0;
+        /* The bound is on the PLC's part: what the command that makes the change
+         * took on its own (a process start, long under an emulator) is not. */
+        past[i] = lat[i] - spawn[i];
     }
     qsort(lat, ROUNDS, sizeof(lat[0]), cmp_i64);
     qsort(spawn, ROUNDS, sizeof(spawn[0]), cmp_i64);
+    qsort(past, ROUNDS, sizeof(past[0]), cmp_i64);
     printf("  sim input -> Modbus: median %.2f ms, max %.2f ms over %d changes (period %.1f ms; "
-           "floor: running plc-io-sim alone, median %.2f ms, max %.2f ms)\n",
+           "floor: running plc-io-sim alone, median %.2f ms, max %.2f ms; after it returned: "
+           "max %.2f ms)\n",
            lat[ROUNDS / 2] / 1e6, lat[ROUNDS - 1] / 1e6, ROUNDS, period_ns / 1e6,
-           spawn[ROUNDS / 2] / 1e6, spawn[ROUNDS - 1] / 1e6);
-    if (lat[ROUNDS - 1] > bound_ns)
-        fail_msg("an input change took %.2f ms to reach Modbus, bound %.2f ms (period + 100 ms)",
-                 lat[ROUNDS - 1] / 1e6, bound_ns / 1e6);
+           spawn[ROUNDS / 2] / 1e6, spawn[ROUNDS - 1] / 1e6, past[ROUNDS - 1] / 1e6);
+    if (past[ROUNDS - 1] > bound_ns)
+        fail_msg("an input change took %.2f ms to reach Modbus after plc-io-sim set returned, "
+                 "bound %.2f ms (period + 100 ms)",
+                 past[ROUNDS - 1] / 1e6, bound_ns / 1e6);
     mb_close(c);
 }
 

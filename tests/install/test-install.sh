@@ -6,10 +6,12 @@
 # layout and programs never overwritten nor removed; a PLC program builds
 # against the staged headers, raspiplc.pc and libplc.so. No users are created
 # (install.sh makes them only on a real install, never with --destdir).
-#   bash test-install.sh BUILD_DIR SOURCE_DIR PREFIX
+#   bash test-install.sh BUILD_DIR SOURCE_DIR PREFIX [CC [EMULATOR]]
+# CC and EMULATOR: the build's compiler and, for a cross build, the emulator
+# that runs its plc-layout (build-program.sh).
 set -u
-if [ $# -ne 3 ]; then
-    echo "usage: $0 BUILD_DIR SOURCE_DIR PREFIX" >&2
+if [ $# -lt 3 ] || [ $# -gt 5 ]; then
+    echo "usage: $0 BUILD_DIR SOURCE_DIR PREFIX [CC [EMULATOR]]" >&2
     exit 2
 fi
 BUILD=$1
@@ -86,7 +88,7 @@ for h in "$SRC"/runtime/include/*.h "$SRC"/layout/include/*.h; do
     check "header ${h##*/} installed" cmp -s "$h" "$S$PREFIX/include/raspiplc/${h##*/}"
 done
 if bash "$SRC/tests/install/build-program.sh" "$S" "$PREFIX" "$libdir" "$SRC/layout/demo.ini" \
-    "$SRC/examples/tank.c" "$TMP/program" >"$TMP/program.log" 2>&1; then
+    "$SRC/examples/tank.c" "$TMP/program" "${4:-cc}" "${5:-}" >"$TMP/program.log" 2>&1; then
     echo "ok   a program builds against the staged tree (raspiplc.pc)"
 else
     fail "a program builds against the staged tree (raspiplc.pc)"

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "fixture.h"
+#include "payload-copy.h"
 #include "shm-format.h"
 
 static int setup(void **state)
@@ -323,6 +324,7 @@ static void second_writer_refused_names_holder(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *w =
             plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", NULL);
         if (!w)
@@ -336,7 +338,8 @@ static void second_writer_refused_names_holder(void **state)
     assert_null(plc_region_attach(f->layout, f->base, "outputs", PLC_WRITER, "logic", &f->diag));
     assert_int_equal(errno, PLC_EHELD);
     char want[200];
-    snprintf(want, sizeof(want), "region 'outputs' is held by pid %d (test-region)", (int)child);
+    snprintf(want, sizeof(want), "region 'outputs' is held by pid %d (%s)", (int)child,
+             PLC_TEST_COMM);
     assert_string_equal(f->diag.msg, want);
 
     /* a clean detach frees the claim */
@@ -677,6 +680,7 @@ static void wait_returns_on_change_and_times_out(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *w =
             plc_region_attach(f->layout, f->base, "commands", PLC_WRITER, "modbus", NULL);
         ready_wait(&ready); /* parent is about to block */
@@ -708,6 +712,7 @@ static void wait_never_misses_a_write(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        fixture_child_dies_with_test();
         struct plc_region *r =
             plc_region_attach(f->layout, f->base, "commands", PLC_READER, NULL, NULL);
         if (!r)
@@ -820,6 +825,7 @@ static void mappers_counted_from_proc(void **state)
     ready_open(&done);
     pid_t child = fork();
     if (child == 0) {
+        fixture_child_dies_with_test();
         ready_signal(&ready);
         ready_wait(&done);
         _exit(0);
@@ -830,6 +836,32 @@ static void mappers_counted_from_proc(void **state)
     waitpid(child, NULL, 0);
     plc_region_detach(b);
     plc_region_detach(a);
+}
+
+/* Both copies, at every alignment of either side and every length around the
+ * word loops' edges, copy exactly the bytes memcpy would and nothing beside. */
+static void relaxed_copy_equals_memcpy_at_every_offset(void **state)
+{
+    (void)state;
+    enum { MAXN = 5 * 4 * sizeof(long) + 7, PAD = 16, SIZE = MAXN + 2 * PAD };
+    unsigned char src[SIZE], dst[SIZE], want[SIZE];
+    for (size_t i = 0; i < SIZE; i++)
+        src[i] = (unsigned char)(i * 7 + 1);
+    for (int store = 0; store < 2; store++)
+        for (size_t so = 0; so < PAD; so++)
+            for (size_t d = 0; d < PAD; d++)
+                for (size_t n = 0; n <= MAXN; n++) {
+                    memset(dst, 0xa5, SIZE);
+                    memcpy(want, dst, SIZE);
+                    memcpy(want + d, src + so, n);
+                    if (store)
+                        plc_payload_store(dst + d, src + so, n);
+                    else
+                        plc_payload_load(dst + d, src + so, n);
+                    if (memcmp(dst, want, SIZE) != 0)
+                        fail_msg("plc_payload_%s(dst + %zu, src + %zu, %zu) differs from memcpy",
+                                 store ? "store" : "load", d, so, n);
+                }
 }
 
 int main(void)
@@ -865,6 +897,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(removed_region_detected_by_check, setup, teardown),
         cmocka_unit_test_setup_teardown(mappers_counted_from_proc, setup, teardown),
+        cmocka_unit_test(relaxed_copy_equals_memcpy_at_every_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
