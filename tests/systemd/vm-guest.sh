@@ -1,11 +1,13 @@
 #!/bin/bash
 # The systemd suite, inside the qemu guest, as plc-vmtest.service under a real
-# systemd (PID 1) with udev: what a user on a Pi gets from scripts/install.sh.
+# systemd (PID 1) with udev: what a user on a Pi gets from the Debian package.
 # Boot 1:
-#   - install.sh for real: group, users, udev rule (GPIO chips to group gpio),
-#     units enabled; the PLC started by systemd on a gpio-sim chip whose lines
-#     are named like the Pi's header (GPIO0..GPIO27), with the real libgpiod
-#     backend, the installed demo layout, Modbus moved to port 502;
+#   - dpkg -i of the package (its dependencies are the host's, whose root
+#     and dpkg database the guest sees): group, users, udev rule (GPIO chips
+#     to group gpio), units enabled, the PLC not started; then started by
+#     systemd on a gpio-sim chip whose lines are named like the Pi's header
+#     (GPIO0..GPIO27), with the real libgpiod backend, the installed demo
+#     layout, Modbus moved to port 502;
 #   - each service as its own user with only its capability; plc-logic at
 #     SCHED_FIFO; Modbus start -> motor line on;
 #   - kill -9 of plc-logic: outputs safe, restarted by systemd; the same with
@@ -17,14 +19,17 @@
 #   - raspiplc.target and every service started by the boot, once each;
 #     the parameters of boot 1 restored, the last one included; the program
 #     runs the outputs;
-#   - uninstall.sh removes users, group, rule and units, keeps /etc/raspiplc.
-# usage: vm-guest.sh SRC BUILD 1|2   (BUILD/vm-install: install.sh's build tree,
-# made on the host). Exits through isa-debug-exit with the number of failures.
+#   - dpkg -r stops the PLC and removes units and rule, keeps the user's
+#     layout, the retained values and the users; dpkg --purge removes
+#     /etc/raspiplc and /var/lib/raspiplc.
+# usage: vm-guest.sh SRC BUILD 1|2 DEB   (DEB: the raspiplc_*_amd64.deb
+# scripts/package.sh made). Exits through isa-debug-exit with the number of
+# failures.
 set -u
 src=$1
 build=$2
 phase=$3
-inst=$build/vm-install
+deb=$4
 log=/run/plc-vmtest
 mkdir -p "$log"
 . "$src/tests/qemu/guest-lib.sh"
@@ -64,15 +69,18 @@ if [ "$phase" = 2 ]; then
     report
 fi
 
-# ---- install.sh, for real ------------------------------------------------------------
-# Built on the host with the same arguments: here it only installs.
-if PLC_SKIP_DEPS=1 bash "$src/scripts/install.sh" --build-dir "$inst" > "$log/install.log" 2>&1; then
-    ok "install.sh exits 0"
+# ---- the package, for real ----------------------------------------------------------
+# man-db's trigger would index every manual page of the host under TCG (minutes).
+rm -f /var/lib/man-db/auto-update
+if dpkg -i "$deb" > "$log/install.log" 2>&1; then
+    ok "dpkg -i ${deb##*/} exits 0"
 else
-    bad "install.sh exits 0"
+    bad "dpkg -i ${deb##*/} exits 0"
     sed 's/^/     | /' "$log/install.log"
 fi
-check "install.sh enabled raspiplc.target" grep -q 'enabled raspiplc.target' "$log/install.log"
+check "raspiplc is installed" eq "$(dpkg-query -W -f '${db:Status-Abbrev}' raspiplc)" "ii "
+check "installing did not start the PLC (a PLC drives outputs)" \
+    eq "$(systemctl is-active raspiplc.target plc-io)" "$(printf 'inactive\ninactive')"
 check "group raspiplc exists" getent group raspiplc
 user_ok() { # user_ok NAME: a system user in group raspiplc that cannot log in
     local e gid

@@ -36,6 +36,7 @@ umount /sys/kernel/config
 phase=$(arg plc_phase)
 src=$(arg plc_src)
 build=$(arg plc_build)
+deb=$(arg plc_deb)
 if [ "$phase" = 1 ]; then
     # A container's marker would make systemd ignore the kernel command line and
     # skip udev: this guest is a machine.
@@ -51,7 +52,7 @@ if [ "$phase" = 1 ]; then
     unit=plc-vmtest.service
 else
     # Boot 2 is a real boot to multi-user.target, so raspiplc.target starts as
-    # enabled by install.sh; what the host enabled besides is left out.
+    # the package enabled it; what the host enabled besides is left out.
     for w in /newroot/etc/systemd/system/multi-user.target.wants/*; do
         [ "${w##*/}" = raspiplc.target ] || rm -f "$w"
     done
@@ -73,7 +74,7 @@ Type=oneshot
 StandardOutput=tty
 StandardError=tty
 TTYPath=/dev/ttyS0
-ExecStart=/bin/bash $src/tests/systemd/vm-guest.sh $src $build $phase
+ExecStart=/bin/bash $src/tests/systemd/vm-guest.sh $src $build $phase $deb
 UNIT
 
 umount /proc /sys

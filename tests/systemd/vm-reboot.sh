@@ -21,23 +21,34 @@ ack=$(mb -t 3 -r 11)
 check "write cmd_start = ack_start + 1 over Modbus" eq "$(mbw -t 4 -r 1 127.0.0.1 $((ack + 1)))" "Written 1 references."
 check "motor_run line GPIO23 goes high" until_ms "$WAIT_MS" level_is 23 1
 
-# ---- uninstall ------------------------------------------------------------------------------
+# ---- remove, then purge -------------------------------------------------------------
 echo "; the user's edit" >> /etc/raspiplc/layout.ini
 cp /etc/raspiplc/layout.ini "$log/layout.mine"
-if bash "$src/scripts/uninstall.sh" --build-dir "$inst" > "$log/uninstall.log" 2>&1; then
-    ok "uninstall.sh exits 0"
+if dpkg -r raspiplc > "$log/remove.log" 2>&1; then
+    ok "dpkg -r raspiplc exits 0"
 else
-    bad "uninstall.sh exits 0"
-    sed 's/^/     | /' "$log/uninstall.log"
+    bad "dpkg -r raspiplc exits 0"
+    sed 's/^/     | /' "$log/remove.log"
 fi
 for s in "${services[@]}"; do
-    check "plc-$s is not running after uninstall" bash -c "! pgrep -x plc-$s"
+    check "plc-$s is not running after the removal" bash -c "! pgrep -x plc-$s"
 done
 check "units removed" bash -c '! systemctl cat plc-io.service >/dev/null 2>&1'
-for u in init io logic modbus retain; do
-    check "user raspiplc-$u removed" bash -c "! getent passwd raspiplc-$u"
-done
-check "group raspiplc removed" bash -c '! getent group raspiplc'
-check "udev rule removed" test ! -e /etc/udev/rules.d/60-raspiplc-gpio.rules
-check "the user's layout is kept" cmp -s "$log/layout.mine" /etc/raspiplc/layout.ini
+check "udev rule removed" test ! -e /lib/udev/rules.d/60-raspiplc-gpio.rules
+check "the user's layout is kept (a conffile)" cmp -s "$log/layout.mine" /etc/raspiplc/layout.ini
 check "retained values are kept" test -s /var/lib/raspiplc/demo.retain
+# Debian packages leave their system users: files may still be theirs.
+for u in init io logic modbus retain; do
+    check "user raspiplc-$u stays" getent passwd "raspiplc-$u"
+done
+check "group raspiplc stays" getent group raspiplc
+if dpkg --purge raspiplc > "$log/purge.log" 2>&1; then
+    ok "dpkg --purge raspiplc exits 0"
+else
+    bad "dpkg --purge raspiplc exits 0"
+    sed 's/^/     | /' "$log/purge.log"
+fi
+check "the purge removes /etc/raspiplc" test ! -e /etc/raspiplc
+check "the purge removes /var/lib/raspiplc (retained values)" test ! -e /var/lib/raspiplc
+check "raspiplc.target no longer wanted by multi-user.target" \
+    test ! -e /etc/systemd/system/multi-user.target.wants/raspiplc.target
