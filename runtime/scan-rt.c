@@ -15,6 +15,9 @@
 
 #include "scan-internal.h"
 
+/* The watchdog thread's stack: it formats a log line and writes two regions. */
+#define PLC_SCAN_WATCHDOG_STACK (256u * 1024u)
+
 static uint64_t mono_now(void *user)
 {
     (void)user;
@@ -72,11 +75,15 @@ static void *watchdog_main(void *arg)
 void plc_scan_apply_realtime(struct plc_scan *s)
 {
     const struct plc_logic_def *g = &s->logic;
-    if (g->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
-        plc_scan_log(s, PLC_LOG_WARNING,
-                     "lock_memory: mlockall failed (%s): running with pageable memory; give the "
-                     "service CAP_IPC_LOCK or LimitMEMLOCK=infinity",
-                     strerror(errno));
+    bool locked = false;
+    if (g->lock_memory) {
+        locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+        if (!locked)
+            plc_scan_log(s, PLC_LOG_WARNING,
+                         "lock_memory: mlockall failed (%s): running with pageable memory; give "
+                         "the service CAP_IPC_LOCK or LimitMEMLOCK=infinity",
+                         strerror(errno));
+    }
     if (g->cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -106,13 +113,17 @@ void plc_scan_apply_realtime(struct plc_scan *s)
     plc_scan_log(s, PLC_LOG_INFO,
                  "scan thread: %s priority %d, period %" PRIu32 " us, watchdog %" PRIu32 " us%s",
                  s->priority ? "SCHED_FIFO" : "SCHED_OTHER", s->priority, g->period_us,
-                 g->watchdog_us, g->lock_memory ? ", memory locked" : "");
+                 g->watchdog_us, locked ? ", memory locked" : "");
 }
 
 int plc_scan_start_watchdog(struct plc_scan *s)
 {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
+    /* A small stack of its own: after mlockall(MCL_FUTURE) the default one
+     * (RLIMIT_STACK, 8 MiB) would be locked whole, more than a container's
+     * usual RLIMIT_MEMLOCK leaves, and the thread would not start. */
+    pthread_attr_setstacksize(&attr, PLC_SCAN_WATCHDOG_STACK);
     if (s->priority > 0) {
         /* Above the scan thread, so a runaway scan on the same CPU cannot starve it. */
         struct sched_param sp = {.sched_priority = s->priority < 99 ? s->priority + 1 : 99};

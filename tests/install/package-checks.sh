@@ -135,12 +135,11 @@ for u in init io logic modbus retain; do
 done
 
 # ---- the user's edits (deployment, not shape: no version bump) -------------------------------
-# Modbus on a port of ours; no locked memory, as in a container without
-# CAP_IPC_LOCK: with the memlock limit of 8 MiB, mlockall() succeeds but
-# the next thread's stack no longer fits, and plc-logic cannot start
-# (plc-logic.service sets LimitMEMLOCK=infinity; this namespace cannot).
+# Modbus on a port of ours. lock_memory stays yes: this namespace, like a
+# container, has no CAP_IPC_LOCK and an 8 MiB memlock limit, which plc-logic
+# must run under (test-supervise.sh has the case).
 conf=$root/etc/raspiplc/layout.ini
-sed -i -e "s/^listen = .*/listen = 127.0.0.1:$port/" -e 's/^lock_memory = .*/lock_memory = no/' "$conf"
+sed -i -e "s/^listen = .*/listen = 127.0.0.1:$port/" "$conf"
 echo "; edited by the user" >>"$conf"
 cp "$conf" "$log/layout.mine"
 

@@ -46,6 +46,7 @@ begin() {
     OUT=$DIR/out
     CASE_LAYOUT=$LAYOUT
     LISTEN=(--listen 127.0.0.1:0)
+    WRAP=()
 }
 end() {
     if [ "$CASE_FAILED" -eq 0 ]; then echo "ok   $CASE"; else
@@ -56,11 +57,12 @@ end() {
 }
 
 # start_sv [BIN_DIR] [EXTRA ARGS...]: the supervisor in the background, out to $OUT,
-# on $CASE_LAYOUT with the options in $LISTEN (by default plc-modbus on any free port).
+# on $CASE_LAYOUT with the options in $LISTEN (by default plc-modbus on any free port),
+# started through the command in $WRAP if there is one.
 start_sv() {
     local bin=$1
     shift
-    "$bin/plc-supervise" --bin-dir "$bin" --layout "$CASE_LAYOUT" --base-dir "$BASE" \
+    ${WRAP[@]+"${WRAP[@]}"} "$bin/plc-supervise" --bin-dir "$bin" --layout "$CASE_LAYOUT" --base-dir "$BASE" \
         --retain-dir "$DIR/retain" --program "$PROGRAM" --log-dir "$DIR/logs" ${LISTEN[@]+"${LISTEN[@]}"} \
         "$@" >"$OUT" 2>&1 &
     SV_PID=$!
@@ -187,6 +189,31 @@ for s in plc-io plc-modbus plc-retain; do
     n=$(grep -c "^plc-supervise: $s not built ('$DIR/bin/$s': No such file or directory): skipped$" "$OUT")
     [ "$n" -eq 1 ] || fail "expected one 'not built' line for $s, got $n"
 done
+stop_sv TERM
+[ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
+end
+
+# ---------------------------------------------------------------------------
+# A container gives no CAP_IPC_LOCK and the kernel's default 8 MiB RLIMIT_MEMLOCK:
+# plc-logic fits, so mlockall() succeeds (the layout says lock_memory = yes), and
+# every later mapping is locked whole as it is made, a thread's stack too.
+begin "in a container (no CAP_IPC_LOCK, 8 MiB of locked memory) plc-logic locks and runs"
+if [ "$(id -u)" -eq 0 ]; then
+    # root: the programs it execs get the bounding set as their capabilities
+    WRAP=(setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock)
+fi
+hard=$(ulimit -H -l)
+if [ "$hard" = unlimited ] || [ "$hard" -ge 8192 ]; then
+    WRAP+=(prlimit --memlock=8388608:8388608)
+fi
+start_sv "$BIN"
+if wait_line "^plc-supervise: plc-logic ready"; then
+    grep -q "cannot start the watchdog thread" "$DIR/logs/plc-logic.log" &&
+        fail "plc-logic: $(grep -m1 "cannot start the watchdog thread" "$DIR/logs/plc-logic.log")"
+    grep -q "scan thread: .*memory locked" "$DIR/logs/plc-logic.log" ||
+        grep -q "lock_memory: mlockall failed" "$DIR/logs/plc-logic.log" ||
+        fail "plc-logic said neither that its memory is locked nor why not"
+fi
 stop_sv TERM
 [ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
 end
