@@ -27,6 +27,7 @@ static void set_defaults(const struct plc_layout *l, struct plc_logic_def *out)
     out->restart = PLC_RESTART_COMMAND;
     out->restart_delay_us = PLC_LOGIC_RESTART_DELAY_US_DEFAULT;
     out->cpu = -1;
+    out->cpu_dma_latency_us = -1;
     const struct plc_region_def *diag = plc_layout_find_region(l, "diagnostics");
     out->diagnostics = diag && strcmp(diag->writer, "logic") == 0 ? diag : NULL;
 }
@@ -85,7 +86,7 @@ static void load_reset_command(struct parse *p, struct section *s, const struct 
     out->reset_command = t;
 }
 
-/* The real-time options: priority, lock_memory and cpu. */
+/* The real-time options: priority, lock_memory, cpu and cpu_dma_latency. */
 static void load_realtime(struct parse *p, struct section *s, struct plc_logic_def *out)
 {
     struct entry *e;
@@ -103,6 +104,17 @@ static void load_realtime(struct parse *p, struct section *s, struct plc_logic_d
         if (!layout_parse_uint(e->value, PLC_LOGIC_CPU_MAX, &v))
             layout_fail(p, e->line, "[logic]: cpu '%s' is not a CPU number or none", e->value);
         out->cpu = (int)v;
+    }
+    /* A real-time scan wants the kernel's promptest wake-up, as cyclictest
+     * asks for it: idle CPUs kept out of states slower to leave. */
+    out->cpu_dma_latency_us = out->priority > 0 ? 0 : -1;
+    if ((e = layout_take(s, "cpu_dma_latency"))) {
+        uint32_t us;
+        if (strcmp(e->value, "none") == 0)
+            out->cpu_dma_latency_us = -1;
+        else if (layout_parse_duration(p, e, "[logic]: cpu_dma_latency", 0,
+                                       PLC_LOGIC_CPU_DMA_LATENCY_MAX_US, &us))
+            out->cpu_dma_latency_us = (int)us;
     }
 }
 
@@ -128,7 +140,7 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
 {
     static const char *const known[] = {"period", "watchdog", "fault_restart", "restart_delay",
                                         "reset_command", "priority", "lock_memory", "cpu",
-                                        "diagnostics", "description", NULL};
+                                        "cpu_dma_latency", "diagnostics", "description", NULL};
     set_defaults(l, out);
     if (!s) {
         out->watchdog_us = out->period_us * 10u;

@@ -41,6 +41,12 @@ void plc_scan_get_stats(const struct plc_scan *s, struct plc_scan_stats *st)
              s->prog.desc && s->prog.desc->name ? s->prog.desc->name : "");
 }
 
+void plc_scan_get_cycle(const struct plc_scan *s, uint64_t *deadline, uint64_t *wake)
+{
+    *deadline = s->cycle_deadline;
+    *wake = s->cycle_wake;
+}
+
 static void put_stat(struct plc_scan *s, enum diag_stat k, double v)
 {
     const struct plc_tag_def *t = s->stat_tag[k];

@@ -92,6 +92,7 @@ struct plc_scan {
     uint64_t prog_scans;
 
     uint64_t t0, deadline, last_scan_time;
+    uint64_t cycle_deadline, cycle_wake; /* of the cycle under way or last */
     bool started;
     uint64_t period_ns, watchdog_ns;
 
@@ -107,6 +108,7 @@ struct plc_scan {
     uint64_t scan_last, scan_min, scan_max, scan_sum;
     struct plc_hist late;
     int priority;
+    int qos_fd;                    /* the cpu_dma_latency request held, or -1 */
     uint64_t overrun_logged_at, overruns_logged;
 
     /* watchdog thread (real clock only) */
@@ -167,8 +169,11 @@ void plc_scan_publish_watchdog_fault(struct plc_scan *s);
 
 /* CLOCK_MONOTONIC: the engine's clock unless the config gives one. */
 extern const struct plc_scan_clock plc_scan_mono_clock;
-/* lock_memory, cpu and priority of the logic section, on the calling thread; logged. */
+/* lock_memory, cpu_dma_latency, cpu and priority of the logic section, on
+ * the calling thread; logged. */
 void plc_scan_apply_realtime(struct plc_scan *s);
+/* Drop the cpu_dma_latency request, if held. */
+void plc_scan_release_cpu_latency(struct plc_scan *s);
 /* Start the watchdog thread (above the scan thread's priority). -1 with errno. */
 int plc_scan_start_watchdog(struct plc_scan *s);
 /* Stop and join it, if it runs. */

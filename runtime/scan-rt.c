@@ -7,16 +7,24 @@
  * region handles meanwhile).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "scan-internal.h"
 
 /* The watchdog thread's stack: it formats a log line and writes two regions. */
 #define PLC_SCAN_WATCHDOG_STACK (256u * 1024u)
+/* The scan thread's stack touched (and so locked) before the first scan: the
+ * engine's own frames and a program's. Deeper pages are locked as they fault. */
+#define PLC_SCAN_STACK_PREFAULT (128u * 1024u)
+/* The kernel's PM QoS interface: an int32 written, held while the file is open. */
+#define PLC_CPU_DMA_LATENCY_DEV "/dev/cpu_dma_latency"
 
 static uint64_t mono_now(void *user)
 {
@@ -72,18 +80,72 @@ static void *watchdog_main(void *arg)
 
 /* ---- real time ----------------------------------------------------------- */
 
+/* Touch the stack below this frame so its pages are there, and locked, before
+ * the first deadline rather than faulted in during a scan. */
+static __attribute__((noinline)) void prefault_stack(void)
+{
+    volatile unsigned char pad[PLC_SCAN_STACK_PREFAULT];
+    for (size_t i = 0; i < sizeof(pad); i += 4096u)
+        pad[i] = 0;
+    __asm__ __volatile__("" : : "r"(pad) : "memory");
+}
+
+/*
+ * Lock what the scan uses, not every page the process maps: MCL_ONFAULT locks
+ * pages as they are touched, so the libraries' untouched code and the
+ * threads' unused stack stay out of memory, and what the first scans touch
+ * stays in. Kernels before 4.4 lack it: lock everything then.
+ */
+static bool lock_memory(void)
+{
+    if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 &&
+        (errno != EINVAL || mlockall(MCL_CURRENT | MCL_FUTURE) != 0))
+        return false;
+    prefault_stack();
+    return true;
+}
+
+/* Hold a request that idle CPUs wake within @us (closed by plc_scan_free()). */
+static void request_cpu_latency(struct plc_scan *s, int us)
+{
+    s->qos_fd = -1;
+    if (us < 0)
+        return;
+    int fd = open(PLC_CPU_DMA_LATENCY_DEV, O_WRONLY | O_CLOEXEC);
+    int32_t v = us;
+    if (fd < 0 || write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+        plc_scan_log(s, PLC_LOG_WARNING,
+                     "cpu_dma_latency: cannot request %d us from " PLC_CPU_DMA_LATENCY_DEV
+                     " (%s): idle CPUs may wake the scan later; the package's udev rule "
+                     "gives the file to raspiplc-logic",
+                     us, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    s->qos_fd = fd;
+}
+
+void plc_scan_release_cpu_latency(struct plc_scan *s)
+{
+    if (s->qos_fd >= 0)
+        close(s->qos_fd);
+    s->qos_fd = -1;
+}
+
 void plc_scan_apply_realtime(struct plc_scan *s)
 {
     const struct plc_logic_def *g = &s->logic;
     bool locked = false;
     if (g->lock_memory) {
-        locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+        locked = lock_memory();
         if (!locked)
             plc_scan_log(s, PLC_LOG_WARNING,
                          "lock_memory: mlockall failed (%s): running with pageable memory; give "
                          "the service CAP_IPC_LOCK or LimitMEMLOCK=infinity",
                          strerror(errno));
     }
+    request_cpu_latency(s, g->cpu_dma_latency_us);
     if (g->cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -110,10 +172,14 @@ void plc_scan_apply_realtime(struct plc_scan *s)
         s->priority = sp.sched_priority;
     else
         s->priority = 0;
+    char qos[48] = "";
+    if (s->qos_fd >= 0)
+        snprintf(qos, sizeof(qos), ", cpu_dma_latency %d us", g->cpu_dma_latency_us);
     plc_scan_log(s, PLC_LOG_INFO,
-                 "scan thread: %s priority %d, period %" PRIu32 " us, watchdog %" PRIu32 " us%s",
+                 "scan thread: %s priority %d, period %" PRIu32 " us, watchdog %" PRIu32
+                 " us%s%s",
                  s->priority ? "SCHED_FIFO" : "SCHED_OTHER", s->priority, g->period_us,
-                 g->watchdog_us, locked ? ", memory locked" : "");
+                 g->watchdog_us, locked ? ", memory locked" : "", qos);
 }
 
 int plc_scan_start_watchdog(struct plc_scan *s)

@@ -208,6 +208,7 @@ struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag
     s->watchdog_ns = (uint64_t)s->logic.watchdog_us * 1000u;
     s->state = PLC_SCAN_RUNNING;
     s->scan_min = UINT64_MAX;
+    s->qos_fd = -1;
     atomic_init(&s->phase, IDLE);
     atomic_init(&s->scan_started, 0);
     atomic_init(&s->wd_quit, false);
@@ -237,6 +238,7 @@ void plc_scan_free(struct plc_scan *s)
     if (!s)
         return;
     plc_scan_stop_watchdog(s);
+    plc_scan_release_cpu_latency(s);
     if (s->last_pub && s->prog.desc)
         plc_scan_write_safe_outputs(s); /* safe on stop, as at boot */
     for (size_t i = 0; s->reg && i < s->n; i++) {
@@ -381,6 +383,8 @@ int plc_scan_step(struct plc_scan *s)
         wake = deadline; /* a clock that woke early: count it as on time */
     plc_hist_add(&s->late, wake - deadline);
     s->cycles++;
+    s->cycle_deadline = deadline;
+    s->cycle_wake = wake;
 
     bool ok = take_snapshots(s) == 0;
     if (s->state == PLC_SCAN_FAULTED)

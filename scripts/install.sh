@@ -52,11 +52,15 @@ fi
 # and group gpio: the list is systemd/raspiplc.sysusers, which the Debian
 # package uses too. Existing users and groups are left as they are.
 systemd-sysusers "$PWD/systemd/raspiplc.sysusers"
-# The GPIO chips to group gpio.
-rule=/etc/udev/rules.d/60-raspiplc-gpio.rules
+# The GPIO chips to group gpio, /dev/cpu_dma_latency to plc-logic (the rule
+# was 60-raspiplc-gpio.rules before it had the second).
+rule=/etc/udev/rules.d/60-raspiplc.rules
+rm -f /etc/udev/rules.d/60-raspiplc-gpio.rules
 if [ ! -e "$rule" ]; then
-    cp systemd/60-raspiplc-gpio.rules "$rule"
-    command -v udevadm >/dev/null && udevadm trigger --subsystem-match=gpio 2>/dev/null || true
+    cp systemd/60-raspiplc.rules "$rule"
+    if command -v udevadm >/dev/null; then
+        udevadm trigger --subsystem-match=gpio --subsystem-match=misc 2>/dev/null || true
+    fi
 fi
 if [ -d /run/systemd/system ]; then
     systemctl daemon-reload

@@ -48,7 +48,7 @@ if [ -n "$destdir" ]; then
     exit 0
 fi
 if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
-rm -f /etc/udev/rules.d/60-raspiplc-gpio.rules /etc/ld.so.conf.d/raspiplc.conf
+rm -f /etc/udev/rules.d/60-raspiplc.rules /etc/udev/rules.d/60-raspiplc-gpio.rules /etc/ld.so.conf.d/raspiplc.conf
 ldconfig # libplc is gone: out of ld.so.cache with it
 for u in $(awk '$1 == "u" { print $2 }' systemd/raspiplc.sysusers); do
     if getent passwd "$u" >/dev/null; then userdel "$u"; fi

@@ -289,6 +289,7 @@ enum plc_fault_restart {
 #define PLC_LOGIC_WATCHDOG_MAX_US 60000000u /**< also the longest restart_delay */
 #define PLC_LOGIC_PRIORITY_MAX 99           /**< SCHED_FIFO priorities are 1..99 */
 #define PLC_LOGIC_CPU_MAX 1023
+#define PLC_LOGIC_CPU_DMA_LATENCY_MAX_US 1000000u /**< a request past 1 s asks nothing */
 
 /**
  * @brief The [logic] section: how plc-logic runs the scan. Owned by the layout.
@@ -305,6 +306,10 @@ struct plc_logic_def {
     int priority;              /**< SCHED_FIFO priority 1..99; 0 = SCHED_OTHER */
     bool lock_memory;          /**< mlockall() */
     int cpu;                   /**< pin the scan thread to this CPU; -1 = none */
+    /** Latency request held while the engine runs (/dev/cpu_dma_latency): the
+     *  longest wake-up from an idle state the CPUs may take, in us; -1 = none.
+     *  Default 0 with a priority, none without. */
+    int cpu_dma_latency_us;
     const struct plc_region_def *diagnostics; /**< region the scan statistics go to, or NULL */
     unsigned line;             /**< where [logic] was declared; 0 when absent */
 };

@@ -158,6 +158,15 @@ PLC_API int plc_scan_reset_fault(struct plc_scan *scan);
 /** @brief Copy the statistics (percentiles computed now). */
 PLC_API void plc_scan_get_stats(const struct plc_scan *scan, struct plc_scan_stats *stats);
 
+/**
+ * @brief The current cycle's deadline and wake-up time on the engine's clock,
+ *        in ns: from the scan thread (the program's scan() included) those of
+ *        the scan under way, else of the last cycle. For measuring lateness
+ *        beside the statistics' histogram, as plc-scan-bench does.
+ */
+PLC_API void plc_scan_get_cycle(const struct plc_scan *scan, uint64_t *deadline_ns,
+                                uint64_t *wake_ns);
+
 /** @brief "running", "faulted". */
 PLC_API const char *plc_scan_state_name(enum plc_scan_state state);
 /** @brief "none", "watchdog", "program", "input". */

@@ -57,6 +57,7 @@ static void absent_section_gives_defaults(void **state)
     assert_int_equal(g->priority, 0);
     assert_false(g->lock_memory);
     assert_int_equal(g->cpu, -1);
+    assert_int_equal(g->cpu_dma_latency_us, -1); /* no priority: no latency request */
     assert_non_null(g->diagnostics); /* a logic region called 'diagnostics' is taken */
     assert_string_equal(g->diagnostics->name, "diagnostics");
     assert_int_equal(g->line, 0);
@@ -68,7 +69,8 @@ static void every_key_is_read(void **state)
     struct plc_diag d;
     struct plc_layout *l = load("[logic]\nperiod = 1ms\nwatchdog = 500us\nfault_restart = auto\n"
                                 "restart_delay = 2s\nreset_command = reset\npriority = 80\n"
-                                "lock_memory = yes\ncpu = 1\ndiagnostics = none\n",
+                                "lock_memory = yes\ncpu = 1\ncpu_dma_latency = 20us\n"
+                                "diagnostics = none\n",
                                 &d);
     if (!l)
         fail_msg("%s:%u: %s", d.file, d.line, d.msg);
@@ -81,6 +83,7 @@ static void every_key_is_read(void **state)
     assert_int_equal(g->priority, 80);
     assert_true(g->lock_memory);
     assert_int_equal(g->cpu, 1);
+    assert_int_equal(g->cpu_dma_latency_us, 20);
     assert_null(g->diagnostics);
     assert_int_equal(g->line, 27);
     plc_layout_free(l);
@@ -93,6 +96,24 @@ static void watchdog_defaults_to_ten_periods(void **state)
     assert_non_null(l);
     assert_int_equal(plc_layout_get_logic(l)->watchdog_us, 20000);
     plc_layout_free(l);
+}
+
+/* A real-time scan asks for the promptest wake-up unless told otherwise. */
+static void priority_brings_a_latency_request(void **state)
+{
+    struct plc_diag d;
+    struct plc_layout *a = load("[logic]\npriority = 50\n", &d);
+    struct plc_layout *b = load("[logic]\npriority = 50\ncpu_dma_latency = none\n", &d);
+    struct plc_layout *c = load("[logic]\ncpu_dma_latency = 0us\n", &d);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_int_equal(plc_layout_get_logic(a)->cpu_dma_latency_us, 0);
+    assert_int_equal(plc_layout_get_logic(b)->cpu_dma_latency_us, -1);
+    assert_int_equal(plc_layout_get_logic(c)->cpu_dma_latency_us, 0);
+    plc_layout_free(a);
+    plc_layout_free(b);
+    plc_layout_free(c);
 }
 
 static void logic_section_is_not_in_the_hash(void **state)
@@ -122,6 +143,10 @@ static void bad_values_are_refused_with_their_line(void **state)
     expect_error("[logic]\nlock_memory = maybe\n",
                  "t.ini:28: [logic]: lock_memory 'maybe' is not yes or no");
     expect_error("[logic]\ncpu = first\n", "t.ini:28: [logic]: cpu 'first' is not a CPU number or none");
+    expect_error("[logic]\ncpu_dma_latency = soon\n",
+                 "t.ini:28: [logic]: cpu_dma_latency 'soon' is not a duration (10ms, 500us, 1s)");
+    expect_error("[logic]\ncpu_dma_latency = 2s\n",
+                 "t.ini:28: [logic]: cpu_dma_latency 2s is outside 0..1s");
     expect_error("[logic]\ncolour = red\n", "t.ini:28: [logic]: unknown key 'colour'");
 }
 
@@ -174,6 +199,7 @@ int main(void)
         cmocka_unit_test(absent_section_gives_defaults),
         cmocka_unit_test(every_key_is_read),
         cmocka_unit_test(watchdog_defaults_to_ten_periods),
+        cmocka_unit_test(priority_brings_a_latency_request),
         cmocka_unit_test(logic_section_is_not_in_the_hash),
         cmocka_unit_test(bad_values_are_refused_with_their_line),
         cmocka_unit_test(named_tags_and_regions_are_checked),

@@ -91,7 +91,7 @@ check "raspiplc: postinst makes them (systemd-sysusers)" \
 check "raspiplc: Depends on a systemd-sysusers" \
     bash -c "dpkg-deb -f '$RUN' Depends | grep -q 'systemd | systemd-standalone-sysusers'"
 check "raspiplc: the udev rule" \
-    cmp -s "$SRC/systemd/60-raspiplc-gpio.rules" "$R/lib/udev/rules.d/60-raspiplc-gpio.rules"
+    cmp -s "$SRC/systemd/60-raspiplc.rules" "$R/lib/udev/rules.d/60-raspiplc.rules"
 check "raspiplc: the demo layout as /etc/raspiplc/layout.ini" \
     cmp -s "$SRC/layout/demo.ini" "$R/etc/raspiplc/layout.ini"
 check "raspiplc: its lock as /etc/raspiplc/layout.lock" \

@@ -6,6 +6,7 @@
  * Runs on the engine test layout (tests/programs/engine.ini) in real shared
  * memory.
  */
+#include <dirent.h>
 #include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -588,6 +589,51 @@ static void stop_drives_outputs_safe(void **state)
     assert_outputs_safe(t, true);
 }
 
+/* Whether a descriptor of this process is open on @path. */
+static bool holds_open(const char *path)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        char target[256];
+        ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            found = strcmp(target, path) == 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* The kernel's CPU latency target now: the smallest request anyone holds. */
+static int32_t cpu_latency_target(void)
+{
+    int fd = open("/dev/cpu_dma_latency", O_RDONLY | O_CLOEXEC);
+    int32_t v = -1;
+    if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+        fail_msg("cannot read /dev/cpu_dma_latency: %s", strerror(errno));
+    close(fd);
+    return v;
+}
+
+/* [logic] cpu_dma_latency: the request is in force from the start to the stop. */
+static void cpu_latency_request_held_while_the_engine_runs(void **state)
+{
+    struct t *t = *state;
+    t->logic.cpu_dma_latency_us = 0;
+    start(t);
+    if (!strstr(t->log, "cpu_dma_latency 0 us"))
+        fail_msg("no latency request in the log:\n%s", t->log);
+    assert_true(holds_open("/dev/cpu_dma_latency"));
+    assert_int_equal(cpu_latency_target(), 0);
+    steps(t, 2);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+    assert_false(holds_open("/dev/cpu_dma_latency"));
+}
+
 /* Drop CAP_SYS_NICE and CAP_IPC_LOCK and the limits that stand in for them. */
 static void drop_realtime_rights(void)
 {
@@ -672,6 +718,7 @@ int main(void)
         T(watchdog_thread_catches_a_scan_that_never_returns),
         T(stop_drives_outputs_safe),
         T(realtime_refused_is_a_warning_and_it_runs_on),
+        T(cpu_latency_request_held_while_the_engine_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

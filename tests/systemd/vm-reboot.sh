@@ -34,7 +34,7 @@ for s in "${services[@]}"; do
     check "plc-$s is not running after the removal" bash -c "! pgrep -x plc-$s"
 done
 check "units removed" bash -c '! systemctl cat plc-io.service >/dev/null 2>&1'
-check "udev rule removed" test ! -e /lib/udev/rules.d/60-raspiplc-gpio.rules
+check "udev rule removed" test ! -e /lib/udev/rules.d/60-raspiplc.rules
 check "the user's layout is kept (a conffile)" cmp -s "$log/layout.mine" /etc/raspiplc/layout.ini
 check "retained values are kept" test -s /var/lib/raspiplc/demo.retain
 # Debian packages leave their system users: files may still be theirs.
