@@ -122,6 +122,10 @@ check "plc-modbus serves port 502 (sched_priority 30227 reads 50: SCHED_FIFO gra
     eq "$(mb -t 3 -r 227)" 50
 check "plc-logic's scan thread is SCHED_FIFO" \
     bash -c "ps -L -o cls= -p $(pid_of logic) | grep -q FF"
+check "plc-logic holds the cpu_dma_latency request (60-raspiplc.rules, DeviceAllow=)" \
+    bash -c "ls -l /proc/$(pid_of logic)/fd | grep -q /dev/cpu_dma_latency"
+check "plc-logic's memory is locked" \
+    bash -c "grep -q '^VmLck: *[1-9]' /proc/$(pid_of logic)/status"
 check "plc-retain keeps /var/lib/raspiplc (StateDirectory)" \
     eq "$(stat -c %U /var/lib/raspiplc)" raspiplc-retain
 
