@@ -125,7 +125,7 @@ check "plc-logic's scan thread is SCHED_FIFO" \
 check "plc-logic holds the cpu_dma_latency request (60-raspiplc.rules, DeviceAllow=)" \
     bash -c "ls -l /proc/$(pid_of logic)/fd | grep -q /dev/cpu_dma_latency"
 check "plc-logic's memory is locked" \
-    bash -c "grep -q '^VmLck: *[1-9]' /proc/$(pid_of logic)/status"
+    bash -c "awk '\$1 == \"VmLck:\" && \$2 > 0 { ok = 1 } END { exit !ok }' /proc/$(pid_of logic)/status"
 check "plc-retain keeps /var/lib/raspiplc (StateDirectory)" \
     eq "$(stat -c %U /var/lib/raspiplc)" raspiplc-retain
 
