@@ -501,20 +501,25 @@ static void usage(FILE *f)
                "  --label TEXT            the commit to print, instead of the one built\n");
 }
 
-static bool choose_workloads(char *list, bool *chosen)
+static bool choose_workloads(const char *arg, bool *chosen)
 {
+    char *list = strdup(arg), *save = NULL; /* strtok would cut argv, which the header prints */
+    bool ok = list != NULL;
     memset(chosen, 0, NWORKLOADS * sizeof(*chosen));
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+    for (char *tok = ok ? strtok_r(list, ",", &save) : NULL; tok;
+         tok = strtok_r(NULL, ",", &save)) {
         size_t i = 0;
         while (i < NWORKLOADS && strcmp(workloads[i].name, tok) != 0)
             i++;
         if (i == NWORKLOADS) {
             fprintf(stderr, "modbus-bench: unknown workload '%s'\n", tok);
-            return false;
+            ok = false;
+            break;
         }
         chosen[i] = true;
     }
-    return true;
+    free(list);
+    return ok;
 }
 
 int main(int argc, char **argv)
