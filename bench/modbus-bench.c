@@ -19,6 +19,7 @@
  * figure.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -178,13 +179,51 @@ static int serve_libmodbus(int ready, void *arg)
     }
 }
 
-static int64_t cpu_ns(pid_t pid)
+/* How a server process used the CPUs, as the kernel counts it. */
+struct cpu_use {
+    int64_t cpu_ns;        /* its CPU clock */
+    int64_t user, sys;     /* of that, in user space and in the kernel (clock ticks) */
+    int64_t wait_ns;       /* runnable but waiting for a CPU (schedstat) */
+    int64_t vol, invol;    /* context switches: it blocked; it was preempted */
+};
+
+static void cpu_use_read(pid_t pid, struct cpu_use *u)
 {
+    char path[64], buf[1024];
     clockid_t cid;
     struct timespec ts;
-    if (clock_getcpuclockid(pid, &cid) != 0 || clock_gettime(cid, &ts) != 0)
-        return -1;
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    memset(u, 0, sizeof(*u));
+    if (clock_getcpuclockid(pid, &cid) == 0 && clock_gettime(cid, &ts) == 0)
+        u->cpu_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    read_first_line(path, buf, sizeof(buf));
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces; fields 14, 15 follow */
+    if (p)
+        sscanf(p + 1, " %*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %" SCNd64 " %" SCNd64,
+               &u->user, &u->sys);
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+    buf[0] = '\0';
+    read_first_line(path, buf, sizeof(buf));
+    sscanf(buf, "%*s %" SCNd64, &u->wait_ns);
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    while (f && fgets(buf, sizeof(buf), f)) {
+        sscanf(buf, "voluntary_ctxt_switches: %" SCNd64, &u->vol);
+        sscanf(buf, "nonvoluntary_ctxt_switches: %" SCNd64, &u->invol);
+    }
+    if (f)
+        fclose(f);
+}
+
+/* @sum += @b - @a */
+static void cpu_use_add(struct cpu_use *sum, const struct cpu_use *a, const struct cpu_use *b)
+{
+    sum->cpu_ns += b->cpu_ns - a->cpu_ns;
+    sum->user += b->user - a->user;
+    sum->sys += b->sys - a->sys;
+    sum->wait_ns += b->wait_ns - a->wait_ns;
+    sum->vol += b->vol - a->vol;
+    sum->invol += b->invol - a->invol;
 }
 
 /* ---- the clients of one workload, and its slices ---- */
@@ -279,7 +318,8 @@ static void *client_main(void *p)
 
 /* What one server did in one workload, over all its slices. */
 struct tally {
-    int64_t ns, cpu_ns;
+    int64_t ns;
+    struct cpu_use use;
     size_t requests;
     unsigned long errors;
     double *slice_rps;
@@ -320,7 +360,8 @@ static void run_slice(struct run *r, struct client *c, int s, double secs, struc
                       int k)
 {
     size_t before = count_requests(c, r->w->clients, s);
-    int64_t cpu0 = cpu_ns(r->srv[s].pid);
+    struct cpu_use u0, u1;
+    cpu_use_read(r->srv[s].pid, &u0);
     uint64_t t0 = now_ns();
     run_start(r, s);
     sleep_until_ns(t0 + (uint64_t)(secs * 1e9));
@@ -329,10 +370,10 @@ static void run_slice(struct run *r, struct client *c, int s, double secs, struc
     run_wait_clients(r);
     pthread_mutex_unlock(&r->mu);
     uint64_t t1 = now_ns();
-    int64_t cpu1 = cpu_ns(r->srv[s].pid);
+    cpu_use_read(r->srv[s].pid, &u1);
     size_t n = count_requests(c, r->w->clients, s) - before;
     t->ns += (int64_t)(t1 - t0);
-    t->cpu_ns += cpu1 - cpu0;
+    cpu_use_add(&t->use, &u0, &u1);
     t->requests += n;
     t->slice_rps[k] = (double)n / ((double)(t1 - t0) / 1e9);
 }
@@ -351,7 +392,7 @@ static void tally_finish(struct tally *t, struct client *c, int n, int s)
     t->p50 = p.p50;
     t->p99 = p.p99;
     t->rps = t->ns ? (double)t->requests / ((double)t->ns / 1e9) : 0;
-    t->cpu_us = t->requests ? (double)t->cpu_ns / 1e3 / (double)t->requests : 0;
+    t->cpu_us = t->requests ? (double)t->use.cpu_ns / 1e3 / (double)t->requests : 0;
 }
 
 static void run_workload(const struct workload *w, const struct server *srv, int slices,
@@ -477,6 +518,30 @@ static void print_targets(const bool *chosen, struct tally (*t)[NSERVERS])
     printf("%d of %d targets hold.\n", held, all);
 }
 
+/* Where each server's time went, per request: what the kernel counted. */
+static void print_cpu_use(const bool *chosen, struct tally (*t)[NSERVERS])
+{
+    double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK);
+    printf("\nServer time per request (CPU clock; user and kernel from /proc/PID/stat in "
+           "%.0f ms ticks; waiting for a CPU from /proc/PID/schedstat; context switches from "
+           "/proc/PID/status):\n\n"
+           "| workload | clients | server | CPU | user | kernel | waiting for a CPU "
+           "| blocked (voluntary switches) | preempted (involuntary switches) |\n"
+           "|---|---|---|---|---|---|---|---|---|\n",
+           tick_us / 1e3);
+    for (size_t i = 0; i < NWORKLOADS; i++) {
+        for (int s = 0; chosen[i] && s < NSERVERS; s++) {
+            const struct tally *x = &t[i][s];
+            double n = x->requests ? (double)x->requests : 1;
+            printf("| %s | %d | %s | %.2f us | %.2f us | %.2f us | %.2f us | %.3f | %.3f |\n",
+                   workloads[i].what, workloads[i].clients, s == GATEWAY ? "gateway" : "libmodbus",
+                   (double)x->use.cpu_ns / 1e3 / n, (double)x->use.user * tick_us / n,
+                   (double)x->use.sys * tick_us / n, (double)x->use.wait_ns / 1e3 / n,
+                   (double)x->use.vol / n, (double)x->use.invol / n);
+        }
+    }
+}
+
 static void print_slices(const bool *chosen, struct tally (*t)[NSERVERS], int slices)
 {
     printf("\nRequests per second by slice, in the order run:\n");
@@ -586,6 +651,7 @@ int main(int argc, char **argv)
     }
     print_table(chosen, t);
     print_targets(chosen, t);
+    print_cpu_use(chosen, t);
     print_slices(chosen, t, slices);
     print_loadavg("at end");
 
