@@ -179,22 +179,47 @@ static int serve_libmodbus(int ready, void *arg)
     }
 }
 
-/* How a server process used the CPUs, as the kernel counts it. */
+/* How a server process, the clients and the machine used the CPUs, as the kernel
+ * counts it. */
 struct cpu_use {
-    int64_t cpu_ns;        /* its CPU clock */
+    int64_t cpu_ns;        /* the server's CPU clock */
     int64_t user, sys;     /* of that, in user space and in the kernel (clock ticks) */
     int64_t wait_ns;       /* runnable but waiting for a CPU (schedstat) */
     int64_t vol, invol;    /* context switches: it blocked; it was preempted */
+    int64_t clients_ns;    /* this process's CPU clock: the client threads' */
+    int64_t all, idle, steal; /* the machine's CPU time, all CPUs (/proc/stat ticks) */
 };
+
+static int64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    return clock_gettime(id, &ts) == 0 ? (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec : 0;
+}
+
+/* The first line of /proc/stat: user nice system idle iowait irq softirq steal. */
+static void machine_read(struct cpu_use *u)
+{
+    char buf[256] = "";
+    int64_t v[8] = {0};
+    read_first_line("/proc/stat", buf, sizeof(buf));
+    sscanf(buf, "cpu %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
+                " %" SCNd64 " %" SCNd64,
+           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    for (int i = 0; i < 8; i++)
+        u->all += v[i];
+    u->idle = v[3] + v[4];
+    u->steal = v[7];
+}
 
 static void cpu_use_read(pid_t pid, struct cpu_use *u)
 {
     char path[64], buf[1024];
     clockid_t cid;
-    struct timespec ts;
     memset(u, 0, sizeof(*u));
-    if (clock_getcpuclockid(pid, &cid) == 0 && clock_gettime(cid, &ts) == 0)
-        u->cpu_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (clock_getcpuclockid(pid, &cid) == 0)
+        u->cpu_ns = clock_ns(cid);
+    u->clients_ns = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    machine_read(u);
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     read_first_line(path, buf, sizeof(buf));
     const char *p = strrchr(buf, ')'); /* the name may hold spaces; fields 14, 15 follow */
@@ -224,6 +249,10 @@ static void cpu_use_add(struct cpu_use *sum, const struct cpu_use *a, const stru
     sum->wait_ns += b->wait_ns - a->wait_ns;
     sum->vol += b->vol - a->vol;
     sum->invol += b->invol - a->invol;
+    sum->clients_ns += b->clients_ns - a->clients_ns;
+    sum->all += b->all - a->all;
+    sum->idle += b->idle - a->idle;
+    sum->steal += b->steal - a->steal;
 }
 
 /* ---- the clients of one workload, and its slices ---- */
@@ -518,26 +547,31 @@ static void print_targets(const bool *chosen, struct tally (*t)[NSERVERS])
     printf("%d of %d targets hold.\n", held, all);
 }
 
-/* Where each server's time went, per request: what the kernel counted. */
+/* Where each server's time went, per request, and how busy the machine was. */
 static void print_cpu_use(const bool *chosen, struct tally (*t)[NSERVERS])
 {
     double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK);
-    printf("\nServer time per request (CPU clock; user and kernel from /proc/PID/stat in "
-           "%.0f ms ticks; waiting for a CPU from /proc/PID/schedstat; context switches from "
-           "/proc/PID/status):\n\n"
-           "| workload | clients | server | CPU | user | kernel | waiting for a CPU "
-           "| blocked (voluntary switches) | preempted (involuntary switches) |\n"
-           "|---|---|---|---|---|---|---|---|---|\n",
+    printf("\nTime per request, by whom (the server: its CPU clock, user and kernel from "
+           "/proc/PID/stat in %.0f ms ticks, waiting for a CPU from /proc/PID/schedstat, "
+           "context switches from /proc/PID/status; the clients: this process's CPU clock; "
+           "the machine, all CPUs: /proc/stat):\n\n"
+           "| workload | clients | server | server CPU | user | kernel | waiting for a CPU "
+           "| blocked (voluntary switches) | preempted (involuntary switches) | clients' CPU "
+           "| CPUs busy | stolen by the host |\n"
+           "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
            tick_us / 1e3);
     for (size_t i = 0; i < NWORKLOADS; i++) {
         for (int s = 0; chosen[i] && s < NSERVERS; s++) {
-            const struct tally *x = &t[i][s];
-            double n = x->requests ? (double)x->requests : 1;
-            printf("| %s | %d | %s | %.2f us | %.2f us | %.2f us | %.2f us | %.3f | %.3f |\n",
+            const struct cpu_use *u = &t[i][s].use;
+            double n = t[i][s].requests ? (double)t[i][s].requests : 1;
+            double all = u->all ? (double)u->all : 1;
+            printf("| %s | %d | %s | %.2f us | %.2f us | %.2f us | %.2f us | %.3f | %.3f "
+                   "| %.2f us | %.0f%% | %.0f%% |\n",
                    workloads[i].what, workloads[i].clients, s == GATEWAY ? "gateway" : "libmodbus",
-                   (double)x->use.cpu_ns / 1e3 / n, (double)x->use.user * tick_us / n,
-                   (double)x->use.sys * tick_us / n, (double)x->use.wait_ns / 1e3 / n,
-                   (double)x->use.vol / n, (double)x->use.invol / n);
+                   (double)u->cpu_ns / 1e3 / n, (double)u->user * tick_us / n,
+                   (double)u->sys * tick_us / n, (double)u->wait_ns / 1e3 / n,
+                   (double)u->vol / n, (double)u->invol / n, (double)u->clients_ns / 1e3 / n,
+                   100.0 * (all - (double)u->idle) / all, 100.0 * (double)u->steal / all);
         }
     }
 }
