@@ -6,17 +6,19 @@
 #   record: where each server's CPU time goes (perf record -g, cpu-clock samples),
 #           by binary and by function
 # As root: perf needs it for tracepoints and kernel symbols.
-# usage: bench/modbus-profile.sh BUILD_DIR count|record WORKLOAD
+# usage: bench/modbus-profile.sh BUILD_DIR count|record WORKLOAD [MODBUS_BENCH_ARGS...]
 set -euo pipefail
-if [ $# -ne 3 ] || { [ "$2" != count ] && [ "$2" != record ]; }; then
-  echo "usage: $0 BUILD_DIR count|record WORKLOAD (fc03-1, fc03-8, fc03-64, mixed-8, mixed-64)" >&2
+if [ $# -lt 3 ] || { [ "$2" != count ] && [ "$2" != record ]; }; then
+  echo "usage: $0 BUILD_DIR count|record WORKLOAD (fc03-1, fc03-8, fc03-64, mixed-8," \
+       "mixed-64) [MODBUS_BENCH_ARGS...]" >&2
   exit 2
 fi
 build=$1 mode=$2 workload=$3
+shift 3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$build/bench/modbus-bench" -w "$workload" --slices 16 -d 0.25 >"$tmp/bench.txt" 2>/dev/null &
+"$build/bench/modbus-bench" -w "$workload" --slices 16 -d 0.25 "$@" >"$tmp/bench.txt" 2>/dev/null &
 bench=$!
 gw='' lm=''
 for _ in $(seq 200); do
