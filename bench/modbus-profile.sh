@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Where the gateway's time goes (bench/README-modbus.md): one modbus-bench workload
 # (16 slices of 0.25 s per server) with perf on both server processes.
-#   count:  system calls and context switches per request, from tracepoints (perf stat);
-#           a request is a response sent, one sendto() each in both servers
+#   count:  system calls and context switches per request, from tracepoints (perf stat),
+#           of each server and of the clients (the benchmark's client threads, over both
+#           servers' slices); a request is a response sent, one sendto() each in both servers
 #   record: where each server's CPU time goes (perf record -g, cpu-clock samples),
 #           by binary and by function
 # As root: perf needs it for tracepoints and kernel symbols.
@@ -63,6 +64,13 @@ function bin(d,  a, k) { k = split(d, a, "/"); return a[k] }
 }
 END { flush(); for (k in n) printf "%6.2f%%  %s\n", 100 * n[k] / total, k | "sort -rn" }'
 
+# The client threads, once they are all there (the workload's name ends in their count).
+clients=${workload##*-}
+for _ in $(seq 200); do
+  [ "$(ls "/proc/$bench/task" | wc -l)" -gt "$clients" ] && break
+  sleep 0.05
+done
+
 events=syscalls:sys_enter_read,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto
 events+=,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_pselect6
 events+=,raw_syscalls:sys_enter,context-switches
@@ -75,6 +83,10 @@ for s in gw lm; do
   fi
   pids+=($!)
 done
+if [ "$mode" = count ]; then
+  perf stat -x, -e "$events" -p "$bench" -o "$tmp/cl.txt" &
+  pids+=($!)
+fi
 wait "$bench"  # it stops both servers at the end, and perf with them
 wait "${pids[@]}" || true
 
@@ -83,18 +95,19 @@ sed -n '/^# /p' "$tmp/bench.txt"
 if [ "$mode" = count ]; then
   # perf stat -x, lines: count,unit,event,...
   echo
-  echo "| per request | gateway | libmodbus |"
-  echo "|---|---|---|"
+  echo "| per request | gateway | libmodbus | clients (of both) |"
+  echo "|---|---|---|---|"
   awk -F, '
     FNR == 1 { s++ }
-    /^[0-9]/ { n[$3, s] = $1; if ($3 == "syscalls:sys_enter_sendto") req[s] = $1; ev[$3] = 1; order[++k] = $3 }
+    /^[0-9]/ { n[$3, s] = $1; if ($3 == "syscalls:sys_enter_sendto") req[s] = $1; order[++k] = $3 }
     END {
+      req[3] = req[1] + req[2] # the clients sent both servers their requests
       for (i = 1; i <= k; i++) {
         e = order[i]; if (seen[e]++) continue
-        printf "| %s | %.3f | %.3f |\n", e, n[e, 1] / req[1], n[e, 2] / req[2]
+        printf "| %s | %.3f | %.3f | %.3f |\n", e, n[e, 1] / req[1], n[e, 2] / req[2], n[e, 3] / req[3]
       }
-      printf "| requests (sendto calls) | %d | %d |\n", req[1], req[2]
-    }' "$tmp/gw.txt" "$tmp/lm.txt"
+      printf "| requests (servers: sendto calls) | %d | %d | %d |\n", req[1], req[2], req[3]
+    }' "$tmp/gw.txt" "$tmp/lm.txt" "$tmp/cl.txt"
 else
   declare -A name=([gw]=gateway [lm]=libmodbus)
   for s in gw lm; do
