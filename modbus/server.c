@@ -12,11 +12,12 @@
  * byte of theirs is decoded. SIGPIPE cannot happen: every send uses
  * MSG_NOSIGNAL.
  *
- * System calls are most of a request's cost (bench/README-modbus.md), so a TCP
- * request costs two: one read() takes whatever has arrived, and the responses to
- * every frame in it are built in place in the connection's transmit buffer and
- * leave in one send(). epoll_ctl() runs only when a connection's interest changes,
- * and the clock is read once a turn of the loop, not once a request.
+ * The kernel is most of a request's cost, above all the wake-up its send() sets
+ * off (bench/README-modbus.md), so a TCP request costs two system calls: one
+ * read() takes whatever has arrived, and the responses to every frame in it are
+ * built in place in the connection's transmit buffer and leave in one send().
+ * epoll_ctl() runs only when a connection's interest changes, and the clock is
+ * read once a turn of the loop, not once a request.
  */
 #include <arpa/inet.h>
 #include <errno.h>
