@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +31,18 @@ static inline int pin_to_cpu(int cpu)
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The first line of @path into @buf, without its newline; @buf is left as it was
+ * when the file cannot be read (the headers print "?" then). */
+static inline void read_first_line(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    if (fgets(buf, (int)size, f))
+        buf[strcspn(buf, "\n")] = '\0';
+    fclose(f);
 }
 
 /* Keeps the compiler from dropping or merging copies into @p. */

@@ -165,17 +165,9 @@ static void print_header(int argc, char **argv, const struct opts *o)
     uname(&u);
     strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S %z", localtime(&t));
     char load[64] = "?";
-    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "re");
-    if (f) {
-        if (fgets(cs, sizeof(cs), f))
-            cs[strcspn(cs, "\n")] = '\0';
-        fclose(f);
-    }
-    if ((f = fopen("/proc/loadavg", "re"))) {
-        if (fgets(load, sizeof(load), f))
-            load[strcspn(load, "\n")] = '\0';
-        fclose(f);
-    }
+    read_first_line("/sys/devices/system/clocksource/clocksource0/current_clocksource", cs,
+                    sizeof(cs));
+    read_first_line("/proc/loadavg", load, sizeof(load));
     double d[1001];
     for (int i = 0; i < 1001; i++) {
         uint64_t a = now_ns();

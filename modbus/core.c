@@ -11,6 +11,10 @@
  * plc_region_write_tags() of the region made, so a refused write changes
  * nothing and an accepted one is seen whole. A read takes one
  * plc_region_read_tags() snapshot per region it touches.
+ *
+ * Reads are the gateway's hot path: what they need of each map entry is packed
+ * into struct mb_ent once, so a read of 125 registers walks a small array and
+ * the snapshot instead of 125 tag definitions spread over the layout.
  */
 #include <errno.h>
 #include <math.h>
@@ -23,7 +27,19 @@ struct mb_region {
     struct plc_region *handle;
     uint8_t *data;                    /* data_size scratch: the snapshot, or the write */
     const struct plc_tag_def **tags;  /* tags of this region in the current request */
-    size_t ntags;
+    size_t ntags;                     /* (not kept for a region read whole) */
+    bool whole;   /* small: read whole, as one copy beats many tag ranges */
+    bool touched; /* by the current request */
+};
+
+/* A map entry as a read needs it. */
+struct mb_ent {
+    uint32_t offset; /* of the tag in its region's data */
+    uint16_t region; /* index into the core's regions */
+    uint16_t address;
+    uint8_t size;  /* of the tag's value: 1 (bool), 2 or 4 bytes */
+    uint8_t count; /* registers or bits: 1 or 2 */
+    uint8_t word_order;
 };
 
 struct plc_modbus_core {
@@ -32,15 +48,23 @@ struct plc_modbus_core {
     struct mb_region *regions;
     size_t nregions;
     const struct plc_region_def *first_def;
+    struct mb_ent *ent; /* by map entry index */
     /* entries of the current request, in address order (one per bit at most) */
     uint16_t ents[MODBUS_MAX_READ_BITS];
     size_t nents;
+    uint16_t *touched; /* regions of the current request's entries, each once */
+    size_t ntouched;
     struct plc_modbus_stats stats;
     struct mb_ident ident;
     uint8_t unit_id;
     const struct plc_tag_def *fault_state; /* the logic's, in its diagnostics region, or NULL */
     int64_t logic_stale_ns; /* a logic region not written for this long: the logic stopped */
 };
+
+static inline size_t region_index(const struct plc_modbus_core *c, const struct plc_tag_def *t)
+{
+    return (size_t)(t->region - c->first_def);
+}
 
 void plc_modbus_core_free(struct plc_modbus_core *c)
 {
@@ -52,6 +76,8 @@ void plc_modbus_core_free(struct plc_modbus_core *c)
         free(c->regions[i].tags);
     }
     free(c->regions);
+    free(c->ent);
+    free(c->touched);
     plc_modbus_map_free(c->map);
     free(c);
 }
@@ -75,6 +101,7 @@ struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *l, const ch
         struct mb_region *r = &c->regions[i];
         bool mine = strcmp(def->writer, "modbus") == 0;
         r->data = calloc(1, def->data_size);
+        r->whole = def->data_size <= 4096;
         r->tags = calloc(def->tag_count ? def->tag_count : 1, sizeof(*r->tags));
         if (!r->data || !r->tags)
             goto fail;
@@ -82,6 +109,19 @@ struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *l, const ch
                                       "modbus", diag);
         if (!r->handle)
             goto fail_errno;
+    }
+    c->ent = calloc(c->map->count, sizeof(*c->ent));
+    c->touched = calloc(c->nregions, sizeof(*c->touched));
+    if (!c->ent || !c->touched)
+        goto fail;
+    for (size_t i = 0; i < c->map->count; i++) {
+        const struct plc_modbus_map_entry *e = &c->map->entries[i];
+        c->ent[i] = (struct mb_ent){.offset = (uint32_t)e->tag->offset,
+                                    .region = (uint16_t)region_index(c, e->tag),
+                                    .address = e->address,
+                                    .size = (uint8_t)e->tag->size,
+                                    .count = (uint8_t)e->count,
+                                    .word_order = (uint8_t)e->tag->modbus.word_order};
     }
     mb_ident_init(&c->ident, l);
     c->unit_id = plc_layout_get_modbus(l)->unit_id;
@@ -140,32 +180,73 @@ static size_t exception(struct plc_modbus_core *c, uint8_t fc, uint8_t code, uin
     return 2;
 }
 
-static inline size_t region_index(const struct plc_modbus_core *c, const struct plc_tag_def *t)
+/* The request's @k-th entry and where its value is in the scratch data. */
+static inline const struct mb_ent *ent_at(const struct plc_modbus_core *c, size_t k,
+                                          const uint8_t **value)
 {
-    return (size_t)(t->region - c->first_def);
+    const struct mb_ent *e = &c->ent[c->ents[k]];
+    *value = c->regions[e->region].data + e->offset;
+    return e;
+}
+
+/* The request's tags in each region too big to be read whole, for its snapshot. */
+static void list_tags(struct plc_modbus_core *c)
+{
+    for (size_t k = 0; k < c->nents; k++) {
+        struct mb_region *r = &c->regions[c->ent[c->ents[k]].region];
+        if (!r->whole)
+            r->tags[r->ntags++] = c->map->entries[c->ents[k]].tag;
+    }
 }
 
 /*
- * The entries covering [addr, addr + qty) of @table, each once, in order.
- * Returns 0, or the exception code. For a write every entry must be writable,
- * whole inside the range, and of one region.
+ * The entries covering [addr, addr + qty) of @table, each once, in order, and the
+ * regions they touch. Returns 0, or the exception code. For a write every entry
+ * must be writable, whole inside the range, and of one region.
  */
 static int collect(struct plc_modbus_core *c, int table, unsigned addr, unsigned qty,
                    bool write)
 {
     const struct plc_modbus_map *m = c->map;
-    long last = -1;
+    for (size_t k = 0; k < c->ntouched; k++)
+        c->regions[c->touched[k]].touched = false;
     c->nents = 0;
+    c->ntouched = 0;
     if (addr + qty > 65536)
         return PLC_MODBUS_EX_ILLEGAL_ADDRESS;
+    /* Locals, so the stores below need not reload the core's fields. */
+    const uint16_t *slot = m->slot[table];
+    const struct mb_ent *ent = c->ent;
+    uint16_t *ents = c->ents;
+    size_t n = 0;
+    long last = -1;
+    unsigned last_region = UINT16_MAX + 1u;
+    bool big = false;
     for (unsigned a = addr; a < addr + qty; a++) {
-        long i = mb_map_slot(m, table, a);
-        if (i < 0)
+        long i = slot ? (long)slot[a] - 1 : -1;
+        if (i < 0) {
+            c->nents = n;
             return PLC_MODBUS_EX_ILLEGAL_ADDRESS; /* no silent zeros */
-        if (i != last)
-            c->ents[c->nents++] = (uint16_t)i;
+        }
+        if (i == last)
+            continue; /* a 32-bit value's second register */
         last = i;
+        ents[n++] = (uint16_t)i;
+        unsigned ri = ent[i].region;
+        if (ri == last_region)
+            continue;
+        last_region = ri;
+        struct mb_region *r = &c->regions[ri];
+        if (!r->touched) {
+            r->touched = true;
+            r->ntags = 0;
+            c->touched[c->ntouched++] = (uint16_t)ri;
+            big |= !r->whole;
+        }
     }
+    c->nents = n;
+    if (big)
+        list_tags(c);
     if (!write)
         return 0;
     const struct plc_modbus_map_entry *first = &m->entries[c->ents[0]];
@@ -180,40 +261,26 @@ static int collect(struct plc_modbus_core *c, int table, unsigned addr, unsigned
     return 0;
 }
 
-/* One snapshot per region touched; 0 or an exception code. */
+/* One snapshot per region the collected entries touch; 0 or an exception code. */
 static int snapshot(struct plc_modbus_core *c)
 {
-    const struct plc_modbus_map *m = c->map;
-    for (size_t k = 0; k < c->nents; k++) {
-        const struct plc_tag_def *t = m->entries[c->ents[k]].tag;
-        struct mb_region *r = &c->regions[region_index(c, t)];
-        r->tags[r->ntags++] = t;
-    }
     int rc = 0;
-    for (size_t k = 0; k < c->nents; k++) {
-        const struct plc_tag_def *t = m->entries[c->ents[k]].tag;
-        struct mb_region *r = &c->regions[region_index(c, t)];
-        if (!r->ntags)
-            continue; /* already read */
-        /* A small region is read whole: one copy beats many tag ranges, and the
-         * snapshot is as consistent either way. */
-        int rc1 = t->region->data_size <= 4096
-                      ? plc_region_read(r->handle, r->data)
-                      : plc_region_read_tags(r->handle, r->tags, r->ntags, r->data);
+    for (size_t k = 0; k < c->ntouched; k++) {
+        struct mb_region *r = &c->regions[c->touched[k]];
+        int rc1 = r->whole ? plc_region_read(r->handle, r->data)
+                           : plc_region_read_tags(r->handle, r->tags, r->ntags, r->data);
         if (rc1 < 0) {
             c->stats.device_failures++;
             rc = PLC_MODBUS_EX_DEVICE_FAILURE;
         }
-        r->ntags = 0;
     }
     return rc;
 }
 
-/* The 16-bit words of a register tag's value, in its word order. */
-static void tag_words(const struct plc_tag_def *t, const uint8_t *data, uint16_t w[2])
+/* The 16-bit words of a register entry's value at @p, in its word order. */
+static void ent_words(const struct mb_ent *e, const uint8_t *p, uint16_t w[2])
 {
-    const uint8_t *p = data + t->offset;
-    if (t->size == 2) {
+    if (e->size == 2) {
         uint16_t v;
         memcpy(&v, p, 2);
         w[0] = v;
@@ -222,7 +289,7 @@ static void tag_words(const struct plc_tag_def *t, const uint8_t *data, uint16_t
     uint32_t u;
     memcpy(&u, p, 4);
     unsigned A = u >> 24, B = (u >> 16) & 0xff, C = (u >> 8) & 0xff, D = u & 0xff;
-    switch (t->modbus.word_order) {
+    switch (e->word_order) {
     case PLC_WORD_ORDER_CDAB: w[0] = (uint16_t)(C << 8 | D); w[1] = (uint16_t)(A << 8 | B); break;
     case PLC_WORD_ORDER_BADC: w[0] = (uint16_t)(B << 8 | A); w[1] = (uint16_t)(D << 8 | C); break;
     case PLC_WORD_ORDER_DCBA: w[0] = (uint16_t)(D << 8 | C); w[1] = (uint16_t)(B << 8 | A); break;
@@ -282,10 +349,9 @@ static size_t read_bits(struct plc_modbus_core *c, const uint8_t *req, size_t le
     rsp[1] = (uint8_t)nbytes;
     memset(rsp + 2, 0, nbytes);
     for (size_t k = 0; k < c->nents; k++) {
-        const struct plc_modbus_map_entry *e = &c->map->entries[c->ents[k]];
-        const uint8_t *data = c->regions[region_index(c, e->tag)].data;
-        unsigned bit = e->address - addr;
-        if (data[e->tag->offset])
+        const uint8_t *v;
+        unsigned bit = ent_at(c, k, &v)->address - addr;
+        if (*v)
             rsp[2 + bit / 8] |= (uint8_t)(1u << (bit % 8));
     }
     return 2 + nbytes;
@@ -300,10 +366,18 @@ static int read_regs(struct plc_modbus_core *c, int table, unsigned addr, unsign
         ex = snapshot(c);
     if (ex)
         return ex;
-    for (size_t k = 0; k < c->nents; k++) {
-        const struct plc_modbus_map_entry *e = &c->map->entries[c->ents[k]];
+    /* Locals, as the compiler must assume the stores into @out reach the core. */
+    const struct mb_ent *ent = c->ent;
+    const struct mb_region *regions = c->regions;
+    const uint16_t *ents = c->ents;
+    for (size_t k = 0, n = c->nents; k < n; k++) {
+        const struct mb_ent *e = &ent[ents[k]];
         uint16_t w[2];
-        tag_words(e->tag, c->regions[region_index(c, e->tag)].data, w);
+        ent_words(e, regions[e->region].data + e->offset, w);
+        if (e->count == 1) {
+            put16(out + 2 * (e->address - addr), w[0]);
+            continue;
+        }
         for (unsigned i = 0; i < e->count; i++) {
             unsigned a = e->address + i;
             if (a >= addr && a < addr + qty)
@@ -335,8 +409,7 @@ static size_t read_registers(struct plc_modbus_core *c, const uint8_t *req, size
 static int publish(struct plc_modbus_core *c)
 {
     const struct plc_modbus_map *m = c->map;
-    const struct plc_tag_def *t0 = m->entries[c->ents[0]].tag;
-    struct mb_region *r = &c->regions[region_index(c, t0)];
+    struct mb_region *r = &c->regions[c->ent[c->ents[0]].region];
     for (size_t k = 0; k < c->nents; k++)
         r->tags[k] = m->entries[c->ents[k]].tag;
     if (plc_region_write_tags(r->handle, r->tags, c->nents, r->data) < 0) {
@@ -357,7 +430,7 @@ static int stage_begin(struct plc_modbus_core *c, enum plc_modbus_table table, u
         return ex;
     if (flags & PLC_MODBUS_READ_ONLY)
         return PLC_MODBUS_EX_ILLEGAL_ADDRESS;
-    *data = c->regions[region_index(c, c->map->entries[c->ents[0]].tag)].data;
+    *data = c->regions[c->ent[c->ents[0]].region].data;
     return 0;
 }
 
@@ -450,7 +523,9 @@ static size_t mask_write_register(struct plc_modbus_core *c, const uint8_t *req,
         ex = snapshot(c);
     if (!ex) {
         uint16_t w[2];
-        tag_words(c->map->entries[c->ents[0]].tag, data, w);
+        const uint8_t *v;
+        const struct mb_ent *e = ent_at(c, 0, &v);
+        ent_words(e, v, w);
         put16(value, (w[0] & and_mask) | (or_mask & ~and_mask));
         ex = stage_registers(c, addr, 1, value, flags);
     }

@@ -56,6 +56,7 @@ int mb_ident_read_device_id(const struct mb_ident *id, const uint8_t *req, size_
 
 #define MB_RX_CAP 2048
 #define MB_TX_CAP 4096
+#define MB_ADU_MAX (7 + PLC_MODBUS_PDU_MAX) /* the largest response: MBAP header and PDU */
 
 enum mb_kind { MB_LISTENER = 1, MB_CONN };
 
@@ -80,12 +81,14 @@ struct mb_transport_ops {
     int (*frame)(struct mb_conn *c, struct mb_frame *f);
     /* What to do with a request for this unit id. */
     enum mb_unit_verdict (*unit)(struct mb_conn *c, uint8_t unit);
-    /* Send or queue the response PDU of @f; 0, or -1 when the connection is lost. */
-    int (*reply)(struct mb_conn *c, const struct mb_frame *f, const uint8_t *pdu, size_t len);
+    /* Queue (TCP) or send (RTU) the response PDU of @f. With tx_head, @pdu is in
+     * c->tx, tx_head bytes past c->tx_len: the header goes in front of it. */
+    void (*reply)(struct mb_conn *c, const struct mb_frame *f, const uint8_t *pdu, size_t len);
     /* Bytes wait in rx and nothing came for a frame's silence time: 1 when they
      * make a frame (filled in @f), else they are dropped and 0. NULL for streams. */
     int (*quiet)(struct mb_conn *c, struct mb_frame *f);
     bool close_on_garbage; /* TCP: a lost stream is closed; RTU: drop and resync */
+    size_t tx_head;        /* TCP: response header bytes; 0: responses are not queued */
 };
 
 extern const struct mb_transport_ops mb_tcp_ops;
@@ -112,8 +115,5 @@ struct mb_conn {
 const struct plc_modbus_config *mb_server_config(const struct plc_modbus_server *s);
 void mb_server_log(struct plc_modbus_server *s, int prio, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Queue bytes on a connection and try to send them; 0 or -1 (connection lost). */
-int mb_conn_send(struct mb_conn *c, const uint8_t *buf, size_t len);
-int64_t mb_now_ns(void);
 
 #endif

@@ -85,8 +85,8 @@ static enum mb_unit_verdict rtu_unit(struct mb_conn *c, uint8_t unit)
     return unit == 0 ? MB_UNIT_SILENT : MB_UNIT_IGNORE;
 }
 
-static int rtu_reply(struct mb_conn *c, const struct mb_frame *f, const uint8_t *pdu,
-                     size_t len)
+static void rtu_reply(struct mb_conn *c, const struct mb_frame *f, const uint8_t *pdu,
+                      size_t len)
 {
     uint8_t raw[1 + PLC_MODBUS_PDU_MAX];
     raw[0] = f->unit;
@@ -94,9 +94,8 @@ static int rtu_reply(struct mb_conn *c, const struct mb_frame *f, const uint8_t 
     if (modbus_send_raw_request(c->ctx, raw, (int)(len + 1)) < 0) {
         mb_server_log(c->srv, PLC_LOG_WARNING, "rtu: cannot send a response: %s",
                       modbus_strerror(errno));
-        return 0; /* the port stays: the master will ask again */
+        /* the port stays: the master will ask again */
     }
-    return 0;
 }
 
 /* Silence after bytes that made no frame yet: whatever came is one frame, or noise.

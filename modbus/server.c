@@ -11,6 +11,13 @@
  * closes only its own connection. Clients are filtered at accept(), before a
  * byte of theirs is decoded. SIGPIPE cannot happen: every send uses
  * MSG_NOSIGNAL.
+ *
+ * The kernel is most of a request's cost, above all the wake-up its send() sets
+ * off (bench/README-modbus.md), so a TCP request costs two system calls: one
+ * read() takes whatever has arrived, and the responses to every frame in it are
+ * built in place in the connection's transmit buffer and leave in one send().
+ * epoll_ctl() runs only when a connection's interest changes, and the clock is
+ * read once a turn of the loop, not once a request.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,6 +64,7 @@ struct plc_modbus_server {
     uint64_t refused_unlogged;
     void (*on_loop)(void *ctx);
     void *loop_ctx;
+    int64_t now; /* read after each epoll_wait(): when this turn's bytes had come */
     int64_t next_sweep, next_heartbeat;
     bool accept_paused; /* out of descriptors: listeners unwatched until one closes */
     uint8_t rsp[PLC_MODBUS_PDU_MAX];
@@ -71,7 +79,7 @@ static void listeners_watch(struct plc_modbus_server *s, bool on)
     s->accept_paused = !on;
 }
 
-int64_t mb_now_ns(void)
+static int64_t mb_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -144,7 +152,7 @@ static void conn_events(struct plc_modbus_server *s, struct mb_conn *c)
     uint32_t want = 0;
     bool pending = c->tx_off < c->tx_len;
     /* Stop reading a client that does not read its responses, until it does. */
-    if (!pending || c->tx_len + 7 + PLC_MODBUS_PDU_MAX <= MB_TX_CAP)
+    if (!pending || c->tx_len + MB_ADU_MAX <= MB_TX_CAP)
         want |= EPOLLIN;
     if (pending)
         want |= EPOLLOUT;
@@ -174,20 +182,16 @@ static int conn_flush(struct mb_conn *c)
     return 0;
 }
 
-int mb_conn_send(struct mb_conn *c, const uint8_t *buf, size_t len)
+/* Room at the end of tx for one more response, moving the bytes not yet sent to
+ * the front when that makes it. */
+static bool conn_tx_room(struct mb_conn *c)
 {
-    if (c->tx_off && c->tx_len + len > MB_TX_CAP) {
+    if (c->tx_len + MB_ADU_MAX > MB_TX_CAP && c->tx_off) {
         memmove(c->tx, c->tx + c->tx_off, c->tx_len - c->tx_off);
         c->tx_len -= c->tx_off;
         c->tx_off = 0;
     }
-    if (c->tx_len + len > MB_TX_CAP) {
-        errno = ENOBUFS; /* cannot happen: frames wait while the buffer is full */
-        return -1;
-    }
-    memcpy(c->tx + c->tx_len, buf, len);
-    c->tx_len += len;
-    return conn_flush(c);
+    return c->tx_len + MB_ADU_MAX <= MB_TX_CAP;
 }
 
 /* A second after refused_log() began counting (checked once a turn of the loop):
@@ -212,7 +216,7 @@ static void refused_log(struct plc_modbus_server *s, const struct mb_conn *c,
     if (s->log_priority < PLC_LOG_DEBUG)
         return;
     if (!s->refused_logged)
-        s->refused_since = mb_now_ns();
+        s->refused_since = s->now;
     if (s->refused_logged >= REFUSED_LOG_BURST) {
         s->refused_unlogged++;
         return;
@@ -224,23 +228,26 @@ static void refused_log(struct plc_modbus_server *s, const struct mb_conn *c,
                   c->ops->name, c->peer, f->unit, what, code, mb_exception_name(code));
 }
 
-/* Answer one frame; 0, or -1 when the connection was lost. */
-static int serve(struct plc_modbus_server *s, struct mb_conn *c, const struct mb_frame *f)
+/* Answer one frame. A transport with a tx_head gets the response PDU written into
+ * tx, behind room for its header (conn_process() made room for it). */
+static void serve(struct plc_modbus_server *s, struct mb_conn *c, const struct mb_frame *f)
 {
     size_t n;
+    uint8_t *rsp = c->ops->tx_head ? c->tx + c->tx_len + c->ops->tx_head : s->rsp;
     enum mb_unit_verdict v = c->ops->unit(c, f->unit);
     if (v == MB_UNIT_IGNORE)
-        return 0;
+        return;
     if (v == MB_UNIT_REFUSE) {
-        s->rsp[0] = (uint8_t)((f->len ? f->pdu[0] : 0) | 0x80);
-        s->rsp[1] = PLC_MODBUS_EX_GATEWAY_TARGET;
+        rsp[0] = (uint8_t)((f->len ? f->pdu[0] : 0) | 0x80);
+        rsp[1] = PLC_MODBUS_EX_GATEWAY_TARGET;
         n = 2;
     } else {
-        n = plc_modbus_core_handle(s->core, f->pdu, f->len, c->flags, s->rsp);
+        n = plc_modbus_core_handle(s->core, f->pdu, f->len, c->flags, rsp);
     }
-    if (s->rsp[0] & 0x80)
-        refused_log(s, c, f, s->rsp[1]);
-    return v == MB_UNIT_SILENT ? 0 : c->ops->reply(c, f, s->rsp, n);
+    if (rsp[0] & 0x80)
+        refused_log(s, c, f, rsp[1]);
+    if (v != MB_UNIT_SILENT)
+        c->ops->reply(c, f, rsp, n);
 }
 
 static void consume(struct mb_conn *c, size_t n)
@@ -249,11 +256,18 @@ static void consume(struct mb_conn *c, size_t n)
     c->rx_len -= n;
 }
 
-/* Serve every whole frame in rx while there is room for the answers. */
+/* Serve every whole frame in rx while the answers can be sent or kept, then send
+ * them: one send() for all the frames one read() brought. */
 static void conn_process(struct plc_modbus_server *s, struct mb_conn *c)
 {
     struct mb_frame f;
-    while (c->fd >= 0 && c->tx_len + 7 + PLC_MODBUS_PDU_MAX <= MB_TX_CAP) {
+    for (;;) {
+        if (!conn_tx_room(c)) {
+            if (conn_flush(c) < 0)
+                goto lost;
+            if (!conn_tx_room(c))
+                break; /* the client reads slowly: EPOLLOUT brings us back */
+        }
         int r = c->ops->frame(c, &f);
         if (r == 0)
             break;
@@ -261,14 +275,16 @@ static void conn_process(struct plc_modbus_server *s, struct mb_conn *c)
             conn_close(s, c, PLC_LOG_INFO, "not a Modbus frame");
             return;
         }
-        if (serve(s, c, &f) < 0) {
-            conn_close(s, c, PLC_LOG_INFO, strerror(errno));
-            return;
-        }
+        serve(s, c, &f);
         consume(c, f.consumed);
     }
-    if (c->fd >= 0 && c != s->rtu)
+    if (conn_flush(c) < 0)
+        goto lost;
+    if (c != s->rtu)
         conn_events(s, c);
+    return;
+lost:
+    conn_close(s, c, PLC_LOG_INFO, strerror(errno));
 }
 
 static void conn_readable(struct plc_modbus_server *s, struct mb_conn *c)
@@ -292,7 +308,7 @@ static void conn_readable(struct plc_modbus_server *s, struct mb_conn *c)
         return;
     }
     c->rx_len += (size_t)n;
-    c->last_ns = mb_now_ns();
+    c->last_ns = s->now;
     conn_process(s, c);
 }
 
@@ -393,7 +409,7 @@ static void on_accept(struct plc_modbus_server *s, struct mb_listener *l)
             (s->cfg.allow_write_count &&
              !peer_in(s->cfg.allow_write, s->cfg.allow_write_count, &ss)))
             c->flags |= PLC_MODBUS_READ_ONLY;
-        c->last_ns = mb_now_ns();
+        c->last_ns = s->now;
         c->events = EPOLLIN;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -668,15 +684,16 @@ int plc_modbus_server_run(struct plc_modbus_server *s, volatile sig_atomic_t *st
     while (!*stop) {
         if (s->on_loop)
             s->on_loop(s->loop_ctx);
-        int64_t now = mb_now_ns();
-        timers(s, now);
+        s->now = mb_now_ns();
+        timers(s, s->now);
         free_dead(s);
-        int n = epoll_wait(s->ep, ev, 64, wait_ms(s, now));
+        int n = epoll_wait(s->ep, ev, 64, wait_ms(s, s->now));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
+        s->now = mb_now_ns();
         for (int i = 0; i < n; i++) {
             enum mb_kind *kind = ev[i].data.ptr;
             if (*kind == MB_LISTENER) {

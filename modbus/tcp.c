@@ -8,7 +8,6 @@
  * means the stream is lost: the connection is closed at once, and no other
  * client waits for it.
  */
-#include <string.h>
 
 #include "internal.h"
 
@@ -40,18 +39,20 @@ static enum mb_unit_verdict tcp_unit(struct mb_conn *c, uint8_t unit)
     return MB_UNIT_REFUSE;
 }
 
-static int tcp_reply(struct mb_conn *c, const struct mb_frame *f, const uint8_t *pdu,
-                     size_t len)
+/* The PDU is already in place in tx: write the MBAP header in front of it and queue
+ * both; the server sends what is queued once the frames at hand are answered. */
+static void tcp_reply(struct mb_conn *c, const struct mb_frame *f, const uint8_t *pdu,
+                      size_t len)
 {
-    uint8_t adu[7 + PLC_MODBUS_PDU_MAX];
+    uint8_t *adu = c->tx + c->tx_len;
+    (void)pdu; /* == adu + 7 */
     adu[0] = (uint8_t)(f->tid >> 8);
     adu[1] = (uint8_t)f->tid;
     adu[2] = adu[3] = 0;
     adu[4] = (uint8_t)((len + 1) >> 8);
     adu[5] = (uint8_t)(len + 1);
     adu[6] = f->unit;
-    memcpy(adu + 7, pdu, len);
-    return mb_conn_send(c, adu, 7 + len);
+    c->tx_len += 7 + len;
 }
 
 const struct mb_transport_ops mb_tcp_ops = {
@@ -61,4 +62,5 @@ const struct mb_transport_ops mb_tcp_ops = {
     .reply = tcp_reply,
     .quiet = NULL,
     .close_on_garbage = true,
+    .tx_head = 7,
 };

@@ -306,6 +306,52 @@ static void second_gateway_refused_as_writer(void **state)
     assert_non_null(strstr(d.msg, "region 'commands'"));
 }
 
+/* A read that touches a region twice, with another between, snapshots each region
+ * once; a region too big to copy whole is read by its requested tags only. */
+static void a_read_across_regions_and_of_a_big_region(void **state)
+{
+    (void)state;
+    size_t cap = 128 * 1024, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text + n, cap - n,
+                          "[layout]\nname = mbbig\nversion = 1\n[modbus]\nunit_id = 1\n"
+                          "[region big]\nwriter = logic\n[region small]\nwriter = modbus\n"
+                          "[tag x]\nregion = big\ntype = uint32\nmodbus = holding_register:0\n"
+                          "[tag y]\nregion = small\ntype = uint16\n"
+                          "modbus = holding_register:2\n");
+    for (int i = 0; i < 1100; i++) /* past 4096 bytes */
+        n += (size_t)snprintf(text + n, cap - n, "[tag f%d]\nregion = big\ntype = uint32\n", i);
+    snprintf(text + n, cap - n,
+             "[tag z]\nregion = big\ntype = uint32\nmodbus = holding_register:3\n");
+    struct fixture *f = fixture_new(text);
+    free(text);
+    fixture_init(f);
+    const struct plc_tag_def *x = plc_layout_find_tag(f->layout, "x");
+    const struct plc_tag_def *z = plc_layout_find_tag(f->layout, "z");
+    assert_true(z->region->data_size > 4096);
+    struct plc_region *logic =
+        plc_region_attach(f->layout, f->base, "big", PLC_WRITER, "logic", &f->diag);
+    assert_non_null(logic);
+    struct ctx cx = {.core = plc_modbus_core_new(f->layout, f->base, &f->diag)}, *c = &cx;
+    assert_non_null(c->core);
+    assert_int_equal(plc_region_write_tag(logic, x, 0x00010002), 0);
+    assert_int_equal(plc_region_write_tag(logic, z, 0x00030004), 0);
+    assert_int_equal(REQ(c, 0, 0x06, 0x00, 0x02, 0x00, 0x07), 5);
+    assert_int_equal(REQ(c, 0, 0x03, 0x00, 0x00, 0x00, 0x05), 12);
+    assert_memory_equal(c->rsp, ((uint8_t[]){0x03, 10, 0, 1, 0, 2, 0, 7, 0, 3, 0, 4}), 12);
+    /* every read takes its own snapshot, of the tags it asks for */
+    assert_int_equal(plc_region_write_tag(logic, z, 0x00050006), 0);
+    assert_int_equal(REQ(c, 0, 0x03, 0x00, 0x03, 0x00, 0x02), 6);
+    assert_memory_equal(c->rsp, ((uint8_t[]){0x03, 4, 0, 5, 0, 6}), 6);
+    assert_int_equal(plc_region_write_tag(logic, x, 0x00080009), 0);
+    assert_int_equal(REQ(c, 0, 0x03, 0x00, 0x00, 0x00, 0x05), 12);
+    assert_memory_equal(c->rsp, ((uint8_t[]){0x03, 10, 0, 8, 0, 9, 0, 7, 0, 5, 0, 6}), 12);
+    plc_modbus_core_free(c->core);
+    plc_region_detach(logic);
+    fixture_free(f);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -324,6 +370,7 @@ int main(void)
         T(a_read_may_take_half_a_value),
         T(other_functions_are_illegal_function),
         T(second_gateway_refused_as_writer),
+        cmocka_unit_test(a_read_across_regions_and_of_a_big_region),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

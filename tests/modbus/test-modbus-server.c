@@ -353,6 +353,37 @@ static void garbage_and_truncated_frames_then_correct_answers(void **state)
     (void)state;
 }
 
+/* A client that sends a thousand requests at once and reads only later: once the
+ * socket and the connection's buffer are full the gateway stops reading it, and
+ * serves the rest, in order, as the client reads. */
+static void a_client_that_reads_late_gets_every_pipelined_answer(void **state)
+{
+    struct srv *s = srv_start(NULL, false, NULL);
+    int fd = mb_raw_connect(s->port);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    enum { N = 1000, RSP = 7 + 2 + 2 * MB_BLOCK_COUNT };
+    static uint8_t req[N * 12];
+    for (int k = 0; k < N; k++)
+        memcpy(req + 12 * k,
+               (uint8_t[]){(uint8_t)(k >> 8), (uint8_t)k, 0, 0, 0, 6, 7, 3,
+                           MB_BLOCK_START >> 8, MB_BLOCK_START & 0xff, 0, MB_BLOCK_COUNT},
+               12);
+    assert_int_equal(write(fd, req, sizeof(req)), (ssize_t)sizeof(req));
+    usleep(200000); /* long enough for the gateway to fill up and stop */
+    uint8_t rsp[RSP];
+    for (int k = 0; k < N; k++) {
+        mb_read_full(fd, rsp, RSP);
+        assert_int_equal(be16(rsp), k);
+        assert_int_equal(be16(rsp + 4), RSP - 6);
+        assert_int_equal(rsp[7], 3);
+    }
+    close(fd);
+    assert_true(srv_alive(s));
+    srv_stop(s);
+    (void)state;
+}
+
 static void bad_frames_of_one_client_delay_no_other(void **state)
 {
     struct srv *s = srv_start(NULL, false, NULL);
@@ -710,6 +741,7 @@ int main(void)
         cmocka_unit_test(unit_policy_any_answers_every_unit),
         cmocka_unit_test(atomic_writes_seen_whole_by_concurrent_readers),
         cmocka_unit_test(garbage_and_truncated_frames_then_correct_answers),
+        cmocka_unit_test(a_client_that_reads_late_gets_every_pipelined_answer),
         cmocka_unit_test(bad_frames_of_one_client_delay_no_other),
         cmocka_unit_test(allowlist_refuses_at_accept_and_logs_the_peer),
         cmocka_unit_test(read_only_listener_reads_and_refuses_writes),
