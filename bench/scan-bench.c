@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-commit.h"
 #include "plc-scan.h"
 
 #define HIST_US 100000u /* 1 us buckets to 100 ms; beyond counts as overflow */
@@ -427,7 +428,10 @@ int main(int argc, char **argv)
 
     double la[1] = {NAN};
     getloadavg(la, 1);
-    printf("# plc-scan-bench: %d slices of %d s per loop and case, in turns; SCHED_%s %d, "
+    printf("# plc-scan-bench, commit %s; command:", PLC_BENCH_COMMIT);
+    for (int i = 0; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf("\n# plc-scan-bench: %d slices of %d s per loop and case, in turns; SCHED_%s %d, "
            "scan CPU %d; load = stress-ng --cpu 1 on the other CPU; program %s; load average "
            "%.2f at the start\n\n",
            o.slices, o.slice_s, o.priority > 0 ? "FIFO" : "OTHER", o.priority, o.cpu, o.program,
