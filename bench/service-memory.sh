@@ -34,7 +34,8 @@ done
 [ "${n:-0}" -ge "$want" ] || { echo "service-memory: the scan did not run; $work/supervise.log:"; cat "$work/supervise.log"; exit 1; }
 
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "$1"; }
-echo "# service-memory.sh $build $secs: demo layout, $(uname -m), after $n scans"
+commit=$(git -C "$src" describe --always --dirty --abbrev=7 2>/dev/null || echo unknown)
+echo "# service-memory.sh $build $secs (source at $commit): demo layout, $(uname -m), after $n scans"
 echo
 echo "| service | resident (VmRSS) | locked range (VmLck) | proportional (Pss) | private |"
 echo "|---|---|---|---|---|"
