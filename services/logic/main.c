@@ -23,7 +23,7 @@ struct config {
     const char *layout;
     const char *base_dir;
     const char *program;
-    const char *period, *watchdog, *priority, *cpu;
+    const char *period, *watchdog, *priority, *cpu, *cpu_dma_latency;
     int lock_memory; /* -1 as the layout says */
     bool journal;    /* stderr goes to the journal: prefix levels */
 };
@@ -47,13 +47,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: plc-logic [--layout FILE] [--base-dir DIR] [--program FILE.so]\n"
             "                 [--period DUR] [--watchdog DUR] [--priority N] [--cpu N|none]\n"
-            "                 [--lock-memory | --no-lock-memory] [LAYOUT]\n"
+            "                 [--lock-memory | --no-lock-memory]\n"
+            "                 [--cpu-dma-latency DUR|none] [LAYOUT]\n"
             "Run the PLC program FILE.so (default $RASPIPLC_PROGRAM or\n"
             "%s) every period over the regions of the layout under DIR\n"
             "(default $RASPIPLC_BASE_DIR, the layout's base_dir, or %s).\n"
             "%s"
             "Flags override the layout's [logic] section. DUR is 10ms, 500us or 1s;\n"
-            "priority 1..99 asks for SCHED_FIFO, 0 for SCHED_OTHER.\n"
+            "priority 1..99 asks for SCHED_FIFO, 0 for SCHED_OTHER; --cpu-dma-latency\n"
+            "holds that bound on idle CPUs' wake-up (/dev/cpu_dma_latency) while it runs.\n"
             "Signals: SIGHUP reloads FILE.so, SIGTERM/SIGINT stop (outputs go safe).\n",
             PLC_PROGRAM_PATH_DEFAULT, PLC_BASE_DIR_DEFAULT, PLC_LAYOUT_HELP);
 }
@@ -70,6 +72,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"cpu", required_argument, NULL, 'c'},
         {"lock-memory", no_argument, NULL, 'm'},
         {"no-lock-memory", no_argument, NULL, 'M'},
+        {"cpu-dma-latency", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -88,6 +91,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case 'c': cfg->cpu = optarg; break;
         case 'm': cfg->lock_memory = 1; break;
         case 'M': cfg->lock_memory = 0; break;
+        case 'D': cfg->cpu_dma_latency = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -154,6 +158,16 @@ static int apply_flags(const struct config *cfg, struct plc_logic_def *g)
     }
     if (cfg->lock_memory >= 0)
         g->lock_memory = cfg->lock_memory;
+    if (cfg->cpu_dma_latency) {
+        uint32_t us;
+        if (strcmp(cfg->cpu_dma_latency, "none") == 0)
+            g->cpu_dma_latency_us = -1;
+        else if (parse_duration("--cpu-dma-latency", cfg->cpu_dma_latency, 0,
+                                PLC_LOGIC_CPU_DMA_LATENCY_MAX_US, &us) < 0)
+            return -1;
+        else
+            g->cpu_dma_latency_us = (int)us;
+    }
     return 0;
 }
 

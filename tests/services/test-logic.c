@@ -68,8 +68,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* With @notify, the child is told to use systemd's notify socket and watchdog. */
-static void spawn_notify(struct t *t, const char *program, const char *notify)
+/* With @notify, the child is told to use systemd's notify socket and watchdog;
+ * @flag and @value, when given, go on its command line. */
+static void spawn_with(struct t *t, const char *program, const char *notify, const char *flag,
+                       const char *value)
 {
     int p[2];
     assert_int_equal(pipe(p), 0);
@@ -82,7 +84,7 @@ static void spawn_notify(struct t *t, const char *program, const char *notify)
         close(p[0]);
         close(p[1]);
         execl(LOGIC, "plc-logic", "--layout", PLC_ENGINE_LAYOUT, "--base-dir", t->f->base,
-              "--program", program, (char *)NULL);
+              "--program", program, flag, value, (char *)NULL);
         _exit(127);
     }
     close(p[1]);
@@ -90,9 +92,14 @@ static void spawn_notify(struct t *t, const char *program, const char *notify)
     fcntl(t->err_fd, F_SETFL, O_NONBLOCK);
 }
 
+static void spawn_notify(struct t *t, const char *program, const char *notify)
+{
+    spawn_with(t, program, notify, NULL, NULL);
+}
+
 static void spawn(struct t *t, const char *program)
 {
-    spawn_notify(t, program, NULL);
+    spawn_with(t, program, NULL, NULL, NULL);
 }
 
 /* Collect the child's stderr until it holds @want or @timeout_ms passed. */
@@ -243,6 +250,26 @@ static void program_for_other_layout_exits_with_both_hashes(void **state)
         fail_msg("got: %s\nwant: %s", t->err, want);
 }
 
+/* --cpu-dma-latency over the layout's (none here: no priority): taken, and a
+ * bad one refused with the flag named. */
+static void cpu_dma_latency_flag(void **state)
+{
+    struct t *t = *state;
+    spawn_with(t, COUNT, NULL, "--cpu-dma-latency", "soon");
+    int status;
+    assert_int_equal(waitpid(t->pid, &status, 0), t->pid);
+    t->pid = -1;
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+    said(t, "\n", 1000);
+    assert_non_null(strstr(t->err, "plc-logic: --cpu-dma-latency 'soon' is not a duration"));
+    close(t->err_fd);
+    t->err_len = 0;
+    t->err[0] = '\0';
+    spawn_with(t, COUNT, NULL, "--cpu-dma-latency", "0us");
+    if (!said(t, ", cpu_dma_latency 0 us", 5000))
+        fail_msg("no latency request in:\n%s", t->err);
+}
+
 static void stuck_scan_faults_safe_until_reset_command(void **state)
 {
     struct t *t = *state;
@@ -309,6 +336,7 @@ int main(void)
         T(commands_written_faster_than_scan_counted_exactly_once),
         T(sighup_reloads_program_and_keeps_running),
         T(program_for_other_layout_exits_with_both_hashes),
+        T(cpu_dma_latency_flag),
         T(stuck_scan_faults_safe_until_reset_command),
         T(systemd_watchdog_fed_by_the_loop_not_by_a_hung_scan),
         T(sigterm_stops_with_outputs_safe),
