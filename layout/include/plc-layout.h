@@ -452,6 +452,7 @@ struct plc_alarm_def {
     unsigned line;     /**< line of the key that declares it */
 };
 
+/** @brief How many alarms the layout declares (each limit counts as one). */
 PLC_API size_t plc_layout_alarm_count(const struct plc_layout *layout);
 /** @brief Alarm @p i (in file order), or NULL past the end. */
 PLC_API const struct plc_alarm_def *plc_layout_alarm_at(const struct plc_layout *layout, size_t i);
