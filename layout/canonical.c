@@ -2,8 +2,8 @@
 /*
  * The canonical form of a layout and the hash computed over it.
  *
- * The form names what the regions and tags of a layout are: sizes, modes,
- * types, offsets, values and bindings. Its hash is what regions, PLC programs
+ * The form names what the regions, tags and alarms of a layout are: sizes,
+ * modes, types, offsets, values, bindings and alarm limits. Its hash is what regions, PLC programs
  * and snapshots carry to tell layouts apart, so any change to this text
  * changes the hash of every layout; it lives apart from the loader for that.
  */
@@ -48,6 +48,20 @@ int plc_layout_write_canonical(const struct plc_layout *l, FILE *out)
             fprintf(out, " modbus=%s:%u:%s", plc_modbus_table_name(t->modbus.table),
                     t->modbus.address, plc_word_order_name(t->modbus.word_order));
         fputc('\n', out);
+    }
+    /* Alarms but their message (text, like a description): a layout without
+     * alarms writes no line, so its hash is what it was before alarms. */
+    for (size_t i = 0; i < plc_layout_alarm_count(l); i++) {
+        const struct plc_alarm_def *a = plc_layout_alarm_at(l, i);
+        fprintf(out, "alarm %s tag=%s kind=%s", a->name, a->tag->name,
+                plc_alarm_kind_name(a->kind));
+        if (a->limit_tag)
+            fprintf(out, " limit=%s", a->limit_tag->name);
+        else if (a->kind <= PLC_ALARM_LL)
+            fprintf(out, " limit=%.17g", a->limit);
+        fprintf(out, " deadband=%.17g delay=%u severity=%s latch=%d shelve_max=%u\n",
+                a->deadband, a->delay_us, plc_alarm_severity_name(a->severity), a->latch,
+                a->shelve_max_s);
     }
     return ferror(out) ? -1 : 0;
 }

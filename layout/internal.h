@@ -75,10 +75,21 @@ int layout_lookup(const char *const *names, int count, const char *s);
 /* ABCD..DCBA, or 0 (tag.c). */
 enum plc_word_order layout_word_order_from_name(const char *s);
 
-/* A [tag NAME] section into @t (tag.c); needs the regions of @l and its
- * [modbus] section loaded. */
+/* The alarms of a layout as they are loaded (alarm.c). */
+struct alarm_list {
+    struct plc_alarm_def *a;
+    size_t n, cap;
+};
+
+/* A [tag NAME] section into @t (tag.c), its alarms appended to @alarms; needs
+ * the regions of @l and its [modbus] section loaded. */
 void layout_load_tag(struct parse *p, struct section *s, const struct plc_layout *l,
-                     struct plc_tag_def *t);
+                     struct plc_tag_def *t, struct alarm_list *alarms);
+/* The alarm keys of the tag @t of section @s, appended to @out (alarm.c). A
+ * parameter tag holding a limit is looked up among the sections, so it may be
+ * declared after @t. */
+void layout_load_alarms(struct parse *p, struct section *s, const struct plc_layout *l,
+                        const struct plc_tag_def *t, struct alarm_list *out);
 /* Report a tag bound to a Modbus address or GPIO line an earlier tag has. */
 void layout_check_bindings(struct parse *p, const struct plc_layout *l);
 

@@ -31,6 +31,8 @@ struct plc_layout {
     size_t nregions;
     struct plc_tag_def *tags;
     size_t ntags;
+    struct plc_alarm_def *alarms;
+    size_t nalarms;
     struct plc_logic_def logic;
     struct plc_modbus_config modbus;
 };
@@ -278,9 +280,12 @@ static int build(struct parse *p, struct plc_layout *l)
             load_region(p, &p->sec[i], &l->regions[l->nregions++]);
     place_tags(p, l);
     /* Loaded in file order, so the error reported is the first in the file. */
+    struct alarm_list alarms = {0};
     for (size_t i = 0; i < p->nsec; i++)
         if (p->sec[i].kind == SEC_TAG)
-            layout_load_tag(p, &p->sec[i], l, &l->tags[p->sec[i].slot - 1]);
+            layout_load_tag(p, &p->sec[i], l, &l->tags[p->sec[i].slot - 1], &alarms);
+    l->alarms = alarms.a;
+    l->nalarms = alarms.n;
     if (p->failed)
         return -1;
     layout_load_logic(p, logic_sec, l, &l->logic);
@@ -353,6 +358,7 @@ void plc_layout_free(struct plc_layout *l)
         return;
     free(l->regions);
     free(l->tags);
+    free(l->alarms);
     free(l);
 }
 
@@ -423,6 +429,22 @@ const struct plc_region_def *plc_layout_find_region(const struct plc_layout *l,
     for (size_t i = 0; i < l->nregions; i++)
         if (strcmp(l->regions[i].name, name) == 0)
             return &l->regions[i];
+    errno = ENOENT;
+    return NULL;
+}
+
+size_t plc_layout_alarm_count(const struct plc_layout *l) { return l->nalarms; }
+
+const struct plc_alarm_def *plc_layout_alarm_at(const struct plc_layout *l, size_t i)
+{
+    return i < l->nalarms ? &l->alarms[i] : NULL;
+}
+
+const struct plc_alarm_def *plc_layout_find_alarm(const struct plc_layout *l, const char *name)
+{
+    for (size_t i = 0; i < l->nalarms; i++)
+        if (strcmp(l->alarms[i].name, name) == 0)
+            return &l->alarms[i];
     errno = ENOENT;
     return NULL;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The [tag NAME] sections: type, range, initial, safe and retain values, the
- * GPIO and Modbus bindings, and the check that no two tags share a binding;
+ * GPIO and Modbus bindings (the alarm keys: alarm.c), and the check that no
+ * two tags share a binding;
  * with the names of the binding enums (plc_modbus_table_name() and kin).
  *
  * Most of a layout's lines are tags, and most of its rules are about them.
@@ -324,12 +325,14 @@ static void load_unit_and_description(struct parse *p, struct section *s, struct
 }
 
 void layout_load_tag(struct parse *p, struct section *s, const struct plc_layout *l,
-                     struct plc_tag_def *t)
+                     struct plc_tag_def *t, struct alarm_list *alarms)
 {
     static const char *const known[] = {
         "region", "type", "initial", "min", "max", "safe", "retain", "unit", "description",
         "gpio", "gpio_active_low", "gpio_bias", "gpio_drive", "gpio_debounce", "modbus",
-        "modbus_word_order", NULL};
+        "modbus_word_order", "alarm", "alarm_hh", "alarm_h", "alarm_l", "alarm_ll",
+        "alarm_deadband", "alarm_delay", "alarm_severity", "alarm_message", "alarm_latch",
+        "alarm_shelve_max", NULL};
     struct entry *e;
     const char *why;
 
@@ -358,6 +361,7 @@ void layout_load_tag(struct parse *p, struct section *s, const struct plc_layout
     load_unit_and_description(p, s, t);
     load_gpio(p, s, t);
     load_modbus(p, s, t, plc_layout_get_modbus(l)->default_word_order);
+    layout_load_alarms(p, s, l, t, alarms);
 }
 
 void layout_check_bindings(struct parse *p, const struct plc_layout *l)

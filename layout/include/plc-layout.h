@@ -337,7 +337,7 @@ PLC_API void plc_layout_free(struct plc_layout *layout);
 
 PLC_API const char *plc_layout_get_name(const struct plc_layout *layout);
 PLC_API unsigned plc_layout_get_version(const struct plc_layout *layout);
-/** @brief Hash of the canonical layout (everything but descriptions and units). */
+/** @brief Hash of the canonical layout (everything but descriptions, units and alarm messages). */
 PLC_API uint64_t plc_layout_get_hash(const struct plc_layout *layout);
 /** @brief The file it was loaded from (or the name given for text). */
 PLC_API const char *plc_layout_get_path(const struct plc_layout *layout);
@@ -397,6 +397,74 @@ PLC_API const struct plc_tag_def *plc_layout_tag_at(const struct plc_layout *lay
 /** @brief The tag called @p name, or NULL (errno ENOENT). */
 PLC_API const struct plc_tag_def *plc_layout_find_tag(const struct plc_layout *layout,
                                                       const char *name);
+
+/** @brief What an alarm watches: a limit of a numeric tag, or a bool tag. */
+enum plc_alarm_kind {
+    PLC_ALARM_HH = 1,  /**< high-high: value >= limit */
+    PLC_ALARM_H,       /**< high: value >= limit */
+    PLC_ALARM_L,       /**< low: value <= limit */
+    PLC_ALARM_LL,      /**< low-low: value <= limit */
+    PLC_ALARM_ON,      /**< a bool tag, active while it is 1 */
+    PLC_ALARM_OFF,     /**< a bool tag, active while it is 0 */
+    PLC_ALARM_RISING,  /**< a bool tag, active on the scan it goes 0 -> 1 */
+    PLC_ALARM_FALLING, /**< a bool tag, active on the scan it goes 1 -> 0 */
+};
+
+/** @brief How urgent an alarm is; each maps to a syslog level (plc_alarm_severity_syslog()). */
+enum plc_alarm_severity {
+    PLC_ALARM_CRITICAL = 1, /**< LOG_CRIT, 2 */
+    PLC_ALARM_HIGH,         /**< LOG_ERR, 3 */
+    PLC_ALARM_MEDIUM,       /**< LOG_WARNING, 4 (the default) */
+    PLC_ALARM_LOW,          /**< LOG_NOTICE, 5 */
+};
+
+/** Longest alarm name: a tag name and ".hh". */
+#define PLC_ALARM_NAME_MAX (PLC_TAG_NAME_MAX + 3)
+/** Longest alarm message. */
+#define PLC_ALARM_MESSAGE_MAX 127
+/** Default and bounds of alarm_shelve_max, in seconds. */
+#define PLC_ALARM_SHELVE_MAX_DEFAULT_S (8u * 3600u)
+#define PLC_ALARM_SHELVE_MAX_MAX_S (168u * 3600u)
+/** Longest alarm_delay, in microseconds. */
+#define PLC_ALARM_DELAY_MAX_US 3600000000u
+
+/**
+ * @brief An alarm as the layout declares it, in the [tag NAME] section of the
+ *        tag it watches (docs/alarms.md). Owned by the layout.
+ *
+ * Each limit of a numeric tag is its own alarm, "TAG.hh", "TAG.h", "TAG.l",
+ * "TAG.ll"; a bool tag's alarm is called as the tag. Part of the layout hash,
+ * but for the message.
+ */
+struct plc_alarm_def {
+    char name[PLC_ALARM_NAME_MAX + 1];
+    const struct plc_tag_def *tag;         /**< the tag it watches */
+    enum plc_alarm_kind kind;
+    double limit;                          /**< the limit, when limit_tag is NULL */
+    const struct plc_tag_def *limit_tag;   /**< parameter tag holding the limit, or NULL */
+    /** A high alarm clears below limit - deadband, a low one above limit + deadband. */
+    double deadband;
+    uint32_t delay_us; /**< how long the condition must hold before the alarm is active */
+    enum plc_alarm_severity severity;
+    bool latch;        /**< stays active after the condition clears until acknowledged */
+    uint32_t shelve_max_s; /**< the longest an operator may shelve it */
+    char message[PLC_ALARM_MESSAGE_MAX + 1];
+    unsigned line;     /**< line of the key that declares it */
+};
+
+/** @brief How many alarms the layout declares (each limit counts as one). */
+PLC_API size_t plc_layout_alarm_count(const struct plc_layout *layout);
+/** @brief Alarm @p i (in file order), or NULL past the end. */
+PLC_API const struct plc_alarm_def *plc_layout_alarm_at(const struct plc_layout *layout, size_t i);
+/** @brief The alarm called @p name ("level.hh", "pump_fault"), or NULL (errno ENOENT). */
+PLC_API const struct plc_alarm_def *plc_layout_find_alarm(const struct plc_layout *layout,
+                                                          const char *name);
+/** @brief "hh", "h", "l", "ll", "on", "off", "rising", "falling", or NULL. */
+PLC_API const char *plc_alarm_kind_name(enum plc_alarm_kind kind);
+/** @brief "critical", "high", "medium", "low", or NULL. */
+PLC_API const char *plc_alarm_severity_name(enum plc_alarm_severity severity);
+/** @brief The syslog level of a severity: 2, 3, 4 or 5; -1 when unknown. */
+PLC_API int plc_alarm_severity_syslog(enum plc_alarm_severity severity);
 
 /** @brief The [modbus] section (defaults when absent); valid while the layout lives. */
 PLC_API const struct plc_modbus_config *plc_layout_get_modbus(const struct plc_layout *layout);

@@ -10,30 +10,9 @@
 
 #include <cmocka.h>
 
-#include "plc-layout.h"
+#include "layout-check.h"
 
 #define HEAD "[layout]\nname = t\nversion = 1\n"
-
-static struct plc_layout *load_ok(const char *text)
-{
-    struct plc_diag d;
-    struct plc_layout *l = plc_layout_load_string(text, "t.ini", &d);
-    if (!l)
-        fail_msg("load: %s:%u: %s", d.file, d.line, d.msg);
-    return l;
-}
-
-static void assert_load_fails(const char *text, const char *want)
-{
-    struct plc_diag d;
-    char buf[1200];
-    errno = 0;
-    assert_null(plc_layout_load_string(text, "t.ini", &d));
-    assert_int_equal(errno, EINVAL);
-    plc_diag_format(&d, buf, sizeof(buf));
-    if (strcmp(buf, want) != 0)
-        fail_msg("message\n  got:  %s\n  want: %s", buf, want);
-}
 
 static void tag_retain_defaults_to_no(void **state)
 {
