@@ -40,8 +40,8 @@ echo
 echo "| service | resident (VmRSS) | locked range (VmLck) | proportional (Pss) | private |"
 echo "|---|---|---|---|---|"
 for s in plc-logic plc-io plc-modbus plc-retain plc-supervise; do
-    pid=$(pgrep -x -P "$sup" "$s" || pgrep -x "$s" | head -1)
-    [ "$s" = plc-supervise ] && pid=$sup
+    # this run's processes only: plc-supervise's children, not another instance's
+    if [ "$s" = plc-supervise ]; then pid=$sup; else pid=$(pgrep -x -P "$sup" "$s"); fi
     st=/proc/$pid/status ro=/proc/$pid/smaps_rollup
     priv=$(( $(kib "$ro" Private_Clean) + $(kib "$ro" Private_Dirty) ))
     printf '| %s | %s KiB | %s KiB | %s KiB | %s KiB |\n' "$s" "$(kib "$st" VmRSS)" \

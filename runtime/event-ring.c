@@ -320,34 +320,29 @@ static void take_over(struct plc_event_ring *r)
     r->next = n;
 }
 
+static bool ring_claim_alive(void *user, uint64_t c)
+{
+    (void)user;
+    return plc_proc_claim_alive(c);
+}
+
 static int claim(struct plc_event_ring *r, struct plc_diag *diag)
 {
-    uint64_t mine = plc_proc_self_claim();
-    uint64_t c = atomic_load_explicit(&r->h->claim, memory_order_acquire);
-    for (;;) {
-        if (c == mine)
-            return plc_fail(diag, r->path, PLC_EHELD,
-                            "event ring is already open as writer in this process");
-        if (c && plc_proc_claim_alive(c)) {
-            char comm[32];
-            plc_proc_comm(PLC_CLAIM_PID(c), comm, sizeof(comm));
-            if (strcmp(comm, "?") == 0) /* /proc hides it: what it said when it claimed */
-                snprintf(comm, sizeof(comm), "%.15s", r->h->holder);
-            return plc_fail(diag, r->path, PLC_EHELD, "event ring is held by pid %d (%s)",
-                            (int)PLC_CLAIM_PID(c), comm);
-        }
-        /* Free, or its holder is dead: take it over. */
-        if (atomic_compare_exchange_weak_explicit(&r->h->claim, &c, mine, memory_order_acq_rel,
-                                                  memory_order_acquire))
-            break;
+    struct plc_claim got = {0};
+    switch (plc_claim_take(&r->h->claim, r->h->holder, ring_claim_alive, NULL, &got)) {
+    case PLC_CLAIM_MINE:
+        return plc_fail(diag, r->path, PLC_EHELD,
+                        "event ring is already open as writer in this process");
+    case PLC_CLAIM_HELD:
+        return plc_fail(diag, r->path, PLC_EHELD, "event ring is held by pid %d (%s)",
+                        (int)PLC_CLAIM_PID(got.previous), got.comm);
+    case PLC_CLAIM_TAKEN:
+        break;
     }
-    r->my_claim = mine;
+    r->my_claim = got.mine;
     r->writer = true;
-    if (c)
+    if (got.previous)
         atomic_fetch_add_explicit(&r->h->takeovers, 1, memory_order_relaxed);
-    char comm[sizeof(r->h->holder)] = "";
-    plc_proc_comm(getpid(), comm, sizeof(comm));
-    memcpy(r->h->holder, comm, sizeof(comm)); /* for messages only */
     take_over(r);
     return 0;
 }
@@ -388,11 +383,8 @@ void plc_event_ring_close(struct plc_event_ring *r)
 {
     if (!r)
         return;
-    if (r->writer) {
-        uint64_t mine = r->my_claim;
-        atomic_compare_exchange_strong_explicit(&r->h->claim, &mine, 0, memory_order_acq_rel,
-                                                memory_order_relaxed);
-    }
+    if (r->writer)
+        plc_claim_release(&r->h->claim, r->my_claim);
     if (r->map)
         munmap(r->map, r->map_size);
     if (r->fd >= 0)

@@ -4,6 +4,7 @@
 #define PLC_RUNTIME_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -35,6 +36,24 @@ uint64_t plc_proc_self_claim(void);
 bool plc_proc_claim_alive(uint64_t c);
 /* Its comm, or "?" */
 void plc_proc_comm(pid_t pid, char *buf, size_t len);
+
+/* A single-writer claim word in shared memory (a region's, an event ring's). */
+struct plc_claim {
+    uint64_t mine;     /* our claim word */
+    uint64_t previous; /* TAKEN: the dead holder's claim, 0 if free; HELD: the holder's */
+    char comm[32];     /* HELD: the live holder's name, from /proc or from @holder */
+};
+enum plc_claim_result { PLC_CLAIM_TAKEN = 1, PLC_CLAIM_MINE, PLC_CLAIM_HELD };
+/*
+ * Take @claim when it is free or @alive says its holder is dead, and write our
+ * comm into @holder (16 bytes, kept for messages about us). MINE: this process
+ * holds it already; HELD: a live process does (out->previous, out->comm).
+ */
+enum plc_claim_result plc_claim_take(_Atomic uint64_t *claim, char *holder,
+                                     bool (*alive)(void *user, uint64_t c), void *user,
+                                     struct plc_claim *out);
+/* Give @claim up if it is still @mine. */
+void plc_claim_release(_Atomic uint64_t *claim, uint64_t mine);
 
 /*
  * Open an existing region file for attach or re-check: refuses symlinks,

@@ -111,3 +111,37 @@ void plc_proc_comm(pid_t pid, char *buf, size_t len)
     if (f)
         fclose(f);
 }
+
+enum plc_claim_result plc_claim_take(_Atomic uint64_t *claim, char *holder,
+                                     bool (*alive)(void *user, uint64_t c), void *user,
+                                     struct plc_claim *out)
+{
+    out->mine = plc_proc_self_claim();
+    uint64_t c = atomic_load_explicit(claim, memory_order_acquire);
+    for (;;) {
+        if (c == out->mine)
+            return PLC_CLAIM_MINE;
+        if (c && alive(user, c)) {
+            out->previous = c;
+            plc_proc_comm(PLC_CLAIM_PID(c), out->comm, sizeof(out->comm));
+            if (strcmp(out->comm, "?") == 0) /* /proc hides it: what it said when it claimed */
+                snprintf(out->comm, sizeof(out->comm), "%.15s", holder);
+            return PLC_CLAIM_HELD;
+        }
+        /* Free, or its holder is dead: take it over. */
+        if (atomic_compare_exchange_weak_explicit(claim, &c, out->mine, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            break;
+    }
+    out->previous = c;
+    char comm[16] = ""; /* comm is at most 15 characters */
+    plc_proc_comm(getpid(), comm, sizeof(comm));
+    memcpy(holder, comm, sizeof(comm)); /* diagnostic only */
+    return PLC_CLAIM_TAKEN;
+}
+
+void plc_claim_release(_Atomic uint64_t *claim, uint64_t mine)
+{
+    atomic_compare_exchange_strong_explicit(claim, &mine, 0, memory_order_acq_rel,
+                                            memory_order_relaxed);
+}

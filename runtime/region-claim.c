@@ -86,40 +86,33 @@ static void repair(struct plc_region *r)
     futex(&h->seq, FUTEX_WAKE, INT_MAX, NULL);
 }
 
+static bool region_claim_alive(void *r, uint64_t c)
+{
+    return plc_region_claim_alive(r, c);
+}
+
 int plc_region_claim(struct plc_region *r, struct plc_diag *diag)
 {
-    uint64_t mine = plc_proc_self_claim();
-    uint64_t c = atomic_load_explicit(&r->h->claim, memory_order_acquire);
-    for (;;) {
-        if (c == mine)
-            return plc_fail(diag, r->path, PLC_EHELD,
-                            "region '%s' is already attached as writer by this process",
-                            r->def->name);
-        if (c && plc_region_claim_alive(r, c)) {
-            char comm[32];
-            plc_proc_comm(PLC_CLAIM_PID(c), comm, sizeof(comm));
-            if (strcmp(comm, "?") == 0)
-                snprintf(comm, sizeof(comm), "%.15s", r->h->holder);
-            return plc_fail(diag, r->path, PLC_EHELD, "region '%s' is held by pid %d (%s)",
-                            r->def->name, (int)PLC_CLAIM_PID(c), comm);
-        }
-        /* Free, or its holder is dead: take it over. */
-        if (atomic_compare_exchange_weak_explicit(&r->h->claim, &c, mine,
-                                                  memory_order_acq_rel,
-                                                  memory_order_acquire))
-            break;
+    struct plc_claim got = {0};
+    switch (plc_claim_take(&r->h->claim, r->h->holder, region_claim_alive, r, &got)) {
+    case PLC_CLAIM_MINE:
+        return plc_fail(diag, r->path, PLC_EHELD,
+                        "region '%s' is already attached as writer by this process",
+                        r->def->name);
+    case PLC_CLAIM_HELD:
+        return plc_fail(diag, r->path, PLC_EHELD, "region '%s' is held by pid %d (%s)",
+                        r->def->name, (int)PLC_CLAIM_PID(got.previous), got.comm);
+    case PLC_CLAIM_TAKEN:
+        break;
     }
-    r->took_over_from = c ? PLC_CLAIM_PID(c) : 0;
-    r->my_claim = mine;
+    r->took_over_from = got.previous ? PLC_CLAIM_PID(got.previous) : 0;
+    r->my_claim = got.mine;
     r->writer = true;
     /* Waiters pay for the write/wake handshake with membarrier() so writes need
      * no full fence; where the kernel or a seccomp filter refuses, writes fence. */
     r->fence = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) != 0;
     atomic_store_explicit(&r->h->writer_flags, r->fence ? 0 : PLC_SHM_WRITER_MEMBARRIER,
                           memory_order_release);
-    char comm[sizeof(r->h->holder)] = ""; /* comm is at most 15 characters */
-    plc_proc_comm(getpid(), comm, sizeof(comm));
-    memcpy(r->h->holder, comm, sizeof(comm)); /* diagnostic only */
     atomic_store_explicit(&r->h->heartbeat_ns, plc_now_ns(), memory_order_relaxed);
     atomic_store_explicit(&r->h->max_silence_ns, 0, memory_order_relaxed); /* a new promise */
     repair(r);

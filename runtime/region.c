@@ -139,12 +139,8 @@ void plc_region_detach(struct plc_region *r)
         return;
     if (r->h) {
         flush_counters(r);
-        if (r->writer) {
-            uint64_t mine = r->my_claim;
-            atomic_compare_exchange_strong_explicit(&r->h->claim, &mine, 0,
-                                                    memory_order_acq_rel,
-                                                    memory_order_relaxed);
-        }
+        if (r->writer)
+            plc_claim_release(&r->h->claim, r->my_claim);
     }
     if (r->map)
         munmap(r->map, r->map_size);
