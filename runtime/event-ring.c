@@ -88,6 +88,19 @@ const char *plc_event_kind_name(int kind)
     return name_in(kind_names, COUNT(kind_names), kind);
 }
 
+int plc_event_ring_path(const struct plc_layout *layout, const char *base,
+                        enum plc_event_source source, char *buf, size_t len)
+{
+    const char *name = plc_event_source_name(source);
+    if (strcmp(name, "?") == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    char file[48];
+    snprintf(file, sizeof(file), "events-%s", name);
+    return plc_region_path(layout, base, file, buf, len);
+}
+
 /* @src cut to fit @len with its NUL, into zeroed @dst; no snprintf: the scan calls this. */
 static void copy_text(char *dst, size_t len, const char *src)
 {

@@ -116,6 +116,16 @@ PLC_API const char *plc_event_source_name(int source);
 PLC_API const char *plc_event_kind_name(int kind);
 
 /**
+ * @brief The ring file of a service: BASE/LAYOUT/events-SOURCE (e.g.
+ *        ".../demo/events-logic"), next to the regions (plc_region_path()).
+ *        The one place the name is built; plc-shm-init makes one per service.
+ * @return 0, or -1 with errno EINVAL (@p source out of range) or
+ *         ENAMETOOLONG (it does not fit in @p len).
+ */
+PLC_API int plc_event_ring_path(const struct plc_layout *layout, const char *base,
+                                enum plc_event_source source, char *buf, size_t len);
+
+/**
  * @brief Make the ring file at @p path, or keep the one there.
  *
  * A new ring is built under a temporary name in the same directory, its

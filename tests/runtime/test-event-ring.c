@@ -817,6 +817,20 @@ static void sources_and_kinds_have_names(void **state)
         assert_string_not_equal(plc_event_kind_name(k), "?");
 }
 
+static void ring_path_sits_beside_the_regions(void **state)
+{
+    struct t *t = *state;
+    char got[PATH_MAX], want[PATH_MAX];
+    assert_int_equal(plc_event_ring_path(t->f->layout, "/b", PLC_SOURCE_LOGIC, got, sizeof(got)), 0);
+    snprintf(want, sizeof(want), "/b/%s/events-logic", plc_layout_get_name(t->f->layout));
+    assert_string_equal(got, want);
+    errno = 0;
+    assert_int_equal(plc_event_ring_path(t->f->layout, "/b", 0, got, sizeof(got)), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(plc_event_ring_path(t->f->layout, "/b", PLC_SOURCE_IO, got, 8), -1);
+    assert_int_equal(errno, ENAMETOOLONG);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -836,6 +850,7 @@ int main(void)
         T(bad_files_refused_with_reason),
         cmocka_unit_test(init_stamps_both_clocks_and_cuts_texts),
         cmocka_unit_test(sources_and_kinds_have_names),
+        T(ring_path_sits_beside_the_regions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
