@@ -73,6 +73,7 @@ struct plc_scan {
     void *log_user;
     void (*on_cycle)(void *user);
     void *cycle_user;
+    struct plc_event_ring *events; /* the logic's ring, or NULL */
 
     size_t n;                      /* regions */
     struct plc_region **reg;

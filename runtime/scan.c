@@ -204,6 +204,7 @@ struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag
     s->log_user = cfg->log_user;
     s->on_cycle = cfg->on_cycle;
     s->cycle_user = cfg->cycle_user;
+    s->events = cfg->events;
     s->period_ns = (uint64_t)s->logic.period_us * 1000u;
     s->watchdog_ns = (uint64_t)s->logic.watchdog_us * 1000u;
     s->state = PLC_SCAN_RUNNING;

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "plc.h"
+#include "plc-event.h"
 #include "plc-program.h"
 
 #ifdef __cplusplus
@@ -73,6 +74,10 @@ struct plc_scan_config {
      *  scan hangs: where plc-logic keeps systemd's watchdog fed. Keep it short. */
     void (*on_cycle)(void *user);
     void *cycle_user;
+    /** Where the engine appends its events (program loads and faults, outputs
+     *  safe and back, alarm transitions): plc-logic's own ring, opened as
+     *  PLC_WRITER. NULL: no events. Must outlive the engine. */
+    struct plc_event_ring *events;
 };
 
 /** @brief Engine states; zero means unset. */
