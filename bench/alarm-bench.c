@@ -48,7 +48,8 @@ static struct plc_layout *make_layout(void)
     if (!text)
         return NULL;
     len += (size_t)snprintf(text + len, cap - len,
-                            "[layout]\nname = bench\nversion = 1\n[region inputs]\nwriter = io\n");
+                            "[layout]\nname = bench\nversion = 1\n[region inputs]\nwriter = io\n"
+                            "[region alarms]\nwriter = logic\n");
     for (int i = 0; i < NTAGS; i++)
         len += (size_t)snprintf(text + len, cap - len,
                                 "[tag t%d]\nregion = inputs\ntype = float32\nalarm_hh = 95\n"

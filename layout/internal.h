@@ -72,6 +72,10 @@ bool layout_parse_duration(struct parse *p, const struct entry *e, const char *w
 /* Index of @s in a table of names indexed from 1, or 0. */
 int layout_lookup(const char *const *names, int count, const char *s);
 #define LOOKUP(names, s) layout_lookup(names, (int)(sizeof(names) / sizeof(names[0])), s)
+/* "TABLE:ADDRESS" (coil:3, holding_register:100) into its parts; false when
+ * it is not one (tag.c). */
+bool layout_parse_modbus_address(const char *value, enum plc_modbus_table *table,
+                                 uint16_t *address);
 /* ABCD..DCBA, or 0 (tag.c). */
 enum plc_word_order layout_word_order_from_name(const char *s);
 
@@ -92,6 +96,12 @@ void layout_load_alarms(struct parse *p, struct section *s, const struct plc_lay
                         const struct plc_tag_def *t, struct alarm_list *out);
 /* Report a tag bound to a Modbus address or GPIO line an earlier tag has. */
 void layout_check_bindings(struct parse *p, const struct plc_layout *l);
+
+/* The tags of the alarm region @region (alarm-region.c), appended to @tags,
+ * which has room for 3 + 2 per alarm. */
+void layout_make_alarm_tags(struct parse *p, const struct plc_layout *l,
+                            struct plc_region_def *region, struct plc_tag_def *tags,
+                            size_t *ntags);
 
 /* FNV-1a of plc_layout_write_canonical() into *out (canonical.c); -1 when out of memory. */
 int layout_hash(const struct plc_layout *l, uint64_t *out);

@@ -234,11 +234,38 @@ static void place_tags(struct parse *p, struct plc_layout *l)
             p->sec[i].slot = ++l->ntags;
 }
 
+/* Alarms a [tag] section declares: one per limit, one for a bool's alarm. */
+static size_t alarm_keys(const struct section *s)
+{
+    static const char *const keys[] = {"alarm", "alarm_hh", "alarm_h", "alarm_l", "alarm_ll"};
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+            n += strcmp(s->e[i].key, keys[k]) == 0;
+    return n;
+}
+
+/* The alarm region's tags, at the end of the tags (room was made for them). */
+static void add_alarm_tags(struct parse *p, struct plc_layout *l)
+{
+    const struct plc_region_def *r = l->logic.alarms;
+    if (!r) {
+        if (l->nalarms)
+            layout_fail(p, l->alarms[0].line,
+                        "alarm '%s': the layout has no region for the alarms' state: declare "
+                        "[region alarms] with writer = logic, or name one in [logic] alarms "
+                        "(docs/alarms.md)",
+                        l->alarms[0].name);
+        return;
+    }
+    layout_make_alarm_tags(p, l, &l->regions[r - l->regions], l->tags, &l->ntags);
+}
+
 static int build(struct parse *p, struct plc_layout *l)
 {
     struct section *layout_sec = NULL, *logic_sec = NULL, *retain_sec = NULL;
     struct section *modbus_sec = NULL;
-    size_t nregions = 0, ntags = 0;
+    size_t nregions = 0, ntags = 0, made = 3; /* tags the alarm region gets */
 
     layout_modbus_defaults(&l->modbus);
     for (size_t i = 0; i < p->nsec; i++) {
@@ -253,6 +280,8 @@ static int build(struct parse *p, struct plc_layout *l)
             modbus_sec = s;
         nregions += s->kind == SEC_REGION;
         ntags += s->kind == SEC_TAG;
+        if (s->kind == SEC_TAG)
+            made += 2 * alarm_keys(s);
     }
     if (!layout_sec) {
         layout_fail(p, 0, "no [layout] section (it names the layout and its version)");
@@ -270,7 +299,7 @@ static int build(struct parse *p, struct plc_layout *l)
         layout_load_modbus(p, modbus_sec, &l->modbus);
 
     l->regions = calloc(nregions, sizeof(*l->regions));
-    l->tags = calloc(ntags ? ntags : 1, sizeof(*l->tags));
+    l->tags = calloc(ntags + made, sizeof(*l->tags));
     if (!l->regions || !l->tags) {
         p->oom = true;
         return -1;
@@ -289,6 +318,9 @@ static int build(struct parse *p, struct plc_layout *l)
     if (p->failed)
         return -1;
     layout_load_logic(p, logic_sec, l, &l->logic);
+    if (p->failed)
+        return -1;
+    add_alarm_tags(p, l);
     if (p->failed)
         return -1;
     assign_offsets(p, l);

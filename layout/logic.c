@@ -30,6 +30,8 @@ static void set_defaults(const struct plc_layout *l, struct plc_logic_def *out)
     out->cpu_dma_latency_us = -1;
     const struct plc_region_def *diag = plc_layout_find_region(l, "diagnostics");
     out->diagnostics = diag && strcmp(diag->writer, "logic") == 0 ? diag : NULL;
+    const struct plc_region_def *alarms = plc_layout_find_region(l, "alarms");
+    out->alarms = alarms && strcmp(alarms->writer, "logic") == 0 ? alarms : NULL;
 }
 
 /* period, and watchdog, whose default follows the period. */
@@ -64,26 +66,25 @@ static void load_fault_restart(struct parse *p, struct section *s, struct plc_lo
     }
 }
 
-static void load_reset_command(struct parse *p, struct section *s, const struct plc_layout *l,
-                               struct plc_logic_def *out)
+/* A request counter another service writes: every change is one request. */
+static const struct plc_tag_def *load_counter(struct parse *p, struct section *s,
+                                              const struct plc_layout *l, const char *key)
 {
-    struct entry *e = layout_take(s, "reset_command");
+    struct entry *e = layout_take(s, key);
     if (!e)
-        return;
+        return NULL;
     const struct plc_tag_def *t = plc_layout_find_tag(l, e->value);
     if (!t)
-        layout_fail(p, e->line, "[logic]: reset_command tag '%s' is not declared", e->value);
+        layout_fail(p, e->line, "[logic]: %s tag '%s' is not declared", key, e->value);
     else if (t->type != PLC_TYPE_UINT16 && t->type != PLC_TYPE_UINT32)
         layout_fail(p, e->line,
-                    "[logic]: reset_command tag '%s' is %s; it must be a uint16 or uint32 "
-                    "request counter",
-                    e->value, plc_type_name(t->type));
+                    "[logic]: %s tag '%s' is %s; it must be a uint16 or uint32 request counter",
+                    key, e->value, plc_type_name(t->type));
     else if (strcmp(t->region->writer, "logic") == 0)
         layout_fail(p, e->line,
-                    "[logic]: reset_command tag '%s' is in region '%s', which the logic "
-                    "writes itself",
+                    "[logic]: %s tag '%s' is in region '%s', which the logic writes itself", key,
                     e->value, t->region->name);
-    out->reset_command = t;
+    return t;
 }
 
 /* The real-time options: priority, lock_memory, cpu and cpu_dma_latency. */
@@ -118,21 +119,36 @@ static void load_realtime(struct parse *p, struct section *s, struct plc_logic_d
     }
 }
 
+/* A region the logic writes, named by key @e. */
+static const struct plc_region_def *logic_region(struct parse *p, const struct entry *e,
+                                                 const struct plc_layout *l)
+{
+    const struct plc_region_def *r = plc_layout_find_region(l, e->value);
+    if (!r)
+        layout_fail(p, e->line, "[logic]: %s region '%s' is not declared", e->key, e->value);
+    else if (strcmp(r->writer, "logic") != 0)
+        layout_fail(p, e->line, "[logic]: %s region '%s' is written by %s, not logic", e->key,
+                    e->value, r->writer);
+    return r;
+}
+
 static void load_diagnostics(struct parse *p, struct section *s, const struct plc_layout *l,
                              struct plc_logic_def *out)
 {
     struct entry *e = layout_take(s, "diagnostics");
     if (!e)
         return;
-    const struct plc_region_def *r = NULL;
-    if (strcmp(e->value, "none") == 0)
-        ;
-    else if (!(r = plc_layout_find_region(l, e->value)))
-        layout_fail(p, e->line, "[logic]: diagnostics region '%s' is not declared", e->value);
-    else if (strcmp(r->writer, "logic") != 0)
-        layout_fail(p, e->line, "[logic]: diagnostics region '%s' is written by %s, not logic",
-                    e->value, r->writer);
-    out->diagnostics = r;
+    out->diagnostics = strcmp(e->value, "none") == 0 ? NULL : logic_region(p, e, l);
+}
+
+/* alarms: the region of the alarms' state, a region the logic writes. */
+static void load_alarms(struct parse *p, struct section *s, const struct plc_layout *l,
+                        struct plc_logic_def *out)
+{
+    struct entry *e = layout_take(s, "alarms");
+    if (e)
+        out->alarms = logic_region(p, e, l);
+    out->alarm_ack = load_counter(p, s, l, "alarm_ack");
 }
 
 void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,
@@ -140,7 +156,8 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
 {
     static const char *const known[] = {"period", "watchdog", "fault_restart", "restart_delay",
                                         "reset_command", "priority", "lock_memory", "cpu",
-                                        "cpu_dma_latency", "diagnostics", "description", NULL};
+                                        "cpu_dma_latency", "diagnostics", "alarms", "alarm_ack",
+                                        "description", NULL};
     set_defaults(l, out);
     if (!s) {
         out->watchdog_us = out->period_us * 10u;
@@ -150,8 +167,9 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
     layout_check_keys(p, s, known);
     load_period(p, s, out);
     load_fault_restart(p, s, out);
-    load_reset_command(p, s, l, out);
+    out->reset_command = load_counter(p, s, l, "reset_command");
     load_realtime(p, s, out);
     load_diagnostics(p, s, l, out);
+    load_alarms(p, s, l, out);
     layout_take(s, "description");
 }

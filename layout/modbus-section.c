@@ -286,13 +286,33 @@ static void load_rtu_framing(struct parse *p, struct section *s, struct plc_modb
                     e->value);
 }
 
+/* Where the alarm region's tags start (docs/alarms.md): a bit table for the
+ * per-alarm bits, a register table for the counts. The tags' own bindings
+ * are made from it and checked for overlaps like any tag's. */
+static void load_alarm_base(struct parse *p, struct section *s, const char *key, bool bits,
+                            struct plc_alarm_modbus *out)
+{
+    struct entry *e = layout_take(s, key);
+    if (!e)
+        return;
+    out->line = e->line;
+    if (!layout_parse_modbus_address(e->value, &out->table, &out->address))
+        layout_fail(p, e->line, "[modbus]: %s '%s' is not TABLE:ADDRESS (%s, and a 0-based "
+                    "address)", key, e->value,
+                    bits ? "discrete_input or coil" : "input_register or holding_register");
+    else if (bits != (out->table == PLC_MODBUS_COIL || out->table == PLC_MODBUS_DISCRETE_INPUT))
+        layout_fail(p, e->line, "[modbus]: %s '%s' must be in a %s table", key, e->value,
+                    bits ? "bit (discrete_input or coil)"
+                         : "register (input_register or holding_register)");
+}
+
 void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_config *m)
 {
     static const char *const keys[] = {
         "listen", "read_only", "listen_read_only", "unit_id", "tcp_unit_policy",
         "max_connections", "idle_timeout", "allow", "allow_write", "default_word_order",
         "rtu_device", "rtu_baud", "rtu_parity", "rtu_data_bits", "rtu_stop_bits", "rtu_rs485",
-        "description", NULL};
+        "alarm_bits", "alarm_registers", "description", NULL};
     struct entry *e;
 
     m->line = s->line;
@@ -311,5 +331,7 @@ void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_co
     load_rtu_device(p, s, m);
     load_rtu_baud(p, s, m);
     load_rtu_framing(p, s, m);
+    load_alarm_base(p, s, "alarm_bits", true, &m->alarm_bits);
+    load_alarm_base(p, s, "alarm_registers", false, &m->alarm_registers);
     layout_take(s, "description");
 }

@@ -155,6 +155,21 @@ static void load_gpio(struct parse *p, struct section *s, struct plc_tag_def *t)
     }
 }
 
+bool layout_parse_modbus_address(const char *value, enum plc_modbus_table *table,
+                                 uint16_t *address)
+{
+    char name[32] = "";
+    unsigned long long addr;
+    const char *colon = strchr(value, ':');
+    if (colon && (size_t)(colon - value) < sizeof(name))
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - value), value);
+    *table = LOOKUP(table_names, name);
+    if (!*table || !layout_parse_uint(colon + 1, 65535, &addr))
+        return false;
+    *address = (uint16_t)addr;
+    return true;
+}
+
 static void load_modbus(struct parse *p, struct section *s, struct plc_tag_def *t,
                         enum plc_word_order default_order)
 {
@@ -168,20 +183,16 @@ static void load_modbus(struct parse *p, struct section *s, struct plc_tag_def *
                         s->what);
         return;
     }
-    char table[32] = "";
-    unsigned long long addr;
-    char *colon = strchr(b->value, ':');
-    if (colon && (size_t)(colon - b->value) < sizeof(table))
-        snprintf(table, sizeof(table), "%.*s", (int)(colon - b->value), b->value);
-    m->table = LOOKUP(table_names, table);
-    if (!m->table || !layout_parse_uint(colon + 1, 65535, &addr)) {
+    uint16_t addr;
+    if (!layout_parse_modbus_address(b->value, &m->table, &addr)) {
         layout_fail(p, b->line,
                     "%s: modbus '%s' is not TABLE:ADDRESS (coil, discrete_input, "
                     "input_register or holding_register, and a 0-based address)",
                     s->what, b->value);
         return;
     }
-    m->address = (uint16_t)addr;
+    const char *table = table_names[m->table];
+    m->address = addr;
     bool bit_table = m->table == PLC_MODBUS_COIL || m->table == PLC_MODBUS_DISCRETE_INPUT;
     if (t->type == PLC_TYPE_BOOL && !bit_table)
         layout_fail(p, b->line, "%s: a bool tag binds to a coil or discrete_input, not %s",
@@ -190,7 +201,7 @@ static void load_modbus(struct parse *p, struct section *s, struct plc_tag_def *
         layout_fail(p, b->line, "%s: a tag of type %s binds to registers, not %s", s->what,
                     plc_type_name(t->type), table);
     m->count = t->size == 4 ? 2 : 1;
-    if (addr + m->count > 65536)
+    if ((unsigned)addr + m->count > 65536)
         layout_fail(p, b->line, "%s: modbus %s runs past address 65535", s->what, b->value);
     m->word_order = t->size == 4 ? default_order : PLC_WORD_ORDER_ABCD;
     if (o) {

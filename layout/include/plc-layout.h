@@ -184,6 +184,13 @@ struct plc_modbus_binding {
     enum plc_word_order word_order;
 };
 
+/** @brief Where [modbus] alarm_bits / alarm_registers put the alarm region's tags. */
+struct plc_alarm_modbus {
+    enum plc_modbus_table table; /**< 0 when not given */
+    uint16_t address;            /**< the first one */
+    unsigned line;               /**< of the key */
+};
+
 /** @brief An IPv4 or IPv6 network, as "10.0.0.0/8" or "fd00::/8". */
 struct plc_cidr {
     int family;        /**< AF_INET or AF_INET6 */
@@ -236,6 +243,8 @@ struct plc_modbus_config {
     unsigned rtu_stop_bits;       /**< 1 or 2, default 1 */
     enum plc_modbus_rs485 rtu_rs485; /**< default off */
     enum plc_word_order default_word_order; /**< default ABCD */
+    struct plc_alarm_modbus alarm_bits;      /**< each alarm's active and unacked bits */
+    struct plc_alarm_modbus alarm_registers; /**< the alarm counts and ack counter */
     unsigned line;                /**< where [modbus] is, 0 when absent */
 };
 
@@ -311,6 +320,11 @@ struct plc_logic_def {
      *  Default 0 with a priority, none without. */
     int cpu_dma_latency_us;
     const struct plc_region_def *diagnostics; /**< region the scan statistics go to, or NULL */
+    /** Region holding the alarms' state (its tags are made from the alarms,
+     *  docs/alarms.md); NULL when the layout has no alarms. */
+    const struct plc_region_def *alarms;
+    /** Counter tag whose every change acknowledges all alarms, or NULL. */
+    const struct plc_tag_def *alarm_ack;
     unsigned line;             /**< where [logic] was declared; 0 when absent */
 };
 

@@ -22,11 +22,12 @@
 /* BASE takes 18 lines: a tag after it starts on line 19, and after its region and
  * type, its first alarm key is on line 22. */
 
-/* BASE with @tags after it. */
+/* BASE with @tags after it, and the alarm region last, so the lines of
+ * @tags are as above. */
 static const char *with(const char *tags)
 {
     static char text[4096];
-    snprintf(text, sizeof(text), "%s%s", BASE, tags);
+    snprintf(text, sizeof(text), "%s%s[region alarms]\nwriter = logic\n", BASE, tags);
     return text;
 }
 
@@ -274,6 +275,109 @@ static void a_long_message_is_refused(void **state)
     (void)state;
 }
 
+/* The alarm region's tags: the counts, the ack counter acted on, and two bits
+ * per alarm, bound from the [modbus] bases in alarm order. */
+static void the_alarm_region_gets_its_tags_from_the_alarms(void **state)
+{
+    struct plc_layout *l = load_ok(
+        "[layout]\nname = t\nversion = 1\n"
+        "[modbus]\nalarm_bits = discrete_input:100\nalarm_registers = input_register:300\n"
+        "[logic]\nalarm_ack = ack\n"
+        "[region inputs]\nwriter = io\n[region cmds]\nwriter = modbus\n"
+        "[region alarms]\nwriter = logic\n"
+        "[tag level]\nregion = inputs\ntype = float32\nalarm_hh = 95\nalarm_h = 90\n"
+        "[tag trip]\nregion = inputs\ntype = bool\nalarm = on\nalarm_message = Pump tripped\n"
+        "[tag ack]\nregion = cmds\ntype = uint32\n");
+    const struct plc_region_def *r = plc_layout_find_region(l, "alarms");
+    assert_ptr_equal(plc_layout_get_logic(l)->alarms, r);
+    assert_ptr_equal(plc_layout_get_logic(l)->alarm_ack, plc_layout_find_tag(l, "ack"));
+    assert_int_equal(r->tag_count, 3 + 2 * 3);
+    static const struct {
+        const char *name;
+        enum plc_type type;
+        enum plc_modbus_table table;
+        unsigned address;
+    } want[] = {
+        {"alarms_active", PLC_TYPE_UINT16, PLC_MODBUS_INPUT_REGISTER, 300},
+        {"alarms_unacked", PLC_TYPE_UINT16, PLC_MODBUS_INPUT_REGISTER, 301},
+        {"alarm_ack_done", PLC_TYPE_UINT32, PLC_MODBUS_INPUT_REGISTER, 302}, /* as 'ack' */
+        /* a tag's limits in the order ll, l, h, hh */
+        {"level_h_active", PLC_TYPE_BOOL, PLC_MODBUS_DISCRETE_INPUT, 100},
+        {"level_h_unacked", PLC_TYPE_BOOL, PLC_MODBUS_DISCRETE_INPUT, 101},
+        {"level_hh_active", PLC_TYPE_BOOL, PLC_MODBUS_DISCRETE_INPUT, 102},
+        {"level_hh_unacked", PLC_TYPE_BOOL, PLC_MODBUS_DISCRETE_INPUT, 103},
+        {"trip_active", PLC_TYPE_BOOL, PLC_MODBUS_DISCRETE_INPUT, 104},
+        {"trip_unacked", PLC_TYPE_BOOL, PLC_MODBUS_DISCRETE_INPUT, 105},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct plc_tag_def *t = plc_layout_tag_at(l, r->first_tag + i);
+        assert_string_equal(t->name, want[i].name);
+        assert_ptr_equal(t->region, r);
+        assert_int_equal(t->type, want[i].type);
+        assert_int_equal(t->modbus.table, want[i].table);
+        assert_int_equal(t->modbus.address, want[i].address);
+        assert_ptr_equal(plc_layout_find_tag(l, want[i].name), t);
+    }
+    assert_string_equal(plc_layout_find_tag(l, "trip_active")->description,
+                        "Pump tripped: active");
+    assert_true(r->data_size >= 4 + 4 + 6);
+    plc_layout_free(l);
+    (void)state;
+}
+
+static void the_alarm_region_is_required_and_made_only(void **state)
+{
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[region inputs]\nwriter = io\n"
+                      "[tag level]\nregion = inputs\ntype = float32\nalarm_h = 90\n",
+                      "t.ini:9: alarm 'level.h': the layout has no region for the alarms' "
+                      "state: declare [region alarms] with writer = logic, or name one in "
+                      "[logic] alarms (docs/alarms.md)");
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[region inputs]\nwriter = io\n"
+                      "[region alarms]\nwriter = logic\n"
+                      "[tag mine]\nregion = alarms\ntype = bool\n",
+                      "t.ini:8: tag 'mine': region 'alarms' holds the alarms' state, whose tags "
+                      "are made from the alarms; declare no tag in it (docs/alarms.md)");
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[region inputs]\nwriter = io\n"
+                      "[region alarms]\nwriter = logic\n"
+                      "[tag level]\nregion = inputs\ntype = float32\nalarm_h = 90\n"
+                      "[tag level_h_active]\nregion = inputs\ntype = bool\n",
+                      "t.ini:12: tag 'level_h_active': the alarm region 'alarms' makes a tag "
+                      "of that name (docs/alarms.md)");
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[logic]\nalarms = inputs\n"
+                      "[region inputs]\nwriter = io\n",
+                      "t.ini:5: [logic]: alarms region 'inputs' is written by io, not logic");
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[logic]\nalarm_ack = a\n"
+                      "[region inputs]\nwriter = io\n[tag a]\nregion = inputs\ntype = bool\n",
+                      "t.ini:5: [logic]: alarm_ack tag 'a' is bool; it must be a uint16 or "
+                      "uint32 request counter");
+    (void)state;
+}
+
+static void alarm_modbus_bases_are_checked(void **state)
+{
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[modbus]\nalarm_bits = input_register:1\n"
+                      "[region inputs]\nwriter = io\n",
+                      "t.ini:5: [modbus]: alarm_bits 'input_register:1' must be in a bit "
+                      "(discrete_input or coil) table");
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[modbus]\nalarm_registers = x\n"
+                      "[region inputs]\nwriter = io\n",
+                      "t.ini:5: [modbus]: alarm_registers 'x' is not TABLE:ADDRESS "
+                      "(input_register or holding_register, and a 0-based address)");
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[modbus]\nalarm_registers = "
+                      "input_register:65534\n[region alarms]\nwriter = logic\n",
+                      "t.ini:5: [modbus]: alarm_registers input_register:65534 has no room for "
+                      "tag 'alarm_ack_done' of the alarm region: it would run past address "
+                      "65535");
+    /* The made bits overlap a declared tag's: reported like any overlap. */
+    assert_load_fails("[layout]\nname = t\nversion = 1\n[modbus]\nalarm_bits = discrete_input:0\n"
+                      "[region inputs]\nwriter = io\n[region alarms]\nwriter = logic\n"
+                      "[tag x]\nregion = inputs\ntype = bool\nmodbus = discrete_input:1\n"
+                      "alarm = on\n",
+                      "t.ini:14: tag 'x_unacked': modbus discrete_input 1 overlaps tag 'x' "
+                      "(line 10)");
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +394,9 @@ int main(void)
         cmocka_unit_test(limits_must_be_ordered),
         cmocka_unit_test(a_limit_tag_must_be_a_numeric_parameter),
         cmocka_unit_test(a_long_message_is_refused),
+        cmocka_unit_test(the_alarm_region_gets_its_tags_from_the_alarms),
+        cmocka_unit_test(the_alarm_region_is_required_and_made_only),
+        cmocka_unit_test(alarm_modbus_bases_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@ static const char layout_text[] =
     "[layout]\nname = t\nversion = 1\n"
     "[region inputs]\nwriter = io\n"
     "[region params]\nwriter = modbus\n"
+    "[region alarms]\nwriter = logic\n"
     "[tag a]\nregion = inputs\ntype = float32\nalarm_h = 90\nalarm_deadband = 2\n"
     "[tag b]\nregion = inputs\ntype = float32\nalarm_hh = 95\nalarm_h = 80\nalarm_l = 20\n"
     "alarm_ll = 5\nalarm_deadband = 1\ninitial = 50\n"
