@@ -57,12 +57,7 @@ void plc_scan_reset_working_outputs(struct plc_scan *s)
 static double reset_value(struct plc_scan *s)
 {
     const struct plc_tag_def *t = s->logic.reset_command;
-    if (!t)
-        return 0;
-    for (size_t i = 0; i < s->n; i++)
-        if (plc_region_get_def(s->reg[i]) == t->region)
-            return plc_tag_decode(t, s->buf[i]);
-    return 0;
+    return t ? plc_scan_tag_value(s, t) : 0;
 }
 
 void plc_scan_enter_fault(struct plc_scan *s, enum plc_fault_cause cause, bool outputs_done,
@@ -88,6 +83,13 @@ void plc_scan_enter_fault(struct plc_scan *s, enum plc_fault_cause cause, bool o
                      s->logic.reset_command->name);
     else
         plc_scan_log(s, PLC_LOG_ERR, "fault: %s; outputs safe until reset", s->fault);
+    plc_scan_event(s, PLC_EVENT_PROGRAM_FAULT, PLC_LOG_ERR, s->prog.desc->name, 0, cause,
+                   s->fault);
+    s->outputs_safe = true;
+    if (s->outputs != s->n)
+        plc_scan_event(s, PLC_EVENT_OUTPUTS_SAFE, PLC_LOG_WARNING,
+                       plc_region_get_def(s->reg[s->outputs])->name, 1, 0,
+                       plc_fault_cause_name(cause));
     plc_scan_publish_diagnostics(s, PLC_SCAN_FAULTED, cause);
 }
 
@@ -101,6 +103,7 @@ void plc_scan_leave_fault(struct plc_scan *s, const char *why)
     s->fault[0] = '\0';
     plc_scan_log(s, PLC_LOG_NOTICE, "leaving fault (%s): program '%s' restarts", why,
                  s->prog.desc->name ? s->prog.desc->name : "?");
+    plc_scan_event(s, PLC_EVENT_PROGRAM_RECOVERY, PLC_LOG_NOTICE, s->prog.desc->name, 1, 0, why);
     plc_scan_call_init(s);
 }
 

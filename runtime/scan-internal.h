@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "internal.h"
+#include "plc-alarm.h"
 #include "plc-scan.h"
 
 /*
@@ -83,8 +84,13 @@ struct plc_scan {
     size_t outputs;                /* index of 'outputs', or n */
     size_t diag;                   /* index of the diagnostics region, or n */
     const struct plc_tag_def *stat_tag[ST_COUNT];
+    size_t alarm_region;           /* index of the alarm region, or n */
+    const struct plc_region_def *alarm_def;
+    struct plc_alarm_set *alarms;  /* NULL without an alarm region */
+    double alarm_ack_done;         /* the alarm_ack request last acted on */
     unsigned char *safe_buf;       /* outputs at their safe values */
     unsigned char *last_pub;       /* outputs as last published (for safe = hold) */
+    bool outputs_safe;             /* safe since the program last published them */
 
     struct plc_loaded prog;
     void *pstate;                  /* the program's state */
@@ -165,6 +171,19 @@ void plc_scan_publish_diagnostics(struct plc_scan *s, enum plc_scan_state state,
 /* The watchdog thread's part: the fault it found, in the fault statistics
  * alone, while the scan thread is still inside the program. */
 void plc_scan_publish_watchdog_fault(struct plc_scan *s);
+
+/* scan-alarm.c: events and alarms */
+
+/* Append an event to the logic's ring, if it has one. Scan thread only. */
+void plc_scan_event(struct plc_scan *s, enum plc_event_kind kind, int severity, const char *name,
+                    double before, double after, const char *text);
+/* Tag @t's value in the engine's buffers (the snapshot, or the logic's working copy). */
+double plc_scan_tag_value(const struct plc_scan *s, const struct plc_tag_def *t);
+/* Find the alarm region and carry on from its state; -1 with errno and diag. */
+int plc_scan_alarms_init(struct plc_scan *s, struct plc_diag *diag);
+void plc_scan_alarms_free(struct plc_scan *s);
+/* Acknowledge on request, evaluate against the snapshot, publish the region. */
+void plc_scan_alarms_cycle(struct plc_scan *s);
 
 /* scan-rt.c: the real clock, scheduling, the watchdog thread */
 

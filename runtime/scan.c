@@ -168,6 +168,7 @@ static int prepare_outputs(struct plc_scan *s)
     memcpy(s->last_pub, s->buf[s->outputs], size);
     plc_region_set_max_silence(s->reg[s->outputs], (int64_t)max_silence(s));
     /* Safe until the program's first scan publishes. */
+    s->outputs_safe = true;
     plc_scan_write_safe_outputs(s);
     plc_scan_reset_working_outputs(s);
     return 0;
@@ -214,9 +215,11 @@ struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag
     atomic_init(&s->scan_started, 0);
     atomic_init(&s->wd_quit, false);
 
-    if (attach_regions(s, cfg->base_dir, diag) < 0 || prepare_outputs(s) < 0 ||
-        load_program(s, cfg, diag) < 0)
+    if (attach_regions(s, cfg->base_dir, diag) < 0 || plc_scan_alarms_init(s, diag) < 0 ||
+        prepare_outputs(s) < 0 || load_program(s, cfg, diag) < 0)
         goto fail;
+    plc_scan_event(s, PLC_EVENT_PROGRAM_LOAD, PLC_LOG_NOTICE, s->prog.desc->name, 0, 0,
+                   s->prog.path[0] ? s->prog.path : "linked in");
     plc_scan_apply_realtime(s);
     if (!cfg->clock && plc_scan_start_watchdog(s) < 0) {
         plc_fail(diag, NULL, errno, "cannot start the watchdog thread: %s", strerror(errno));
@@ -247,6 +250,7 @@ void plc_scan_free(struct plc_scan *s)
         if (s->buf)
             free(s->buf[i]);
     }
+    plc_scan_alarms_free(s);
     plc_program_close(&s->prog);
     free(s->pstate);
     free(s->safe_buf);
@@ -279,11 +283,17 @@ static int take_snapshots(struct plc_scan *s)
 static void publish_mine(struct plc_scan *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->mine[i] && i != s->diag)
+        if (s->mine[i] && i != s->diag && i != s->alarm_region)
             plc_scan_publish(s, i, s->buf[i]);
-    if (s->outputs != s->n)
-        memcpy(s->last_pub, s->buf[s->outputs],
-               plc_region_get_def(s->reg[s->outputs])->data_size);
+    if (s->outputs == s->n)
+        return;
+    const struct plc_region_def *def = plc_region_get_def(s->reg[s->outputs]);
+    memcpy(s->last_pub, s->buf[s->outputs], def->data_size);
+    if (s->outputs_safe) {
+        s->outputs_safe = false;
+        plc_scan_event(s, PLC_EVENT_OUTPUTS_FOLLOWING, PLC_LOG_NOTICE, def->name, 0, 1,
+                       s->prog.desc->name);
+    }
 }
 
 static void run_program(struct plc_scan *s, uint64_t wake)
@@ -388,6 +398,8 @@ int plc_scan_step(struct plc_scan *s)
     s->cycle_wake = wake;
 
     bool ok = take_snapshots(s) == 0;
+    if (ok)
+        plc_scan_alarms_cycle(s);
     if (s->state == PLC_SCAN_FAULTED)
         plc_scan_fault_cycle(s, wake, ok);
     else if (ok)
@@ -434,6 +446,7 @@ int plc_scan_reload(struct plc_scan *s, const char *path, struct plc_diag *diag)
     s->prog = next;
     s->reloads++;
     plc_scan_log(s, PLC_LOG_NOTICE, "program '%s' loaded from %s", s->prog.desc->name, path);
+    plc_scan_event(s, PLC_EVENT_PROGRAM_RELOAD, PLC_LOG_NOTICE, s->prog.desc->name, 0, 0, path);
     if (s->state == PLC_SCAN_FAULTED) {
         plc_scan_leave_fault(s, "reload");
         return 0;

@@ -409,9 +409,10 @@ static void program_for_other_layout_refused_with_both_hashes(void **state)
     assert_int_equal(errno, PLC_ELAYOUT);
     char want[512];
     snprintf(want, sizeof(want),
-             "program 'linked' was built for layout 'enginetest' version 1 (hash %016llx), not for "
-             "layout 'enginetest' version 1 (hash %016llx) in use",
-             (unsigned long long)other.layout_hash, (unsigned long long)PLC_LAYOUT_HASH);
+             "program 'linked' was built for layout 'enginetest' version %u (hash %016llx), not "
+             "for layout 'enginetest' version %u (hash %016llx) in use",
+             PLC_LAYOUT_VERSION, (unsigned long long)other.layout_hash, PLC_LAYOUT_VERSION,
+             (unsigned long long)PLC_LAYOUT_HASH);
     if (!strstr(t->f->diag.msg, want))
         fail_msg("got: %s\nwant: %s", t->f->diag.msg, want);
 }
@@ -698,6 +699,221 @@ static void realtime_refused_is_a_warning_and_it_runs_on(void **state)
     assert_non_null(strstr(log, "scan thread: SCHED_OTHER priority 0"));
 }
 
+/* ---- alarms ------------------------------------------------------------------ */
+
+/* The engine's ring, for the alarm tests: made in the fixture, given to the engine. */
+struct events {
+    struct plc_event_ring *w, *r;
+    uint64_t cursor;
+};
+
+static void events_open(struct t *t, struct events *e)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/events-test", t->f->base);
+    uint64_t hash = plc_layout_get_hash(t->f->layout);
+    assert_int_not_equal(plc_event_ring_create(path, 64, hash, &t->f->diag), PLC_CREATE_ERROR);
+    e->w = plc_event_ring_open(path, PLC_WRITER, hash, &t->f->diag);
+    e->r = plc_event_ring_open(path, PLC_READER, hash, &t->f->diag);
+    assert_true(e->w && e->r);
+    e->cursor = plc_event_ring_get_head(e->r);
+    t->cfg.events = e->w;
+}
+
+static void events_close(struct events *e)
+{
+    plc_event_ring_close(e->w);
+    plc_event_ring_close(e->r);
+}
+
+/* The next event of @kind (others skipped), which must come. */
+static struct plc_event next_event(struct events *e, enum plc_event_kind kind)
+{
+    struct plc_event ev;
+    while (plc_event_ring_read(e->r, &e->cursor, &ev, NULL) == 1)
+        if (ev.kind == kind)
+            return ev;
+    fail_msg("no %s event", plc_event_kind_name(kind));
+    return ev;
+}
+
+static bool no_more(struct events *e, enum plc_event_kind kind)
+{
+    struct plc_event ev;
+    while (plc_event_ring_read(e->r, &e->cursor, &ev, NULL) == 1)
+        if (ev.kind == kind)
+            return false;
+    return true;
+}
+
+struct alarm_view {
+    double active, unacked, n_active, n_unacked, ack_done;
+};
+
+static struct alarm_view alarm_view(struct t *t, struct plc_region *alarms, const char *prefix)
+{
+    char a[64], u[64];
+    snprintf(a, sizeof(a), "%s_active", prefix);
+    snprintf(u, sizeof(u), "%s_unacked", prefix);
+    return (struct alarm_view){tag(t, alarms, a), tag(t, alarms, u), tag(t, alarms, "alarms_active"),
+                               tag(t, alarms, "alarms_unacked"), tag(t, alarms, "alarm_ack_done")};
+}
+
+#define ASSERT_VIEW(v, act, unack, nact, nunack)                                                   \
+    do {                                                                                           \
+        assert_true((v).active == (act) && (v).unacked == (unack));                                \
+        assert_true((v).n_active == (nact) && (v).n_unacked == (nunack));                          \
+    } while (0)
+
+/* level.h: raised after its delay against the scan's snapshot, acknowledged by
+ * a change of the alarm_ack counter, held by the deadband, then cleared; each
+ * step in the alarm region and in the engine's events. */
+static void alarm_raised_acknowledged_and_cleared(void **state)
+{
+    struct t *t = *state;
+    struct plc_diag *d = &t->f->diag;
+    struct plc_region *in = plc_region_attach(t->f->layout, t->f->base, "inputs", PLC_WRITER, "io", d);
+    struct plc_region *alarms = plc_region_attach(t->f->layout, t->f->base, "alarms", PLC_READER, NULL, d);
+    assert_true(in && alarms);
+    struct events e;
+    events_open(t, &e);
+    start(t);
+    steps(t, 3);
+    ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 0, 0, 0, 0);
+
+    set_tag(t, in, "level", 85);
+    steps(t, 10); /* 0..9 ms: inside alarm_delay = 10ms */
+    ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 0, 0, 0, 0);
+    steps(t, 1);
+    ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 1, 1, 1, 1);
+    struct plc_event ev = next_event(&e, PLC_EVENT_ALARM_RAISED);
+    assert_string_equal(ev.name, "level.h");
+    assert_int_equal(ev.source, PLC_SOURCE_LOGIC);
+    assert_int_equal(ev.severity, 3); /* high: LOG_ERR */
+    assert_true(ev.before == 80 && ev.after == 85);
+    assert_string_equal(ev.text, "Level high");
+
+    set_tag(t, t->commands, "alarm_ack", 1);
+    steps(t, 1);
+    struct alarm_view v = alarm_view(t, alarms, "level_h");
+    ASSERT_VIEW(v, 1, 0, 1, 0);
+    assert_true(v.ack_done == 1);
+    ev = next_event(&e, PLC_EVENT_ALARM_ACKED);
+    assert_string_equal(ev.name, "level.h");
+    assert_string_equal(ev.text, "alarm_ack 1");
+    steps(t, 5); /* the same counter acknowledges once */
+    assert_true(no_more(&e, PLC_EVENT_ALARM_ACKED));
+
+    set_tag(t, in, "level", 76); /* above 80 - deadband 5: still active */
+    steps(t, 2);
+    ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 1, 0, 1, 0);
+    set_tag(t, in, "level", 74);
+    steps(t, 1);
+    ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 0, 0, 0, 0);
+    ev = next_event(&e, PLC_EVENT_ALARM_CLEARED);
+    assert_string_equal(ev.name, "level.h");
+    assert_true(ev.after == 74);
+
+    plc_region_detach(in);
+    plc_region_detach(alarms);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+    events_close(&e);
+}
+
+/* plc-logic restarted (the engine freed and made again): the alarm state is
+ * taken from the region, nothing is raised twice, and an acknowledgement
+ * requested while it was down is acted on when it starts. A latched alarm
+ * keeps its state through it too. */
+static void alarm_state_survives_a_restart_and_no_ack_is_lost(void **state)
+{
+    struct t *t = *state;
+    struct plc_diag *d = &t->f->diag;
+    struct plc_region *in = plc_region_attach(t->f->layout, t->f->base, "inputs", PLC_WRITER, "io", d);
+    struct plc_region *alarms = plc_region_attach(t->f->layout, t->f->base, "alarms", PLC_READER, NULL, d);
+    assert_true(in && alarms);
+    struct events e;
+    events_open(t, &e);
+    start(t);
+    set_tag(t, in, "level", 90);
+    set_tag(t, in, "trip", 1);
+    steps(t, 12);
+    ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 1, 1, 2, 2);
+    ASSERT_VIEW(alarm_view(t, alarms, "trip"), 1, 1, 2, 2);
+    next_event(&e, PLC_EVENT_ALARM_RAISED);
+    next_event(&e, PLC_EVENT_ALARM_RAISED);
+
+    plc_scan_free(t->scan); /* plc-logic stops ... */
+    t->scan = NULL;
+    set_tag(t, in, "trip", 0);            /* the latched alarm's condition clears */
+    set_tag(t, t->commands, "alarm_ack", 7); /* ... and SCADA acknowledges meanwhile */
+    start(t);
+    steps(t, 1);
+    /* Both acknowledged as they were last shown, active: the latched trip
+     * stays so (its condition cleared unseen) until acknowledged again. */
+    ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 1, 0, 2, 0);
+    ASSERT_VIEW(alarm_view(t, alarms, "trip"), 1, 0, 2, 0);
+    assert_true(alarm_view(t, alarms, "trip").ack_done == 7);
+    assert_true(no_more(&e, PLC_EVENT_ALARM_RAISED));
+    set_tag(t, t->commands, "alarm_ack", 8);
+    steps(t, 1);
+    ASSERT_VIEW(alarm_view(t, alarms, "trip"), 0, 0, 1, 0);
+
+    plc_scan_free(t->scan); /* restarted again: the acknowledgement is not done twice */
+    t->scan = NULL;
+    e.cursor = plc_event_ring_get_head(e.r);
+    start(t);
+    steps(t, 3);
+    ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 1, 0, 1, 0);
+    assert_true(no_more(&e, PLC_EVENT_ALARM_ACKED));
+    assert_true(no_more(&e, PLC_EVENT_ALARM_RAISED));
+
+    plc_region_detach(in);
+    plc_region_detach(alarms);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+    events_close(&e);
+}
+
+/* A faulted program does not stop the alarms: the plant still gets them. The
+ * fault itself and its recovery are events too. */
+static void alarms_go_on_while_faulted(void **state)
+{
+    struct t *t = *state;
+    struct plc_diag *d = &t->f->diag;
+    struct plc_region *in = plc_region_attach(t->f->layout, t->f->base, "inputs", PLC_WRITER, "io", d);
+    struct plc_region *alarms = plc_region_attach(t->f->layout, t->f->base, "alarms", PLC_READER, NULL, d);
+    assert_true(in && alarms);
+    struct events e;
+    events_open(t, &e);
+    start(t);
+    next_event(&e, PLC_EVENT_PROGRAM_LOAD);
+    steps(t, 1);
+    next_event(&e, PLC_EVENT_OUTPUTS_FOLLOWING);
+    prog.ret = 5;
+    steps(t, 1);
+    struct plc_event ev = next_event(&e, PLC_EVENT_PROGRAM_FAULT);
+    assert_string_equal(ev.name, "linked");
+    assert_string_equal(ev.text, "program 'linked': scan returned 5");
+    ev = next_event(&e, PLC_EVENT_OUTPUTS_SAFE);
+    assert_string_equal(ev.name, "outputs");
+    set_tag(t, in, "trip", 1);
+    steps(t, 1);
+    ASSERT_VIEW(alarm_view(t, alarms, "trip"), 1, 1, 1, 1);
+    prog.ret = 0;
+    set_tag(t, t->commands, "fault_reset", 1);
+    steps(t, 2);
+    ev = next_event(&e, PLC_EVENT_PROGRAM_RECOVERY);
+    assert_string_equal(ev.text, "fault_reset");
+    next_event(&e, PLC_EVENT_OUTPUTS_FOLLOWING);
+
+    plc_region_detach(in);
+    plc_region_detach(alarms);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+    events_close(&e);
+}
+
 int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -719,6 +935,9 @@ int main(void)
         T(stop_drives_outputs_safe),
         T(realtime_refused_is_a_warning_and_it_runs_on),
         T(cpu_latency_request_held_while_the_engine_runs),
+        T(alarm_raised_acknowledged_and_cleared),
+        T(alarm_state_survives_a_restart_and_no_ack_is_lost),
+        T(alarms_go_on_while_faulted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

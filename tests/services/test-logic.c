@@ -244,7 +244,8 @@ static void program_for_other_layout_exits_with_both_hashes(void **state)
     char want[512];
     snprintf(want, sizeof(want), "program 'motor' was built for layout 'demo' version ");
     assert_non_null(strstr(t->err, want));
-    snprintf(want, sizeof(want), "not for layout 'enginetest' version 1 (hash %016llx) in use",
+    snprintf(want, sizeof(want), "not for layout 'enginetest' version %u (hash %016llx) in use",
+             plc_layout_get_version(t->f->layout),
              (unsigned long long)plc_layout_get_hash(t->f->layout));
     if (!strstr(t->err, want))
         fail_msg("got: %s\nwant: %s", t->err, want);
