@@ -759,6 +759,30 @@ static struct alarm_view alarm_view(struct t *t, struct plc_region *alarms, cons
                                tag(t, alarms, "alarms_unacked"), tag(t, alarms, "alarm_ack_done")};
 }
 
+/* What the alarm tests share: the inputs as plc-io, the alarm region, the ring. */
+struct alarm_fx {
+    struct plc_region *in, *alarms;
+    struct events e;
+};
+
+static void alarm_fx_open(struct t *t, struct alarm_fx *x)
+{
+    struct plc_diag *d = &t->f->diag;
+    x->in = plc_region_attach(t->f->layout, t->f->base, "inputs", PLC_WRITER, "io", d);
+    x->alarms = plc_region_attach(t->f->layout, t->f->base, "alarms", PLC_READER, NULL, d);
+    assert_true(x->in && x->alarms);
+    events_open(t, &x->e);
+}
+
+static void alarm_fx_close(struct t *t, struct alarm_fx *x)
+{
+    plc_region_detach(x->in);
+    plc_region_detach(x->alarms);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+    events_close(&x->e);
+}
+
 #define ASSERT_VIEW(v, act, unack, nact, nunack)                                                   \
     do {                                                                                           \
         assert_true((v).active == (act) && (v).unacked == (unack));                                \
@@ -771,12 +795,10 @@ static struct alarm_view alarm_view(struct t *t, struct plc_region *alarms, cons
 static void alarm_raised_acknowledged_and_cleared(void **state)
 {
     struct t *t = *state;
-    struct plc_diag *d = &t->f->diag;
-    struct plc_region *in = plc_region_attach(t->f->layout, t->f->base, "inputs", PLC_WRITER, "io", d);
-    struct plc_region *alarms = plc_region_attach(t->f->layout, t->f->base, "alarms", PLC_READER, NULL, d);
-    assert_true(in && alarms);
-    struct events e;
-    events_open(t, &e);
+    struct alarm_fx x;
+    alarm_fx_open(t, &x);
+    struct plc_region *in = x.in, *alarms = x.alarms;
+    struct events e = x.e;
     start(t);
     steps(t, 3);
     ASSERT_VIEW(alarm_view(t, alarms, "level_h"), 0, 0, 0, 0);
@@ -814,11 +836,7 @@ static void alarm_raised_acknowledged_and_cleared(void **state)
     assert_string_equal(ev.name, "level.h");
     assert_true(ev.after == 74);
 
-    plc_region_detach(in);
-    plc_region_detach(alarms);
-    plc_scan_free(t->scan);
-    t->scan = NULL;
-    events_close(&e);
+    alarm_fx_close(t, &x);
 }
 
 /* plc-logic restarted (the engine freed and made again): the alarm state is
@@ -828,12 +846,10 @@ static void alarm_raised_acknowledged_and_cleared(void **state)
 static void alarm_state_survives_a_restart_and_no_ack_is_lost(void **state)
 {
     struct t *t = *state;
-    struct plc_diag *d = &t->f->diag;
-    struct plc_region *in = plc_region_attach(t->f->layout, t->f->base, "inputs", PLC_WRITER, "io", d);
-    struct plc_region *alarms = plc_region_attach(t->f->layout, t->f->base, "alarms", PLC_READER, NULL, d);
-    assert_true(in && alarms);
-    struct events e;
-    events_open(t, &e);
+    struct alarm_fx x;
+    alarm_fx_open(t, &x);
+    struct plc_region *in = x.in, *alarms = x.alarms;
+    struct events e = x.e;
     start(t);
     set_tag(t, in, "level", 90);
     set_tag(t, in, "trip", 1);
@@ -868,11 +884,7 @@ static void alarm_state_survives_a_restart_and_no_ack_is_lost(void **state)
     assert_true(no_more(&e, PLC_EVENT_ALARM_ACKED));
     assert_true(no_more(&e, PLC_EVENT_ALARM_RAISED));
 
-    plc_region_detach(in);
-    plc_region_detach(alarms);
-    plc_scan_free(t->scan);
-    t->scan = NULL;
-    events_close(&e);
+    alarm_fx_close(t, &x);
 }
 
 /* A faulted program does not stop the alarms: the plant still gets them. The
@@ -880,12 +892,10 @@ static void alarm_state_survives_a_restart_and_no_ack_is_lost(void **state)
 static void alarms_go_on_while_faulted(void **state)
 {
     struct t *t = *state;
-    struct plc_diag *d = &t->f->diag;
-    struct plc_region *in = plc_region_attach(t->f->layout, t->f->base, "inputs", PLC_WRITER, "io", d);
-    struct plc_region *alarms = plc_region_attach(t->f->layout, t->f->base, "alarms", PLC_READER, NULL, d);
-    assert_true(in && alarms);
-    struct events e;
-    events_open(t, &e);
+    struct alarm_fx x;
+    alarm_fx_open(t, &x);
+    struct plc_region *in = x.in, *alarms = x.alarms;
+    struct events e = x.e;
     start(t);
     next_event(&e, PLC_EVENT_PROGRAM_LOAD);
     steps(t, 1);
@@ -907,11 +917,7 @@ static void alarms_go_on_while_faulted(void **state)
     assert_string_equal(ev.text, "fault_reset");
     next_event(&e, PLC_EVENT_OUTPUTS_FOLLOWING);
 
-    plc_region_detach(in);
-    plc_region_detach(alarms);
-    plc_scan_free(t->scan);
-    t->scan = NULL;
-    events_close(&e);
+    alarm_fx_close(t, &x);
 }
 
 int main(void)
