@@ -45,6 +45,7 @@ struct plc_io {
     FILE *log;
     void (*on_alive)(void *ctx);
     void *alive_ctx;
+    struct plc_event_ring *events; /* or NULL */
     _Atomic uint64_t out_turns; /* the outputs thread's loop count, for on_alive */
 
     struct plc_io_line *lines;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "io-internal.h"
@@ -53,22 +54,34 @@ static int apply_region(struct plc_io *io)
     return apply(io, v);
 }
 
-/* Whether the outputs writer may drive the lines; *why says why not. */
-static bool writer_healthy(struct plc_io *io, char *why, size_t len, pid_t *pid)
+/* Why the outputs are safe or follow: a line for the log, a short text for the event. */
+struct why {
+    char line[256];
+    char brief[sizeof(((struct plc_event *)0)->text)];
+};
+
+/* Whether the outputs writer may drive the lines; @why says who, or why not. */
+static bool writer_healthy(struct plc_io *io, struct why *why, pid_t *pid)
 {
     struct plc_region_info info;
+    char *why_line = why->line;
+    size_t len = sizeof(why->line);
     if (plc_region_get_info(io->outputs, &info) < 0) {
-        snprintf(why, len, "cannot read region 'outputs': %s", plc_strerror(errno));
+        snprintf(why_line, len, "cannot read region 'outputs': %s", plc_strerror(errno));
+        snprintf(why->brief, sizeof(why->brief), "cannot read 'outputs'");
         return false;
     }
     *pid = info.writer_pid;
     if (!info.writer_pid) {
-        snprintf(why, len, "no writer ('%s') attached to 'outputs'", info.writer_service);
+        snprintf(why_line, len, "no writer ('%s') attached to 'outputs'", info.writer_service);
+        snprintf(why->brief, sizeof(why->brief), "no writer ('%s')", info.writer_service);
         return false;
     }
     if (!info.writer_alive) {
-        snprintf(why, len, "writer pid %d (%s) of 'outputs' died", (int)info.writer_pid,
+        snprintf(why_line, len, "writer pid %d (%s) of 'outputs' died", (int)info.writer_pid,
                  info.holder);
+        snprintf(why->brief, sizeof(why->brief), "%s pid %d died", info.holder,
+                 (int)info.writer_pid);
         return false;
     }
     /* The writer says how long it may be silent while healthy (the logic: a
@@ -77,13 +90,25 @@ static bool writer_healthy(struct plc_io *io, char *why, size_t len, pid_t *pid)
     if (timeout >= 0 && info.max_silence_ns > timeout)
         timeout = info.max_silence_ns;
     if (timeout >= 0 && (info.heartbeat_age_ns < 0 || info.heartbeat_age_ns > timeout)) {
-        snprintf(why, len, "heartbeat of writer pid %d (%s) is %.1f ms old (timeout %.1f ms)",
-                 (int)info.writer_pid, info.holder, info.heartbeat_age_ns / 1e6,
-                 timeout / 1e6);
+        snprintf(why_line, len,
+                 "heartbeat of writer pid %d (%s) is %.1f ms old (timeout %.1f ms)",
+                 (int)info.writer_pid, info.holder, info.heartbeat_age_ns / 1e6, timeout / 1e6);
+        snprintf(why->brief, sizeof(why->brief), "%s heartbeat %.0f ms old", info.holder,
+                 info.heartbeat_age_ns / 1e6);
         return false;
     }
-    snprintf(why, len, "writer pid %d (%s)", (int)info.writer_pid, info.holder);
+    snprintf(why_line, len, "writer pid %d (%s)", (int)info.writer_pid, info.holder);
+    snprintf(why->brief, sizeof(why->brief), "%s pid %d", info.holder, (int)info.writer_pid);
     return true;
+}
+
+/* Outputs went safe or follow again: to plc-io's event ring, when it has one. */
+static void post(struct plc_io *io, bool safe, const char *brief)
+{
+    if (io->events)
+        plc_event_ring_post(io->events, PLC_SOURCE_IO,
+                            safe ? PLC_EVENT_OUTPUTS_SAFE : PLC_EVENT_OUTPUTS_FOLLOWING,
+                            safe ? LOG_WARNING : LOG_NOTICE, "outputs", 0, 0, "%s", brief);
 }
 
 static void set_state(struct plc_io *io, enum plc_io_output_state s)
@@ -121,18 +146,22 @@ static int reattach_outputs(struct plc_io *io)
 void *plc_io_outputs_thread(void *arg)
 {
     struct plc_io *io = arg;
-    char why[256];
+    struct why why;
     pid_t pid = 0;
     bool following = false;
 
-    writer_healthy(io, why, sizeof(why), &pid);
-    plc_io_log(io, "outputs: safe values until the logic runs (%s)", why);
+    writer_healthy(io, &why, &pid);
+    plc_io_log(io, "outputs: safe values until the logic runs (%s)", why.line);
     while (!atomic_load(&io->stop)) {
         atomic_fetch_add_explicit(&io->out_turns, 1, memory_order_relaxed);
         int r = plc_region_wait(io->outputs, LIVENESS_PERIOD_NS);
         if (r < 0 && errno != EINTR) {
-            if (following)
-                plc_io_log(io, "outputs: safe values: %s", plc_strerror(errno));
+            if (following) {
+                int err = errno;
+                plc_io_log(io, "outputs: safe values: %s", plc_strerror(err));
+                post(io, true, err == PLC_ERETIRED ? "'outputs' re-created" : plc_strerror(err));
+                errno = err;
+            }
             following = false;
             set_state(io, PLC_IO_OUTPUTS_SAFE);
             apply_safe(io);
@@ -143,22 +172,26 @@ void *plc_io_outputs_thread(void *arg)
             }
             continue;
         }
-        bool ok = writer_healthy(io, why, sizeof(why), &pid);
+        bool ok = writer_healthy(io, &why, &pid);
         if (ok && (!following || r == 1)) {
             if (apply_region(io) < 0) {
-                snprintf(why, sizeof(why), "cannot read 'outputs': %s", plc_strerror(errno));
+                snprintf(why.line, sizeof(why.line), "cannot read 'outputs': %s",
+                         plc_strerror(errno));
+                snprintf(why.brief, sizeof(why.brief), "cannot read 'outputs'");
                 ok = false;
             } else if (!following) {
                 following = true;
                 set_state(io, PLC_IO_OUTPUTS_FOLLOWING);
-                plc_io_log(io, "outputs: following region 'outputs' (%s)", why);
+                plc_io_log(io, "outputs: following region 'outputs' (%s)", why.line);
+                post(io, false, why.brief);
             }
         }
         if (!ok && following) {
             following = false;
             apply_safe(io);
             set_state(io, PLC_IO_OUTPUTS_SAFE);
-            plc_io_log(io, "outputs: safe values: %s", why);
+            plc_io_log(io, "outputs: safe values: %s", why.line);
+            post(io, true, why.brief);
         }
     }
     return NULL;

@@ -150,6 +150,8 @@ static int attach_regions(struct plc_io *io, struct plc_diag *diag)
         ir->region = plc_region_attach(l, io->base, def->name, PLC_WRITER, "io", diag);
         if (!ir->region)
             return -1;
+        if (io->events)
+            plc_event_ring_post_takeover(io->events, PLC_SOURCE_IO, ir->region);
         ir->data = calloc(1, def->data_size);
         ir->tags = calloc(def->tag_count + 1, sizeof(*ir->tags));
         if (!ir->data || !ir->tags)
@@ -215,6 +217,7 @@ struct plc_io *plc_io_new(const struct plc_io_config *cfg, struct plc_diag *diag
     io->log = cfg->log ? cfg->log : stderr;
     io->on_alive = cfg->on_alive;
     io->alive_ctx = cfg->alive_ctx;
+    io->events = cfg->events;
     io->out_state = PLC_IO_OUTPUTS_SAFE;
     io->hb_timeout_ns = cfg->heartbeat_timeout_ns ? cfg->heartbeat_timeout_ns
                                                   : PLC_IO_HEARTBEAT_TIMEOUT_NS_DEFAULT;

@@ -20,12 +20,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "internal.h"
 
 struct mb_region {
     struct plc_region *handle;
     uint8_t *data;                    /* data_size scratch: the snapshot, or the write */
+    uint8_t *old;                     /* regions it writes: the values a write replaces */
     const struct plc_tag_def **tags;  /* tags of this region in the current request */
     size_t ntags;                     /* (not kept for a region read whole) */
     bool whole;   /* small: read whole, as one copy beats many tag ranges */
@@ -59,6 +61,8 @@ struct plc_modbus_core {
     uint8_t unit_id;
     const struct plc_tag_def *fault_state; /* the logic's, in its diagnostics region, or NULL */
     int64_t logic_stale_ns; /* a logic region not written for this long: the logic stopped */
+    struct plc_event_ring *events; /* or NULL */
+    const char *client;            /* who sends the current request, or NULL */
 };
 
 static inline size_t region_index(const struct plc_modbus_core *c, const struct plc_tag_def *t)
@@ -73,6 +77,7 @@ void plc_modbus_core_free(struct plc_modbus_core *c)
     for (size_t i = 0; c->regions && i < c->nregions; i++) {
         plc_region_detach(c->regions[i].handle);
         free(c->regions[i].data);
+        free(c->regions[i].old);
         free(c->regions[i].tags);
     }
     free(c->regions);
@@ -101,9 +106,10 @@ struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *l, const ch
         struct mb_region *r = &c->regions[i];
         bool mine = strcmp(def->writer, "modbus") == 0;
         r->data = calloc(1, def->data_size);
+        r->old = mine ? calloc(1, def->data_size) : NULL;
         r->whole = def->data_size <= 4096;
         r->tags = calloc(def->tag_count ? def->tag_count : 1, sizeof(*r->tags));
-        if (!r->data || !r->tags)
+        if (!r->data || !r->tags || (mine && !r->old))
             goto fail;
         r->handle = plc_region_attach(l, base_dir, def->name, mine ? PLC_WRITER : PLC_READER,
                                       "modbus", diag);
@@ -146,6 +152,19 @@ fail:
 const struct plc_modbus_map *plc_modbus_core_get_map(const struct plc_modbus_core *c)
 {
     return c->map;
+}
+
+void plc_modbus_core_set_events(struct plc_modbus_core *c, struct plc_event_ring *events)
+{
+    c->events = events;
+    for (size_t i = 0; events && i < c->nregions; i++)
+        if (c->regions[i].old)
+            plc_event_ring_post_takeover(events, PLC_SOURCE_MODBUS, c->regions[i].handle);
+}
+
+void plc_modbus_core_set_client(struct plc_modbus_core *c, const char *client)
+{
+    c->client = client;
 }
 
 void plc_modbus_core_heartbeat(struct plc_modbus_core *c)
@@ -405,6 +424,19 @@ static size_t read_registers(struct plc_modbus_core *c, const uint8_t *req, size
     return 2 + 2 * qty;
 }
 
+/* One event per tag of @r's last write whose value changed (old values in r->old). */
+static void post_writes(struct plc_modbus_core *c, const struct mb_region *r)
+{
+    for (size_t k = 0; k < c->nents; k++) {
+        const struct plc_tag_def *t = r->tags[k];
+        double before = plc_tag_decode(t, r->old), after = plc_tag_decode(t, r->data);
+        if (before != after)
+            plc_event_ring_post(c->events, PLC_SOURCE_MODBUS, PLC_EVENT_MODBUS_WRITE,
+                                LOG_NOTICE, t->name, before, after, "%s",
+                                c->client ? c->client : "");
+    }
+}
+
 /* Publish the collected entries (all of one region) from its scratch, in one update. */
 static int publish(struct plc_modbus_core *c)
 {
@@ -412,11 +444,15 @@ static int publish(struct plc_modbus_core *c)
     struct mb_region *r = &c->regions[c->ent[c->ents[0]].region];
     for (size_t k = 0; k < c->nents; k++)
         r->tags[k] = m->entries[c->ents[k]].tag;
+    /* The gateway is the region's only writer: what it reads now is what it replaces. */
+    bool post = c->events && plc_region_read_tags(r->handle, r->tags, c->nents, r->old) == 0;
     if (plc_region_write_tags(r->handle, r->tags, c->nents, r->data) < 0) {
         c->stats.device_failures++;
         return PLC_MODBUS_EX_DEVICE_FAILURE;
     }
     c->stats.writes++;
+    if (post)
+        post_writes(c, r);
     return 0;
 }
 

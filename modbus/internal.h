@@ -101,6 +101,8 @@ struct mb_conn {
     int fd;
     unsigned flags;     /* PLC_MODBUS_READ_ONLY */
     char peer[136];   /* "1.2.3.4:5555", or the serial device */
+    char client[48];  /* who, for events: the peer, or "rtu unit N DEVICE" */
+    int client_unit;  /* RTU: the unit client names, -1 before the first */
     uint8_t rx[MB_RX_CAP];
     size_t rx_len;
     uint8_t tx[MB_TX_CAP];

@@ -67,6 +67,7 @@ struct plc_modbus_server {
     int64_t now; /* read after each epoll_wait(): when this turn's bytes had come */
     int64_t next_sweep, next_heartbeat;
     bool accept_paused; /* out of descriptors: listeners unwatched until one closes */
+    bool events;        /* the core posts events: tell it who asks */
     uint8_t rsp[PLC_MODBUS_PDU_MAX];
 };
 
@@ -242,6 +243,13 @@ static void serve(struct plc_modbus_server *s, struct mb_conn *c, const struct m
         rsp[1] = PLC_MODBUS_EX_GATEWAY_TARGET;
         n = 2;
     } else {
+        if (s->events) {
+            if (c->ops == &mb_rtu_ops && c->client_unit != f->unit) {
+                snprintf(c->client, sizeof(c->client), "rtu unit %u %.30s", f->unit, c->peer);
+                c->client_unit = f->unit;
+            }
+            plc_modbus_core_set_client(s->core, c->client);
+        }
         n = plc_modbus_core_handle(s->core, f->pdu, f->len, c->flags, rsp);
     }
     if (rsp[0] & 0x80)
@@ -405,6 +413,7 @@ static void on_accept(struct plc_modbus_server *s, struct mb_listener *l)
         c->ops = &mb_tcp_ops;
         c->fd = fd;
         snprintf(c->peer, sizeof(c->peer), "%s", peer);
+        snprintf(c->client, sizeof(c->client), "%.47s", peer);
         if (l->read_only ||
             (s->cfg.allow_write_count &&
              !peer_in(s->cfg.allow_write, s->cfg.allow_write_count, &ss)))
@@ -532,6 +541,7 @@ static int open_rtu(struct plc_modbus_server *s, struct plc_diag *diag)
     c->ctx = ctx;
     c->fd = modbus_get_socket(ctx);
     snprintf(c->peer, sizeof(c->peer), "%s", m->rtu_device);
+    c->client_unit = -1;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(s->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
         free(c);
@@ -586,6 +596,8 @@ struct plc_modbus_server *plc_modbus_server_new(const struct plc_modbus_server_c
 
     if (!(s->core = plc_modbus_core_new(cfg->layout, cfg->base_dir, diag)))
         goto fail;
+    plc_modbus_core_set_events(s->core, cfg->events);
+    s->events = cfg->events != NULL;
     if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
         set_diag(diag, "epoll: %s", strerror(errno));
         goto fail;

@@ -16,10 +16,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "event-format.h"
@@ -443,6 +445,43 @@ int plc_event_ring_append(struct plc_event_ring *r, const struct plc_event *ev)
     atomic_store_explicit(&r->h->head, n + 1, memory_order_release);
     r->next = n + 1;
     return 0;
+}
+
+int plc_event_ring_post(struct plc_event_ring *r, enum plc_event_source source,
+                        enum plc_event_kind kind, int severity, const char *name, double before,
+                        double after, const char *fmt, ...)
+{
+    struct plc_event ev;
+    if (plc_event_init(&ev, source, kind, severity, name, NULL) < 0)
+        return -1;
+    ev.before = before;
+    ev.after = after;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
+        va_end(ap);
+    }
+    return plc_event_ring_append(r, &ev);
+}
+
+int plc_event_ring_post_takeover(struct plc_event_ring *r, enum plc_event_source source,
+                                 struct plc_region *region)
+{
+    struct plc_region_info info;
+    if (plc_region_get_info(region, &info) < 0)
+        return -1;
+    if (!info.took_over_from)
+        return 0;
+    if (plc_event_ring_post(r, source, PLC_EVENT_WRITER_DEAD, LOG_WARNING, info.region, 0, 0,
+                            "writer pid %d died: taken over", (int)info.took_over_from) < 0)
+        return -1;
+    if (!info.repaired)
+        return 1;
+    if (plc_event_ring_post(r, source, PLC_EVENT_REGION_REPAIRED, LOG_WARNING, info.region, 0, 0,
+                            "pid %d's half-done write undone", (int)info.took_over_from) < 0)
+        return -1;
+    return 2;
 }
 
 int plc_event_ring_read(struct plc_event_ring *r, uint64_t *cursor, struct plc_event *ev,

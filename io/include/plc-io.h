@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "plc-event.h"
 #include "plc.h"
 
 #ifdef __cplusplus
@@ -50,6 +51,12 @@ struct plc_io_config {
      *  where plc-io feeds systemd's watchdog. NULL = nothing. Keep it short. */
     void (*on_alive)(void *ctx);
     void *alive_ctx;
+    /** plc-io's own event ring (a writer handle), or NULL for none. It gets
+     *  PLC_EVENT_OUTPUTS_SAFE and _FOLLOWING as the outputs change hands, and
+     *  PLC_EVENT_WRITER_DEAD / _REGION_REPAIRED for an input region taken over
+     *  from a dead writer. Posted from the outputs thread while plc_io_run()
+     *  runs and from plc_io_new(): the caller posts to it only outside those. */
+    struct plc_event_ring *events;
 };
 
 /** @brief What one bound line is and what it did, for tools and tests. */

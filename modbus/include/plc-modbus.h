@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "plc-event.h"
 #include "plc.h"
 
 #ifdef __cplusplus
@@ -117,6 +118,25 @@ PLC_API const struct plc_modbus_map *plc_modbus_core_get_map(const struct plc_mo
 PLC_API size_t plc_modbus_core_handle(struct plc_modbus_core *core, const uint8_t *req,
                                       size_t len, unsigned flags, uint8_t *rsp);
 
+/**
+ * @brief Post to @p events (the gateway's own ring, a writer handle; NULL:
+ *        none) what clients do to the tags: one PLC_EVENT_MODBUS_WRITE
+ *        (severity notice) per tag whose value a write changed, with the tag,
+ *        the old and the new value, and the client (plc_modbus_core_set_client())
+ *        as text. Also posts, now, PLC_EVENT_WRITER_DEAD / _REGION_REPAIRED
+ *        for a region the core took over from a dead writer. With events, a
+ *        write costs one read of the tags it writes more.
+ */
+PLC_API void plc_modbus_core_set_events(struct plc_modbus_core *core,
+                                        struct plc_event_ring *events);
+
+/**
+ * @brief Who sends the requests that follow ("192.168.1.9:50412"), for the
+ *        events' text. The string is not copied: it must stay valid, and
+ *        unchanged, until the next call. NULL: nobody said.
+ */
+PLC_API void plc_modbus_core_set_client(struct plc_modbus_core *core, const char *client);
+
 /** @brief Say the gateway is alive in the regions it writes (the server does it each second). */
 PLC_API void plc_modbus_core_heartbeat(struct plc_modbus_core *core);
 
@@ -164,6 +184,10 @@ struct plc_modbus_server_config {
      *  plc-modbus feeds systemd's watchdog. NULL = nothing. Keep it short. */
     void (*on_loop)(void *ctx);
     void *loop_ctx;
+    /** The gateway's own event ring (a writer handle), or NULL: see
+     *  plc_modbus_core_set_events(). Used from plc_modbus_server_new() and
+     *  plc_modbus_server_run() only. */
+    struct plc_event_ring *events;
 };
 
 /**

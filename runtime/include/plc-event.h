@@ -178,6 +178,38 @@ PLC_API void plc_event_ring_close(struct plc_event_ring *ring);
 PLC_API int plc_event_ring_append(struct plc_event_ring *ring, const struct plc_event *ev);
 
 /**
+ * @brief Append one record made of the arguments: what a service posts.
+ *
+ * plc_event_init() with @p before, @p after and the text formatted from
+ * @p fmt (printf-style, cut to the 47 characters that fit), then
+ * plc_event_ring_append(). Formatting is the one cost beyond the append: no
+ * lock, no allocation for the usual conversions (%d, %s, %g, ...); the scan
+ * builds its records with plc_event_init() instead.
+ *
+ * @param name The tag or region it is about, or NULL.
+ * @param fmt The text, or NULL for none.
+ * @return 0, or -1 with errno EINVAL (source, kind or severity out of range)
+ *         or EPERM (this handle is a reader).
+ */
+PLC_API int plc_event_ring_post(struct plc_event_ring *ring, enum plc_event_source source,
+                                enum plc_event_kind kind, int severity, const char *name,
+                                double before, double after, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+/**
+ * @brief Post what a writer's attach to @p region found, for a writer handle:
+ *        PLC_EVENT_WRITER_DEAD (severity warning) when it took the claim of a
+ *        dead writer, PLC_EVENT_REGION_REPAIRED (warning) when it also undid
+ *        that writer's half-done write (plc_region_info.took_over_from and
+ *        .repaired). Name: the region; text: the dead writer's pid.
+ * @return How many records were posted (0 to 2), or -1 with errno as
+ *         plc_event_ring_post() or plc_region_get_info().
+ */
+PLC_API int plc_event_ring_post_takeover(struct plc_event_ring *ring,
+                                         enum plc_event_source source,
+                                         struct plc_region *region);
+
+/**
  * @brief Read the record at @p *cursor, or the oldest one still there.
  *
  * Never blocks and never waits for the writer. Start a cursor at

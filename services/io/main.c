@@ -4,7 +4,8 @@
  *
  * Parses argv into a struct plc_io_config, prints the resolved line table,
  * says READY=1, serves until SIGTERM/SIGINT, then leaves the outputs at their
- * safe values. Everything else is libplc_io (io/io.c).
+ * safe values. Everything else is libplc_io (io/io.c). Its event ring gets
+ * service-start and service-stop around the run, the rest from libplc_io.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
+#include "events.h"
 #include "plc-io.h"
 #include "sd-watchdog.h"
 #include "report.h"
@@ -114,6 +118,16 @@ int main(int argc, char **argv)
         return 1;
     cfg.io.layout = l;
     cfg.io.base_dir = plc_base_dir(l, cfg.base_dir);
+    struct plc_event_ring *events =
+        plc_service_events_open("plc-io", l, cfg.io.base_dir, PLC_SOURCE_IO);
+    if (!events) {
+        plc_layout_free(l);
+        return 1;
+    }
+    const char *backend = cfg.io.backend ? cfg.io.backend : "gpiod";
+    plc_event_ring_post(events, PLC_SOURCE_IO, PLC_EVENT_SERVICE_START, LOG_NOTICE, NULL, 0, 0,
+                        "pid %d, backend %s", (int)getpid(), backend);
+    cfg.io.events = events;
     struct plc_sd_watchdog wd; /* fed when both loops turn: WatchdogSec= in the unit */
     if (plc_sd_watchdog_init(&wd)) {
         cfg.io.on_alive = plc_sd_watchdog_feed;
@@ -121,11 +135,14 @@ int main(int argc, char **argv)
     }
     struct plc_io *io = plc_io_new(&cfg.io, &diag);
     if (!io) {
+        int err = errno;
         plc_service_report("plc-io", &diag);
+        plc_event_ring_post(events, PLC_SOURCE_IO, PLC_EVENT_SERVICE_STOP, LOG_ERR, NULL, 0, 0,
+                            "%s", diag.msg[0] ? diag.msg : plc_strerror(err));
+        plc_event_ring_close(events);
         plc_layout_free(l);
         return 1;
     }
-    const char *backend = cfg.io.backend ? cfg.io.backend : "gpiod";
     printf("plc-io: layout '%s' version %u, backend %s, %zu lines, base %s\n",
            plc_layout_get_name(l), plc_layout_get_version(l), plc_io_backend_version(backend),
            plc_io_line_count(io), cfg.io.base_dir);
@@ -151,6 +168,10 @@ int main(int argc, char **argv)
     }
     running = NULL;
     plc_io_free(io);
+    plc_event_ring_post(events, PLC_SOURCE_IO, PLC_EVENT_SERVICE_STOP,
+                        rc < 0 ? LOG_ERR : LOG_NOTICE, NULL, 0, 0, "%s, outputs safe",
+                        rc < 0 ? "failed" : "stopped");
+    plc_event_ring_close(events);
     plc_layout_free(l);
     printf("plc-io: stopped, outputs at their safe values\n");
     return rc < 0 ? 1 : 0;

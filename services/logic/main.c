@@ -4,7 +4,8 @@
  *
  * Settings come from the layout's [logic] section; flags override them.
  * SIGHUP reloads the program (outputs held safe during the swap), SIGTERM and
- * SIGINT stop it (outputs to their safe values).
+ * SIGINT stop it (outputs to their safe values). Its event ring gets
+ * service-start and service-stop from here, the rest from the engine.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,9 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
+#include "events.h"
 #include "plc-scan.h"
 #include "sd-watchdog.h"
 #include "report.h"
@@ -210,19 +214,32 @@ int main(int argc, char **argv)
      * that a hung scan gets the process restarted; a faulted PLC still cycles. */
     struct plc_sd_watchdog wd;
     plc_sd_watchdog_init(&wd);
+    const char *base = plc_base_dir(l, cfg.base_dir);
+    struct plc_event_ring *events = plc_service_events_open("plc-logic", l, base, PLC_SOURCE_LOGIC);
+    if (!events) {
+        plc_layout_free(l);
+        return 1;
+    }
+    plc_event_ring_post(events, PLC_SOURCE_LOGIC, PLC_EVENT_SERVICE_START, LOG_NOTICE, NULL, 0, 0,
+                        "pid %d, every %u us", (int)getpid(), logic.period_us);
     struct plc_scan_config sc = {
         .layout = l,
-        .base_dir = plc_base_dir(l, cfg.base_dir),
+        .base_dir = base,
         .program_path = cfg.program,
         .logic = &logic,
         .log = log_line,
         .log_user = &cfg,
         .on_cycle = wd.usec ? plc_sd_watchdog_feed : NULL,
         .cycle_user = &wd,
+        .events = events,
     };
     struct plc_scan *scan = plc_scan_new(&sc, &diag);
     if (!scan) {
+        int err = errno;
         plc_service_report("plc-logic", &diag);
+        plc_event_ring_post(events, PLC_SOURCE_LOGIC, PLC_EVENT_SERVICE_STOP, LOG_ERR, NULL, 0,
+                            0, "%s", diag.msg[0] ? diag.msg : plc_strerror(err));
+        plc_event_ring_close(events);
         plc_layout_free(l);
         return 1;
     }
@@ -242,6 +259,10 @@ int main(int argc, char **argv)
             (unsigned long long)st.scans, (unsigned long long)st.overruns,
             (unsigned long long)st.faults);
     plc_scan_free(scan);
+    plc_event_ring_post(events, PLC_SOURCE_LOGIC, PLC_EVENT_SERVICE_STOP,
+                        rc ? LOG_ERR : LOG_NOTICE, NULL, 0, 0, "%s after %llu scans",
+                        rc ? "failed" : "stopped", (unsigned long long)st.scans);
+    plc_event_ring_close(events);
     plc_layout_free(l);
     return rc;
 }

@@ -5,7 +5,9 @@
  *
  * The gateway is the only writer of the regions whose writer is 'modbus' and
  * reads all others. Everything it does lives in libplc_modbus; this parses the
- * command line, logs, and turns SIGTERM/SIGINT into a clean stop.
+ * command line, logs, and turns SIGTERM/SIGINT into a clean stop. Its event
+ * ring gets service-start and service-stop from here, the clients' writes
+ * from the library.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <syslog.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
+#include "events.h"
 #include "plc-modbus.h"
 #include "sd-watchdog.h"
 #include "report.h"
@@ -211,9 +216,18 @@ int main(int argc, char **argv)
 
     struct plc_sd_watchdog wd; /* fed from the serving loop: WatchdogSec= in the unit */
     plc_sd_watchdog_init(&wd);
+    const char *base = plc_base_dir(l, cfg.base_dir);
+    struct plc_event_ring *events =
+        plc_service_events_open("plc-modbus", l, base, PLC_SOURCE_MODBUS);
+    if (!events) {
+        plc_layout_free(l);
+        return 1;
+    }
+    plc_event_ring_post(events, PLC_SOURCE_MODBUS, PLC_EVENT_SERVICE_START, LOG_NOTICE, NULL, 0,
+                        0, "pid %d", (int)getpid());
     struct plc_modbus_server_config sc = {
         .layout = l,
-        .base_dir = plc_base_dir(l, cfg.base_dir),
+        .base_dir = base,
         .listen_host = cfg.listen_host[0] ? cfg.listen_host : NULL,
         .listen_port = cfg.listen_port,
         .read_only_port = cfg.read_only_port,
@@ -223,10 +237,15 @@ int main(int argc, char **argv)
         .log_priority = cfg.verbosity < PLC_LOG_DEBUG ? cfg.verbosity : PLC_LOG_DEBUG,
         .on_loop = wd.usec ? plc_sd_watchdog_feed : NULL,
         .loop_ctx = &wd,
+        .events = events,
     };
     struct plc_modbus_server *s = plc_modbus_server_new(&sc, &diag);
     if (!s) {
+        int err = errno;
         plc_service_report("plc-modbus", &diag);
+        plc_event_ring_post(events, PLC_SOURCE_MODBUS, PLC_EVENT_SERVICE_STOP, LOG_ERR, NULL, 0,
+                            0, "%s", diag.msg[0] ? diag.msg : plc_strerror(err));
+        plc_event_ring_close(events);
         plc_layout_free(l);
         return 1;
     }
@@ -250,6 +269,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "plc-modbus: serving failed: %s\n", strerror(errno));
     sd_notify(0, "STOPPING=1");
     plc_modbus_server_free(s);
+    plc_event_ring_post(events, PLC_SOURCE_MODBUS, PLC_EVENT_SERVICE_STOP,
+                        rc < 0 ? LOG_ERR : LOG_NOTICE, NULL, 0, 0, "%s",
+                        rc < 0 ? "serving failed" : "stopped");
+    plc_event_ring_close(events);
     plc_layout_free(l);
     return rc < 0 ? 1 : 0;
 }

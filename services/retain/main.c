@@ -8,6 +8,7 @@
  * runs in library code. --show prints the snapshot in use and exits. Under
  * WatchdogSec= the writer thread feeds systemd's watchdog while every thread
  * turns (plc_retain_config.on_alive), so a hung write gets plc-retain restarted.
+ * Its event ring gets service-start and service-stop, from this thread only.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "retain.h"
 #include "sd-watchdog.h"
 #include "report.h"
@@ -164,9 +167,18 @@ static int keep(const struct config *cfg, const struct plc_layout *l, const char
         rc.on_alive = plc_sd_watchdog_feed;
         rc.alive_user = &wd;
     }
+    struct plc_event_ring *events = plc_service_events_open("plc-retain", l, base, PLC_SOURCE_RETAIN);
+    if (!events)
+        return 1;
+    plc_event_ring_post(events, PLC_SOURCE_RETAIN, PLC_EVENT_SERVICE_START, LOG_NOTICE, NULL, 0,
+                        0, "pid %d, %zu retained tags", (int)getpid(), nretained);
     struct plc_retain *r = plc_retain_new(&rc, &diag);
     if (!r) {
+        int err = errno;
         plc_service_report("plc-retain", &diag);
+        plc_event_ring_post(events, PLC_SOURCE_RETAIN, PLC_EVENT_SERVICE_STOP, LOG_ERR, NULL, 0,
+                            0, "%s", diag.msg[0] ? diag.msg : plc_strerror(err));
+        plc_event_ring_close(events);
         return 1;
     }
     fprintf(stderr, "plc-retain: keeping %zu retained tags of layout '%s' in %s, every %.1f s "
@@ -183,6 +195,11 @@ static int keep(const struct config *cfg, const struct plc_layout *l, const char
             "%llu\n", sig == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)st.writes,
             (unsigned long long)st.failures, (unsigned long long)st.seq);
     plc_retain_free(r);
+    plc_event_ring_post(events, PLC_SOURCE_RETAIN, PLC_EVENT_SERVICE_STOP,
+                        stop < 0 ? LOG_ERR : LOG_NOTICE, NULL, 0, 0,
+                        "%s by %s, %llu snapshots", stop < 0 ? "failed" : "stopped",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)st.writes);
+    plc_event_ring_close(events);
     return stop < 0 ? 1 : 0;
 }
 

@@ -44,6 +44,8 @@ static void srv_child_loop(void *ctx)
 static int srv_spare_fds;
 /* The gateway's log_priority (0: every line). */
 static int srv_log_priority;
+/* When set, the gateway posts to its event ring (events-modbus), as plc-modbus does. */
+static bool srv_events;
 
 static void srv_child_term(int sig)
 {
@@ -92,6 +94,16 @@ static inline struct srv *srv_start(const char *keys, bool read_only_listener, c
             .loop_ctx = (void *)(intptr_t)srv_loop_fd,
         };
         struct plc_diag d;
+        char path[256];
+        if (srv_events) {
+            plc_event_ring_path(s->f->layout, s->f->base, PLC_SOURCE_MODBUS, path, sizeof(path));
+            cfg.events = plc_event_ring_open(path, PLC_WRITER, plc_layout_get_hash(s->f->layout),
+                                             &d);
+            if (!cfg.events) {
+                dprintf(ready[1], "FAIL %s\n", d.msg);
+                _exit(1);
+            }
+        }
         struct plc_modbus_server *sv = plc_modbus_server_new(&cfg, &d);
         if (!sv) {
             dprintf(ready[1], "FAIL %s\n", d.msg);

@@ -80,6 +80,72 @@ static void every_function_code_over_tcp(void **state)
     (void)state;
 }
 
+/* The next record of the gateway's ring, which must be a write of @tag from @old to @new by
+ * @client. */
+static void expect_write_event(struct plc_event_ring *r, uint64_t *cursor, const char *tag,
+                               double old, double new, const char *client)
+{
+    struct plc_event ev;
+    if (plc_event_ring_read(r, cursor, &ev, NULL) != 1)
+        fail_msg("no event for the write of '%s'", tag);
+    assert_int_equal(ev.source, PLC_SOURCE_MODBUS);
+    assert_int_equal(ev.kind, PLC_EVENT_MODBUS_WRITE);
+    assert_int_equal(ev.severity, 5);
+    assert_string_equal(ev.name, tag);
+    if (ev.before != old || ev.after != new)
+        fail_msg("'%s': event says %g -> %g, expected %g -> %g", tag, ev.before, ev.after, old,
+                 new);
+    assert_string_equal(ev.text, client);
+}
+
+/* Every tag a client's write changes is one event: tag, old and new value, the client. */
+static void writes_post_one_event_per_changed_tag(void **state)
+{
+    (void)state;
+    srv_events = true;
+    struct srv *s = srv_start(NULL, false, NULL);
+    srv_events = false;
+    char path[256], client[48];
+    plc_event_ring_path(s->f->layout, s->f->base, PLC_SOURCE_MODBUS, path, sizeof(path));
+    struct plc_event_ring *r =
+        plc_event_ring_open(path, PLC_READER, plc_layout_get_hash(s->f->layout), &s->f->diag);
+    assert_non_null(r);
+    uint64_t cursor = 0;
+    modbus_t *m = mb_client(s->port, 7);
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    assert_int_equal(getsockname(modbus_get_socket(m), (struct sockaddr *)&me, &len), 0);
+    snprintf(client, sizeof(client), "127.0.0.1:%u", ntohs(me.sin_port));
+
+    /* FC06 of a parameter */
+    assert_int_equal(modbus_write_register(m, 3, 1234), 1);
+    /* FC16 over three tags, one left as it was: only the changed ones count */
+    uint16_t regs[3] = {7, 0, 9};
+    assert_int_equal(modbus_write_registers(m, MB_BLOCK_START, 3, regs), 3);
+    /* the same value again changes nothing */
+    assert_int_equal(modbus_write_register(m, 3, 1234), 1);
+    /* FC05 of a command coil, FC16 of a float */
+    assert_int_equal(modbus_write_bit(m, 2, 1), 1);
+    uint16_t f[2];
+    words_of(-2.5f, &f[0], &f[1]);
+    assert_int_equal(modbus_write_registers(m, 10, 2, f), 2);
+    /* a refused write (out of range) posts nothing */
+    assert_int_equal(modbus_write_register(m, 2, 101), -1);
+    /* a read posts nothing */
+    assert_int_equal(modbus_read_registers(m, 3, 1, regs), 1);
+
+    expect_write_event(r, &cursor, "px", 0, 1234, client);
+    expect_write_event(r, &cursor, "blk0", 0, 7, client);
+    expect_write_event(r, &cursor, "blk2", 0, 9, client);
+    expect_write_event(r, &cursor, "c2", 0, 1, client);
+    expect_write_event(r, &cursor, "p_abcd", 0, -2.5, client);
+    struct plc_event ev;
+    assert_int_equal(plc_event_ring_read(r, &cursor, &ev, NULL), 0);
+    mb_close(m);
+    plc_event_ring_close(r);
+    srv_stop(s);
+}
+
 /* The loop turns while nobody talks to it: where plc-modbus feeds systemd's watchdog. */
 static void serving_loop_turns_while_idle(void **state)
 {
@@ -737,6 +803,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_function_code_over_tcp),
         cmocka_unit_test(every_exception_over_tcp),
+        cmocka_unit_test(writes_post_one_event_per_changed_tag),
         cmocka_unit_test(serving_loop_turns_while_idle),
         cmocka_unit_test(unit_policy_any_answers_every_unit),
         cmocka_unit_test(atomic_writes_seen_whole_by_concurrent_readers),

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "plc-event.h"
 #include "plc.h"
 
 struct fixture {
@@ -95,6 +96,7 @@ static inline struct fixture *fixture_new(const char *layout_text)
     return f;
 }
 
+/* What plc-shm-init makes: every region, and the services' event rings (small). */
 static inline void fixture_init(struct fixture *f)
 {
     for (size_t i = 0; i < plc_layout_region_count(f->layout); i++) {
@@ -102,6 +104,13 @@ static inline void fixture_init(struct fixture *f)
             f->layout, f->base, plc_layout_region_at(f->layout, i), 0, &f->diag);
         if (r == PLC_CREATE_ERROR)
             fail_msg("create: %s", f->diag.msg);
+    }
+    for (int s = PLC_SOURCE_SHM_INIT; s <= PLC_SOURCE_PLCCTL; s++) {
+        char path[256];
+        if (plc_event_ring_path(f->layout, f->base, s, path, sizeof(path)) < 0 ||
+            plc_event_ring_create(path, 64, plc_layout_get_hash(f->layout), &f->diag) ==
+                PLC_CREATE_ERROR)
+            fail_msg("event ring %s: %s", plc_event_source_name(s), f->diag.msg);
     }
 }
 

@@ -831,6 +831,97 @@ static void ring_path_sits_beside_the_regions(void **state)
     assert_int_equal(errno, ENAMETOOLONG);
 }
 
+/* ---- posting --------------------------------------------------------------------- */
+
+static void post_fills_values_and_formatted_text(void **state)
+{
+    struct t *t = *state;
+    make_ring(t, 8);
+    struct plc_event_ring *w = ring_open(t, PLC_WRITER);
+    struct plc_event_ring *r = ring_open(t, PLC_READER);
+    assert_int_equal(plc_event_ring_post(w, PLC_SOURCE_MODBUS, PLC_EVENT_MODBUS_WRITE, 5,
+                                         "level_low", 20, 33.5, "%s:%d", "192.168.1.9", 50412),
+                     0);
+    /* A text longer than the record's is cut, not refused. */
+    assert_int_equal(plc_event_ring_post(w, PLC_SOURCE_IO, PLC_EVENT_SERVICE_START, 6, NULL, 0,
+                                         0, "%060d", 7),
+                     0);
+    assert_int_equal(plc_event_ring_post(w, PLC_SOURCE_IO, PLC_EVENT_SERVICE_STOP, 6, NULL, 0,
+                                         0, NULL),
+                     0);
+    uint64_t cursor = 0, lost = 0;
+    struct plc_event ev;
+    assert_int_equal(plc_event_ring_read(r, &cursor, &ev, &lost), 1);
+    assert_int_equal(ev.source, PLC_SOURCE_MODBUS);
+    assert_int_equal(ev.kind, PLC_EVENT_MODBUS_WRITE);
+    assert_int_equal(ev.severity, 5);
+    assert_string_equal(ev.name, "level_low");
+    assert_true(ev.before == 20 && ev.after == 33.5);
+    assert_string_equal(ev.text, "192.168.1.9:50412");
+    assert_true(ev.mono_ns > 0 && ev.realtime_ns > 0);
+    assert_int_equal(plc_event_ring_read(r, &cursor, &ev, &lost), 1);
+    assert_int_equal(strlen(ev.text), 47);
+    assert_string_equal(ev.name, "");
+    assert_int_equal(plc_event_ring_read(r, &cursor, &ev, &lost), 1);
+    assert_string_equal(ev.text, "");
+    assert_int_equal(lost, 0);
+
+    errno = 0;
+    assert_int_equal(plc_event_ring_post(r, PLC_SOURCE_IO, PLC_EVENT_SERVICE_STOP, 6, NULL, 0, 0,
+                                         "reader"),
+                     -1);
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(plc_event_ring_post(w, PLC_SOURCE_IO, PLC_EVENT_SERVICE_STOP, 8, NULL, 0, 0,
+                                         "bad severity"),
+                     -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(plc_event_ring_get_head(w), 3);
+    plc_event_ring_close(r);
+    plc_event_ring_close(w);
+}
+
+/* A writer of 'commands' that dies holding its claim. */
+static void claim_and_die(struct t *t, struct ready *ready, void *arg)
+{
+    (void)arg;
+    if (!plc_region_attach(t->f->layout, t->f->base, "commands", PLC_WRITER, "modbus", NULL))
+        _exit(1);
+    ready_signal(ready);
+    _exit(0);
+}
+
+static void post_takeover_names_the_dead_writer(void **state)
+{
+    struct t *t = *state;
+    fixture_init(t->f);
+    make_ring(t, 8);
+    struct plc_event_ring *w = ring_open(t, PLC_WRITER);
+    struct plc_region *fresh =
+        plc_region_attach(t->f->layout, t->f->base, "commands", PLC_WRITER, "modbus", NULL);
+    assert_non_null(fresh);
+    assert_int_equal(plc_event_ring_post_takeover(w, PLC_SOURCE_MODBUS, fresh), 0);
+    plc_region_detach(fresh);
+
+    pid_t pid = kid_start(claim_and_die, t, NULL);
+    assert_int_equal(kid_wait(pid), 0);
+    struct plc_region *taker =
+        plc_region_attach(t->f->layout, t->f->base, "commands", PLC_WRITER, "modbus", NULL);
+    assert_non_null(taker);
+    assert_int_equal(plc_event_ring_post_takeover(w, PLC_SOURCE_MODBUS, taker), 1);
+    uint64_t cursor = 0;
+    struct plc_event ev;
+    assert_int_equal(plc_event_ring_read(w, &cursor, &ev, NULL), 1);
+    assert_int_equal(ev.kind, PLC_EVENT_WRITER_DEAD);
+    assert_int_equal(ev.source, PLC_SOURCE_MODBUS);
+    assert_string_equal(ev.name, "commands");
+    char want[48];
+    snprintf(want, sizeof(want), "writer pid %d died: taken over", (int)pid);
+    assert_string_equal(ev.text, want);
+    assert_int_equal(plc_event_ring_read(w, &cursor, &ev, NULL), 0);
+    plc_region_detach(taker);
+    plc_event_ring_close(w);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -851,6 +942,8 @@ int main(void)
         cmocka_unit_test(init_stamps_both_clocks_and_cuts_texts),
         cmocka_unit_test(sources_and_kinds_have_names),
         T(ring_path_sits_beside_the_regions),
+        T(post_fills_values_and_formatted_text),
+        T(post_takeover_names_the_dead_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

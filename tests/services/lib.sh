@@ -15,6 +15,7 @@ PLCCTL=$1
 SHM_INIT=$2
 LAYOUT=$3
 POKE=$4
+RING_DUMP=$(dirname "$POKE")/ring-dump # built beside poke: prints an event ring
 unset RASPIPLC_BASE_DIR RASPIPLC_LAYOUT
 
 TMP=$(mktemp -d /tmp/plc-cli-test.XXXXXX) || exit 1

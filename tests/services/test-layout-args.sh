@@ -89,12 +89,14 @@ check() {
 }
 
 MISSING="region 'inputs' not found in $TMP/base[0-9]+/argtest: has plc-shm-init run\?"
+# The services open their event ring first.
+RING_MISSING="$TMP/base[0-9]+/argtest/events-[a-z]+: event ring not found: has plc-shm-init run\?"
 
 check plc-shm-init 0 "^plc-shm-init: layout 'argtest' version [0-9]+ ready$" --base-dir @BASE @L
-check plc-logic 1 "^plc-logic: .*$MISSING" --base-dir @BASE @L
-check plc-io 1 "^plc-io: .*$MISSING" --backend sim --base-dir @BASE @L
+check plc-logic 1 "^plc-logic: $RING_MISSING" --base-dir @BASE @L
+check plc-io 1 "^plc-io: $RING_MISSING" --backend sim --base-dir @BASE @L
 check plc-io-sim 1 "^plc-io-sim: layout 'argtest' has no tag 'nope'$" --base-dir @BASE @L get nope
-check plc-modbus 1 "^plc-modbus: .*$MISSING" --listen 127.0.0.1:0 --base-dir @BASE @L
+check plc-modbus 1 "^plc-modbus: $RING_MISSING" --listen 127.0.0.1:0 --base-dir @BASE @L
 check plc-retain 1 "^plc-retain: .*no snapshot of layout 'argtest'" --show --base-dir @BASE \
     --dir "$TMP/empty" @L
 check plcctl 1 "^plcctl: .*$MISSING" --base-dir @BASE @L ls

@@ -18,6 +18,7 @@
 
 #include "../runtime/fixture.h"
 #include "../ci-skip.h"
+#include "plc-event.h"
 #include "plc-retain.h"
 #include "retain.h"
 #include "sd-notify.h"
@@ -490,6 +491,25 @@ static void sigterm_writes_the_last_change_and_sigusr1_writes_now(void **state)
     assert_int_equal(plc_snapshot_get_seq(s), 3);
     assert_true(stored(s, "level_low") == 33);
     plc_snapshot_free(s);
+
+    /* Its event ring: started, then stopped, nothing else. */
+    char path[256], want[48];
+    plc_event_ring_path(c->f->layout, c->f->base, PLC_SOURCE_RETAIN, path, sizeof(path));
+    struct plc_event_ring *r =
+        plc_event_ring_open(path, PLC_READER, plc_layout_get_hash(c->f->layout), NULL);
+    assert_non_null(r);
+    uint64_t cursor = 0;
+    struct plc_event ev;
+    assert_int_equal(plc_event_ring_read(r, &cursor, &ev, NULL), 1);
+    assert_int_equal(ev.kind, PLC_EVENT_SERVICE_START);
+    assert_int_equal(ev.source, PLC_SOURCE_RETAIN);
+    snprintf(want, sizeof(want), "pid %d, 5 retained tags", (int)p.retain);
+    assert_string_equal(ev.text, want);
+    assert_int_equal(plc_event_ring_read(r, &cursor, &ev, NULL), 1);
+    assert_int_equal(ev.kind, PLC_EVENT_SERVICE_STOP);
+    assert_string_equal(ev.text, "stopped by SIGTERM, 3 snapshots");
+    assert_int_equal(plc_event_ring_read(r, &cursor, &ev, NULL), 0);
+    plc_event_ring_close(r);
 }
 
 static uint64_t proc_io(pid_t pid, const char *key)
@@ -1037,15 +1057,18 @@ static void alive_hook_stops_while_a_region_thread_stalls(void **state)
     plc_layout_free(other);
 }
 
-static void missing_regions_refused_naming_init_tool(void **state)
+static void missing_image_refused_naming_init_tool(void **state)
 {
     struct ctx *c = *state;
     char out[4096];
     const char *argv[] = {PLC_RETAIN, "--base-dir", c->f->base, "--dir", c->dir,
                           PLC_TEST_LAYOUT, NULL};
     assert_int_equal(run(argv, out, sizeof(out)), 1);
-    assert_has(out, "region 'parameters' not found in ");
-    assert_has(out, "has plc-shm-init run?");
+    /* Its event ring is the first thing it opens. */
+    char want[256];
+    snprintf(want, sizeof(want), "plc-retain: %s/demo/events-retain: event ring not found: "
+             "has plc-shm-init run?\n", c->f->base);
+    assert_string_equal(out, want);
     const char *bad[] = {PLC_RETAIN, "--interval", "5ms", PLC_TEST_LAYOUT, NULL};
     assert_int_equal(run(bad, out, sizeof(out)), 2);
     assert_string_equal(out, "plc-retain: --interval 5ms is outside 100ms..3600s\n");
@@ -1098,7 +1121,7 @@ int main(void)
         T(systemd_watchdog_fed_while_idle_and_while_a_change_waits),
         T(systemd_watchdog_starved_by_a_hung_write_then_fed_again),
         T(alive_hook_stops_while_a_region_thread_stalls),
-        T(missing_regions_refused_naming_init_tool),
+        T(missing_image_refused_naming_init_tool),
         T(show_mode_prints_the_snapshot_in_use),
 #undef T
     };

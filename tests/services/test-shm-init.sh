@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # plc-shm-init from the command line: creates, keeps (with the data), refuses
-# a region made from another layout, and re-creates it with --recreate.
+# a region made from another layout, and re-creates it with --recreate; the
+# same for the services' event rings, and what the restore did in its own.
 # usage: test-shm-init.sh PLCCTL PLC_SHM_INIT LAYOUT POKE
 . "$(dirname "$0")/lib.sh"
 
 REGIONS="inputs:4096:io outputs:4096:logic commands:4096:modbus parameters:4096:modbus status:4096:logic"
 
-# The lines plc-shm-init prints for every region, VERB being created/kept/re-created.
+# The lines plc-shm-init prints for the rings and every region, VERB being
+# created/kept/re-created. parameters and status hold retained tags: restored
+# (from no snapshot here) when made, left alone when kept.
 init_lines() {
     local r name size writer
+    echo "plc-shm-init: event rings $1 (1024 records each) in $BASE/demo"
     for r in $REGIONS; do
         IFS=: read -r name size writer <<<"$r"
+        [ "$1" != kept ] && [ "$name" = parameters ] &&
+            echo "plc-shm-init: no retain snapshot in $RASPIPLC_RETAIN_DIR (first boot): retained tags start from their initial values"
         echo "plc-shm-init: region '$name' $1 ($size bytes, writer $writer) in $BASE/demo"
+        [ "$1" = kept ] && { [ "$name" = parameters ] || [ "$name" = status ]; } &&
+            echo "plc-shm-init: region '$name': live values kept, nothing restored"
     done
     echo "plc-shm-init: layout 'demo' version 1 ready"
 }
@@ -32,6 +40,39 @@ expect_no_err
 for r in $REGIONS; do
     [ -f "$BASE/demo/${r%%:*}" ] || fail "no region file $BASE/demo/${r%%:*}"
 done
+for s in shm-init io logic modbus retain plcctl; do
+    [ "$(stat -c %a:%s "$BASE/demo/events-$s" 2>&1)" = 660:131584 ] ||
+        fail "events-$s: $(stat -c %a:%s "$BASE/demo/events-$s" 2>&1), expected mode 660, 1024 records"
+done
+end
+
+begin init_posts_the_restore_to_its_ring
+init
+init
+run "$RING_DUMP" "$LAYOUT" "$BASE" shm-init
+expect_status 0
+expect_out <<'EOF'
+retain-restore	5	-	0	0	no snapshot: initial values
+retain-restore	6	parameters	0	0	live values kept, nothing restored
+retain-restore	6	status	0	0	live values kept, nothing restored
+EOF
+expect_no_err
+end
+
+begin init_event_records_must_be_a_power_of_two
+init --event-records 1000
+expect_status 2
+expect_err "plc-shm-init: --event-records '1000' is not a power of two from 2 to 1048576"
+init --event-records 64
+expect_status 0
+[ "$(stat -c %s "$BASE/demo/events-io")" = $((512 + 64 * 128)) ] || fail "events-io is not 64 records"
+init --event-records 128
+expect_status 1
+expect_err_contains "plc-shm-init: $BASE/demo/events-io: event ring holds 64 records, not 128 (plc-shm-init --recreate re-creates it; its records are lost)"
+init --event-records 128 --recreate
+expect_status 0
+head -1 "$OUT" | grep -qx "plc-shm-init: event rings re-created (128 records each) in $BASE/demo" ||
+    fail "first line: $(head -1 "$OUT")"
 end
 
 begin init_twice_keeps_regions_and_initial_values
@@ -81,11 +122,12 @@ changed_layout
 run "$SHM_INIT" --base-dir "$BASE" "$WORK/demo.ini"
 expect_status 1
 expect_out </dev/null
-[ "$(wc -l <"$ERR")" -eq 5 ] || fail "expected one error per region: $(cat "$ERR")"
+[ "$(wc -l <"$ERR")" -eq 11 ] || fail "expected one error per ring and region: $(cat "$ERR")"
+expect_err_contains "plc-shm-init: $BASE/demo/events-io: event ring was made for layout hash "
 expect_err_contains "plc-shm-init: $BASE/demo/inputs: region 'inputs' was made from layout 'demo' version 1 (hash "
 expect_err_contains "was made from layout 'demo' version 1"
 expect_err_contains "--recreate"
-[ "$(grep -c -- "--recreate" "$ERR")" -eq 5 ] || fail "every line should name --recreate"
+[ "$(grep -c -- "--recreate" "$ERR")" -eq 11 ] || fail "every line should name --recreate"
 # Left alone: the old layout still reads its value.
 ctl get level_high
 expect_status 0
