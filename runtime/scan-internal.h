@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "internal.h"
+#include "plc-force.h"
 #include "plc-scan.h"
 
 /*
@@ -61,7 +62,7 @@ enum phase { IDLE, IN_PROGRAM, WD_FAULTING, WD_FAULTED };
 enum diag_stat {
     ST_SCAN_COUNT, ST_SCAN_LAST, ST_SCAN_MIN, ST_SCAN_MAX, ST_SCAN_MEAN, ST_LATE_P50,
     ST_LATE_P99, ST_LATE_MAX, ST_OVERRUNS, ST_SKIPPED, ST_FAULT_STATE, ST_FAULT_CAUSE,
-    ST_FAULTS, ST_PERIOD, ST_PRIORITY, ST_RELOADS, ST_COUNT
+    ST_FAULTS, ST_PERIOD, ST_PRIORITY, ST_RELOADS, ST_FORCED, ST_COUNT
 };
 
 struct plc_scan {
@@ -74,6 +75,8 @@ struct plc_scan {
     void (*on_cycle)(void *user);
     void *cycle_user;
     struct plc_event_ring *events; /* the logic's ring, or NULL */
+    struct plc_force_table *forces; /* the forcing table, or NULL (scan-force.c) */
+    unsigned char *forced_buf;      /* the outputs as published, forces applied */
 
     size_t n;                      /* regions */
     struct plc_region **reg;
@@ -165,6 +168,16 @@ void plc_scan_publish_diagnostics(struct plc_scan *s, enum plc_scan_state state,
 /* The watchdog thread's part: the fault it found, in the fault statistics
  * alone, while the scan thread is still inside the program. */
 void plc_scan_publish_watchdog_fault(struct plc_scan *s);
+
+/* scan-force.c: forced outputs and the count of forces */
+
+/* Open the forcing table (none: a warning, and nothing is forced). */
+void plc_scan_force_open(struct plc_scan *s, const char *base_dir);
+void plc_scan_force_close(struct plc_scan *s);
+/* The outputs to publish: the working copy, or a copy of it with the forces applied. */
+const void *plc_scan_force_outputs(struct plc_scan *s);
+/* How many tags are forced now. */
+unsigned plc_scan_force_count(struct plc_scan *s);
 
 /* scan-rt.c: the real clock, scheduling, the watchdog thread */
 

@@ -217,6 +217,7 @@ struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag
     if (attach_regions(s, cfg->base_dir, diag) < 0 || prepare_outputs(s) < 0 ||
         load_program(s, cfg, diag) < 0)
         goto fail;
+    plc_scan_force_open(s, cfg->base_dir);
     plc_scan_apply_realtime(s);
     if (!cfg->clock && plc_scan_start_watchdog(s) < 0) {
         plc_fail(diag, NULL, errno, "cannot start the watchdog thread: %s", strerror(errno));
@@ -248,6 +249,7 @@ void plc_scan_free(struct plc_scan *s)
             free(s->buf[i]);
     }
     plc_program_close(&s->prog);
+    plc_scan_force_close(s);
     free(s->pstate);
     free(s->safe_buf);
     free(s->last_pub);
@@ -280,7 +282,7 @@ static void publish_mine(struct plc_scan *s)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->mine[i] && i != s->diag)
-            plc_scan_publish(s, i, s->buf[i]);
+            plc_scan_publish(s, i, i == s->outputs ? plc_scan_force_outputs(s) : s->buf[i]);
     if (s->outputs != s->n)
         memcpy(s->last_pub, s->buf[s->outputs],
                plc_region_get_def(s->reg[s->outputs])->data_size);
