@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "plc-event.h"
 #include "plc.h"
 
 #ifdef __cplusplus
@@ -50,6 +51,9 @@ struct plc_io_config {
      *  where plc-io feeds systemd's watchdog. NULL = nothing. Keep it short. */
     void (*on_alive)(void *ctx);
     void *alive_ctx;
+    /** Where plc-io tells that a force it applied expired (FORCE_OFF), opened
+     *  as PLC_WRITER; NULL: no events. Must outlive the handle. */
+    struct plc_event_ring *events;
 };
 
 /** @brief What one bound line is and what it did, for tools and tests. */
