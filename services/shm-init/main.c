@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plc-force.h"
 #include "plc-retain.h"
 #include "plc.h"
 #include "report.h"
@@ -268,6 +269,23 @@ static int init_regions(const struct config *cfg, const struct plc_layout *l, co
     return rc;
 }
 
+/* The forcing table, made empty: every force ends when plc-shm-init runs (at boot). */
+static int init_forces(const struct config *cfg, const struct plc_layout *l, const char *base)
+{
+    struct plc_diag diag;
+    const struct plc_region_def *out = plc_layout_find_region(l, "outputs");
+    struct plc_force_table *old = plc_force_table_open(l, base, PLC_READER, NULL);
+    int n = old ? plc_force_table_list(old, 0, NULL) : 0;
+    plc_force_table_close(old);
+    if (plc_force_table_create(l, base, out ? out->group : NULL, &diag) == PLC_CREATE_ERROR) {
+        plc_service_report("plc-shm-init", &diag);
+        return 1;
+    }
+    if (n > 0 && !cfg->quiet)
+        printf("plc-shm-init: %d forced tag(s) released\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg = {0};
@@ -285,6 +303,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = init_regions(&cfg, l, base, plc_retain_dir(l, cfg.retain_dir));
+    rc |= init_forces(&cfg, l, base);
     if (rc == 0 && !cfg.quiet)
         printf("plc-shm-init: layout '%s' version %u ready\n", plc_layout_get_name(l),
                plc_layout_get_version(l));
