@@ -20,9 +20,11 @@ static void publish(struct plc_io *io)
 {
     for (size_t r = 0; r < io->nregions; r++) {
         struct in_region *ir = &io->regions[r];
-        if (!ir->dirty)
+        bool forced = plc_io_force_apply(io, ir);
+        if (!ir->dirty && !forced)
             continue;
-        if (plc_region_write_tags(ir->region, ir->tags, ir->ntags, ir->data) < 0)
+        if ((forced ? plc_region_write(ir->region, ir->pub)
+                    : plc_region_write_tags(ir->region, ir->tags, ir->ntags, ir->data)) < 0)
             plc_io_log(io, "inputs: cannot write region '%s': %s",
                        plc_region_get_def(ir->region)->name, plc_strerror(errno));
         ir->dirty = false;

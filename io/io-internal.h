@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "backend.h"
+#include "plc-force.h"
 
 struct in_state {
     bool raw;           /* last value the line showed */
@@ -33,6 +34,8 @@ struct in_region {
     size_t ntags;
     unsigned char *data;
     bool dirty;
+    unsigned char *pub; /* forces applied: the last published, then a scratch copy */
+    bool forced;        /* the last publish held a force */
 };
 
 struct plc_io {
@@ -57,6 +60,7 @@ struct plc_io {
     struct in_region *regions;
     size_t nregions;
     struct plc_region *outputs;
+    struct plc_force_table *forces; /* or NULL: nothing is forced */
 
     pthread_mutex_t lock; /* line stats and output state, for readers of the info */
     enum plc_io_output_state out_state;
@@ -81,6 +85,14 @@ int plc_io_first_read(struct plc_io *io);
 /* The caller's thread of plc_io_run() until plc_io_stop(): edges, debounce,
  * publishing and heartbeats of the input regions. 0, or -1 when it failed. */
 int plc_io_inputs_loop(struct plc_io *io, bool have_out);
+
+/* io-force.c */
+
+/* Open the forcing table (none: logged, nothing forced); expiries go to @events, if any. */
+void plc_io_force_open(struct plc_io *io, struct plc_event_ring *events);
+/* Whether @ir must be published whole from ir->pub, which then holds its
+ * data with the forces applied: something is forced, or was at the last publish. */
+bool plc_io_force_apply(struct plc_io *io, struct in_region *ir);
 
 /* io-outputs.c */
 

@@ -230,6 +230,7 @@ struct plc_io *plc_io_new(const struct plc_io_config *cfg, struct plc_diag *diag
     io->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (io->stop_fd < 0)
         goto err;
+    plc_io_force_open(io, cfg->events);
     if (open_lines(io, diag) < 0 || plc_io_first_read(io) < 0)
         goto err;
     return io;
@@ -260,9 +261,11 @@ void plc_io_free(struct plc_io *io)
     for (size_t r = 0; r < io->nregions; r++) {
         plc_region_detach(io->regions[r].region);
         free(io->regions[r].data);
+        free(io->regions[r].pub);
         free(io->regions[r].tags);
     }
     plc_region_detach(io->outputs);
+    plc_force_table_close(io->forces);
     if (io->stop_fd >= 0)
         close(io->stop_fd);
     pthread_mutex_destroy(&io->lock);

@@ -28,6 +28,8 @@ static void set_defaults(const struct plc_layout *l, struct plc_logic_def *out)
     out->restart_delay_us = PLC_LOGIC_RESTART_DELAY_US_DEFAULT;
     out->cpu = -1;
     out->cpu_dma_latency_us = -1;
+    out->force_timeout_s = PLC_LOGIC_FORCE_TIMEOUT_S_DEFAULT;
+    out->force_max_s = PLC_LOGIC_FORCE_MAX_S_DEFAULT;
     const struct plc_region_def *diag = plc_layout_find_region(l, "diagnostics");
     out->diagnostics = diag && strcmp(diag->writer, "logic") == 0 ? diag : NULL;
     const struct plc_region_def *alarms = plc_layout_find_region(l, "alarms");
@@ -151,13 +153,39 @@ static void load_alarms(struct parse *p, struct section *s, const struct plc_lay
     out->alarm_ack = load_counter(p, s, l, "alarm_ack");
 }
 
+/* force_max (a duration or forever), then force_timeout, the default length of a force. */
+static void load_force(struct parse *p, struct section *s, struct plc_logic_def *out)
+{
+    struct entry *e;
+    struct plc_diag d;
+    char max[16];
+    if ((e = layout_take(s, "force_max"))) {
+        if (strcmp(e->value, "forever") == 0)
+            out->force_max_s = 0;
+        else if (plc_duration_parse_s(e->value, 1, PLC_LOGIC_FORCE_MAX_MAX_S, "[logic]: force_max",
+                                      &out->force_max_s, &d) < 0)
+            layout_fail(p, e->line, "%s (or forever)", d.msg);
+    }
+    if (!(e = layout_take(s, "force_timeout"))) {
+        if (out->force_max_s && out->force_timeout_s > out->force_max_s)
+            out->force_timeout_s = out->force_max_s;
+    } else if (plc_duration_parse_s(e->value, 1, PLC_LOGIC_FORCE_MAX_MAX_S,
+                                    "[logic]: force_timeout", &out->force_timeout_s, &d) < 0) {
+        layout_fail(p, e->line, "%s", d.msg);
+    } else if (out->force_max_s && out->force_timeout_s > out->force_max_s) {
+        plc_duration_format_s(out->force_max_s, max, sizeof(max));
+        layout_fail(p, e->line, "[logic]: force_timeout %s is longer than force_max (%s)",
+                    e->value, max);
+    }
+}
+
 void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,
                        struct plc_logic_def *out)
 {
     static const char *const known[] = {"period", "watchdog", "fault_restart", "restart_delay",
                                         "reset_command", "priority", "lock_memory", "cpu",
                                         "cpu_dma_latency", "diagnostics", "alarms", "alarm_ack",
-                                        "description", NULL};
+                                        "force_timeout", "force_max", "description", NULL};
     set_defaults(l, out);
     if (!s) {
         out->watchdog_us = out->period_us * 10u;
@@ -171,5 +199,6 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
     load_realtime(p, s, out);
     load_diagnostics(p, s, l, out);
     load_alarms(p, s, l, out);
+    load_force(p, s, out);
     layout_take(s, "description");
 }

@@ -166,35 +166,47 @@ int plc_type_format_value(enum plc_type type, double value, char *buf, size_t le
     }
 }
 
-int plc_duration_parse(const char *text, uint32_t min_us, uint32_t max_us, const char *what,
-                       uint32_t *us, struct plc_diag *diag)
+/* A duration unit: its suffix ("" for a bare number) and how many of the smallest unit it is. */
+struct unit {
+    const char *suffix;
+    unsigned mul;
+};
+
+/* @text as digits and one of @units, within [min, max] counted in the smallest
+ * unit; the messages give @examples and format bounds with @format. */
+static int parse_units(const char *text, const struct unit *units, uint32_t min, uint32_t max,
+                       const char *what, const char *examples,
+                       int (*format)(uint32_t, char *, size_t), uint32_t *out,
+                       struct plc_diag *diag)
 {
     char *end, lo[16], hi[16];
     unsigned long long v = 0, mul = 0;
     if (isdigit((unsigned char)text[0])) {
         errno = 0;
         v = strtoull(text, &end, 10);
-        if (strcmp(end, "us") == 0)
-            mul = 1;
-        else if (strcmp(end, "ms") == 0 || !*end)
-            mul = 1000;
-        else if (strcmp(end, "s") == 0)
-            mul = 1000000;
+        for (size_t i = 0; !mul && units[i].suffix; i++)
+            if (strcmp(end, units[i].suffix) == 0)
+                mul = units[i].mul;
     }
-    if (!mul) {
-        plc_diag_set(diag, NULL, "%s '%s' is not a duration (10ms, 500us, 1s)", what, text);
-        errno = EINVAL;
-        return -1;
+    if (!mul)
+        return plc_diag_fail(diag, NULL, EINVAL, "%s '%s' is not a duration (%s)", what, text,
+                             examples);
+    if (errno == ERANGE || v > max / mul || v * mul < min) {
+        format(min, lo, sizeof(lo));
+        format(max, hi, sizeof(hi));
+        return plc_diag_fail(diag, NULL, ERANGE, "%s %s is outside %s..%s", what, text, lo, hi);
     }
-    if (errno == ERANGE || v > max_us / mul || v * mul < min_us) {
-        plc_duration_format(min_us, lo, sizeof(lo));
-        plc_duration_format(max_us, hi, sizeof(hi));
-        plc_diag_set(diag, NULL, "%s %s is outside %s..%s", what, text, lo, hi);
-        errno = ERANGE;
-        return -1;
-    }
-    *us = (uint32_t)(v * mul);
+    *out = (uint32_t)(v * mul);
     return 0;
+}
+
+int plc_duration_parse(const char *text, uint32_t min_us, uint32_t max_us, const char *what,
+                       uint32_t *us, struct plc_diag *diag)
+{
+    static const struct unit units[] = {
+        {"us", 1}, {"ms", 1000}, {"", 1000}, {"s", 1000000}, {NULL, 0}};
+    return parse_units(text, units, min_us, max_us, what, "10ms, 500us, 1s",
+                       plc_duration_format, us, diag);
 }
 
 int plc_duration_format(uint32_t us, char *buf, size_t len)
@@ -206,4 +218,21 @@ int plc_duration_format(uint32_t us, char *buf, size_t len)
     if (us % 1000u == 0)
         return snprintf(buf, len, "%" PRIu32 "ms", us / 1000u);
     return snprintf(buf, len, "%" PRIu32 "us", us);
+}
+
+int plc_duration_parse_s(const char *text, uint32_t min_s, uint32_t max_s, const char *what,
+                         uint32_t *s, struct plc_diag *diag)
+{
+    static const struct unit units[] = {{"s", 1}, {"min", 60}, {"h", 3600}, {NULL, 0}};
+    return parse_units(text, units, min_s, max_s, what, "90s, 30min, 8h", plc_duration_format_s,
+                       s, diag);
+}
+
+int plc_duration_format_s(uint32_t s, char *buf, size_t len)
+{
+    if (s && s % 3600u == 0)
+        return snprintf(buf, len, "%" PRIu32 "h", s / 3600u);
+    if (s && s % 60u == 0)
+        return snprintf(buf, len, "%" PRIu32 "min", s / 60u);
+    return snprintf(buf, len, "%" PRIu32 "s", s);
 }

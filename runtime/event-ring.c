@@ -335,28 +335,14 @@ static void take_over(struct plc_event_ring *r)
     r->next = n;
 }
 
-static bool ring_claim_alive(void *user, uint64_t c)
-{
-    (void)user;
-    return plc_proc_claim_alive(c);
-}
-
 static int claim(struct plc_event_ring *r, struct plc_diag *diag)
 {
-    struct plc_claim got = {0};
-    switch (plc_claim_take(&r->h->claim, r->h->holder, ring_claim_alive, NULL, &got)) {
-    case PLC_CLAIM_MINE:
-        return plc_fail(diag, r->path, PLC_EHELD,
-                        "event ring is already open as writer in this process");
-    case PLC_CLAIM_HELD:
-        return plc_fail(diag, r->path, PLC_EHELD, "event ring is held by pid %d (%s)",
-                        (int)PLC_CLAIM_PID(got.previous), got.comm);
-    case PLC_CLAIM_TAKEN:
-        break;
-    }
-    r->my_claim = got.mine;
+    int took = plc_claim_file(&r->h->claim, r->h->holder, r->path, "event ring", &r->my_claim,
+                              diag);
+    if (took < 0)
+        return -1;
     r->writer = true;
-    if (got.previous)
+    if (took)
         atomic_fetch_add_explicit(&r->h->takeovers, 1, memory_order_relaxed);
     take_over(r);
     return 0;

@@ -52,6 +52,14 @@ enum plc_claim_result { PLC_CLAIM_TAKEN = 1, PLC_CLAIM_MINE, PLC_CLAIM_HELD };
 enum plc_claim_result plc_claim_take(_Atomic uint64_t *claim, char *holder,
                                      bool (*alive)(void *user, uint64_t c), void *user,
                                      struct plc_claim *out);
+/*
+ * plc_claim_take() for a file of ours: refused with PLC_EHELD and a diag
+ * naming @path, "@what is held by pid N (comm)", while a live process holds
+ * it. Returns 1 when a dead holder's claim was taken over, 0 when it was free,
+ * -1 when refused; *mine gets our claim word.
+ */
+int plc_claim_file(_Atomic uint64_t *claim, char *holder, const char *path, const char *what,
+                   uint64_t *mine, struct plc_diag *diag);
 /* Give @claim up if it is still @mine. */
 void plc_claim_release(_Atomic uint64_t *claim, uint64_t mine);
 

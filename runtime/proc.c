@@ -145,3 +145,27 @@ void plc_claim_release(_Atomic uint64_t *claim, uint64_t mine)
     atomic_compare_exchange_strong_explicit(claim, &mine, 0, memory_order_acq_rel,
                                             memory_order_relaxed);
 }
+
+static bool claim_alive(void *user, uint64_t c)
+{
+    (void)user;
+    return plc_proc_claim_alive(c);
+}
+
+int plc_claim_file(_Atomic uint64_t *claim, char *holder, const char *path, const char *what,
+                   uint64_t *mine, struct plc_diag *diag)
+{
+    struct plc_claim got = {0};
+    switch (plc_claim_take(claim, holder, claim_alive, NULL, &got)) {
+    case PLC_CLAIM_MINE:
+        return plc_diag_fail(diag, path, PLC_EHELD, "%s is already open as writer in this process",
+                             what);
+    case PLC_CLAIM_HELD:
+        return plc_diag_fail(diag, path, PLC_EHELD, "%s is held by pid %d (%s)", what,
+                             (int)PLC_CLAIM_PID(got.previous), got.comm);
+    case PLC_CLAIM_TAKEN:
+        break;
+    }
+    *mine = got.mine;
+    return got.previous != 0;
+}

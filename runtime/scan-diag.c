@@ -13,7 +13,7 @@
 static const char *const stat_names[ST_COUNT] = {
     "scan_count", "scan_time_last_us", "scan_time_min_us", "scan_time_max_us",
     "scan_time_mean_us", "late_p50_us", "late_p99_us", "late_max_us", "overruns", "skipped",
-    "fault_state", "fault_cause", "faults", "period_us", "sched_priority", "reloads",
+    "fault_state", "fault_cause", "faults", "period_us", "sched_priority", "reloads", "forced",
 };
 
 void plc_scan_get_stats(const struct plc_scan *s, struct plc_scan_stats *st)
@@ -80,6 +80,8 @@ void plc_scan_publish_diagnostics(struct plc_scan *s, enum plc_scan_state state,
     put_stat(s, ST_PERIOD, st.period_us);
     put_stat(s, ST_PRIORITY, st.priority);
     put_stat(s, ST_RELOADS, (double)st.reloads);
+    if (s->stat_tag[ST_FORCED])
+        put_stat(s, ST_FORCED, plc_scan_force_count(s));
     plc_scan_publish(s, s->diag, s->buf[s->diag]);
 }
 
@@ -106,7 +108,7 @@ int plc_scan_map_diagnostics(struct plc_scan *s, const struct plc_region_def *de
                      "tag '%s' in diagnostics region '%s' is not a statistic plc-logic "
                      "publishes (scan_count, scan_time_{last,min,max,mean}_us, "
                      "late_{p50,p99,max}_us, overruns, skipped, fault_state, fault_cause, "
-                     "faults, period_us, sched_priority, reloads)",
+                     "faults, period_us, sched_priority, reloads, forced)",
                      t->name, def->name);
             diag->line = t->line;
             return -1;

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "plc-alarm.h"
+#include "plc-force.h"
 #include "plc-scan.h"
 
 /*
@@ -62,7 +63,7 @@ enum phase { IDLE, IN_PROGRAM, WD_FAULTING, WD_FAULTED };
 enum diag_stat {
     ST_SCAN_COUNT, ST_SCAN_LAST, ST_SCAN_MIN, ST_SCAN_MAX, ST_SCAN_MEAN, ST_LATE_P50,
     ST_LATE_P99, ST_LATE_MAX, ST_OVERRUNS, ST_SKIPPED, ST_FAULT_STATE, ST_FAULT_CAUSE,
-    ST_FAULTS, ST_PERIOD, ST_PRIORITY, ST_RELOADS, ST_COUNT
+    ST_FAULTS, ST_PERIOD, ST_PRIORITY, ST_RELOADS, ST_FORCED, ST_COUNT
 };
 
 struct plc_scan {
@@ -75,6 +76,8 @@ struct plc_scan {
     void (*on_cycle)(void *user);
     void *cycle_user;
     struct plc_event_ring *events; /* the logic's ring, or NULL */
+    struct plc_force_table *forces; /* the forcing table, or NULL (scan-force.c) */
+    unsigned char *forced_buf;      /* the outputs as published, forces applied */
 
     size_t n;                      /* regions */
     struct plc_region **reg;
@@ -184,6 +187,15 @@ int plc_scan_alarms_init(struct plc_scan *s, struct plc_diag *diag);
 void plc_scan_alarms_free(struct plc_scan *s);
 /* Acknowledge on request, evaluate against the snapshot, publish the region. */
 void plc_scan_alarms_cycle(struct plc_scan *s);
+/* scan-force.c: forced outputs and the count of forces */
+
+/* Open the forcing table (none: a warning, and nothing is forced). */
+void plc_scan_force_open(struct plc_scan *s, const char *base_dir);
+void plc_scan_force_close(struct plc_scan *s);
+/* The outputs to publish: the working copy, or a copy of it with the forces applied. */
+const void *plc_scan_force_outputs(struct plc_scan *s);
+/* How many tags are forced now. */
+unsigned plc_scan_force_count(struct plc_scan *s);
 
 /* scan-rt.c: the real clock, scheduling, the watchdog thread */
 

@@ -220,6 +220,7 @@ struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag
         goto fail;
     plc_scan_event(s, PLC_EVENT_PROGRAM_LOAD, PLC_LOG_NOTICE, s->prog.desc->name, 0, 0,
                    s->prog.path[0] ? s->prog.path : "linked in");
+    plc_scan_force_open(s, cfg->base_dir);
     plc_scan_apply_realtime(s);
     if (!cfg->clock && plc_scan_start_watchdog(s) < 0) {
         plc_fail(diag, NULL, errno, "cannot start the watchdog thread: %s", strerror(errno));
@@ -252,6 +253,7 @@ void plc_scan_free(struct plc_scan *s)
     }
     plc_scan_alarms_free(s);
     plc_program_close(&s->prog);
+    plc_scan_force_close(s);
     free(s->pstate);
     free(s->safe_buf);
     free(s->last_pub);
@@ -284,7 +286,7 @@ static void publish_mine(struct plc_scan *s)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->mine[i] && i != s->diag && i != s->alarm_region)
-            plc_scan_publish(s, i, s->buf[i]);
+            plc_scan_publish(s, i, i == s->outputs ? plc_scan_force_outputs(s) : s->buf[i]);
     if (s->outputs == s->n)
         return;
     const struct plc_region_def *def = plc_region_get_def(s->reg[s->outputs]);

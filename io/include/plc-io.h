@@ -52,10 +52,11 @@ struct plc_io_config {
     void (*on_alive)(void *ctx);
     void *alive_ctx;
     /** plc-io's own event ring (a writer handle), or NULL for none. It gets
-     *  PLC_EVENT_OUTPUTS_SAFE and _FOLLOWING as the outputs change hands, and
+     *  PLC_EVENT_OUTPUTS_SAFE and _FOLLOWING as the outputs change hands,
      *  PLC_EVENT_WRITER_DEAD / _REGION_REPAIRED for an input region taken over
-     *  from a dead writer. Posted from the outputs thread while plc_io_run()
-     *  runs and from plc_io_new(): the caller posts to it only outside those. */
+     *  from a dead writer, and PLC_EVENT_FORCE_OFF when a force it applied
+     *  expires. Posted from the outputs thread while plc_io_run() runs and
+     *  from plc_io_new(): the caller posts to it only outside those. */
     struct plc_event_ring *events;
 };
 

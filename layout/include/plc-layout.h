@@ -299,6 +299,10 @@ enum plc_fault_restart {
 #define PLC_LOGIC_PRIORITY_MAX 99           /**< SCHED_FIFO priorities are 1..99 */
 #define PLC_LOGIC_CPU_MAX 1023
 #define PLC_LOGIC_CPU_DMA_LATENCY_MAX_US 1000000u /**< a request past 1 s asks nothing */
+/** Defaults and bound of [logic] force_timeout and force_max, in seconds (docs/forcing.md). */
+#define PLC_LOGIC_FORCE_TIMEOUT_S_DEFAULT 3600u
+#define PLC_LOGIC_FORCE_MAX_S_DEFAULT (8u * 3600u)
+#define PLC_LOGIC_FORCE_MAX_MAX_S (168u * 3600u)
 
 /**
  * @brief The [logic] section: how plc-logic runs the scan. Owned by the layout.
@@ -325,6 +329,8 @@ struct plc_logic_def {
     const struct plc_region_def *alarms;
     /** Counter tag whose every change acknowledges all alarms, or NULL. */
     const struct plc_tag_def *alarm_ack;
+    uint32_t force_timeout_s;  /**< how long a force lasts when plcctl is not told; default 1 h */
+    uint32_t force_max_s;      /**< the longest force; 0 = forever allowed; default 8 h */
     unsigned line;             /**< where [logic] was declared; 0 when absent */
 };
 
@@ -551,6 +557,20 @@ PLC_API int plc_layout_check_lock(const struct plc_layout *layout, const char *p
  */
 PLC_API int plc_duration_parse(const char *text, uint32_t min_us, uint32_t max_us, const char *what,
                                uint32_t *us, struct plc_diag *diag);
+
+/**
+ * @brief Parse a duration in whole seconds: "90s", "30min", "8h".
+ * @param what Names the value in @p diag's message ("--for", "[logic]: force_max").
+ * @param s Set on success only.
+ * @param diag Optional; "WHAT 'TEXT' is not a duration (90s, 30min, 8h)" or
+ *        "WHAT TEXT is outside MIN..MAX".
+ * @return 0, or -1 with errno EINVAL or ERANGE (outside @p min_s..@p max_s).
+ */
+PLC_API int plc_duration_parse_s(const char *text, uint32_t min_s, uint32_t max_s,
+                                 const char *what, uint32_t *s, struct plc_diag *diag);
+
+/** @brief Format whole seconds in the largest exact unit: "8h", "90min", "45s". */
+PLC_API int plc_duration_format_s(uint32_t s, char *buf, size_t len);
 
 /**
  * @brief Format a duration in the largest unit that is exact: "10s", "100ms",

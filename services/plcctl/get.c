@@ -6,14 +6,17 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "plc-force.h"
 #include "plcctl.h"
 
-enum { COL_TAG, COL_VALUE, COL_UNIT, COL_COUNT };
+enum { COL_TAG, COL_VALUE, COL_UNIT, COL_FORCED, COL_COUNT };
 
+/* FORCED only when a tag shown is forced. */
 static const struct table_column columns[COL_COUNT] = {
     [COL_TAG] = {"TAG", "tag", false, NULL},
     [COL_VALUE] = {"VALUE", "value", true, NULL},
     [COL_UNIT] = {"UNIT", "unit", false, NULL},
+    [COL_FORCED] = {"FORCED", "forced", false, NULL},
 };
 
 /* Read the tags of one region, tags[i] for every i with tags[i]->region == def. */
@@ -57,6 +60,9 @@ int ctl_get(struct ctl *ctl, int argc, char **argv)
     const struct plc_tag_def **tags = calloc(n, sizeof(*tags));
     double *values = calloc(n, sizeof(*values));
     struct table *t = NULL;
+    struct plc_force_table *forces = NULL;
+    bool any_forced = false;
+    char marker[96];
     int rc = CTL_FAIL;
 
     if (!tags || !values) {
@@ -73,7 +79,10 @@ int ctl_get(struct ctl *ctl, int argc, char **argv)
         if (!seen && read_region(ctl, tags[i]->region, tags, n, values) < 0)
             goto out;
     }
-    t = table_new(columns, COL_COUNT, TABLE_OBJECT);
+    forces = ctl_forces_open(ctl);
+    for (size_t i = 0; i < n; i++)
+        any_forced |= ctl_force_marker(forces, tags[i], marker, sizeof(marker));
+    t = table_new(columns, any_forced ? COL_COUNT : COL_FORCED, TABLE_OBJECT);
     if (!t)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -81,11 +90,16 @@ int ctl_get(struct ctl *ctl, int argc, char **argv)
         table_str(t, COL_TAG, tags[i]->name);
         table_value(t, COL_VALUE, tags[i]->type, values[i]);
         table_str(t, COL_UNIT, tags[i]->unit);
+        if (any_forced && ctl_force_marker(forces, tags[i], marker, sizeof(marker)))
+            table_str(t, COL_FORCED, marker);
+        else if (any_forced)
+            table_str(t, COL_FORCED, "");
     }
     if (table_print(t, stdout, ctl->json) == 0)
         rc = CTL_OK;
 out:
     table_free(t);
+    plc_force_table_close(forces);
     free(values);
     free(tags);
     return rc;

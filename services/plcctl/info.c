@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 
+#include "plc-force.h"
 #include "plcctl.h"
 
 enum { COL_FIELD, COL_VALUE, COL_COUNT };
@@ -17,6 +18,24 @@ static void field(struct table *t, const char *name)
 {
     table_row(t);
     table_str(t, COL_FIELD, name);
+}
+
+/* The region's forced tags: "motor_run (FORCED until 17:05:03), ...", or null. */
+static void forced_field(struct table *t, const struct ctl *ctl, const struct plc_region_def *def)
+{
+    char text[1024] = "", marker[96];
+    size_t len = 0;
+    struct plc_force_table *forces = ctl_forces_open(ctl);
+    field(t, "forced");
+    for (size_t i = def->first_tag; forces && i < def->first_tag + def->tag_count; i++) {
+        const struct plc_tag_def *tag = plc_layout_tag_at(ctl->layout, i);
+        if (ctl_force_marker(forces, tag, marker, sizeof(marker)) && len < sizeof(text))
+            len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s (%s)",
+                                    len ? ", " : "", tag->name, marker);
+    }
+    plc_force_table_close(forces);
+    if (len)
+        table_str(t, COL_VALUE, text);
 }
 
 static void fill(struct table *t, const struct plc_region_info *info, const char *path)
@@ -98,6 +117,7 @@ int ctl_info(struct ctl *ctl, int argc, char **argv)
         goto out;
     plc_region_path(ctl->layout, ctl->base, def->name, path, sizeof(path)); /* it attached */
     fill(t, &info, path);
+    forced_field(t, ctl, def);
     if (table_print(t, stdout, ctl->json) == 0)
         rc = CTL_OK;
 out:

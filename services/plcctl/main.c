@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plcctl: read-only inspection of the shared-memory process image.
+ * plcctl: inspection of the shared-memory process image, and forcing.
  *
  *   plcctl [--layout FILE] [--base-dir DIR] [--json] [LAYOUT] VERB [ARGS...]
  *
@@ -29,6 +29,10 @@ static const struct ctl_verb verbs[] = {
      "drive inputs and read outputs of the simulated field (plc-io --backend sim)"},
     {"retain", ctl_retain, 0, 0, "",
      "show the retain snapshot in use beside the live values ($RASPIPLC_RETAIN_DIR)"},
+    {"force", ctl_force, 2, 4, "TAG VALUE [--for DURATION]",
+     "hold an input or output at VALUE (default for [logic] force_timeout; docs/forcing.md)"},
+    {"unforce", ctl_unforce, 1, 1, "TAG|--all", "release one forced tag, or every one"},
+    {"forces", ctl_forces, 0, 0, "", "list the forced tags: value, by whom, since, until"},
 };
 
 struct config {
@@ -135,7 +139,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: plcctl [--layout FILE] [--base-dir DIR] [--json] [LAYOUT] COMMAND [ARGS...]\n"
-            "Inspect the shared-memory process image (read-only).\n"
+            "Inspect the shared-memory process image; force inputs and outputs.\n"
             "%s"
             "                         LAYOUT goes before COMMAND (./ls for a file named ls)\n"
             "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"

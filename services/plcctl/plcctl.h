@@ -47,6 +47,18 @@ int ctl_dump(struct ctl *ctl, int argc, char **argv);
 int ctl_watch(struct ctl *ctl, int argc, char **argv);
 int ctl_retain(struct ctl *ctl, int argc, char **argv);
 int ctl_sim(struct ctl *ctl, int argc, char **argv);
+int ctl_force(struct ctl *ctl, int argc, char **argv);
+int ctl_unforce(struct ctl *ctl, int argc, char **argv);
+int ctl_forces(struct ctl *ctl, int argc, char **argv);
+
+/* ---- forced tags (force.c) ----------------------------------------------- */
+
+struct plc_force_table;
+/* The forcing table as a reader, or NULL (none made yet): nothing shows as forced. */
+struct plc_force_table *ctl_forces_open(const struct ctl *ctl);
+/* "FORCED until 17:05:03" (or "FORCED forever") into @p buf when @p tag is forced. */
+bool ctl_force_marker(struct plc_force_table *forces, const struct plc_tag_def *tag, char *buf,
+                      size_t len);
 
 /* ---- helpers (main.c) ---------------------------------------------------- */
 

@@ -26,18 +26,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plc-force.h"
 #include "plcctl.h"
 
 /* Bound of one wait: only how late a thread may notice a lost stop signal. */
 #define WAIT_SLICE_NS 1000000000LL
 
-enum { COL_TIME, COL_TAG, COL_VALUE, COL_COUNT };
+enum { COL_TIME, COL_TAG, COL_VALUE, COL_FORCED, COL_COUNT };
 
-/* Text lines read "TIMESTAMP tag=value". */
+/* Text lines read "TIMESTAMP tag=value", and "... FORCED until 17:05:03" for a
+ * forced tag (a second table: only its lines have the column). */
 static const struct table_column columns[COL_COUNT] = {
     [COL_TIME] = {"TIME", "time", false, NULL},
     [COL_TAG] = {"TAG", "tag", false, " "},
     [COL_VALUE] = {"VALUE", "value", false, "="},
+    [COL_FORCED] = {"FORCED", "forced", false, " "},
 };
 
 /* What a region thread tells the main thread. Smaller than PIPE_BUF: writes are atomic. */
@@ -73,6 +76,8 @@ struct watch {
     atomic_bool stop;
     long count;     /* change lines to print, 0: no limit */
     double timeout; /* seconds, 0: none */
+    struct plc_force_table *forces; /* or NULL */
+    struct table *forced;           /* lines of forced tags */
 };
 
 struct options {
@@ -273,12 +278,17 @@ static int setup_signals(struct watch *w)
 
 /* ---- printing ------------------------------------------------------------ */
 
-static int print_value(struct table *t, bool json, const struct plc_tag_def *tag,
-                       uint64_t when_ns, double value)
+static int print_value(struct watch *w, struct table *t, bool json,
+                       const struct plc_tag_def *tag, uint64_t when_ns, double value)
 {
-    char when[64];
+    char when[64], marker[96];
+    bool forced = ctl_force_marker(w->forces, tag, marker, sizeof(marker));
+    if (forced)
+        t = w->forced;
     ctl_format_time(when_ns, when, sizeof(when));
     table_row(t);
+    if (forced)
+        table_str(t, COL_FORCED, marker);
     table_str(t, COL_TIME, when);
     table_str(t, COL_TAG, tag->name);
     table_value(t, COL_VALUE, tag->type, value);
@@ -301,7 +311,7 @@ static int print_initial(struct watch *w, struct table *t, bool json)
         const struct plc_tag_def *tag = w->tags[i];
         for (size_t j = 0; j < w->nregions; j++)
             if (w->regions[j].def == tag->region &&
-                print_value(t, json, tag, now, plc_tag_decode(tag, w->regions[j].data)) < 0)
+                print_value(w, t, json, tag, now, plc_tag_decode(tag, w->regions[j].data)) < 0)
                 return -1;
     }
     return 0;
@@ -343,7 +353,7 @@ static int run(struct watch *w, struct table *t, bool json)
             ctl_err("region '%s': %s", w->tags[ev.tag]->region->name, plc_strerror(ev.err));
             return CTL_FAIL;
         }
-        if (print_value(t, json, w->tags[ev.tag], ev.when_ns, ev.value) < 0)
+        if (print_value(w, t, json, w->tags[ev.tag], ev.when_ns, ev.value) < 0)
             return CTL_FAIL;
         if (w->count && ++printed >= w->count)
             return CTL_OK;
@@ -381,8 +391,10 @@ int ctl_watch(struct ctl *ctl, int argc, char **argv)
     if (ctl_find_tags(ctl, argv + o.first_tag, w.ntags, w.tags) < 0 ||
         make_watchers(ctl, &w) < 0 || setup_signals(&w) < 0)
         goto out;
-    t = table_new(columns, COL_COUNT, TABLE_LINES);
-    if (!t || print_initial(&w, t, ctl->json) < 0)
+    t = table_new(columns, COL_FORCED, TABLE_LINES);
+    w.forced = table_new(columns, COL_COUNT, TABLE_LINES);
+    w.forces = ctl_forces_open(ctl);
+    if (!t || !w.forced || print_initial(&w, t, ctl->json) < 0)
         goto out;
     for (size_t j = 0; j < w.nregions; j++) {
         int err = pthread_create(&w.regions[j].thread, NULL, watch_region, &w.regions[j]);
@@ -396,6 +408,8 @@ int ctl_watch(struct ctl *ctl, int argc, char **argv)
 out:
     stop_threads(&w);
     table_free(t);
+    table_free(w.forced);
+    plc_force_table_close(w.forces);
     free_watchers(&w);
     if (w.sigfd >= 0)
         close(w.sigfd);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "plc-force.h"
 #include "plc-retain.h"
 #include "plc.h"
 #include "report.h"
@@ -419,6 +420,23 @@ static int init_rings(const struct config *cfg, const struct plc_layout *l, cons
     return made + kept + remade == n ? 0 : 1;
 }
 
+/* The forcing table, made empty: every force ends when plc-shm-init runs (at boot). */
+static int init_forces(const struct config *cfg, const struct plc_layout *l, const char *base)
+{
+    struct plc_diag diag;
+    const struct plc_region_def *out = plc_layout_find_region(l, "outputs");
+    struct plc_force_table *old = plc_force_table_open(l, base, PLC_READER, NULL);
+    int n = old ? plc_force_table_list(old, 0, NULL) : 0;
+    plc_force_table_close(old);
+    if (plc_force_table_create(l, base, out ? out->group : NULL, &diag) == PLC_CREATE_ERROR) {
+        plc_service_report("plc-shm-init", &diag);
+        return 1;
+    }
+    if (n > 0 && !cfg->quiet)
+        printf("plc-shm-init: %d forced tag(s) released\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg = {.event_records = EVENT_RECORDS_DEFAULT};
@@ -444,6 +462,7 @@ int main(int argc, char **argv)
     if (init_regions(&cfg, l, base, plc_retain_dir(l, cfg.retain_dir), events) != 0)
         rc = 1;
     plc_event_ring_close(events);
+    rc |= init_forces(&cfg, l, base);
     if (rc == 0 && !cfg.quiet)
         printf("plc-shm-init: layout '%s' version %u ready\n", plc_layout_get_name(l),
                plc_layout_get_version(l));

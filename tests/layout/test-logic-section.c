@@ -150,6 +150,35 @@ static void bad_values_are_refused_with_their_line(void **state)
     expect_error("[logic]\ncolour = red\n", "t.ini:28: [logic]: unknown key 'colour'");
 }
 
+/* force_timeout and force_max: defaults, forever only for force_max, line numbers. */
+static void force_keys_default_and_refuse_with_their_line(void **state)
+{
+    (void)state;
+    struct plc_diag d;
+    struct plc_layout *a = load("", &d);
+    struct plc_layout *b = load("[logic]\nforce_max = forever\nforce_timeout = 30min\n", &d);
+    struct plc_layout *c = load("[logic]\nforce_max = 20min\n", &d);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_int_equal(plc_layout_get_logic(a)->force_timeout_s, 3600);
+    assert_int_equal(plc_layout_get_logic(a)->force_max_s, 8 * 3600);
+    assert_int_equal(plc_layout_get_logic(b)->force_timeout_s, 1800);
+    assert_int_equal(plc_layout_get_logic(b)->force_max_s, 0);
+    assert_int_equal(plc_layout_get_logic(c)->force_timeout_s, 1200); /* the default, cut */
+    plc_layout_free(a);
+    plc_layout_free(b);
+    plc_layout_free(c);
+    expect_error("[logic]\nforce_timeout = forever\n",
+                 "t.ini:28: [logic]: force_timeout 'forever' is not a duration (90s, 30min, 8h)");
+    expect_error("[logic]\nforce_max = 2h\nforce_timeout = 3h\n",
+                 "t.ini:29: [logic]: force_timeout 3h is longer than force_max (2h)");
+    expect_error("[logic]\nforce_max = 0s\n",
+                 "t.ini:28: [logic]: force_max 0s is outside 1s..168h (or forever)");
+    expect_error("[logic]\nforce_max = 1d\n",
+                 "t.ini:28: [logic]: force_max '1d' is not a duration (90s, 30min, 8h) (or forever)");
+}
+
 static void named_tags_and_regions_are_checked(void **state)
 {
     expect_error("[logic]\nreset_command = nope\n",
@@ -202,6 +231,7 @@ int main(void)
         cmocka_unit_test(priority_brings_a_latency_request),
         cmocka_unit_test(logic_section_is_not_in_the_hash),
         cmocka_unit_test(bad_values_are_refused_with_their_line),
+        cmocka_unit_test(force_keys_default_and_refuse_with_their_line),
         cmocka_unit_test(named_tags_and_regions_are_checked),
         cmocka_unit_test(reset_command_in_a_logic_region_is_refused),
         cmocka_unit_test(demo_layout_has_logic_and_diagnostics),

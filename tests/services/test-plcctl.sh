@@ -177,6 +177,7 @@ retries
 stale_reads
 attaches
 repairs
+forced
 EOF
 expect_cell region VALUE parameters
 expect_cell path VALUE "$BASE/demo/parameters"
@@ -203,7 +204,7 @@ expect_status 0
 expect_json 'j["region"] == "outputs" and j["writer_service"] == "logic" and j["size"] == 4096
     and j["data_size"] == 8 and j["epoch"] == 1 and j["seq"] == 0 and j["writer_alive"] is False
     and j["writer_pid"] is None and j["layout_hash"] == "'"$HASH"'"
-    and j["path"] == "'"$BASE/demo/outputs"'" and j["repairs"] == 0 and len(j) == 23'
+    and j["path"] == "'"$BASE/demo/outputs"'" and j["repairs"] == 0 and j["forced"] is None and len(j) == 24'
 end
 
 begin info_unknown_region
@@ -438,6 +439,98 @@ ctl watch level_high nope --count 1
 expect_status 1
 expect_out </dev/null
 expect_err "plcctl: unknown tag 'nope' in layout 'demo'"
+end
+
+# ---- force, unforce, forces (the table alone; tests/e2e/force.sh runs the services) ----
+
+begin force_refusals_name_the_tag_and_write_nothing
+init
+ctl force nope 1
+expect_status 1
+expect_err "plcctl: unknown tag 'nope' in layout 'demo'"
+ctl force ack_start 3
+expect_status 1
+expect_err "plcctl: tag 'ack_start' is in region 'status' (written by logic): only inputs and outputs can be forced"
+ctl force cmd_start 1
+expect_status 1
+expect_err "plcctl: tag 'cmd_start' is in region 'commands' (written by modbus): only inputs and outputs can be forced"
+ctl force motor_run 2
+expect_status 2
+expect_err "plcctl: force: tag 'motor_run' is bool: '2' is not a value of the type (0, 1, true or false)"
+ctl force tank_level 1e39
+expect_status 2
+expect_err "plcctl: force: tag 'tank_level' is float32: '1e39' is out of range (a finite number within +-3.40282346e38)"
+ctl force motor_run 1 --for 9h
+expect_status 2
+expect_err "plcctl: force: --for 9h is outside 1s..8h ([logic] force_max)"
+ctl force motor_run 1 --for forever
+expect_status 2
+expect_err "plcctl: force: --for forever: the layout's [logic] force_max is not forever"
+ctl force motor_run
+expect_status 2
+expect_err "plcctl: usage: plcctl force TAG VALUE [--for DURATION]"
+ctl forces
+expect_status 0
+echo "TAG  REGION  VALUE  BY  SINCE  UNTIL" | expect_out
+end
+
+begin force_shows_in_get_info_and_forces_until_unforced
+init
+ctl force motor_run true --for 30min
+expect_status 0
+expect_no_err
+grep -qE "^motor_run forced to true until ([0-9]{2}:[0-9]{2}:[0-9]{2}|$TIME_RE)\$" "$OUT" ||
+    fail "force printed '$(cat "$OUT")'"
+ctl force start_button 1
+expect_status 0
+ctl get motor_run pump_run start_button
+expect_status 0
+grep -qE '^motor_run +false +FORCED until ' "$OUT" || fail "get: $(cat "$OUT")"
+grep -qE '^pump_run +false *$' "$OUT" || fail "get: $(cat "$OUT")"
+head -1 "$OUT" | grep -qE '^TAG +VALUE +UNIT +FORCED$' || fail "get header: $(head -1 "$OUT")"
+ctl info outputs
+[[ $(grep '^forced' "$OUT") =~ ^forced\ +motor_run\ \(FORCED\ until\ .*\)$ ]] ||
+    fail "info: $(grep '^forced' "$OUT")"
+ctl --json forces
+expect_json '[(f["tag"], f["region"], f["value"], f["by"]) for f in j] ==
+    [("motor_run", "outputs", True, "'"$(id -un)"'"), ("start_button", "inputs", True, "'"$(id -un)"'")]'
+ctl unforce motor_run
+expect_status 0
+echo "motor_run released" | expect_out
+ctl unforce motor_run
+expect_status 1
+expect_err "plcctl: unforce: tag 'motor_run' is not forced"
+ctl unforce --all
+echo "start_button released" | expect_out
+ctl get motor_run
+printf 'TAG        VALUE  UNIT\nmotor_run  false\n' | expect_out
+end
+
+begin force_needs_write_access_to_the_table
+init
+if [ "$(id -u)" -eq 0 ]; then
+    chmod 0711 "$TMP" "$BASE"
+    run setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        "$PLCCTL" --layout "$LAYOUT" --base-dir "$BASE" force motor_run 1
+    group=root
+else
+    chmod 0440 "$BASE/demo/force"
+    ctl force motor_run 1
+    group=$(id -gn)
+fi
+expect_status 1
+expect_err "plcctl: $BASE/demo/force: force table: permission denied: only members of group '$group' may force"
+end
+
+begin shm_init_releases_every_force
+init
+ctl force motor_run 1
+ctl force start_button 1
+init
+expect_status 0
+grep -qx "plc-shm-init: 2 forced tag(s) released" "$OUT" || fail "init printed: $(cat "$OUT")"
+ctl forces
+echo "TAG  REGION  VALUE  BY  SINCE  UNTIL" | expect_out
 end
 
 finish
