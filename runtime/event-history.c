@@ -30,7 +30,7 @@
 
 #include "internal.h"
 #include "plc-event-history.h"
-#include "plc-retain.h"
+#include "plc-retain.h" /* PLC_LOG_* */
 
 #define REC PLC_EVENT_HISTORY_RECORD_SIZE
 #define MAGIC UINT32_C(0x31484550) /* "PEH1" little-endian: format 1 */
@@ -93,8 +93,7 @@ struct plc_event_history {
 
 #define say(h, level, ...) plc_logf((h)->cfg.log, (h)->cfg.log_user, level, __VA_ARGS__)
 
-int plc_event_history_dir(const struct plc_layout *layout, const char *override, char *buf,
-                          size_t len)
+int plc_event_history_dir(const char *retain_dir, const char *override, char *buf, size_t len)
 {
     const char *env = getenv("RASPIPLC_EVENTS_DIR");
     int n;
@@ -103,7 +102,7 @@ int plc_event_history_dir(const struct plc_layout *layout, const char *override,
     else if (env && *env)
         n = snprintf(buf, len, "%s", env);
     else
-        n = snprintf(buf, len, "%s/%s", plc_retain_dir(layout, NULL), PLC_EVENT_HISTORY_SUBDIR);
+        n = snprintf(buf, len, "%s/%s", retain_dir, PLC_EVENT_HISTORY_SUBDIR);
     if (n < 0 || (size_t)n >= len) {
         errno = ENAMETOOLONG;
         return -1;

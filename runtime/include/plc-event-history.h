@@ -87,12 +87,12 @@ struct plc_event_history;
 
 /**
  * @brief The history directory: @p override if neither NULL nor empty, else
- *        $RASPIPLC_EVENTS_DIR, else "events" in the retain directory
- *        (plc_retain_dir(): e.g. /var/lib/raspiplc/events).
+ *        $RASPIPLC_EVENTS_DIR, else "events" in @p retain_dir, the retain
+ *        directory in use (plc_retain_dir(): e.g. /var/lib/raspiplc/events).
  * @return 0, or -1 with errno ENAMETOOLONG.
  */
-PLC_API int plc_event_history_dir(const struct plc_layout *layout, const char *override,
-                                  char *buf, size_t len);
+PLC_API int plc_event_history_dir(const char *retain_dir, const char *override, char *buf,
+                                  size_t len);
 
 /**
  * @brief Open the history for reading or (one process: plc-retain) writing.

@@ -14,16 +14,8 @@
 struct ctx {
     char dir[64];
     char cur[128], prev[128];
-    char log[4096]; /* what the library said, one message a line */
+    struct fixture_log log;
 };
-
-static void log_to(void *user, int level, const char *msg)
-{
-    struct ctx *c = user;
-    (void)level;
-    size_t n = strlen(c->log);
-    snprintf(c->log + n, sizeof(c->log) - n, "%s\n", msg);
-}
 
 static int setup(void **state)
 {
@@ -55,8 +47,8 @@ static struct plc_event_history_config config(struct ctx *c, uint32_t file_bytes
         .file_bytes = file_bytes,
         .batch = batch,
         .batch_ms = 50,
-        .log = log_to,
-        .log_user = c,
+        .log = fixture_log_to,
+        .log_user = &c->log,
     };
 }
 
@@ -135,7 +127,7 @@ static void write_rotate_read_back_keeps_the_newest_files(void **state)
     assert_true(n >= 10); /* the previous file whole, and the current one */
     for (size_t i = 0; i < n; i++)
         assert_int_equal(seqs[i], 35 - n + i); /* the newest, oldest first, none twice */
-    assert_int_equal(c->log[0], '\0');
+    assert_int_equal(c->log.text[0], '\0');
 }
 
 static void torn_tail_is_counted_and_cut_by_the_next_writer(void **state)
@@ -157,8 +149,8 @@ static void torn_tail_is_counted_and_cut_by_the_next_writer(void **state)
     assert_int_equal(st.torn, 1);
     assert_int_equal(st.torn_bytes, 3 * REC);
     assert_int_equal(st.corrupt, 0);
-    assert_non_null(strstr(c->log, c->cur));
-    assert_non_null(strstr(c->log, "torn tail of 480 bytes at byte 1440 (after record 9)"));
+    assert_non_null(strstr(c->log.text, c->cur));
+    assert_non_null(strstr(c->log.text, "torn tail of 480 bytes at byte 1440 (after record 9)"));
 
     /* The writer starts after record 8: the tail is gone, record 9 comes again. */
     h = open_as(c, 0, 10, PLC_WRITER);
@@ -194,7 +186,7 @@ static void flipped_byte_in_the_middle_skips_that_record_only(void **state)
     assert_int_equal(st.torn, 0);
     assert_int_equal(seqs[3], 3);
     assert_int_equal(seqs[4], 5);
-    assert_non_null(strstr(c->log, "1 damaged record(s) from record 4 (byte 640): bad CRC-32"));
+    assert_non_null(strstr(c->log.text, "1 damaged record(s) from record 4 (byte 640): bad CRC-32"));
 }
 
 static void writer_knows_where_each_ring_left_off(void **state)
