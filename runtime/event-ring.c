@@ -523,3 +523,8 @@ unsigned plc_event_ring_get_capacity(const struct plc_event_ring *r)
 {
     return (unsigned)(r->mask + 1);
 }
+
+uint64_t plc_event_ring_get_id(const struct plc_event_ring *r)
+{
+    return r->h->created_ns;
+}

@@ -238,6 +238,14 @@ PLC_API uint64_t plc_event_ring_get_head(const struct plc_event_ring *ring);
 /** @brief How many records the ring holds. */
 PLC_API unsigned plc_event_ring_get_capacity(const struct plc_event_ring *ring);
 
+/**
+ * @brief The ring's identity: when it was made (CLOCK_REALTIME ns). A ring
+ *        made again (a reboot, plc-shm-init --recreate) numbers its records
+ *        from 0 again and has another identity, so (identity, seq) names a
+ *        record for good, e.g. in the event history (plc-event-history.h).
+ */
+PLC_API uint64_t plc_event_ring_get_id(const struct plc_event_ring *ring);
+
 /** @} */
 
 #ifdef __cplusplus

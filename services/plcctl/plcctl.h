@@ -46,6 +46,7 @@ int ctl_get(struct ctl *ctl, int argc, char **argv);
 int ctl_dump(struct ctl *ctl, int argc, char **argv);
 int ctl_watch(struct ctl *ctl, int argc, char **argv);
 int ctl_retain(struct ctl *ctl, int argc, char **argv);
+int ctl_events(struct ctl *ctl, int argc, char **argv);
 int ctl_sim(struct ctl *ctl, int argc, char **argv);
 int ctl_force(struct ctl *ctl, int argc, char **argv);
 int ctl_unforce(struct ctl *ctl, int argc, char **argv);

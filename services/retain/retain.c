@@ -85,26 +85,27 @@ struct plc_retain {
     uint64_t fail_logged_ns, fails_in_row;
 };
 
-static uint64_t mono_ns(void)
+uint64_t plc_retain_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void say(struct plc_retain *r, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(struct plc_retain *r, int level, const char *fmt, ...)
+void plc_retain_logf(plc_retain_log_fn *log, void *user, int level, const char *fmt, ...)
 {
-    if (!r->cfg.log)
+    if (!log)
         return;
     char msg[1400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    r->cfg.log(r->cfg.log_user, level, msg);
+    log(user, level, msg);
 }
+
+#define mono_ns plc_retain_now_ns
+#define say(r, level, ...) plc_retain_logf((r)->cfg.log, (r)->cfg.log_user, level, __VA_ARGS__)
 
 /* Whether a retained value differs from the last snapshot. Lock held. */
 static bool dirty(const struct plc_retain *r)

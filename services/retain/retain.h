@@ -65,6 +65,13 @@ int plc_retain_stop(struct plc_retain *r);
 /** @brief Counters; thread-safe. */
 void plc_retain_get_stats(struct plc_retain *r, struct plc_retain_stats *stats);
 
+/** @brief CLOCK_MONOTONIC in ns. */
+uint64_t plc_retain_now_ns(void);
+
+/** @brief Format one message and hand it to @p log at @p level; nothing when @p log is NULL. */
+void plc_retain_logf(plc_retain_log_fn *log, void *user, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /** @brief Free, stopping the threads without a last snapshot (call plc_retain_stop()
  *         first for one); NULL is accepted. */
 void plc_retain_free(struct plc_retain *r);

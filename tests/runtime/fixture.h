@@ -163,6 +163,19 @@ static inline void fixture_child_dies_with_test(void)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* What a library logged (a log callback's user), one message a line. */
+struct fixture_log {
+    char text[16384];
+};
+
+static inline void fixture_log_to(void *user, int level, const char *msg)
+{
+    struct fixture_log *log = user;
+    size_t n = strlen(log->text);
+    (void)level;
+    snprintf(log->text + n, sizeof(log->text) - n, "%s\n", msg);
+}
+
 /* Child readiness without sleeps: the child writes one byte when ready. */
 struct ready {
     int fd[2];
