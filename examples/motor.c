@@ -38,6 +38,7 @@ static int scan(struct plc_ctx *ctx)
 
     io->outputs->motor_run = run;
     io->outputs->motor_fault = fault;
+    io->status->motor_trip = fault; /* the alarm: the lamp also lights when outputs go safe */
 
     if (run && !ctx->first_scan) {
         m->run_ns += ctx->dt_ns;

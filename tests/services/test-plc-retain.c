@@ -418,6 +418,7 @@ static void shm_init_reports_layout_change_by_name(void **state)
          "unit = %\nretain = yes\nmodbus = holding_register:104\n",
          "[tag batch_count]\nregion = parameters\ntype = uint32\ninitial = 5\nretain = yes\n"},
         {"max = 60000", "max = 10000"},
+        {"alarm_h = level_alarm", "alarm_h = 95"}, /* level_alarm is gone */
     };
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
         char *at = strstr(text, edits[i].from);
