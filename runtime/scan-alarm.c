@@ -134,14 +134,15 @@ static void take_ack(struct plc_scan *s, int64_t now)
     double want = plc_scan_tag_value(s, cmd);
     if (want == s->alarm_ack_done)
         return;
-    char text[48];
-    snprintf(text, sizeof(text), "%.32s %.0f", cmd->name, want);
     for (size_t i = 0; i < plc_alarm_set_count(s->alarms); i++) {
         enum plc_alarm_state from = plc_alarm_set_status_at(s->alarms, i)->state;
-        if (plc_alarm_set_ack(s->alarms, i, now) == 1)
-            plc_scan_event(s, PLC_EVENT_ALARM_ACKED, PLC_LOG_NOTICE,
-                           plc_layout_alarm_at(s->layout, i)->name, from,
-                           plc_alarm_set_status_at(s->alarms, i)->state, text);
+        if (plc_alarm_set_ack(s->alarms, i, now) != 1)
+            continue;
+        enum plc_alarm_state to = plc_alarm_set_status_at(s->alarms, i)->state;
+        char text[48]; /* the new state and the request: "ack_active, cmd_alarm_ack 3" */
+        snprintf(text, sizeof(text), "%s, %.24s %.0f", plc_alarm_state_name(to), cmd->name, want);
+        plc_scan_event(s, PLC_EVENT_ALARM_ACKED, PLC_LOG_NOTICE,
+                       plc_layout_alarm_at(s->layout, i)->name, from, to, text);
     }
     s->alarm_ack_done = want;
 }

@@ -324,8 +324,11 @@ struct plc_logic_def {
      *  Default 0 with a priority, none without. */
     int cpu_dma_latency_us;
     const struct plc_region_def *diagnostics; /**< region the scan statistics go to, or NULL */
-    /** Region holding the alarms' state (its tags are made from the alarms,
-     *  docs/alarms.md); NULL when the layout has no alarms. */
+    /** Region holding the alarms' state, NULL when the layout has none. Its
+     *  tags are made from the alarms (docs/alarms.md), in this order:
+     *  alarms_active, alarms_unacked (uint16 counts), alarm_ack_done (the
+     *  type of alarm_ack), then for alarm i (plc_layout_alarm_at()) the bools
+     *  NAME_active and NAME_unacked at first_tag + 3 + 2i and + 4 + 2i. */
     const struct plc_region_def *alarms;
     /** Counter tag whose every change acknowledges all alarms, or NULL. */
     const struct plc_tag_def *alarm_ack;

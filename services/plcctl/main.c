@@ -27,6 +27,8 @@ static const struct ctl_verb verbs[] = {
      "print tag values, then one line per change until stopped"},
     {"sim", ctl_sim, 1, 4, "set TAG 0|1 | release TAG | get TAG | wait TAG 0|1 [MS] | list",
      "drive inputs and read outputs of the simulated field (plc-io --backend sim)"},
+    {"alarms", ctl_alarms, 0, 0, "",
+     "list the alarms: state, severity, value and limit now, message"},
     {"events", ctl_events, 0, 5, "[--since TIME] [--follow] [--json] [--dir DIR]",
      "the event history, then what the rings hold beyond it; TIME is YYYY-MM-DD[ HH:MM[:SS]],\n"
      "      HH:MM or -10min, -2h; --follow prints new events until stopped"},

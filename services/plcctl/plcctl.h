@@ -51,6 +51,7 @@ int ctl_sim(struct ctl *ctl, int argc, char **argv);
 int ctl_force(struct ctl *ctl, int argc, char **argv);
 int ctl_unforce(struct ctl *ctl, int argc, char **argv);
 int ctl_forces(struct ctl *ctl, int argc, char **argv);
+int ctl_alarms(struct ctl *ctl, int argc, char **argv);
 
 /* ---- forced tags (force.c) ----------------------------------------------- */
 

@@ -160,7 +160,7 @@ static void run_plcctl(const struct config *cfg, FILE *out, char *const *args)
     fputc('\n', out);
 }
 
-/* The rest of the status view: plcctl ls, the scan statistics, every tag. */
+/* The rest of the status view: plcctl ls, the scan statistics, the alarms, every tag. */
 static void status_tables(void *user, FILE *out)
 {
     const struct config *cfg = user;
@@ -190,10 +190,19 @@ static void status_tables(void *user, FILE *out)
         fprintf(out, "Scan statistics (region '%s'):\n", diag->name);
         run_plcctl(cfg, out, args);
     }
+    const struct plc_region_def *alarms = plc_layout_get_logic(cfg->l)->alarms;
+    if (alarms && plc_layout_alarm_count(cfg->l)) {
+        char verb[] = "alarms";
+        args[1] = verb;
+        args[2] = NULL;
+        fprintf(out, "Alarms (plcctl alarms; recent events: plcctl events):\n");
+        run_plcctl(cfg, out, args);
+        args[1] = get;
+    }
     n = 2;
     for (size_t i = 0; i < ntags; i++) {
         const struct plc_tag_def *t = plc_layout_tag_at(cfg->l, i);
-        if (t->region != diag)
+        if (t->region != diag && t->region != alarms)
             args[n++] = (char *)t->name;
     }
     args[n] = NULL;

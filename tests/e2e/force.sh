@@ -15,7 +15,6 @@ ctl=$build/services/plcctl
 base=$(mktemp -d /dev/shm/plc-force-e2e-XXXXXX)
 export RASPIPLC_BASE_DIR=$base RASPIPLC_LAYOUT=$layout
 unset RASPIPLC_IO_BACKEND
-failures=0
 io_pid=
 logic_pid=
 cleanup() {
@@ -25,17 +24,8 @@ cleanup() {
     rm -rf "$base"
 }
 trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
-check() { # description command...
-    local what=$1
-    shift
-    if "$@" >"$base/out" 2>"$base/err"; then
-        echo "ok: $what"
-    else
-        echo "FAIL: $what: $* ($(cat "$base/err"))"
-        failures=$((failures + 1))
-    fi
-}
 field_is() { "$sim" wait "$1" "$2" 30000; }
 field_now() { [ "$("$sim" get "$1")" = "$2" ]; }
 no_forces() { [ "$("$ctl" forces | wc -l)" -eq 1 ]; }

@@ -822,7 +822,7 @@ static void alarm_raised_acknowledged_and_cleared(void **state)
     assert_true(v.ack_done == 1);
     ev = next_event(&e, PLC_EVENT_ALARM_ACKED);
     assert_string_equal(ev.name, "level.h");
-    assert_string_equal(ev.text, "alarm_ack 1");
+    assert_string_equal(ev.text, "ack_active, alarm_ack 1");
     steps(t, 5); /* the same counter acknowledges once */
     assert_true(no_more(&e, PLC_EVENT_ALARM_ACKED));
 

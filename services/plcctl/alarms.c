@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plcctl alarms: every alarm of the layout with its state as plc-logic last
+ * published it in the alarm region, the value of the tag it watches and its
+ * limit now. One consistent read of each region involved.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "plc-alarm.h"
+#include "plcctl.h"
+
+enum { COL_ALARM, COL_STATE, COL_SEVERITY, COL_VALUE, COL_LIMIT, COL_MESSAGE, COL_COUNT };
+
+static const struct table_column columns[COL_COUNT] = {
+    [COL_ALARM] = {"ALARM", "alarm", false, NULL},
+    [COL_STATE] = {"STATE", "state", false, NULL},
+    [COL_SEVERITY] = {"SEVERITY", "severity", false, NULL},
+    [COL_VALUE] = {"VALUE", "value", true, NULL},
+    [COL_LIMIT] = {"LIMIT", "limit", true, NULL},
+    [COL_MESSAGE] = {"MESSAGE", "message", false, NULL},
+};
+
+/* Every region's data, read once each (only those an alarm needs). */
+struct snapshot {
+    const struct plc_layout *l;
+    unsigned char **data;
+};
+
+static const unsigned char *region_data(const struct ctl *ctl, struct snapshot *s,
+                                        const struct plc_region_def *def)
+{
+    size_t i = (size_t)(def - plc_layout_region_at(s->l, 0));
+    if (s->data[i])
+        return s->data[i];
+    unsigned char *d = calloc(1, def->data_size);
+    struct plc_region *r = d ? ctl_attach(ctl, def->name) : NULL;
+    if (!r || plc_region_read(r, d) < 0) {
+        if (r)
+            ctl_err("region '%s': cannot read: %s", def->name, plc_strerror(errno));
+        plc_region_detach(r);
+        free(d);
+        return NULL;
+    }
+    plc_region_detach(r);
+    return s->data[i] = d;
+}
+
+static int value_of(const struct ctl *ctl, struct snapshot *s, const struct plc_tag_def *t,
+                    double *v)
+{
+    const unsigned char *d = region_data(ctl, s, t->region);
+    if (!d)
+        return -1;
+    *v = plc_tag_decode(t, d);
+    return 0;
+}
+
+/* The state the region's two bits say (shelved alarms show as normal). */
+static const char *state_of(bool active, bool unacked)
+{
+    if (active)
+        return plc_alarm_state_name(unacked ? PLC_ALARM_UNACK_ACTIVE : PLC_ALARM_ACK_ACTIVE);
+    return plc_alarm_state_name(unacked ? PLC_ALARM_UNACK_RTN : PLC_ALARM_NORMAL);
+}
+
+static int fill(const struct ctl *ctl, struct snapshot *s, struct table *t)
+{
+    const struct plc_layout *l = ctl->layout;
+    const struct plc_region_def *ar = plc_layout_get_logic(l)->alarms;
+    const unsigned char *bits = region_data(ctl, s, ar);
+    if (!bits)
+        return -1;
+    for (size_t i = 0; i < plc_layout_alarm_count(l); i++) {
+        const struct plc_alarm_def *a = plc_layout_alarm_at(l, i);
+        /* The alarm region's tags: three counters, then two bits per alarm (plc-layout.h). */
+        bool active = plc_tag_decode(plc_layout_tag_at(l, ar->first_tag + 3 + 2 * i), bits) != 0;
+        bool unacked = plc_tag_decode(plc_layout_tag_at(l, ar->first_tag + 4 + 2 * i), bits) != 0;
+        double value, limit = NAN;
+        if (value_of(ctl, s, a->tag, &value) < 0)
+            return -1;
+        if (a->kind <= PLC_ALARM_LL) {
+            limit = a->limit;
+            if (a->limit_tag && value_of(ctl, s, a->limit_tag, &limit) < 0)
+                return -1;
+        }
+        table_row(t);
+        table_str(t, COL_ALARM, a->name);
+        table_str(t, COL_STATE, state_of(active, unacked));
+        table_str(t, COL_SEVERITY, plc_alarm_severity_name(a->severity));
+        table_value(t, COL_VALUE, a->tag->type, value);
+        if (isnan(limit))
+            table_null(t, COL_LIMIT, plc_alarm_kind_name(a->kind));
+        else
+            table_value(t, COL_LIMIT, a->tag->type, limit);
+        table_str(t, COL_MESSAGE, a->message);
+    }
+    return 0;
+}
+
+int ctl_alarms(struct ctl *ctl, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const struct plc_layout *l = ctl->layout;
+    if (!plc_layout_get_logic(l)->alarms) {
+        ctl_err("layout '%s' has no alarm region: it declares no alarms (docs/alarms.md)",
+                plc_layout_get_name(l));
+        return CTL_FAIL;
+    }
+    struct snapshot s = {l, calloc(plc_layout_region_count(l), sizeof(*s.data))};
+    struct table *t = table_new(columns, COL_COUNT, TABLE_ARRAY);
+    int rc = CTL_FAIL;
+    if (!s.data || !t)
+        ctl_err("out of memory");
+    else if (fill(ctl, &s, t) == 0 && table_print(t, stdout, ctl->json) == 0)
+        rc = CTL_OK;
+    table_free(t);
+    for (size_t i = 0; s.data && i < plc_layout_region_count(l); i++)
+        free(s.data[i]);
+    free(s.data);
+    return rc;
+}
