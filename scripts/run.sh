@@ -27,6 +27,11 @@ service logs in $logs. In another shell (README.md, "Press start, read the motor
   build/services/plc-io-sim set start_button 0
   mbpoll -m tcp -p 1502 -a 1 -t 0 -r 1 -c 4 -1 127.0.0.1    # coils: motor_run is the first
   build/services/plcctl get motor_run cmd_start ack_start
+Alarms (README.md, "Raise, acknowledge and clear an alarm"); events as they come:
+  build/services/plcctl events --follow
+  build/services/plcctl force tank_level 97                  # raise tank_level.h
+  mbpoll -m tcp -p 1502 -a 1 -t 4 -r 4 127.0.0.1 1           # acknowledge (cmd_alarm_ack + 1)
+  build/services/plcctl unforce tank_level                   # clear
 EOF
 echo
 exec build/services/plc-supervise --program build/examples/motor.so --listen 127.0.0.1:1502 \
