@@ -29,6 +29,8 @@ trap cleanup EXIT
 field_is() { "$sim" wait "$1" "$2" 30000; }
 field_now() { [ "$("$sim" get "$1")" = "$2" ]; }
 no_forces() { [ "$("$ctl" forces | wc -l)" -eq 1 ]; }
+# The diagnostics region's count of forces, as plc-logic publishes it (Modbus input register 230).
+forced_is() { [ "$("$ctl" get forced | awk '$1 == "forced" { print $2 }')" = "$1" ]; }
 start_logic() {
     "$build/services/plc-logic" --program "$build/examples/motor.so" --priority 0 \
         --no-lock-memory --cpu-dma-latency none >"$base/logic.log" 2>&1 &
@@ -52,6 +54,7 @@ check "unforce start_button" "$ctl" unforce start_button
 check "force stop_button" "$ctl" force stop_button true
 check "the program stops the motor on the forced button" field_is motor_run 0
 check "unforce --all" "$ctl" unforce --all
+check "diagnostics: forced is 0" eventually forced_is 0
 check "nothing is forced" no_forces
 
 # An output: the field gets the forced value while the program writes 0.
@@ -74,6 +77,7 @@ check "the field's motor_run follows the program again" field_is motor_run 0
 check "force motor_run (safe 0)" "$ctl" force motor_run 1
 check "force motor_fault (safe 1)" "$ctl" force motor_fault 0
 check "... motor_run on the field" field_is motor_run 1
+check "diagnostics: forced counts the two" eventually forced_is 2
 kill -9 "$logic_pid"
 wait "$logic_pid" 2>/dev/null
 logic_pid=
