@@ -7,6 +7,7 @@
  * scan_count, never a sleep.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 
@@ -330,6 +331,78 @@ static void sigterm_stops_with_outputs_safe(void **state)
     assert_non_null(strstr(t->err, "stopping after"));
 }
 
+/* The events of plc-logic's ring, made again with room for a whole campaign. */
+static struct plc_event_ring *big_logic_ring(struct t *t)
+{
+    char path[PATH_MAX];
+    uint64_t hash = plc_layout_get_hash(t->f->layout);
+    assert_int_equal(plc_event_ring_path(t->f->layout, t->f->base, PLC_SOURCE_LOGIC, path,
+                                         sizeof(path)), 0);
+    unlink(path);
+    assert_int_equal(plc_event_ring_create(path, 4096, hash, &t->f->diag), PLC_CREATE_MADE);
+    struct plc_event_ring *r = plc_event_ring_open(path, PLC_READER, hash, &t->f->diag);
+    assert_non_null(r);
+    return r;
+}
+
+static unsigned count_events(struct plc_event_ring *r, enum plc_event_kind kind, const char *name)
+{
+    uint64_t cursor = 0, lost = 0;
+    unsigned n = 0;
+    struct plc_event ev;
+    while (plc_event_ring_read(r, &cursor, &ev, &lost) == 1)
+        n += ev.kind == kind && strcmp(ev.name, name) == 0;
+    assert_int_equal(lost, 0);
+    return n;
+}
+
+/*
+ * Alarms through kill -9: plc-logic is killed with SIGKILL at random moments,
+ * 25 times, while SCADA's acknowledgement counter moves on (written while it
+ * runs and while it is down). Each time it is back, the last request is acted
+ * on (alarm_ack_done), the latched trip alarm is acknowledged and still
+ * active, and over the whole campaign it was raised once and acknowledged
+ * once: nothing lost, nothing done twice.
+ */
+static void alarm_state_and_acks_survive_a_kill9_campaign(void **state)
+{
+    struct t *t = *state;
+    struct plc_diag *d = &t->f->diag;
+    struct plc_region *in = plc_region_attach(t->f->layout, t->f->base, "inputs", PLC_WRITER, "io", d);
+    struct plc_region *alarms = plc_region_attach(t->f->layout, t->f->base, "alarms", PLC_READER, NULL, d);
+    assert_true(in && alarms);
+    struct plc_event_ring *ring = big_logic_ring(t);
+    set_tag(t, in, "trip", 1);
+    spawn(t, COUNT);
+    wait_tag(t, alarms, "trip_unacked", 1);
+    double req = tag(t, t->commands, "alarm_ack");
+    unsigned seed = (unsigned)now_ns();
+    srand(seed);
+    printf("# kill -9 campaign seed %u\n", seed);
+    for (int round = 0; round < 25; round++) {
+        set_tag(t, t->commands, "alarm_ack", ++req);
+        /* Kill it anywhere: before, during or after it acts on the request. */
+        struct timespec ts = {0, (long)(rand() % 15) * MS};
+        nanosleep(&ts, NULL);
+        kill(t->pid, SIGKILL);
+        waitpid(t->pid, NULL, 0);
+        close(t->err_fd);
+        t->err_len = 0;
+        t->err[0] = '\0';
+        if (round % 2)
+            set_tag(t, t->commands, "alarm_ack", ++req); /* while it is down */
+        spawn(t, COUNT);
+        wait_tag_equal(t, alarms, "alarm_ack_done", req);
+        assert_true(tag(t, alarms, "trip_active") == 1);
+        assert_true(tag(t, alarms, "trip_unacked") == 0);
+    }
+    assert_int_equal(count_events(ring, PLC_EVENT_ALARM_RAISED, "trip"), 1);
+    assert_int_equal(count_events(ring, PLC_EVENT_ALARM_ACKED, "trip"), 1);
+    plc_event_ring_close(ring);
+    plc_region_detach(in);
+    plc_region_detach(alarms);
+}
+
 int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -341,6 +414,7 @@ int main(void)
         T(stuck_scan_faults_safe_until_reset_command),
         T(systemd_watchdog_fed_by_the_loop_not_by_a_hung_scan),
         T(sigterm_stops_with_outputs_safe),
+        T(alarm_state_and_acks_survive_a_kill9_campaign),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
