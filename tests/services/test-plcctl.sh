@@ -508,18 +508,25 @@ end
 
 begin force_needs_write_access_to_the_table
 init
-if [ "$(id -u)" -eq 0 ]; then
+if [ "$(id -u)" -ne 0 ]; then
+    chmod 0440 "$BASE/demo/force"
+    ctl force motor_run 1
+    expect_status 1
+    expect_err "plcctl: $BASE/demo/force: force table: permission denied: only members of group '$(id -gn)' may force"
+elif setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
     chmod 0711 "$TMP" "$BASE"
     run setpriv --reuid=nobody --regid=nogroup --clear-groups \
         "$PLCCTL" --layout "$LAYOUT" --base-dir "$BASE" force motor_run 1
-    group=root
+    expect_status 1
+    expect_err "plcctl: $BASE/demo/force: force table: permission denied: only members of group 'root' may force"
 else
-    chmod 0440 "$BASE/demo/force"
-    ctl force motor_run 1
-    group=$(id -gn)
+    # Root of a user namespace that maps no other user (scripts/cross-test.sh under
+    # qemu-user): there is nobody else to be. The native run checks the refusal; here,
+    # the mode it rests on: the owner and its group write, others nothing.
+    run stat -c %a "$BASE/demo/force"
+    expect_status 0
+    echo 660 | expect_out
 fi
-expect_status 1
-expect_err "plcctl: $BASE/demo/force: force table: permission denied: only members of group '$group' may force"
 end
 
 begin shm_init_releases_every_force
