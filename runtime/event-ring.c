@@ -71,6 +71,8 @@ static const char *const kind_names[] = {
     [PLC_EVENT_RETAIN_RESTORE] = "retain-restore",
     [PLC_EVENT_SERVICE_START] = "service-start",
     [PLC_EVENT_SERVICE_STOP] = "service-stop",
+    [PLC_EVENT_ALARM_SHELVED] = "alarm-shelved",
+    [PLC_EVENT_ALARM_UNSHELVED] = "alarm-unshelved",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -6,7 +6,8 @@
  *
  *   0    identity   written once when the file is made; magic last, with release
  *   128  gen        the seqlock every applier loads each cycle, and the claim
- *   256  entries    PLC_FORCE_CAPACITY entries of 128 bytes; tag 0 = free
+ *   256  entries    PLC_FORCE_CAPACITY forces, then PLC_SHELVE_CAPACITY shelvings,
+ *                   128 bytes each; tag 0 = free
  *
  *   writer (one, by the claim): gen = g+1 (relaxed); release fence; entries;
  *           gen = g+2 (release)
@@ -27,10 +28,16 @@
 #include "plc-force.h"
 
 #define PLC_FORCE_MAGIC UINT64_C(0x4543524f46434c50) /* "PLCFORCE" little-endian */
-#define PLC_FORCE_FORMAT 1u
+/* 2: shelvings after the forces (format 1 had forces only, and its writers
+ * would drop a shelving entry as torn) */
+#define PLC_FORCE_FORMAT 2u
 #define PLC_FORCE_HEADER_SIZE 256u
 #define PLC_FORCE_ENTRY_SIZE 128u
-#define PLC_FORCE_FILE_SIZE (PLC_FORCE_HEADER_SIZE + PLC_FORCE_CAPACITY * PLC_FORCE_ENTRY_SIZE)
+#define PLC_FORCE_ENTRIES (PLC_FORCE_CAPACITY + PLC_SHELVE_CAPACITY)
+#define PLC_FORCE_FILE_SIZE (PLC_FORCE_HEADER_SIZE + PLC_FORCE_ENTRIES * PLC_FORCE_ENTRY_SIZE)
+/* The tag field of a shelving: this bit and the alarm's index in the layout
+ * plus one, so an entry read in the wrong place never passes for a force. */
+#define PLC_FORCE_ALARM_BIT UINT32_C(0x80000000)
 
 struct plc_force_header {
     /* identity */
@@ -41,7 +48,9 @@ struct plc_force_header {
     uint32_t capacity;
     uint64_t layout_hash;
     uint64_t created_ns; /* CLOCK_REALTIME */
-    uint8_t reserved0[88];
+    uint32_t shelve_capacity;
+    uint32_t reserved0a;
+    uint8_t reserved0[80];
 
     /* the seqlock, and the writer: claim = pid << 32 | low 32 bits of its start time */
     alignas(128) _Atomic uint64_t gen;
@@ -52,13 +61,16 @@ struct plc_force_header {
 };
 
 struct plc_force_entry {
-    uint32_t tag;       /* the tag's index in the layout plus one; 0 = free */
+    uint32_t tag;       /* the tag's index in the layout plus one, a shelving's
+                           PLC_FORCE_ALARM_BIT | alarm index plus one; 0 = free */
     uint32_t uid;
-    double value;
+    double value;       /* a shelving's: 0 */
     int64_t since_ns;   /* CLOCK_REALTIME */
     int64_t until_ns;   /* CLOCK_REALTIME, or PLC_FORCE_FOREVER */
     char user[32];      /* NUL-terminated */
-    char tag_name[64];  /* NUL-terminated: checked against the layout on read */
+    char tag_name[64];  /* the tag's or alarm's name, NUL-terminated: checked
+                           against the layout on read (an alarm's first 63
+                           characters: PLC_ALARM_NAME_MAX is 66) */
 };
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
@@ -69,6 +81,7 @@ _Static_assert(offsetof(struct plc_force_header, entry_size) == 16, "force forma
 _Static_assert(offsetof(struct plc_force_header, capacity) == 20, "force format");
 _Static_assert(offsetof(struct plc_force_header, layout_hash) == 24, "force format");
 _Static_assert(offsetof(struct plc_force_header, created_ns) == 32, "force format");
+_Static_assert(offsetof(struct plc_force_header, shelve_capacity) == 40, "force format");
 _Static_assert(offsetof(struct plc_force_header, gen) == 128, "force format");
 _Static_assert(offsetof(struct plc_force_header, claim) == 136, "force format");
 _Static_assert(offsetof(struct plc_force_header, holder) == 144, "force format");

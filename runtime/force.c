@@ -8,6 +8,12 @@
  * every applier looks at it every cycle; one generation word makes "nothing
  * changed" a single load, and a forced tag and its release are whole-table
  * facts (unforce --all) that readers should see at once.
+ *
+ * Shelvings ride in the same file because they are the same kind of fact:
+ * an operator's override with who, since and until, written only by plcctl,
+ * cleared at boot. They have their own entries after the forces', so a force
+ * never finds the table full of shelvings, and the force calls never look at
+ * them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +42,10 @@ struct plc_force_table {
     uint64_t my_claim;
     /* readers: the last complete copy, and which forces this handle applied */
     uint64_t gen;
-    struct plc_force_entry copy[PLC_FORCE_CAPACITY];
+    struct plc_force_entry copy[PLC_FORCE_ENTRIES];
     bool applied[PLC_FORCE_CAPACITY];
-    unsigned used; /* entries of the copy that are not free */
+    unsigned used;         /* forces of the copy that are not free */
+    uint64_t shelved_gen;  /* the copy's gen plc_force_table_poll_shelved() last gave */
     struct plc_event_ring *events;
     enum plc_event_source source;
     char path[PATH_MAX];
@@ -113,6 +120,27 @@ static const struct plc_tag_def *entry_tag(const struct plc_layout *l,
     return t;
 }
 
+/* The layout's alarm a shelving entry names, if it checks out (as entry_tag()). */
+static const struct plc_alarm_def *entry_alarm(const struct plc_layout *l,
+                                               const struct plc_force_entry *e)
+{
+    uint32_t i = e->tag & ~PLC_FORCE_ALARM_BIT;
+    if (!(e->tag & PLC_FORCE_ALARM_BIT) || i == 0 || i > plc_layout_alarm_count(l))
+        return NULL;
+    const struct plc_alarm_def *a = plc_layout_alarm_at(l, i - 1);
+    if (strncmp(a->name, e->tag_name, sizeof(e->tag_name) - 1) != 0 ||
+        e->tag_name[sizeof(e->tag_name) - 1] != '\0' || e->until_ns <= e->since_ns ||
+        memchr(e->user, '\0', sizeof(e->user)) == NULL)
+        return NULL;
+    return a;
+}
+
+/* Whether entry @i of the file (a force or a shelving, by where it is) checks out. */
+static bool entry_ok(const struct plc_layout *l, unsigned i, const struct plc_force_entry *e)
+{
+    return i < PLC_FORCE_CAPACITY ? entry_tag(l, e) != NULL : entry_alarm(l, e) != NULL;
+}
+
 static bool in_force(const struct plc_force_entry *e, int64_t now)
 {
     return now < e->until_ns;
@@ -129,6 +157,17 @@ static void to_force(const struct plc_force_entry *e, const struct plc_tag_def *
     memcpy(f->user, e->user, sizeof(f->user));
 }
 
+static void to_shelving(const struct plc_force_entry *e, const struct plc_alarm_def *a,
+                        struct plc_shelving *s)
+{
+    s->alarm = a;
+    s->index = (e->tag & ~PLC_FORCE_ALARM_BIT) - 1;
+    s->since_ns = e->since_ns;
+    s->until_ns = e->until_ns;
+    s->uid = e->uid;
+    memcpy(s->user, e->user, sizeof(s->user));
+}
+
 /* ---- the file --------------------------------------------------------------------- */
 
 static int check_header(const struct plc_force_header *h, const struct plc_layout *l,
@@ -139,7 +178,8 @@ static int check_header(const struct plc_force_header *h, const struct plc_layou
         return plc_fail(diag, path, PLC_EMAGIC,
                         "not a RaspiPLC force table (bad magic %016" PRIx64 ")", magic);
     if (h->format != PLC_FORCE_FORMAT || h->header_size != PLC_FORCE_HEADER_SIZE ||
-        h->entry_size != PLC_FORCE_ENTRY_SIZE || h->capacity != PLC_FORCE_CAPACITY)
+        h->entry_size != PLC_FORCE_ENTRY_SIZE || h->capacity != PLC_FORCE_CAPACITY ||
+        h->shelve_capacity != PLC_SHELVE_CAPACITY)
         return plc_fail(diag, path, PLC_EFORMAT,
                         "force table has format %u (%u entries); this build reads format %u "
                         "(%u entries)",
@@ -218,8 +258,8 @@ static void take_over(struct plc_force_table *t)
 {
     if (!(atomic_load_explicit(&t->h->gen, memory_order_acquire) & 1u))
         return;
-    for (unsigned i = 0; i < PLC_FORCE_CAPACITY; i++)
-        if (t->live[i].tag && !entry_tag(t->layout, &t->live[i]))
+    for (unsigned i = 0; i < PLC_FORCE_ENTRIES; i++)
+        if (t->live[i].tag && !entry_ok(t->layout, i, &t->live[i]))
             memset(&t->live[i], 0, sizeof(t->live[i]));
     write_end(t);
 }
@@ -275,6 +315,60 @@ void plc_force_table_close(struct plc_force_table *t)
     free(t);
 }
 
+/* Write @e into entries [first, first + cap): over the entry of the same tag,
+ * else into a free one, else over one expired. -1 with errno ENOSPC. */
+static int put_entry(struct plc_force_table *t, unsigned first, unsigned cap,
+                     const struct plc_force_entry *e)
+{
+    struct plc_force_entry *live = t->live + first;
+    int slot = -1, expired = -1;
+    for (unsigned i = 0; i < cap; i++) {
+        if (live[i].tag == e->tag) {
+            slot = (int)i; /* the tag's own entry is replaced */
+            break;
+        }
+        if (slot < 0 && live[i].tag == 0)
+            slot = (int)i;
+        if (expired < 0 && live[i].tag && !in_force(&live[i], e->since_ns))
+            expired = (int)i; /* reused only when the table is full */
+    }
+    if (slot < 0)
+        slot = expired;
+    if (slot < 0) {
+        errno = ENOSPC;
+        return -1;
+    }
+    write_begin(t);
+    live[slot] = *e;
+    write_end(t);
+    return 0;
+}
+
+/*
+ * Free the entries [first, first + cap) of tag @tag (0: every one), handing
+ * each that checks out and is still in force to @released (its index among
+ * those) before it goes. An expired entry of another tag stays for its
+ * applier to tell. Returns how many were in force.
+ */
+static size_t free_entries(struct plc_force_table *t, unsigned first, unsigned cap, uint32_t tag,
+                           void (*released)(void *user, size_t n, const struct plc_force_entry *e),
+                           void *user)
+{
+    int64_t now = (int64_t)plc_realtime_ns();
+    size_t n = 0;
+    write_begin(t);
+    for (unsigned i = first; i < first + cap; i++) {
+        struct plc_force_entry *e = &t->live[i];
+        if (!e->tag || (tag && e->tag != tag))
+            continue;
+        if (entry_ok(t->layout, i, e) && in_force(e, now))
+            released(user, n++, e);
+        memset(e, 0, sizeof(*e));
+    }
+    write_end(t);
+    return n;
+}
+
 int plc_force_table_set(struct plc_force_table *t, const struct plc_force *f)
 {
     if (!t->writer) {
@@ -286,23 +380,6 @@ int plc_force_table_set(struct plc_force_table *t, const struct plc_force *f)
         return -1;
     }
     size_t index = (size_t)(f->tag - plc_layout_tag_at(t->layout, 0));
-    int slot = -1, expired = -1;
-    for (unsigned i = 0; i < PLC_FORCE_CAPACITY; i++) {
-        if (t->live[i].tag == index + 1) {
-            slot = (int)i; /* the tag's own force is replaced */
-            break;
-        }
-        if (slot < 0 && t->live[i].tag == 0)
-            slot = (int)i;
-        if (expired < 0 && t->live[i].tag && !in_force(&t->live[i], f->since_ns))
-            expired = (int)i; /* reused only when the table is full */
-    }
-    if (slot < 0)
-        slot = expired;
-    if (slot < 0) {
-        errno = ENOSPC;
-        return -1;
-    }
     struct plc_force_entry e = {.tag = (uint32_t)index + 1,
                                 .uid = f->uid,
                                 .value = f->value,
@@ -310,10 +387,20 @@ int plc_force_table_set(struct plc_force_table *t, const struct plc_force *f)
                                 .until_ns = f->until_ns};
     snprintf(e.user, sizeof(e.user), "%s", f->user);
     snprintf(e.tag_name, sizeof(e.tag_name), "%s", f->tag->name);
-    write_begin(t);
-    t->live[slot] = e;
-    write_end(t);
-    return 0;
+    return put_entry(t, 0, PLC_FORCE_CAPACITY, &e);
+}
+
+struct released {
+    const struct plc_layout *layout;
+    void *out; /* struct plc_force or struct plc_shelving */
+    size_t max;
+};
+
+static void released_force(void *user, size_t n, const struct plc_force_entry *e)
+{
+    struct released *r = user;
+    if (r->out && n < r->max)
+        to_force(e, entry_tag(r->layout, e), (struct plc_force *)r->out + n);
 }
 
 int plc_force_table_clear(struct plc_force_table *t, const struct plc_tag_def *tag,
@@ -323,23 +410,9 @@ int plc_force_table_clear(struct plc_force_table *t, const struct plc_tag_def *t
         errno = EPERM;
         return -1;
     }
-    int64_t now = (int64_t)plc_realtime_ns();
-    size_t n = 0;
-    write_begin(t);
-    for (unsigned i = 0; i < PLC_FORCE_CAPACITY; i++) {
-        struct plc_force_entry *e = &t->live[i];
-        const struct plc_tag_def *et = entry_tag(t->layout, e);
-        if (!e->tag || (tag && et != tag))
-            continue; /* an expired force of another tag stays for its applier to tell */
-        if (et && in_force(e, now)) {
-            if (released && n < max)
-                to_force(e, et, &released[n]);
-            n++;
-        }
-        memset(e, 0, sizeof(*e));
-    }
-    write_end(t);
-    return (int)n;
+    struct released r = {t->layout, released, max};
+    uint32_t which = tag ? (uint32_t)(tag - plc_layout_tag_at(t->layout, 0)) + 1 : 0;
+    return (int)free_entries(t, 0, PLC_FORCE_CAPACITY, which, released_force, &r);
 }
 
 /* ---- making it empty (plc-shm-init) ------------------------------------------------ */
@@ -385,6 +458,7 @@ static int make_table(const struct plc_layout *l, const char *path, const char *
         h->header_size = PLC_FORCE_HEADER_SIZE;
         h->entry_size = PLC_FORCE_ENTRY_SIZE;
         h->capacity = PLC_FORCE_CAPACITY;
+        h->shelve_capacity = PLC_SHELVE_CAPACITY;
         h->layout_hash = plc_layout_get_hash(l);
         h->created_ns = plc_realtime_ns();
         atomic_store_explicit(&h->gen, 2, memory_order_relaxed);
@@ -417,7 +491,7 @@ enum plc_create_result plc_force_table_create(const struct plc_layout *layout, c
         return make_table(layout, path, group, diag) == 0 ? PLC_CREATE_MADE : PLC_CREATE_ERROR;
     /* Ours: empty it in place, so that services which have it open see it. */
     write_begin(t);
-    memset(t->live, 0, PLC_FORCE_CAPACITY * sizeof(*t->live));
+    memset(t->live, 0, PLC_FORCE_ENTRIES * sizeof(*t->live));
     write_end(t);
     int rc = set_mode_and_group(t->fd, path, group, diag);
     plc_force_table_close(t);
@@ -436,7 +510,7 @@ __attribute__((no_sanitize("thread"), noinline))
 #endif
 static void copy_entries(struct plc_force_entry *dst, const struct plc_force_entry *src)
 {
-    memcpy(dst, src, PLC_FORCE_CAPACITY * sizeof(*dst));
+    memcpy(dst, src, PLC_FORCE_ENTRIES * sizeof(*dst));
 }
 
 /*
@@ -453,7 +527,7 @@ static int refresh(struct plc_force_table *t, int tries)
             return 0;
         if (g & 1u)
             continue;
-        struct plc_force_entry next[PLC_FORCE_CAPACITY];
+        struct plc_force_entry next[PLC_FORCE_ENTRIES];
         copy_entries(next, t->live);
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&t->h->gen, memory_order_relaxed) != g)
@@ -550,4 +624,96 @@ size_t plc_force_table_apply(struct plc_force_table *t, const struct plc_region_
         n++;
     }
     return n;
+}
+
+/* ---- shelvings ---------------------------------------------------------------------- */
+
+static const struct plc_force_entry *shelf(const struct plc_force_entry *entries)
+{
+    return entries + PLC_FORCE_CAPACITY;
+}
+
+int plc_force_table_shelve(struct plc_force_table *t, const struct plc_shelving *s)
+{
+    if (!t->writer) {
+        errno = EPERM;
+        return -1;
+    }
+    size_t count = plc_layout_alarm_count(t->layout);
+    size_t index = count ? (size_t)(s->alarm - plc_layout_alarm_at(t->layout, 0)) : 0;
+    if (!count || index >= count || plc_layout_alarm_at(t->layout, index) != s->alarm ||
+        s->until_ns <= s->since_ns) {
+        errno = EINVAL;
+        return -1;
+    }
+    if ((s->until_ns - s->since_ns) / 1000000000 > (int64_t)s->alarm->shelve_max_s) {
+        errno = ERANGE;
+        return -1;
+    }
+    struct plc_force_entry e = {.tag = PLC_FORCE_ALARM_BIT | (uint32_t)(index + 1),
+                                .uid = s->uid,
+                                .since_ns = s->since_ns,
+                                .until_ns = s->until_ns};
+    snprintf(e.user, sizeof(e.user), "%s", s->user);
+    snprintf(e.tag_name, sizeof(e.tag_name), "%.*s", (int)sizeof(e.tag_name) - 1,
+             s->alarm->name); /* a long name's first 63 characters: entry_alarm() knows */
+    return put_entry(t, PLC_FORCE_CAPACITY, PLC_SHELVE_CAPACITY, &e);
+}
+
+static void released_shelving(void *user, size_t n, const struct plc_force_entry *e)
+{
+    struct released *r = user;
+    if (r->out && n < r->max)
+        to_shelving(e, entry_alarm(r->layout, e), (struct plc_shelving *)r->out + n);
+}
+
+int plc_force_table_unshelve(struct plc_force_table *t, const struct plc_alarm_def *alarm,
+                             struct plc_shelving *released, size_t max)
+{
+    if (!t->writer) {
+        errno = EPERM;
+        return -1;
+    }
+    struct released r = {t->layout, released, max};
+    uint32_t which = 0;
+    if (alarm)
+        which = PLC_FORCE_ALARM_BIT |
+                (uint32_t)(alarm - plc_layout_alarm_at(t->layout, 0) + 1);
+    return (int)free_entries(t, PLC_FORCE_CAPACITY, PLC_SHELVE_CAPACITY, which,
+                             released_shelving, &r);
+}
+
+/* Every shelving of the copy that checks out, in force at @now (0: expired ones too). */
+static size_t copy_shelvings(struct plc_force_table *t, int64_t now, struct plc_shelving *out)
+{
+    const struct plc_force_entry *copy = shelf(t->copy);
+    size_t n = 0;
+    for (unsigned i = 0; i < PLC_SHELVE_CAPACITY; i++) {
+        const struct plc_alarm_def *a = copy[i].tag ? entry_alarm(t->layout, &copy[i]) : NULL;
+        if (!a || (now && !in_force(&copy[i], now)))
+            continue;
+        if (out)
+            to_shelving(&copy[i], a, &out[n]);
+        n++;
+    }
+    return n;
+}
+
+int plc_force_table_list_shelved(struct plc_force_table *t, int64_t now, struct plc_shelving *out)
+{
+    if (refresh(t, READ_TRIES) < 0) {
+        errno = PLC_EBUSY;
+        return -1;
+    }
+    return (int)copy_shelvings(t, now > 0 ? now : (int64_t)plc_realtime_ns(), out);
+}
+
+int plc_force_table_poll_shelved(struct plc_force_table *t, struct plc_shelving *out, size_t *n)
+{
+    refresh(t, 1);
+    if (t->gen == t->shelved_gen || (t->gen & 1u))
+        return 0;
+    t->shelved_gen = t->gen;
+    *n = copy_shelvings(t, 0, out);
+    return 1;
 }

@@ -5,7 +5,8 @@
  * and the alarm region is published, faulted cycles included: a faulted PLC
  * still says what is wrong with the plant. The alarm region is also where the
  * state lives across a restart of plc-logic: the engine starts from what it
- * last published there (docs/alarms.md says what is kept).
+ * last published there (docs/alarms.md says what is kept), and shelvings
+ * come from the forcing table (scan-shelve.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -112,13 +113,14 @@ int plc_scan_alarms_init(struct plc_scan *s, struct plc_diag *diag)
         return plc_fail(diag, s->alarm_def->name, EINVAL,
                         "alarm region '%s' does not hold the layout's alarms", s->alarm_def->name);
     s->alarms = plc_alarm_set_new(s->layout);
-    if (!s->alarms || restore(s) < 0)
+    if (!s->alarms || restore(s) < 0 || plc_scan_shelve_init(s) < 0)
         return plc_fail(diag, NULL, ENOMEM, "out of memory for the alarms");
     return 0;
 }
 
 void plc_scan_alarms_free(struct plc_scan *s)
 {
+    plc_scan_shelve_free(s);
     plc_alarm_set_free(s->alarms);
     s->alarms = NULL;
 }
@@ -152,6 +154,8 @@ void plc_scan_alarms_cycle(struct plc_scan *s)
     if (!s->alarms)
         return;
     int64_t now = (int64_t)plc_scan_now(s);
+    plc_scan_shelve_apply(s, now);
+    plc_scan_shelve_expired(s, now);
     take_ack(s, now);
     plc_alarm_set_evaluate(s->alarms, value_of, s, now, on_transition, s);
 

@@ -4,7 +4,8 @@
  * a copy of the outputs just before they are published, never into the
  * program's working copy, so the program never reads back a forced value as
  * its own (a latch would keep it after the force ends), and the safe outputs
- * (plc_scan_write_safe_outputs) never see a force at all.
+ * (plc_scan_write_safe_outputs) never see a force at all. The same table
+ * carries the alarms' shelvings (scan-shelve.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,8 @@
 void plc_scan_force_open(struct plc_scan *s, const char *base_dir)
 {
     struct plc_diag diag;
-    if (s->outputs == s->n && s->diag == s->n)
-        return;
+    if (s->outputs == s->n && s->diag == s->n && !s->alarms)
+        return; /* nothing to force, count or shelve */
     s->forces = plc_force_table_open(s->layout, base_dir, PLC_READER, &diag);
     if (!s->forces) {
         plc_scan_log(s, PLC_LOG_WARNING, "%s: %s: no forcing", diag.file, diag.msg);

@@ -91,6 +91,10 @@ struct plc_scan {
     const struct plc_region_def *alarm_def;
     struct plc_alarm_set *alarms;  /* NULL without an alarm region */
     double alarm_ack_done;         /* the alarm_ack request last acted on */
+    struct plc_scan_shelved *shelved; /* per alarm, what the table shelves (scan-shelve.c) */
+    size_t shelved_live;           /* alarms shelved from the table right now */
+    uint64_t shelve_polls;         /* table changes seen, marks entries still there */
+    struct plc_shelving shelf[PLC_SHELVE_CAPACITY]; /* the table's shelvings, last read */
     unsigned char *safe_buf;       /* outputs at their safe values */
     unsigned char *last_pub;       /* outputs as last published (for safe = hold) */
     bool outputs_safe;             /* safe since the program last published them */
@@ -196,6 +200,24 @@ void plc_scan_force_close(struct plc_scan *s);
 const void *plc_scan_force_outputs(struct plc_scan *s);
 /* How many tags are forced now. */
 unsigned plc_scan_force_count(struct plc_scan *s);
+
+/* scan-shelve.c: shelvings from the forcing table applied to the alarm set */
+
+/* The table's shelving applied to one alarm; since_ns 0: none. */
+struct plc_scan_shelved {
+    int64_t since_ns, until_ns; /* CLOCK_REALTIME, as in the table */
+    uint64_t poll;              /* the last table change that still held it */
+    bool live;                  /* shelved in the set by it (not ignored, not expired) */
+};
+
+/* Per-alarm bookkeeping; -1 with errno ENOMEM. */
+int plc_scan_shelve_init(struct plc_scan *s);
+void plc_scan_shelve_free(struct plc_scan *s);
+/* Before evaluation: apply what changed in the table (one load when nothing did). */
+void plc_scan_shelve_apply(struct plc_scan *s, int64_t now);
+/* Before evaluation: tell each shelving whose end has come (the evaluation
+ * ends it), so the log says "expired" before the alarm is raised again. */
+void plc_scan_shelve_expired(struct plc_scan *s, int64_t now);
 
 /* scan-rt.c: the real clock, scheduling, the watchdog thread */
 

@@ -70,6 +70,8 @@ enum plc_event_kind {
     PLC_EVENT_RETAIN_RESTORE,    /**< retained values were restored at boot */
     PLC_EVENT_SERVICE_START,     /**< a service started */
     PLC_EVENT_SERVICE_STOP,      /**< ... stopped */
+    PLC_EVENT_ALARM_SHELVED,     /**< an operator shelved an alarm */
+    PLC_EVENT_ALARM_UNSHELVED,   /**< ... and unshelved it, or the shelving expired */
 };
 
 /**

@@ -2,7 +2,8 @@
 /**
  * @file plc-force.h
  * @brief The forcing table: tags held at a value an operator chose, for
- *        commissioning (docs/forcing.md).
+ *        commissioning (docs/forcing.md), and alarms an operator shelved
+ *        (docs/alarms.md): the operator's overrides, in one file.
  *
  * One file per layout, BASE/LAYOUT/force, next to the regions: a fixed table
  * of PLC_FORCE_CAPACITY entries (tag, value, until when, by whom, since when).
@@ -14,6 +15,10 @@
  * reader's whole cost is one atomic load. Only inputs (regions written by io)
  * and the logic's 'outputs' can be forced. plc-shm-init makes the table empty
  * every time it runs, so a reboot clears every force.
+ *
+ * Shelvings have entries of their own (PLC_SHELVE_CAPACITY, after the
+ * forces'), so neither kind crowds the other out; the scan engine applies
+ * them to its alarm set (plc_force_table_poll_shelved()).
  *
  * Errors are -1 or NULL with errno set; calls that meet user input also fill
  * a `struct plc_diag`. A handle is used by one thread at a time.
@@ -46,6 +51,19 @@ struct plc_force {
     int64_t until_ns;              /**< CLOCK_REALTIME when it ends, or PLC_FORCE_FOREVER */
     uint32_t uid;                  /**< who forced it */
     char user[32];                 /**< ... by name */
+};
+
+/** How many alarms may be shelved at once, besides the forces. */
+#define PLC_SHELVE_CAPACITY 64u
+
+/** @brief One shelving, as plc_force_table_list_shelved() gives it. */
+struct plc_shelving {
+    const struct plc_alarm_def *alarm; /**< the alarm, in the layout the table was opened with */
+    size_t index;                      /**< its index (plc_layout_alarm_at()) */
+    int64_t since_ns;                  /**< CLOCK_REALTIME when it was shelved */
+    int64_t until_ns;                  /**< CLOCK_REALTIME when the shelving ends */
+    uint32_t uid;                      /**< who shelved it */
+    char user[32];                     /**< ... by name */
 };
 
 /** Handle of an open forcing table; opaque. */
@@ -171,6 +189,55 @@ PLC_API void plc_force_table_set_events(struct plc_force_table *table,
 PLC_API size_t plc_force_table_apply(struct plc_force_table *table,
                                      const struct plc_region_def *def, void *data,
                                      int64_t now_ns);
+
+/**
+ * @brief Shelve @p s->alarm until @p s->until_ns (writers only). A shelving
+ *        of the same alarm is replaced. since_ns, uid and user are taken as
+ *        given; the caller checks the alarm's shelve_max and tells the
+ *        operator.
+ * @return 0, or -1 with errno EPERM (a reader), EINVAL (an alarm not of the
+ *         table's layout, or until_ns not after since_ns), ERANGE (longer
+ *         than the alarm's shelve_max) or ENOSPC (PLC_SHELVE_CAPACITY alarms
+ *         shelved already).
+ */
+PLC_API int plc_force_table_shelve(struct plc_force_table *table, const struct plc_shelving *s);
+
+/**
+ * @brief End the shelving of @p alarm, or of every alarm when @p alarm is
+ *        NULL (writers only); expired shelvings are dropped on the way.
+ *        Forces are left alone.
+ * @param released Optional; filled with the shelvings ended (those still in
+ *        force), at most @p max.
+ * @return How many were ended (expired ones not counted), or -1 with errno
+ *         EPERM.
+ */
+PLC_API int plc_force_table_unshelve(struct plc_force_table *table,
+                                     const struct plc_alarm_def *alarm,
+                                     struct plc_shelving *released, size_t max);
+
+/**
+ * @brief The shelvings in force at @p now_ns (CLOCK_REALTIME; 0 for now),
+ *        from one consistent copy of the table, in table order.
+ * @param out At least PLC_SHELVE_CAPACITY entries, or NULL to count only.
+ * @return Their number, or -1 with errno PLC_EBUSY (the table kept changing).
+ */
+PLC_API int plc_force_table_list_shelved(struct plc_force_table *table, int64_t now_ns,
+                                         struct plc_shelving *out);
+
+/**
+ * @brief For the applier (the scan engine): every shelving in the table,
+ *        expired ones too, when the table changed since this handle's last
+ *        call; the first call always reports.
+ *
+ * Like plc_force_table_apply(), takes the latest complete state (a table
+ * being written is skipped) with one atomic load when nothing changed, makes
+ * no system call and allocates nothing.
+ * @param out At least PLC_SHELVE_CAPACITY entries.
+ * @param n Set to how many were filled, when the call returns 1.
+ * @return 1 when @p out holds a new picture, 0 when nothing changed.
+ */
+PLC_API int plc_force_table_poll_shelved(struct plc_force_table *table, struct plc_shelving *out,
+                                         size_t *n);
 
 /** @} */
 

@@ -2,20 +2,25 @@
 /*
  * plcctl alarms: every alarm of the layout with its state as plc-logic last
  * published it in the alarm region, the value of the tag it watches and its
- * limit now. One consistent read of each region involved.
+ * limit now, and until when it is shelved (from the forcing table). One
+ * consistent read of each region involved.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "plc-alarm.h"
+#include "plc-force.h"
 #include "plcctl.h"
 
-enum { COL_ALARM, COL_STATE, COL_SEVERITY, COL_VALUE, COL_LIMIT, COL_MESSAGE, COL_COUNT };
+enum {
+    COL_ALARM, COL_STATE, COL_SHELVED, COL_SEVERITY, COL_VALUE, COL_LIMIT, COL_MESSAGE, COL_COUNT
+};
 
 static const struct table_column columns[COL_COUNT] = {
     [COL_ALARM] = {"ALARM", "alarm", false, NULL},
     [COL_STATE] = {"STATE", "state", false, NULL},
+    [COL_SHELVED] = {"SHELVED", "shelved", false, NULL},
     [COL_SEVERITY] = {"SEVERITY", "severity", false, NULL},
     [COL_VALUE] = {"VALUE", "value", true, NULL},
     [COL_LIMIT] = {"LIMIT", "limit", true, NULL},
@@ -65,6 +70,21 @@ static const char *state_of(bool active, bool unacked)
     return plc_alarm_state_name(unacked ? PLC_ALARM_UNACK_RTN : PLC_ALARM_NORMAL);
 }
 
+/* "until 17:05:03" for a shelved alarm, JSON null for one that is not. */
+static void shelved_cell(struct table *t, const struct plc_shelving *sh, int n, size_t alarm)
+{
+    char until[64], text[80];
+    for (int k = 0; k < n; k++) {
+        if (sh[k].index != alarm)
+            continue;
+        ctl_until_text(sh[k].until_ns, until, sizeof(until));
+        snprintf(text, sizeof(text), "until %s", until);
+        table_str(t, COL_SHELVED, text);
+        return;
+    }
+    table_null(t, COL_SHELVED, "");
+}
+
 static int fill(const struct ctl *ctl, struct snapshot *s, struct table *t)
 {
     const struct plc_layout *l = ctl->layout;
@@ -72,6 +92,10 @@ static int fill(const struct ctl *ctl, struct snapshot *s, struct table *t)
     const unsigned char *bits = region_data(ctl, s, ar);
     if (!bits)
         return -1;
+    struct plc_shelving shelved[PLC_SHELVE_CAPACITY];
+    struct plc_force_table *ft = ctl_forces_open(ctl); /* none: nothing is shelved */
+    int nshelved = ft ? plc_force_table_list_shelved(ft, 0, shelved) : 0;
+    plc_force_table_close(ft);
     for (size_t i = 0; i < plc_layout_alarm_count(l); i++) {
         const struct plc_alarm_def *a = plc_layout_alarm_at(l, i);
         /* The alarm region's tags: three counters, then two bits per alarm (plc-layout.h). */
@@ -88,6 +112,7 @@ static int fill(const struct ctl *ctl, struct snapshot *s, struct table *t)
         table_row(t);
         table_str(t, COL_ALARM, a->name);
         table_str(t, COL_STATE, state_of(active, unacked));
+        shelved_cell(t, shelved, nshelved, i);
         table_str(t, COL_SEVERITY, plc_alarm_severity_name(a->severity));
         table_value(t, COL_VALUE, a->tag->type, value);
         if (isnan(limit))

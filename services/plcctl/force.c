@@ -32,8 +32,7 @@ struct plc_force_table *ctl_forces_open(const struct ctl *ctl)
     return plc_force_table_open(ctl->layout, ctl->base, PLC_READER, NULL);
 }
 
-/* "17:05:03" today, the full time otherwise. */
-static void until_text(int64_t until, char *buf, size_t len)
+void ctl_until_text(int64_t until, char *buf, size_t len)
 {
     if (until == PLC_FORCE_FOREVER) {
         snprintf(buf, len, "forever");
@@ -56,13 +55,12 @@ bool ctl_force_marker(struct plc_force_table *forces, const struct plc_tag_def *
     char until[64];
     if (!forces || plc_force_table_find(forces, tag, 0, &f) != 1)
         return false;
-    until_text(f.until_ns, until, sizeof(until));
+    ctl_until_text(f.until_ns, until, sizeof(until));
     snprintf(buf, len, "FORCED %s%s", f.until_ns == PLC_FORCE_FOREVER ? "" : "until ", until);
     return true;
 }
 
-/* Who forces: the user behind sudo, else the caller's name. */
-static void who(char *buf, size_t len)
+void ctl_user(char *buf, size_t len)
 {
     const char *sudo = getenv("SUDO_USER");
     struct passwd *pw = getpwuid(getuid());
@@ -74,10 +72,10 @@ static void who(char *buf, size_t len)
         snprintf(buf, len, "%u", (unsigned)getuid());
 }
 
-/* FORCE_ON or FORCE_OFF in plcctl's ring, if plc-shm-init made one. */
-static void tell(const struct ctl *ctl, enum plc_event_kind kind, const struct plc_force *f)
+void ctl_tell(const struct ctl *ctl, enum plc_event_kind kind, const char *name,
+              const char *user, int64_t until, double before, double after)
 {
-    char path[4096], until[64], text[128];
+    char path[4096], when[64], text[128];
     struct plc_event ev;
     if (plc_event_ring_path(ctl->layout, ctl->base, PLC_SOURCE_PLCCTL, path, sizeof(path)) < 0)
         return;
@@ -85,22 +83,20 @@ static void tell(const struct ctl *ctl, enum plc_event_kind kind, const struct p
         plc_event_ring_open(path, PLC_WRITER, plc_layout_get_hash(ctl->layout), NULL);
     if (!ring)
         return;
-    until_text(f->until_ns, until, sizeof(until));
-    if (kind == PLC_EVENT_FORCE_ON)
-        snprintf(text, sizeof(text), "%s until %s", f->user, until);
+    ctl_until_text(until, when, sizeof(when));
+    if (until)
+        snprintf(text, sizeof(text), "%s until %s", user, when);
     else
-        snprintf(text, sizeof(text), "%s", f->user);
-    if (plc_event_init(&ev, PLC_SOURCE_PLCCTL, kind, LOG_NOTICE, f->tag->name, text) == 0) {
-        if (kind == PLC_EVENT_FORCE_ON)
-            ev.after = f->value;
-        else
-            ev.before = f->value;
+        snprintf(text, sizeof(text), "%s", user);
+    if (plc_event_init(&ev, PLC_SOURCE_PLCCTL, kind, LOG_NOTICE, name, text) == 0) {
+        ev.before = before;
+        ev.after = after;
         plc_event_ring_append(ring, &ev);
     }
     plc_event_ring_close(ring);
 }
 
-static struct plc_force_table *open_writer(const struct ctl *ctl)
+struct plc_force_table *ctl_forces_open_writer(const struct ctl *ctl)
 {
     struct plc_diag diag;
     struct plc_force_table *t = plc_force_table_open(ctl->layout, ctl->base, PLC_WRITER, &diag);
@@ -166,9 +162,9 @@ int ctl_force(struct ctl *ctl, int argc, char **argv)
     f.since_ns = (int64_t)ctl_realtime_ns();
     if (parse_for(ctl, dur, f.since_ns, &f.until_ns) < 0)
         return CTL_USAGE;
-    who(f.user, sizeof(f.user));
+    ctl_user(f.user, sizeof(f.user));
 
-    struct plc_force_table *t = open_writer(ctl);
+    struct plc_force_table *t = ctl_forces_open_writer(ctl);
     if (!t)
         return CTL_FAIL;
     int rc = plc_force_table_set(t, &f);
@@ -182,10 +178,10 @@ int ctl_force(struct ctl *ctl, int argc, char **argv)
             ctl_err("force: tag '%s': %s", f.tag->name, plc_strerror(err));
         return CTL_FAIL;
     }
-    tell(ctl, PLC_EVENT_FORCE_ON, &f);
+    ctl_tell(ctl, PLC_EVENT_FORCE_ON, f.tag->name, f.user, f.until_ns, 0, f.value);
     char value[64], until[64];
     plc_type_format_value(f.tag->type, f.value, value, sizeof(value));
-    until_text(f.until_ns, until, sizeof(until));
+    ctl_until_text(f.until_ns, until, sizeof(until));
     printf("%s forced to %s %s%s\n", f.tag->name, value,
            f.until_ns == PLC_FORCE_FOREVER ? "" : "until ", until);
     return CTL_OK;
@@ -198,7 +194,7 @@ int ctl_unforce(struct ctl *ctl, int argc, char **argv)
     bool all = strcmp(argv[1], "--all") == 0;
     if (!all && ctl_find_tags(ctl, argv + 1, 1, &tag) < 0)
         return CTL_FAIL;
-    struct plc_force_table *t = open_writer(ctl);
+    struct plc_force_table *t = ctl_forces_open_writer(ctl);
     if (!t)
         return CTL_FAIL;
     struct plc_force released[PLC_FORCE_CAPACITY];
@@ -209,8 +205,9 @@ int ctl_unforce(struct ctl *ctl, int argc, char **argv)
         return CTL_FAIL;
     }
     for (int i = 0; i < n; i++) {
-        who(released[i].user, sizeof(released[i].user));
-        tell(ctl, PLC_EVENT_FORCE_OFF, &released[i]);
+        ctl_user(released[i].user, sizeof(released[i].user));
+        ctl_tell(ctl, PLC_EVENT_FORCE_OFF, released[i].tag->name, released[i].user, 0,
+                 released[i].value, 0);
         printf("%s released\n", released[i].tag->name);
     }
     if (n == 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plcctl: inspection of the shared-memory process image, and forcing.
+ * plcctl: inspection of the shared-memory process image, forcing and shelving.
  *
  *   plcctl [--layout FILE] [--base-dir DIR] [--json] [LAYOUT] VERB [ARGS...]
  *
@@ -28,7 +28,11 @@ static const struct ctl_verb verbs[] = {
     {"sim", ctl_sim, 1, 4, "set TAG 0|1 | release TAG | get TAG | wait TAG 0|1 [MS] | list",
      "drive inputs and read outputs of the simulated field (plc-io --backend sim)"},
     {"alarms", ctl_alarms, 0, 0, "",
-     "list the alarms: state, severity, value and limit now, message"},
+     "list the alarms: state, shelved until, severity, value and limit now, message"},
+    {"shelve", ctl_shelve, 1, 3, "ALARM [--for DURATION]",
+     "take an alarm out of annunciation (default for: its alarm_shelve_max, at most 1h;\n"
+     "      docs/alarms.md)"},
+    {"unshelve", ctl_unshelve, 1, 1, "ALARM|--all", "end one alarm's shelving, or every one"},
     {"events", ctl_events, 0, 5, "[--since TIME] [--follow] [--json] [--dir DIR]",
      "the event history, then what the rings hold beyond it; TIME is YYYY-MM-DD[ HH:MM[:SS]],\n"
      "      HH:MM or -10min, -2h; --follow prints new events until stopped"},
@@ -144,7 +148,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: plcctl [--layout FILE] [--base-dir DIR] [--json] [LAYOUT] COMMAND [ARGS...]\n"
-            "Inspect the shared-memory process image; force inputs and outputs.\n"
+            "Inspect the shared-memory process image; force inputs and outputs, shelve alarms.\n"
             "%s"
             "                         LAYOUT goes before COMMAND (./ls for a file named ls)\n"
             "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR, the layout's\n"

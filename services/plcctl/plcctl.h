@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "plc-event.h"
 #include "plc.h"
 
 /* Exit codes: success, runtime error, usage error. */
@@ -52,12 +53,24 @@ int ctl_force(struct ctl *ctl, int argc, char **argv);
 int ctl_unforce(struct ctl *ctl, int argc, char **argv);
 int ctl_forces(struct ctl *ctl, int argc, char **argv);
 int ctl_alarms(struct ctl *ctl, int argc, char **argv);
+int ctl_shelve(struct ctl *ctl, int argc, char **argv);
+int ctl_unshelve(struct ctl *ctl, int argc, char **argv);
 
 /* ---- forced tags (force.c) ----------------------------------------------- */
 
 struct plc_force_table;
 /* The forcing table as a reader, or NULL (none made yet): nothing shows as forced. */
 struct plc_force_table *ctl_forces_open(const struct ctl *ctl);
+/* The forcing table to write (forces and shelvings), or NULL, said. */
+struct plc_force_table *ctl_forces_open_writer(const struct ctl *ctl);
+/* "17:05:03" today, the full time otherwise, "forever" for PLC_FORCE_FOREVER. */
+void ctl_until_text(int64_t until_ns, char *buf, size_t len);
+/* Who acts: the user behind sudo, else the caller's name. */
+void ctl_user(char *buf, size_t len);
+/* An event in plcctl's ring, if plc-shm-init made one; text "USER until
+ * TIME", or "USER" when @until_ns is 0. */
+void ctl_tell(const struct ctl *ctl, enum plc_event_kind kind, const char *name,
+              const char *user, int64_t until_ns, double before, double after);
 /* "FORCED until 17:05:03" (or "FORCED forever") into @p buf when @p tag is forced. */
 bool ctl_force_marker(struct plc_force_table *forces, const struct plc_tag_def *tag, char *buf,
                       size_t len);

@@ -420,13 +420,15 @@ static int init_rings(const struct config *cfg, const struct plc_layout *l, cons
     return made + kept + remade == n ? 0 : 1;
 }
 
-/* The forcing table, made empty: every force ends when plc-shm-init runs (at boot). */
+/* The forcing table, made empty: every force and shelving ends when
+ * plc-shm-init runs (at boot). */
 static int init_forces(const struct config *cfg, const struct plc_layout *l, const char *base)
 {
     struct plc_diag diag;
     const struct plc_region_def *out = plc_layout_find_region(l, "outputs");
     struct plc_force_table *old = plc_force_table_open(l, base, PLC_READER, NULL);
     int n = old ? plc_force_table_list(old, 0, NULL) : 0;
+    int shelved = old ? plc_force_table_list_shelved(old, 0, NULL) : 0;
     plc_force_table_close(old);
     if (plc_force_table_create(l, base, out ? out->group : NULL, &diag) == PLC_CREATE_ERROR) {
         plc_service_report("plc-shm-init", &diag);
@@ -434,6 +436,8 @@ static int init_forces(const struct config *cfg, const struct plc_layout *l, con
     }
     if (n > 0 && !cfg->quiet)
         printf("plc-shm-init: %d forced tag(s) released\n", n);
+    if (shelved > 0 && !cfg->quiet)
+        printf("plc-shm-init: %d shelved alarm(s) unshelved\n", shelved);
     return 0;
 }
 

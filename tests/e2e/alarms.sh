@@ -7,8 +7,10 @@
 # the cmd_alarm_ack counter, and cleared; the Modbus bits and counts, plcctl
 # alarms and plcctl events (history and --follow) say so. plc-logic killed
 # with SIGKILL keeps the alarm state, and an acknowledgement written while it
-# is down is acted on when it is back. The motor trip alarm comes from the
-# program. Every wait is for a state, never a fixed time.
+# is down is acted on when it is back. plcctl shelves the raised alarm (it
+# shows normal and SHELVED) and unshelves it (raised again), and refuses an
+# unknown alarm or too long a shelving, writing nothing. The motor trip alarm
+# comes from the program. Every wait is for a state, never a fixed time.
 # usage: alarms.sh BUILD_DIR LAYOUT
 set -u
 build=$1
@@ -113,6 +115,56 @@ check "tank_level.h acknowledged when plc-logic is back" eventually alarm_is tan
 check "not raised again by the restart" test "$(count_kind alarm-raised tank_level.h)" -eq "$raised"
 check "acknowledged twice in all (once per request)" test "$(count_kind alarm-acked tank_level.h)" -eq 2
 check "unforce tank_level" "$ctl" unforce tank_level
+check "tank_level.h normal" eventually alarm_is tank_level.h normal
+
+# Shelving: the raised alarm taken out of annunciation by plcctl, and back.
+# refused EXIT MESSAGE COMMAND...: exits EXIT, says MESSAGE on stderr, prints nothing.
+refused() {
+    local want=$1 msg=$2 rc=0
+    shift 2
+    "$@" >"$base/r.out" 2>"$base/r.err" || rc=$?
+    [ "$rc" -eq "$want" ] && [ "$(cat "$base/r.err")" = "$msg" ] && [ ! -s "$base/r.out" ]
+}
+shelved_is() { # ALARM TEXT: the SHELVED column of plcctl alarms
+    "$ctl" --json alarms | python3 -c "import json, sys
+a = {x['alarm']: x['shelved'] for x in json.load(sys.stdin)}
+sys.exit(0 if a[sys.argv[1]] == (sys.argv[2] or None) else 1)" "$1" "$2"
+}
+check "force tank_level 97" "$ctl" force tank_level 97
+check "tank_level.h raised" eventually alarm_is tank_level.h unack_active
+check "refused: an unknown alarm" refused 1 \
+    "plcctl: shelve: no alarm 'tank_level.hh' in layout 'demo' (its alarms: tank_level.h, motor_trip)" \
+    "$ctl" shelve tank_level.hh
+check "refused: longer than alarm_shelve_max" refused 2 \
+    "plcctl: shelve: alarm 'tank_level.h' may be shelved for at most 8h (alarm_shelve_max)" \
+    "$ctl" shelve tank_level.h --for 9h
+check "refused: not a duration" refused 2 \
+    "plcctl: shelve: --for 'soon' is not a duration (90s, 30min, 8h)" \
+    "$ctl" shelve tank_level.h --for soon
+check "refused: unshelve what is not shelved" refused 1 \
+    "plcctl: unshelve: alarm 'tank_level.h' is not shelved" "$ctl" unshelve tank_level.h
+check "nothing was written: not shelved, no event" shelved_is tank_level.h ""
+check "... no alarm-shelved event" test "$(count_kind alarm-shelved tank_level.h)" -eq 0
+check "plcctl shelve tank_level.h --for 10min" "$ctl" shelve tank_level.h --for 10min
+until_now=$(sed -n 's/^tank_level\.h shelved until //p' "$base/out")
+check "tank_level.h shown normal while shelved (its condition holds)" \
+    eventually alarm_is tank_level.h normal
+check "plcctl alarms: SHELVED until $until_now" shelved_is tank_level.h "until $until_now"
+check "... in the text table too" \
+    bash -c "'$ctl' alarms | grep -E '^tank_level\.h +normal ' | grep -qF ' until $until_now '"
+check "Modbus: its active bit is 0" mb_is 1 100 0
+check "plcctl unshelve tank_level.h" "$ctl" unshelve tank_level.h
+check "tank_level.h unack_active again" eventually alarm_is tank_level.h unack_active
+check "plcctl alarms: not shelved" shelved_is tank_level.h ""
+check "the events: shelved (by whom, until), unshelved, raised" \
+    events_in_order alarm-shelved tank_level.h alarm-unshelved tank_level.h \
+    alarm-raised tank_level.h
+check "alarm-shelved says who and until when" \
+    bash -c "'$ctl' events | grep -E 'alarm-shelved +tank_level\.h ' | grep -qF '$(id -un) until $until_now'"
+check "unforce tank_level" "$ctl" unforce tank_level
+check "tank_level.h returned (unack_rtn)" eventually alarm_is tank_level.h unack_rtn
+ack=$(mb_read 4 3)
+check "acknowledge it over Modbus" mb_write 3 $((ack + 1))
 check "tank_level.h normal" eventually alarm_is tank_level.h normal
 
 # The motor trip: started with no contactor feedback, the program trips it;

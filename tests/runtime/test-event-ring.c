@@ -793,7 +793,7 @@ static void init_stamps_both_clocks_and_cuts_texts(void **state)
     assert_string_equal(ev.name, "");
     assert_string_equal(ev.text, "");
 
-    int bad[][3] = {{0, 1, 3}, {9, 1, 3}, {1, 0, 3}, {1, 18, 3}, {1, 1, -1}, {1, 1, 8}};
+    int bad[][3] = {{0, 1, 3}, {9, 1, 3}, {1, 0, 3}, {1, PLC_EVENT_ALARM_UNSHELVED + 1, 3}, {1, 1, -1}, {1, 1, 8}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ev.seq = 1;
         assert_int_equal(plc_event_init(&ev, bad[i][0], bad[i][1], bad[i][2], "x", "y"), -1);
@@ -811,9 +811,11 @@ static void sources_and_kinds_have_names(void **state)
     assert_string_equal(plc_event_source_name(PLC_SOURCE_MQTT + 1), "?");
     assert_string_equal(plc_event_kind_name(PLC_EVENT_ALARM_RAISED), "alarm-raised");
     assert_string_equal(plc_event_kind_name(PLC_EVENT_SERVICE_STOP), "service-stop");
+    assert_string_equal(plc_event_kind_name(PLC_EVENT_ALARM_SHELVED), "alarm-shelved");
+    assert_string_equal(plc_event_kind_name(PLC_EVENT_ALARM_UNSHELVED), "alarm-unshelved");
     assert_string_equal(plc_event_kind_name(-1), "?");
-    assert_string_equal(plc_event_kind_name(PLC_EVENT_SERVICE_STOP + 1), "?");
-    for (int k = PLC_EVENT_ALARM_RAISED; k <= PLC_EVENT_SERVICE_STOP; k++)
+    assert_string_equal(plc_event_kind_name(PLC_EVENT_ALARM_UNSHELVED + 1), "?");
+    for (int k = PLC_EVENT_ALARM_RAISED; k <= PLC_EVENT_ALARM_UNSHELVED; k++)
         assert_string_not_equal(plc_event_kind_name(k), "?");
 }
 

@@ -3,7 +3,8 @@
  * struct plc_force_table: what may be forced and to what, the file (made
  * empty, checked on open, the writer's claim), setting and clearing, and the
  * appliers' side: forced values written over a region's data, expiry with its
- * FORCE_OFF event, and no use of a table left half written.
+ * FORCE_OFF event, and no use of a table left half written; the alarms'
+ * shelvings in the same table, apart from the forces.
  */
 #include <sys/stat.h>
 
@@ -16,8 +17,9 @@ static const char *const layout_text =
     "[region inputs]\nwriter = io\n"
     "[region outputs]\nwriter = logic\n"
     "[region status]\nwriter = logic\n"
-    "[tag button]\nregion = inputs\ntype = bool\n"
-    "[tag level]\nregion = inputs\ntype = float32\n"
+    "[region alarms]\nwriter = logic\n"
+    "[tag button]\nregion = inputs\ntype = bool\nalarm = on\n"
+    "[tag level]\nregion = inputs\ntype = float32\nalarm_h = 90\nalarm_shelve_max = 1h\n"
     "[tag motor]\nregion = outputs\ntype = bool\n"
     "[tag speed]\nregion = outputs\ntype = int16\n"
     "[tag count]\nregion = status\ntype = uint32\n";
@@ -25,6 +27,7 @@ static const char *const layout_text =
 struct t {
     struct fixture *f;
     const struct plc_tag_def *button, *level, *motor, *speed, *count;
+    const struct plc_alarm_def *level_h, *button_on;
 };
 
 static int setup(void **state)
@@ -39,6 +42,9 @@ static int setup(void **state)
     t->motor = plc_layout_find_tag(t->f->layout, "motor");
     t->speed = plc_layout_find_tag(t->f->layout, "speed");
     t->count = plc_layout_find_tag(t->f->layout, "count");
+    t->level_h = plc_layout_find_alarm(t->f->layout, "level.h");
+    t->button_on = plc_layout_find_alarm(t->f->layout, "button");
+    assert_true(t->level_h && t->button_on);
     *state = t;
     return 0;
 }
@@ -272,6 +278,143 @@ static void create_empties_the_table_in_place(void **state)
     plc_force_table_close(r);
 }
 
+/* ---- shelvings ------------------------------------------------------------------------- */
+
+static struct plc_shelving shelving_of(const struct plc_alarm_def *a, int64_t for_ns)
+{
+    struct plc_shelving s = {.alarm = a, .since_ns = realtime(), .uid = 1000, .user = "bob"};
+    s.until_ns = s.since_ns + for_ns;
+    return s;
+}
+
+static void shelve(struct t *t, const struct plc_alarm_def *a, int64_t for_ns)
+{
+    struct plc_force_table *w = writer(t);
+    struct plc_shelving s = shelving_of(a, for_ns);
+    assert_int_equal(plc_force_table_shelve(w, &s), 0);
+    plc_force_table_close(w);
+}
+
+/* Shelvings are set, replaced, listed and ended apart from the forces:
+ * unforce --all leaves them, unshelve --all leaves the forces. */
+static void shelvings_set_list_and_clear_apart_from_forces(void **state)
+{
+    struct t *t = *state;
+    force(t, t->motor, 1, 3600000000000);
+    shelve(t, t->level_h, 600000000000);
+    shelve(t, t->button_on, 60000000000);
+    shelve(t, t->level_h, 1200000000000); /* replaced */
+    struct plc_force_table *w = writer(t);
+    struct plc_shelving got[PLC_SHELVE_CAPACITY];
+    assert_int_equal(plc_force_table_list_shelved(w, 0, got), 2);
+    assert_ptr_equal(got[0].alarm, t->level_h);
+    assert_int_equal(got[0].index, 1);
+    assert_true(got[0].until_ns - got[0].since_ns == 1200000000000);
+    assert_string_equal(got[0].user, "bob");
+    assert_int_equal(got[0].uid, 1000);
+    assert_ptr_equal(got[1].alarm, t->button_on);
+    assert_int_equal(got[1].index, 0);
+    assert_int_equal(plc_force_table_list(w, 0, NULL), 1);
+
+    assert_int_equal(plc_force_table_clear(w, NULL, NULL, 0), 1); /* unforce --all */
+    assert_int_equal(plc_force_table_list_shelved(w, 0, NULL), 2);
+    struct plc_force f = force_of(t->speed, 3, 3600000000000);
+    assert_int_equal(plc_force_table_set(w, &f), 0);
+    assert_int_equal(plc_force_table_unshelve(w, t->level_h, got, PLC_SHELVE_CAPACITY), 1);
+    assert_ptr_equal(got[0].alarm, t->level_h);
+    assert_int_equal(plc_force_table_unshelve(w, t->level_h, got, PLC_SHELVE_CAPACITY), 0);
+    assert_int_equal(plc_force_table_unshelve(w, NULL, got, PLC_SHELVE_CAPACITY), 1);
+    assert_int_equal(plc_force_table_list_shelved(w, 0, NULL), 0);
+    assert_int_equal(plc_force_table_list(w, 0, NULL), 1); /* the force is still there */
+    plc_force_table_close(w);
+}
+
+static void shelve_refuses_what_the_alarm_does_not_allow(void **state)
+{
+    struct t *t = *state;
+    struct plc_force_table *w = writer(t);
+    struct plc_shelving s = shelving_of(t->level_h, 3601000000000); /* alarm_shelve_max = 1h */
+    assert_int_equal(plc_force_table_shelve(w, &s), -1);
+    assert_int_equal(errno, ERANGE);
+    s = shelving_of(t->level_h, 0);
+    assert_int_equal(plc_force_table_shelve(w, &s), -1);
+    assert_int_equal(errno, EINVAL);
+    struct plc_alarm_def stranger = *t->level_h; /* not the layout's own */
+    s = shelving_of(&stranger, 1000000000);
+    assert_int_equal(plc_force_table_shelve(w, &s), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(plc_force_table_list_shelved(w, 0, NULL), 0);
+    plc_force_table_close(w);
+    struct plc_force_table *r = plc_force_table_open(t->f->layout, t->f->base, PLC_READER, NULL);
+    s = shelving_of(t->level_h, 1000000000);
+    assert_int_equal(plc_force_table_shelve(r, &s), -1);
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(plc_force_table_unshelve(r, NULL, NULL, 0), -1);
+    assert_int_equal(errno, EPERM);
+    plc_force_table_close(r);
+}
+
+/* The engine's reader: a picture when the table changed (the first call
+ * always), expired shelvings included for it to judge; nothing otherwise. */
+static void poll_reports_each_change_once_expired_included(void **state)
+{
+    struct t *t = *state;
+    struct plc_force_table *r = plc_force_table_open(t->f->layout, t->f->base, PLC_READER, NULL);
+    struct plc_shelving got[PLC_SHELVE_CAPACITY];
+    size_t n = 99;
+    assert_int_equal(plc_force_table_poll_shelved(r, got, &n), 1);
+    assert_int_equal(n, 0);
+    assert_int_equal(plc_force_table_poll_shelved(r, got, &n), 0);
+
+    struct plc_force_table *w = writer(t);
+    struct plc_shelving s = shelving_of(t->button_on, 1000000000);
+    s.since_ns -= 5000000000; /* ended 4 s ago */
+    s.until_ns -= 5000000000;
+    assert_int_equal(plc_force_table_shelve(w, &s), 0);
+    plc_force_table_close(w);
+    assert_int_equal(plc_force_table_poll_shelved(r, got, &n), 1);
+    assert_int_equal(n, 1);
+    assert_ptr_equal(got[0].alarm, t->button_on);
+    assert_int_equal(plc_force_table_poll_shelved(r, got, &n), 0);
+    assert_int_equal(plc_force_table_list_shelved(r, 0, NULL), 0); /* not in force */
+    plc_force_table_close(r);
+}
+
+static void create_ends_every_shelving_too(void **state)
+{
+    struct t *t = *state;
+    shelve(t, t->level_h, 600000000000);
+    struct plc_force_table *r = plc_force_table_open(t->f->layout, t->f->base, PLC_READER, NULL);
+    assert_int_equal(plc_force_table_list_shelved(r, 0, NULL), 1);
+    assert_int_equal(plc_force_table_create(t->f->layout, t->f->base, NULL, &t->f->diag),
+                     PLC_CREATE_KEPT);
+    assert_int_equal(plc_force_table_list_shelved(r, 0, NULL), 0);
+    plc_force_table_close(r);
+}
+
+/* A shelving entry whose name does not match its alarm (torn, or another
+ * layout's) is not used, and the next writer drops it. */
+static void shelving_entry_not_matching_its_alarm_is_ignored(void **state)
+{
+    struct t *t = *state;
+    shelve(t, t->level_h, 600000000000);
+    char path[256];
+    plc_force_table_path(t->f->layout, t->f->base, path, sizeof(path));
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct plc_force_entry e;
+    off_t at = PLC_FORCE_HEADER_SIZE + PLC_FORCE_CAPACITY * PLC_FORCE_ENTRY_SIZE;
+    assert_int_equal(pread(fd, &e, sizeof(e), at), sizeof(e));
+    assert_int_equal(e.tag, PLC_FORCE_ALARM_BIT | 2u);
+    assert_string_equal(e.tag_name, "level.h");
+    e.tag_name[0] = 'X';
+    assert_int_equal(pwrite(fd, &e, sizeof(e), at), sizeof(e));
+    close(fd);
+    struct plc_force_table *r = plc_force_table_open(t->f->layout, t->f->base, PLC_READER, NULL);
+    assert_int_equal(plc_force_table_list_shelved(r, 0, NULL), 0);
+    plc_force_table_close(r);
+}
+
 /* ---- appliers ---------------------------------------------------------------------------- */
 
 static void apply_writes_the_forces_of_that_region_only(void **state)
@@ -367,6 +510,11 @@ int main(void)
         T(clear_one_or_all),
         T(a_full_table_refuses_another_tag),
         T(create_empties_the_table_in_place),
+        T(shelvings_set_list_and_clear_apart_from_forces),
+        T(shelve_refuses_what_the_alarm_does_not_allow),
+        T(poll_reports_each_change_once_expired_included),
+        T(create_ends_every_shelving_too),
+        T(shelving_entry_not_matching_its_alarm_is_ignored),
         T(apply_writes_the_forces_of_that_region_only),
         T(expired_force_is_dropped_once_with_an_event),
         T(half_written_table_is_never_used),

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "fixture.h"
+#include "plc-force.h"
 #include "plc-image.h"
 #include "shm-format.h"
 #include "plc-scan.h"
@@ -920,6 +921,128 @@ static void alarms_go_on_while_faulted(void **state)
     alarm_fx_close(t, &x);
 }
 
+/* ---- shelving from the forcing table ------------------------------------------ */
+
+static int64_t realtime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* As plcctl shelve and unshelve do: through the table, never the engine. */
+static void shelve(struct t *t, const char *alarm, int64_t for_ns)
+{
+    struct plc_force_table *w =
+        plc_force_table_open(t->f->layout, t->f->base, PLC_WRITER, &t->f->diag);
+    assert_non_null(w);
+    struct plc_shelving s = {.alarm = plc_layout_find_alarm(t->f->layout, alarm),
+                             .since_ns = realtime(),
+                             .uid = 1000,
+                             .user = "alice"};
+    s.until_ns = s.since_ns + for_ns;
+    assert_int_equal(plc_force_table_shelve(w, &s), 0);
+    plc_force_table_close(w);
+}
+
+static void unshelve(struct t *t, const char *alarm)
+{
+    struct plc_force_table *w =
+        plc_force_table_open(t->f->layout, t->f->base, PLC_WRITER, &t->f->diag);
+    assert_non_null(w);
+    assert_int_equal(plc_force_table_unshelve(w, plc_layout_find_alarm(t->f->layout, alarm), NULL,
+                                              0),
+                     1);
+    plc_force_table_close(w);
+}
+
+/* The shelving tests' start: the table made, the engine running, level.h raised. */
+static void start_raised(struct t *t, struct alarm_fx *x)
+{
+    assert_int_equal(plc_force_table_create(t->f->layout, t->f->base, NULL, &t->f->diag),
+                     PLC_CREATE_MADE);
+    alarm_fx_open(t, x);
+    start(t);
+    set_tag(t, x->in, "level", 85);
+    steps(t, 12);
+    ASSERT_VIEW(alarm_view(t, x->alarms, "level_h"), 1, 1, 1, 1);
+    next_event(&x->e, PLC_EVENT_ALARM_RAISED);
+}
+
+/* level.h raised, then shelved from the table: normal while its condition
+ * holds, raised again (and told again) when it is unshelved. */
+static void alarm_shelved_from_the_table_is_normal_until_unshelved(void **state)
+{
+    struct t *t = *state;
+    struct alarm_fx x;
+    start_raised(t, &x);
+    shelve(t, "level.h", 600 * 1000 * MS);
+    steps(t, 1);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "level_h"), 0, 0, 0, 0);
+    steps(t, 100); /* the condition holds all along */
+    ASSERT_VIEW(alarm_view(t, x.alarms, "level_h"), 0, 0, 0, 0);
+    assert_true(no_more(&x.e, PLC_EVENT_ALARM_RAISED));
+
+    unshelve(t, "level.h");
+    steps(t, 1);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "level_h"), 1, 1, 1, 1);
+    x.e.cursor = 0;
+    assert_string_equal(next_event(&x.e, PLC_EVENT_ALARM_RAISED).name, "level.h");
+    assert_true(no_more(&x.e, PLC_EVENT_ALARM_UNSHELVED)); /* plcctl tells it, not the engine */
+
+    alarm_fx_close(t, &x);
+}
+
+/* A shelving ends on the engine's clock, what was left of it when applied;
+ * the engine tells the expiry, once, before the raise, and does not apply
+ * the expired entry again while it stays in the table. */
+static void shelving_expires_with_an_event(void **state)
+{
+    struct t *t = *state;
+    struct alarm_fx x;
+    start_raised(t, &x);
+    shelve(t, "level.h", 1000 * MS); /* 1000 cycles of the simulated 1 ms clock */
+    steps(t, 500);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "level_h"), 0, 0, 0, 0);
+    steps(t, 501);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "level_h"), 1, 1, 1, 1);
+    struct plc_event ev = next_event(&x.e, PLC_EVENT_ALARM_UNSHELVED);
+    assert_string_equal(ev.name, "level.h");
+    assert_string_equal(ev.text, "expired");
+    assert_int_equal(ev.source, PLC_SOURCE_LOGIC);
+    next_event(&x.e, PLC_EVENT_ALARM_RAISED);
+    steps(t, 10);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "level_h"), 1, 1, 1, 1);
+    assert_true(no_more(&x.e, PLC_EVENT_ALARM_UNSHELVED));
+
+    alarm_fx_close(t, &x);
+}
+
+/* plc-logic restarted with a shelving in the table: its first cycle applies
+ * it, so the raised alarm is not shown (or told) again. */
+static void shelving_in_the_table_applies_when_the_engine_starts(void **state)
+{
+    struct t *t = *state;
+    struct alarm_fx x;
+    start_raised(t, &x);
+    set_tag(t, x.in, "trip", 1);
+    steps(t, 1);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "trip"), 1, 1, 2, 2);
+    plc_scan_free(t->scan); /* plc-logic stops; the operator shelves meanwhile */
+    t->scan = NULL;
+    shelve(t, "level.h", 600 * 1000 * MS);
+    x.e.cursor = plc_event_ring_get_head(x.e.r);
+    start(t);
+    steps(t, 1);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "level_h"), 0, 0, 1, 1);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "trip"), 1, 1, 1, 1); /* the other alarm is untouched */
+    steps(t, 20);
+    ASSERT_VIEW(alarm_view(t, x.alarms, "level_h"), 0, 0, 1, 1);
+    assert_true(no_more(&x.e, PLC_EVENT_ALARM_RAISED));
+
+    alarm_fx_close(t, &x);
+}
+
 int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -944,6 +1067,9 @@ int main(void)
         T(alarm_raised_acknowledged_and_cleared),
         T(alarm_state_survives_a_restart_and_no_ack_is_lost),
         T(alarms_go_on_while_faulted),
+        T(alarm_shelved_from_the_table_is_normal_until_unshelved),
+        T(shelving_expires_with_an_event),
+        T(shelving_in_the_table_applies_when_the_engine_starts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
