@@ -72,8 +72,17 @@ void ctl_user(char *buf, size_t len)
         snprintf(buf, len, "%u", (unsigned)getuid());
 }
 
-void ctl_tell(const struct ctl *ctl, enum plc_event_kind kind, const char *name,
-              const char *user, int64_t until, double before, double after)
+struct ctl_stamp ctl_stamp_now(void)
+{
+    struct timespec rt, mono;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    return (struct ctl_stamp){(int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec,
+                              (uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec};
+}
+
+void ctl_tell(const struct ctl *ctl, const struct ctl_stamp *at, enum plc_event_kind kind,
+              const char *name, const char *user, int64_t until, double before, double after)
 {
     char path[4096], when[64], text[128];
     struct plc_event ev;
@@ -89,6 +98,8 @@ void ctl_tell(const struct ctl *ctl, enum plc_event_kind kind, const char *name,
     else
         snprintf(text, sizeof(text), "%s", user);
     if (plc_event_init(&ev, PLC_SOURCE_PLCCTL, kind, LOG_NOTICE, name, text) == 0) {
+        ev.realtime_ns = at->realtime_ns;
+        ev.mono_ns = at->mono_ns;
         ev.before = before;
         ev.after = after;
         plc_event_ring_append(ring, &ev);
@@ -167,6 +178,7 @@ int ctl_force(struct ctl *ctl, int argc, char **argv)
     struct plc_force_table *t = ctl_forces_open_writer(ctl);
     if (!t)
         return CTL_FAIL;
+    struct ctl_stamp at = ctl_stamp_now();
     int rc = plc_force_table_set(t, &f);
     int err = errno;
     plc_force_table_close(t);
@@ -178,7 +190,7 @@ int ctl_force(struct ctl *ctl, int argc, char **argv)
             ctl_err("force: tag '%s': %s", f.tag->name, plc_strerror(err));
         return CTL_FAIL;
     }
-    ctl_tell(ctl, PLC_EVENT_FORCE_ON, f.tag->name, f.user, f.until_ns, 0, f.value);
+    ctl_tell(ctl, &at, PLC_EVENT_FORCE_ON, f.tag->name, f.user, f.until_ns, 0, f.value);
     char value[64], until[64];
     plc_type_format_value(f.tag->type, f.value, value, sizeof(value));
     ctl_until_text(f.until_ns, until, sizeof(until));
@@ -198,6 +210,7 @@ int ctl_unforce(struct ctl *ctl, int argc, char **argv)
     if (!t)
         return CTL_FAIL;
     struct plc_force released[PLC_FORCE_CAPACITY];
+    struct ctl_stamp at = ctl_stamp_now();
     int n = plc_force_table_clear(t, tag, released, PLC_FORCE_CAPACITY);
     plc_force_table_close(t);
     if (n == 0 && tag) {
@@ -206,7 +219,7 @@ int ctl_unforce(struct ctl *ctl, int argc, char **argv)
     }
     for (int i = 0; i < n; i++) {
         ctl_user(released[i].user, sizeof(released[i].user));
-        ctl_tell(ctl, PLC_EVENT_FORCE_OFF, released[i].tag->name, released[i].user, 0,
+        ctl_tell(ctl, &at, PLC_EVENT_FORCE_OFF, released[i].tag->name, released[i].user, 0,
                  released[i].value, 0);
         printf("%s released\n", released[i].tag->name);
     }

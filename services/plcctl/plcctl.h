@@ -67,10 +67,17 @@ struct plc_force_table *ctl_forces_open_writer(const struct ctl *ctl);
 void ctl_until_text(int64_t until_ns, char *buf, size_t len);
 /* Who acts: the user behind sudo, else the caller's name. */
 void ctl_user(char *buf, size_t len);
-/* An event in plcctl's ring, if plc-shm-init made one; text "USER until
- * TIME", or "USER" when @until_ns is 0. */
-void ctl_tell(const struct ctl *ctl, enum plc_event_kind kind, const char *name,
-              const char *user, int64_t until_ns, double before, double after);
+/* Both clocks when an operator's change takes effect: taken just before the
+ * table is written, so its event sorts before what the services do about it. */
+struct ctl_stamp {
+    int64_t realtime_ns;
+    uint64_t mono_ns;
+};
+struct ctl_stamp ctl_stamp_now(void);
+/* An event in plcctl's ring, if plc-shm-init made one, stamped @at; text
+ * "USER until TIME", or "USER" when @until_ns is 0. */
+void ctl_tell(const struct ctl *ctl, const struct ctl_stamp *at, enum plc_event_kind kind,
+              const char *name, const char *user, int64_t until_ns, double before, double after);
 /* "FORCED until 17:05:03" (or "FORCED forever") into @p buf when @p tag is forced. */
 bool ctl_force_marker(struct plc_force_table *forces, const struct plc_tag_def *tag, char *buf,
                       size_t len);

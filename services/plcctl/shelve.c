@@ -101,6 +101,7 @@ int ctl_shelve(struct ctl *ctl, int argc, char **argv)
     struct plc_force_table *t = ctl_forces_open_writer(ctl);
     if (!t)
         return CTL_FAIL;
+    struct ctl_stamp at = ctl_stamp_now();
     int rc = plc_force_table_shelve(t, &s);
     int err = errno;
     plc_force_table_close(t);
@@ -112,7 +113,7 @@ int ctl_shelve(struct ctl *ctl, int argc, char **argv)
             ctl_err("shelve: alarm '%s': %s", name, plc_strerror(err));
         return CTL_FAIL;
     }
-    ctl_tell(ctl, PLC_EVENT_ALARM_SHELVED, s.alarm->name, s.user, s.until_ns, 0, 0);
+    ctl_tell(ctl, &at, PLC_EVENT_ALARM_SHELVED, s.alarm->name, s.user, s.until_ns, 0, 0);
     char until[64];
     ctl_until_text(s.until_ns, until, sizeof(until));
     printf("%s shelved until %s\n", s.alarm->name, until);
@@ -130,6 +131,7 @@ int ctl_unshelve(struct ctl *ctl, int argc, char **argv)
     if (!t)
         return CTL_FAIL;
     struct plc_shelving ended[PLC_SHELVE_CAPACITY];
+    struct ctl_stamp at = ctl_stamp_now();
     int n = plc_force_table_unshelve(t, alarm, ended, PLC_SHELVE_CAPACITY);
     plc_force_table_close(t);
     if (n == 0 && alarm) {
@@ -138,7 +140,7 @@ int ctl_unshelve(struct ctl *ctl, int argc, char **argv)
     }
     for (int i = 0; i < n; i++) {
         ctl_user(ended[i].user, sizeof(ended[i].user));
-        ctl_tell(ctl, PLC_EVENT_ALARM_UNSHELVED, ended[i].alarm->name, ended[i].user, 0, 0, 0);
+        ctl_tell(ctl, &at, PLC_EVENT_ALARM_UNSHELVED, ended[i].alarm->name, ended[i].user, 0, 0, 0);
         printf("%s unshelved\n", ended[i].alarm->name);
     }
     if (n == 0)
