@@ -48,7 +48,7 @@ struct transition {
 struct t {
     struct plc_layout *l;
     struct plc_alarm_set *set;
-    double v[32];
+    double v[64]; /* every tag, the alarm region's made ones too */
     int64_t now;
     struct transition seen[64];
     size_t nseen;
@@ -78,6 +78,7 @@ static int setup(void **state)
         fail_msg("%s:%u: %s", d.file, d.line, d.msg);
     t->set = plc_alarm_set_new(t->l);
     assert_non_null(t->set);
+    assert_true(plc_layout_tag_count(t->l) <= sizeof(t->v) / sizeof(t->v[0]));
     for (size_t i = 0; i < plc_layout_tag_count(t->l); i++)
         t->v[i] = plc_layout_tag_at(t->l, i)->initial;
     t->v[plc_layout_find_tag(t->l, "stopped") - plc_layout_tag_at(t->l, 0)] = 1;
