@@ -39,6 +39,7 @@
 
 #include "bench-commit.h"
 #include "bench-stats.h"
+#include "plc-event.h"
 #include "plc-modbus.h"
 
 #define REGS 125
@@ -256,34 +257,56 @@ static void cpu_use_add(struct cpu_use *sum, const struct cpu_use *a, const stru
 }
 
 /* The gateway's request handling alone, no sockets: plc_modbus_core_handle() in a
- * loop, ns per FC03 of 125 registers and per FC16 of 2. Run before the gateway
- * starts, as it takes the writer's place in the region. */
-static void time_core(const struct plc_layout *l, const char *base, double ns[2])
+ * loop, ns per FC03 of 125 registers, per FC16 of 2, and per FC16 of 2 that changes
+ * a tag with the gateway's event ring set (one modbus-write event each, the worst
+ * case: one more read of the written tags and one append). In turns of CALLS / TURNS
+ * calls each, so the three see the same machine. Run before the gateway starts, as
+ * it takes the writer's place in the region. */
+enum { CORE_FC03, CORE_FC16, CORE_FC16_EVENTS, CORE_N };
+static void time_core(const struct plc_layout *l, const char *base, double ns[CORE_N])
 {
-    enum { CALLS = 200000 };
+    enum { CALLS = 200000, TURNS = 20 };
     struct plc_diag d;
+    char path[4096];
+    uint64_t hash = plc_layout_get_hash(l);
+    struct plc_event_ring *ring = NULL;
+    if (plc_event_ring_path(l, base, PLC_SOURCE_MODBUS, path, sizeof(path)) == 0 &&
+        plc_event_ring_create(path, 1024, hash, &d) != PLC_CREATE_ERROR)
+        ring = plc_event_ring_open(path, PLC_WRITER, hash, &d);
     struct plc_modbus_core *core = plc_modbus_core_new(l, base, &d);
     uint8_t rsp[PLC_MODBUS_PDU_MAX];
     const uint8_t fc03[] = {0x03, 0, 0, 0, REGS};
     uint8_t fc16[] = {0x10, 0, 4, 0, 2, 4, 0, 0, 0, 0};
-    ns[0] = ns[1] = 0;
-    if (!core) {
+    uint64_t took[CORE_N] = {0};
+    for (int f = 0; f < CORE_N; f++)
+        ns[f] = 0;
+    if (!core || !ring) {
         fprintf(stderr, "modbus-bench: core: %s\n", d.msg);
+        plc_modbus_core_free(core);
+        plc_event_ring_close(ring);
         return;
     }
-    for (int f = 0; f < 2; f++) {
-        uint64_t t0 = now_ns();
-        for (unsigned i = 0; i < CALLS; i++) {
-            if (f == 0) {
-                plc_modbus_core_handle(core, fc03, sizeof(fc03), 0, rsp);
-                continue;
+    plc_modbus_core_set_client(core, "127.0.0.1:50000");
+    unsigned v = 0;
+    for (int turn = 0; turn < TURNS; turn++) {
+        for (int f = 0; f < CORE_N; f++) {
+            plc_modbus_core_set_events(core, f == CORE_FC16_EVENTS ? ring : NULL);
+            uint64_t t0 = now_ns();
+            for (unsigned i = 0; i < CALLS / TURNS; i++) {
+                if (f == CORE_FC03) {
+                    plc_modbus_core_handle(core, fc03, sizeof(fc03), 0, rsp);
+                    continue;
+                }
+                fc16[7] = (uint8_t)++v; /* a new value: every write changes the tag */
+                plc_modbus_core_handle(core, fc16, sizeof(fc16), 0, rsp);
             }
-            fc16[7] = (uint8_t)i;
-            plc_modbus_core_handle(core, fc16, sizeof(fc16), 0, rsp);
+            took[f] += now_ns() - t0;
         }
-        ns[f] = (double)(now_ns() - t0) / CALLS;
     }
+    for (int f = 0; f < CORE_N; f++)
+        ns[f] = (double)took[f] / CALLS;
     plc_modbus_core_free(core);
+    plc_event_ring_close(ring);
 }
 
 /* ---- the clients of one workload, and its slices ---- */
@@ -502,7 +525,7 @@ static void print_loadavg(const char *when)
 }
 
 static void print_header(int argc, char **argv, const char *label, int slices, double secs,
-                         const struct server *srv, const double core_ns[2])
+                         const struct server *srv, const double core_ns[CORE_N])
 {
     struct utsname u;
     char date[64];
@@ -522,8 +545,10 @@ static void print_header(int argc, char **argv, const char *label, int slices, d
     printf("# servers: gateway pid %d (mb-gateway), libmodbus pid %d (mb-libmodbus)\n",
            (int)srv[GATEWAY].pid, (int)srv[LIBMODBUS].pid);
     printf("# the gateway's request handling alone (plc_modbus_core_handle() in a loop, no "
-           "sockets): FC03 x125 %.0f ns, FC16 x2 %.0f ns\n\n",
-           core_ns[0], core_ns[1]);
+           "sockets): FC03 x125 %.0f ns, FC16 x2 %.0f ns; FC16 x2 changing a tag with the "
+           "event ring set (one modbus-write event each) %.0f ns, %.2fx\n\n",
+           core_ns[CORE_FC03], core_ns[CORE_FC16], core_ns[CORE_FC16_EVENTS],
+           core_ns[CORE_FC16] > 0 ? core_ns[CORE_FC16_EVENTS] / core_ns[CORE_FC16] : 0);
 }
 
 static void print_table(const bool *chosen, struct tally (*t)[NSERVERS])
@@ -712,7 +737,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "modbus-bench: %s\n", d.msg);
             return 1;
         }
-    double core_ns[2];
+    double core_ns[CORE_N];
     time_core(l, base, core_ns);
     struct server srv[NSERVERS] = {{.name = "gateway"}, {.name = "libmodbus"}};
     void *gw_arg[2] = {base, l};
