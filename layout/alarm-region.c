@@ -82,16 +82,17 @@ void layout_make_alarm_tags(struct parse *p, const struct plc_layout *l,
     }
     region->first_tag = *ntags;
     unsigned line = region->line;
+    /* In the order of enum plc_alarm_region_tag, which readers find them by. */
     bind(&m, make(&m, line, PLC_TYPE_UINT16, "Alarms active (acknowledged or not)", "%s",
                   "alarms_active"),
-         &mb->alarm_registers, 0, "alarm_registers");
+         &mb->alarm_registers, PLC_ALARM_TAG_ACTIVE_COUNT, "alarm_registers");
     bind(&m, make(&m, line, PLC_TYPE_UINT16, "Alarms not acknowledged (active or returned)",
                   "%s", "alarms_unacked"),
-         &mb->alarm_registers, 1, "alarm_registers");
+         &mb->alarm_registers, PLC_ALARM_TAG_UNACKED_COUNT, "alarm_registers");
     enum plc_type ack = logic->alarm_ack ? logic->alarm_ack->type : PLC_TYPE_UINT16;
     bind(&m, make(&m, line, ack, "Last alarm_ack request counter the logic acted on", "%s",
                   "alarm_ack_done"),
-         &mb->alarm_registers, 2, "alarm_registers");
+         &mb->alarm_registers, PLC_ALARM_TAG_ACK_DONE, "alarm_registers");
 
     for (size_t i = 0; i < plc_layout_alarm_count(l); i++) {
         const struct plc_alarm_def *a = plc_layout_alarm_at(l, i);
@@ -108,4 +109,24 @@ void layout_make_alarm_tags(struct parse *p, const struct plc_layout *l,
              (unsigned)(2 * i + 1), "alarm_bits");
     }
     region->tag_count = *ntags - region->first_tag;
+}
+
+/* The alarm region's tag @k places after its first, or NULL. */
+static const struct plc_tag_def *region_tag(const struct plc_layout *l, size_t k)
+{
+    const struct plc_region_def *r = plc_layout_get_logic(l)->alarms;
+    return r && k < r->tag_count ? plc_layout_tag_at(l, r->first_tag + k) : NULL;
+}
+
+const struct plc_tag_def *plc_layout_alarm_region_tag(const struct plc_layout *l,
+                                                      enum plc_alarm_region_tag k)
+{
+    return region_tag(l, (size_t)k);
+}
+
+const struct plc_tag_def *plc_layout_alarm_bit(const struct plc_layout *l, size_t i, bool unacked)
+{
+    if (i >= plc_layout_alarm_count(l))
+        return NULL;
+    return region_tag(l, PLC_ALARM_TAG_FIRST_BIT + 2 * i + unacked);
 }

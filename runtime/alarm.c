@@ -266,3 +266,10 @@ invalid:
     errno = EINVAL;
     return -1;
 }
+
+enum plc_alarm_state plc_alarm_state_from_bits(bool active, bool unacked)
+{
+    if (active)
+        return unacked ? PLC_ALARM_UNACK_ACTIVE : PLC_ALARM_ACK_ACTIVE;
+    return unacked ? PLC_ALARM_UNACK_RTN : PLC_ALARM_NORMAL;
+}

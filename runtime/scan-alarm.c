@@ -15,9 +15,6 @@
 
 #include "scan-internal.h"
 
-/* The alarm region's tags, in the order the layout makes them (plc-layout.h). */
-enum { TAG_ACTIVE_COUNT, TAG_UNACKED_COUNT, TAG_ACK_DONE, TAG_FIRST_ALARM };
-
 void plc_scan_event(struct plc_scan *s, enum plc_event_kind kind, int severity, const char *name,
                     double before, double after, const char *text)
 {
@@ -38,11 +35,6 @@ double plc_scan_tag_value(const struct plc_scan *s, const struct plc_tag_def *t)
 static double value_of(void *user, const struct plc_tag_def *t)
 {
     return plc_scan_tag_value(user, t);
-}
-
-static const struct plc_tag_def *alarm_tag(const struct plc_scan *s, size_t k)
-{
-    return plc_layout_tag_at(s->layout, s->alarm_def->first_tag + k);
 }
 
 /* The limit an alarm compares with, for its events; NAN for a bool's alarm. */
@@ -70,11 +62,14 @@ static void on_transition(void *user, size_t i, enum plc_alarm_state from,
 static enum plc_alarm_state published_state(const struct plc_scan *s, size_t i)
 {
     const unsigned char *buf = s->buf[s->alarm_region];
-    bool active = plc_tag_decode(alarm_tag(s, TAG_FIRST_ALARM + 2 * i), buf) != 0;
-    bool unacked = plc_tag_decode(alarm_tag(s, TAG_FIRST_ALARM + 2 * i + 1), buf) != 0;
-    if (active)
-        return unacked ? PLC_ALARM_UNACK_ACTIVE : PLC_ALARM_ACK_ACTIVE;
-    return unacked ? PLC_ALARM_UNACK_RTN : PLC_ALARM_NORMAL;
+    return plc_alarm_state_from_bits(plc_tag_decode(plc_layout_alarm_bit(s->layout, i, false), buf) != 0,
+                                     plc_tag_decode(plc_layout_alarm_bit(s->layout, i, true), buf) != 0);
+}
+
+/* The alarm region's tag @k. */
+static const struct plc_tag_def *region_tag(const struct plc_scan *s, enum plc_alarm_region_tag k)
+{
+    return plc_layout_alarm_region_tag(s->layout, k);
 }
 
 /* Carry on from what the region holds (all zero after plc-shm-init: normal). */
@@ -95,7 +90,7 @@ static int restore(struct plc_scan *s)
     }
     int r = plc_alarm_set_set_state(s->alarms, st, n);
     free(st);
-    s->alarm_ack_done = plc_tag_decode(alarm_tag(s, TAG_ACK_DONE), s->buf[s->alarm_region]);
+    s->alarm_ack_done = plc_tag_decode(region_tag(s, PLC_ALARM_TAG_ACK_DONE), s->buf[s->alarm_region]);
     return r;
 }
 
@@ -108,7 +103,7 @@ int plc_scan_alarms_init(struct plc_scan *s, struct plc_diag *diag)
     for (size_t i = 0; i < s->n; i++)
         if (plc_region_get_def(s->reg[i]) == s->alarm_def)
             s->alarm_region = i;
-    if (s->alarm_region == s->n || s->alarm_def->tag_count != TAG_FIRST_ALARM +
+    if (s->alarm_region == s->n || s->alarm_def->tag_count != PLC_ALARM_TAG_FIRST_BIT +
                                                                 2 * plc_layout_alarm_count(s->layout))
         return plc_fail(diag, s->alarm_def->name, EINVAL,
                         "alarm region '%s' does not hold the layout's alarms", s->alarm_def->name);
@@ -167,11 +162,11 @@ void plc_scan_alarms_cycle(struct plc_scan *s)
         bool u = st == PLC_ALARM_UNACK_ACTIVE || st == PLC_ALARM_UNACK_RTN;
         active += a;
         unacked += u;
-        plc_tag_encode(alarm_tag(s, TAG_FIRST_ALARM + 2 * i), a, buf);
-        plc_tag_encode(alarm_tag(s, TAG_FIRST_ALARM + 2 * i + 1), u, buf);
+        plc_tag_encode(plc_layout_alarm_bit(s->layout, i, false), a, buf);
+        plc_tag_encode(plc_layout_alarm_bit(s->layout, i, true), u, buf);
     }
-    plc_tag_encode(alarm_tag(s, TAG_ACTIVE_COUNT), active, buf);
-    plc_tag_encode(alarm_tag(s, TAG_UNACKED_COUNT), unacked, buf);
-    plc_tag_encode(alarm_tag(s, TAG_ACK_DONE), s->alarm_ack_done, buf);
+    plc_tag_encode(region_tag(s, PLC_ALARM_TAG_ACTIVE_COUNT), active, buf);
+    plc_tag_encode(region_tag(s, PLC_ALARM_TAG_UNACKED_COUNT), unacked, buf);
+    plc_tag_encode(region_tag(s, PLC_ALARM_TAG_ACK_DONE), s->alarm_ack_done, buf);
     plc_scan_publish(s, s->alarm_region, buf);
 }

@@ -325,10 +325,9 @@ struct plc_logic_def {
     int cpu_dma_latency_us;
     const struct plc_region_def *diagnostics; /**< region the scan statistics go to, or NULL */
     /** Region holding the alarms' state, NULL when the layout has none. Its
-     *  tags are made from the alarms (docs/alarms.md), in this order:
-     *  alarms_active, alarms_unacked (uint16 counts), alarm_ack_done (the
-     *  type of alarm_ack), then for alarm i (plc_layout_alarm_at()) the bools
-     *  NAME_active and NAME_unacked at first_tag + 3 + 2i and + 4 + 2i. */
+     *  tags are made from the alarms (docs/alarms.md), in the order of enum
+     *  plc_alarm_region_tag: plc_layout_alarm_region_tag() and
+     *  plc_layout_alarm_bit() find them. */
     const struct plc_region_def *alarms;
     /** Counter tag whose every change acknowledges all alarms, or NULL. */
     const struct plc_tag_def *alarm_ack;
@@ -488,6 +487,24 @@ PLC_API const char *plc_alarm_kind_name(enum plc_alarm_kind kind);
 PLC_API const char *plc_alarm_severity_name(enum plc_alarm_severity severity);
 /** @brief The syslog level of a severity: 2, 3, 4 or 5; -1 when unknown. */
 PLC_API int plc_alarm_severity_syslog(enum plc_alarm_severity severity);
+
+/**
+ * @brief The alarm region's tags, in this order from its first_tag (docs/alarms.md):
+ *        the counts, the acknowledgement acted on, then two bits per alarm.
+ */
+enum plc_alarm_region_tag {
+    PLC_ALARM_TAG_ACTIVE_COUNT,  /**< alarms_active */
+    PLC_ALARM_TAG_UNACKED_COUNT, /**< alarms_unacked */
+    PLC_ALARM_TAG_ACK_DONE,      /**< alarm_ack_done */
+    PLC_ALARM_TAG_FIRST_BIT,     /**< alarm i: NAME_active here + 2i, NAME_unacked + 2i + 1 */
+};
+/** @brief Tag @p k of the alarm region, or NULL when the layout has none. */
+PLC_API const struct plc_tag_def *plc_layout_alarm_region_tag(const struct plc_layout *layout,
+                                                              enum plc_alarm_region_tag k);
+/** @brief Alarm @p i's NAME_active bit, or with @p unacked its NAME_unacked bit; NULL
+ *         without an alarm region or past the last alarm. */
+PLC_API const struct plc_tag_def *plc_layout_alarm_bit(const struct plc_layout *layout, size_t i,
+                                                       bool unacked);
 
 /** @brief The [modbus] section (defaults when absent); valid while the layout lives. */
 PLC_API const struct plc_modbus_config *plc_layout_get_modbus(const struct plc_layout *layout);

@@ -159,6 +159,13 @@ PLC_API long plc_alarm_set_get_state(const struct plc_alarm_set *set, struct plc
 PLC_API int plc_alarm_set_set_state(struct plc_alarm_set *set, const struct plc_alarm_status *in,
                                     size_t n);
 
+/**
+ * @brief The state the alarm region's two bits of an alarm say (plc_layout_alarm_bit()):
+ *        active and unacked UNACK_ACTIVE, active ACK_ACTIVE, unacked UNACK_RTN, neither
+ *        NORMAL (a shelved alarm shows NORMAL).
+ */
+PLC_API enum plc_alarm_state plc_alarm_state_from_bits(bool active, bool unacked);
+
 /** @brief "normal", "unack_active", "ack_active", "unack_rtn", or NULL. */
 PLC_API const char *plc_alarm_state_name(enum plc_alarm_state state);
 

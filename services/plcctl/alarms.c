@@ -62,14 +62,6 @@ static int value_of(const struct ctl *ctl, struct snapshot *s, const struct plc_
     return 0;
 }
 
-/* The state the region's two bits say (shelved alarms show as normal). */
-static const char *state_of(bool active, bool unacked)
-{
-    if (active)
-        return plc_alarm_state_name(unacked ? PLC_ALARM_UNACK_ACTIVE : PLC_ALARM_ACK_ACTIVE);
-    return plc_alarm_state_name(unacked ? PLC_ALARM_UNACK_RTN : PLC_ALARM_NORMAL);
-}
-
 /* "until 17:05:03" for a shelved alarm, JSON null for one that is not. */
 static void shelved_cell(struct table *t, const struct plc_shelving *sh, int n, size_t alarm)
 {
@@ -98,9 +90,9 @@ static int fill(const struct ctl *ctl, struct snapshot *s, struct table *t)
     plc_force_table_close(ft);
     for (size_t i = 0; i < plc_layout_alarm_count(l); i++) {
         const struct plc_alarm_def *a = plc_layout_alarm_at(l, i);
-        /* The alarm region's tags: three counters, then two bits per alarm (plc-layout.h). */
-        bool active = plc_tag_decode(plc_layout_tag_at(l, ar->first_tag + 3 + 2 * i), bits) != 0;
-        bool unacked = plc_tag_decode(plc_layout_tag_at(l, ar->first_tag + 4 + 2 * i), bits) != 0;
+        enum plc_alarm_state state = plc_alarm_state_from_bits(
+            plc_tag_decode(plc_layout_alarm_bit(l, i, false), bits) != 0,
+            plc_tag_decode(plc_layout_alarm_bit(l, i, true), bits) != 0);
         double value, limit = NAN;
         if (value_of(ctl, s, a->tag, &value) < 0)
             return -1;
@@ -111,7 +103,7 @@ static int fill(const struct ctl *ctl, struct snapshot *s, struct table *t)
         }
         table_row(t);
         table_str(t, COL_ALARM, a->name);
-        table_str(t, COL_STATE, state_of(active, unacked));
+        table_str(t, COL_STATE, plc_alarm_state_name(state));
         shelved_cell(t, shelved, nshelved, i);
         table_str(t, COL_SEVERITY, plc_alarm_severity_name(a->severity));
         table_value(t, COL_VALUE, a->tag->type, value);
