@@ -57,6 +57,10 @@ struct entry *layout_take(struct section *s, const char *key);
 void layout_check_keys(struct parse *p, struct section *s, const char *const *known);
 void layout_parse_free(struct parse *p);
 
+/* Write the canonical form of IEC located address @s ("%i0.0" -> "%IX0.0")
+ * to @out; -1 when @s is not an address (iec-address.c). */
+int layout_iec_address_canonical(const char *s, char *out, size_t size);
+
 /* Value parsers shared by the section loaders (values.c). First, why @s
  * cannot be a name of at most @max characters ("is empty", "is a C keyword"),
  * or NULL: names become C identifiers in the generated header. */

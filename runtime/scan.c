@@ -89,8 +89,12 @@ int plc_scan_call_init(struct plc_scan *s)
     fill_ctx(s, &ctx, s->deadline - s->t0);
     int r = s->prog.desc->init(&ctx);
     if (r != 0) {
-        plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': init returned %d",
-                             s->prog.desc->name, r);
+        if (ctx.fault)
+            plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %.200s",
+                                 s->prog.desc->name, ctx.fault);
+        else
+            plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': init returned %d",
+                                 s->prog.desc->name, r);
         return -1;
     }
     return 0;
@@ -333,8 +337,12 @@ static void run_program(struct plc_scan *s, uint64_t wake)
         return;
     }
     if (r != 0) {
-        plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': scan returned %d",
-                             s->prog.desc->name, r);
+        if (ctx.fault)
+            plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %.200s",
+                                 s->prog.desc->name, ctx.fault);
+        else
+            plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': scan returned %d",
+                                 s->prog.desc->name, r);
         return;
     }
     publish_mine(s);

@@ -278,6 +278,9 @@ struct plc_tag_def {
     bool retain;       /**< kept across reboots by plc-retain (default: the region's) */
     char unit[32];
     char description[192];
+    /** IEC 61131-3 located address a Structured Text program reaches it by,
+     *  canonical ("%IX0.0", "%QW100", "%MD0"), or "" (key iec_address). */
+    char iec_address[24];
     struct plc_gpio_binding gpio;
     struct plc_modbus_binding modbus;
     unsigned line;     /**< where it was declared */
@@ -419,6 +422,14 @@ PLC_API const struct plc_tag_def *plc_layout_tag_at(const struct plc_layout *lay
 /** @brief The tag called @p name, or NULL (errno ENOENT). */
 PLC_API const struct plc_tag_def *plc_layout_find_tag(const struct plc_layout *layout,
                                                       const char *name);
+
+/**
+ * @brief The tag at IEC located address @p address ("%IX0.0", "%qw100";
+ *        "%I0.0" is "%IX0.0"), or NULL (errno ENOENT; EINVAL when
+ *        @p address is not an address).
+ */
+PLC_API const struct plc_tag_def *plc_layout_find_iec_address(const struct plc_layout *layout,
+                                                              const char *address);
 
 /** @brief What an alarm watches: a limit of a numeric tag, or a bool tag. */
 enum plc_alarm_kind {

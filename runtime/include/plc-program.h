@@ -72,6 +72,13 @@ struct plc_ctx {
      * with retain = yes for what must survive that).
      */
     void *state;
+    /**
+     * Set by a scan or init that returns nonzero to say why, e.g.
+     * "tank.st:12: division by zero" (a string that outlives the call: a
+     * literal). The engine zeroes it before each call and puts it in the
+     * fault's message. Programs built before it existed leave it NULL.
+     */
+    const char *fault;
 };
 
 /** @brief The descriptor a program exports as PLC_PROGRAM_SYMBOL. */
