@@ -34,5 +34,10 @@ Alarms (README.md, "Raise, acknowledge and clear an alarm"); events as they come
   build/services/plcctl unforce tank_level                   # clear
 EOF
 echo
-exec build/services/plc-supervise --program build/examples/motor.so --listen 127.0.0.1:1502 \
+# plc-logic runs a copy of example (a) at a path of its own, so a program built
+# there and loaded with SIGHUP replaces it until the next start (README.md,
+# "Your first Structured Text program").
+program=${RASPIPLC_PROGRAM:-build/demo-program.so}
+[ -n "${RASPIPLC_PROGRAM:-}" ] || cp build/examples/motor.so "$program"
+exec build/services/plc-supervise --program "$program" --listen 127.0.0.1:1502 \
   --log-dir "$logs" "$@"
