@@ -47,6 +47,10 @@ int plc_layout_write_canonical(const struct plc_layout *l, FILE *out)
         if (t->modbus.table)
             fprintf(out, " modbus=%s:%u:%s", plc_modbus_table_name(t->modbus.table),
                     t->modbus.address, plc_word_order_name(t->modbus.word_order));
+        /* Programs bind located variables by it; written only when set, so
+         * a layout without addresses keeps the hash it had before them. */
+        if (t->iec_address[0])
+            fprintf(out, " iec=%s", t->iec_address);
         fputc('\n', out);
     }
     /* Alarms but their message (text, like a description): a layout without

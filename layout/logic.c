@@ -20,6 +20,12 @@ static void duration(struct parse *p, struct section *s, const char *key, uint32
     layout_parse_duration(p, e, what, min, max, out);
 }
 
+uint32_t plc_logic_default_watchdog_us(uint32_t period_us)
+{
+    return period_us > PLC_LOGIC_WATCHDOG_MAX_US / 10u ? PLC_LOGIC_WATCHDOG_MAX_US
+                                                       : period_us * 10u;
+}
+
 static void set_defaults(const struct plc_layout *l, struct plc_logic_def *out)
 {
     memset(out, 0, sizeof(*out));
@@ -36,12 +42,15 @@ static void set_defaults(const struct plc_layout *l, struct plc_logic_def *out)
     out->alarms = alarms && strcmp(alarms->writer, "logic") == 0 ? alarms : NULL;
 }
 
-/* period, and watchdog, whose default follows the period. */
+/* period, and watchdog, whose default follows the period. Whether each was
+ * given is kept: a program's task interval may stand in for a period that
+ * was not (plc-logic, docs/programs.md). */
 static void load_period(struct parse *p, struct section *s, struct plc_logic_def *out)
 {
+    out->period_set = layout_take(s, "period") != NULL;
     duration(p, s, "period", PLC_LOGIC_PERIOD_MIN_US, PLC_LOGIC_PERIOD_MAX_US, &out->period_us);
-    out->watchdog_us = out->period_us > PLC_LOGIC_WATCHDOG_MAX_US / 10u ? PLC_LOGIC_WATCHDOG_MAX_US
-                                                                        : out->period_us * 10u;
+    out->watchdog_us = plc_logic_default_watchdog_us(out->period_us);
+    out->watchdog_set = layout_take(s, "watchdog") != NULL;
     duration(p, s, "watchdog", PLC_LOGIC_PERIOD_MIN_US, PLC_LOGIC_WATCHDOG_MAX_US,
              &out->watchdog_us);
 }
@@ -188,7 +197,7 @@ void layout_load_logic(struct parse *p, struct section *s, const struct plc_layo
                                         "force_timeout", "force_max", "description", NULL};
     set_defaults(l, out);
     if (!s) {
-        out->watchdog_us = out->period_us * 10u;
+        out->watchdog_us = plc_logic_default_watchdog_us(out->period_us);
         return;
     }
     out->line = s->line;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The [tag NAME] sections: type, range, initial, safe and retain values, the
- * GPIO and Modbus bindings (the alarm keys: alarm.c), and the check that no
- * two tags share a binding;
+ * GPIO and Modbus bindings, the IEC located address (the alarm keys:
+ * alarm.c), and the check that no two tags share a binding or an address;
  * with the names of the binding enums (plc_modbus_table_name() and kin).
  *
  * Most of a layout's lines are tags, and most of its rules are about them.
@@ -214,6 +214,63 @@ static void load_modbus(struct parse *p, struct section *s, struct plc_tag_def *
     }
 }
 
+/*
+ * iec_address: the located address ("%QX0.0") a Structured Text program
+ * reaches the tag by. Its size letter must fit the tag's type, and its area
+ * the region's writer: %I is what the logic reads, %Q what it writes, %M
+ * either (a memory word the program and SCADA share).
+ */
+static void load_iec_address(struct parse *p, struct section *s, struct plc_tag_def *t)
+{
+    struct entry *e = layout_take(s, "iec_address");
+    if (!e)
+        return;
+    char a[sizeof(t->iec_address)];
+    if (layout_iec_address_canonical(e->value, a, sizeof(a)) != 0) {
+        layout_fail(p, e->line,
+                    "%s: iec_address '%s' is not an IEC address (%%IX0.0, %%QX0.0, %%IW3, "
+                    "%%QW3, %%MW3, %%MD3; %%I0.0 is %%IX0.0)",
+                    s->what, e->value);
+        return;
+    }
+    /* The canonical form is %<area><size>..., so a[1] and a[2] are always there. */
+    char area = a[1], width = a[2];
+    const char *type = plc_type_name(t->type);
+    bool logic_writes = t->region && strcmp(t->region->writer, "logic") == 0;
+    if (width == 'X' && t->type != PLC_TYPE_BOOL)
+        layout_fail(p, e->line, "%s: iec_address %s is a bit (X), which fits a bool, not %s",
+                    s->what, a, type);
+    else if (width == 'B')
+        layout_fail(p, e->line,
+                    "%s: iec_address %s is a byte (B): no tag type has 8 bits yet (a word, W, "
+                    "fits int16 and uint16)",
+                    s->what, a);
+    else if (width == 'W' && t->type != PLC_TYPE_INT16 && t->type != PLC_TYPE_UINT16)
+        layout_fail(p, e->line,
+                    "%s: iec_address %s is a word (W), which fits int16 or uint16, not %s",
+                    s->what, a, type);
+    else if (width == 'D' && t->size != 4)
+        layout_fail(p, e->line,
+                    "%s: iec_address %s is a double word (D), which fits int32, uint32 or "
+                    "float32, not %s",
+                    s->what, a, type);
+    else if (width == 'L')
+        layout_fail(p, e->line, "%s: iec_address %s is a long word (L): no tag type has 64 "
+                    "bits yet", s->what, a);
+    else if (t->region && area == 'I' && logic_writes)
+        layout_fail(p, e->line,
+                    "%s: iec_address %s is an input (%%I), but region '%s' is written by the "
+                    "logic: use %%Q or %%M",
+                    s->what, a, t->region->name);
+    else if (t->region && area == 'Q' && !logic_writes)
+        layout_fail(p, e->line,
+                    "%s: iec_address %s is an output (%%Q), but region '%s' is written by %s, "
+                    "not the logic: use %%I or %%M",
+                    s->what, a, t->region->name, t->region->writer);
+    else
+        memcpy(t->iec_address, a, sizeof(a));
+}
+
 /* 'type' is required; false when it is missing or unknown, so nothing that
  * depends on it is checked. */
 static bool load_type(struct parse *p, struct section *s, struct plc_tag_def *t)
@@ -343,7 +400,7 @@ void layout_load_tag(struct parse *p, struct section *s, const struct plc_layout
         "gpio", "gpio_active_low", "gpio_bias", "gpio_drive", "gpio_debounce", "modbus",
         "modbus_word_order", "alarm", "alarm_hh", "alarm_h", "alarm_l", "alarm_ll",
         "alarm_deadband", "alarm_delay", "alarm_severity", "alarm_message", "alarm_latch",
-        "alarm_shelve_max", NULL};
+        "alarm_shelve_max", "iec_address", NULL};
     struct entry *e;
     const char *why;
 
@@ -372,6 +429,7 @@ void layout_load_tag(struct parse *p, struct section *s, const struct plc_layout
     load_unit_and_description(p, s, t);
     load_gpio(p, s, t);
     load_modbus(p, s, t, plc_layout_get_modbus(l)->default_word_order);
+    load_iec_address(p, s, t);
     layout_load_alarms(p, s, l, t, alarms);
 }
 
@@ -380,7 +438,7 @@ void layout_check_bindings(struct parse *p, const struct plc_layout *l)
     size_t ntags = plc_layout_tag_count(l);
     for (size_t i = 0; i < ntags && !p->failed; i++) {
         const struct plc_tag_def *a = plc_layout_tag_at(l, i);
-        if (!a->modbus.table && !a->gpio.bound)
+        if (!a->modbus.table && !a->gpio.bound && !a->iec_address[0])
             continue; /* most tags of a large layout: keep this linear for them */
         for (size_t j = 0; j < ntags && !p->failed; j++) {
             const struct plc_tag_def *b = plc_layout_tag_at(l, j);
@@ -405,6 +463,9 @@ void layout_check_bindings(struct parse *p, const struct plc_layout *l)
                             "tag '%s': GPIO line %s is already bound to tag '%s' (line %u)",
                             a->name, where, b->name, b->line);
             }
+            if (a->iec_address[0] && strcmp(a->iec_address, b->iec_address) == 0)
+                layout_fail(p, a->line, "tag '%s': iec_address %s is already bound to tag '%s' (line %u)",
+                            a->name, a->iec_address, b->name, b->line);
         }
     }
 }

@@ -114,11 +114,42 @@ int plc_program_open(struct plc_loaded *out, const char *path, const struct plc_
         errno = err;
         return -1;
     }
+    /* A program built by plc-st also exports its table of variables: read
+     * only at this ABI, and refused with the program when it points outside
+     * the state, since online change copies by it. */
+    const struct plc_st_meta *m = dlsym(dl, PLC_ST_META_SYMBOL);
+    char why[256];
+    if (m && m->abi == PLC_ST_META_ABI &&
+        plc_program_meta_check(m, p->state_size, why, sizeof(why)) < 0) {
+        dlclose(dl);
+        close(fd);
+        return plc_fail(diag, path, ENOEXEC,
+                        "program '%s': its table of variables (%s) is broken: %s; rebuild it "
+                        "with plc-st",
+                        p->name ? p->name : "?", PLC_ST_META_SYMBOL, why);
+    }
+    out->meta = m && m->abi == PLC_ST_META_ABI ? m : NULL;
+    out->meta_abi = m ? m->abi : 0;
     out->fd = fd;
     out->dl = dl;
     out->desc = p;
     snprintf(out->path, sizeof(out->path), "%s", path);
     return 0;
+}
+
+uint32_t plc_program_period_us(uint32_t configured_us, bool configured_set,
+                               const struct plc_st_meta *m, bool *from_task, bool *clamped)
+{
+    *from_task = *clamped = false;
+    if (configured_set || !m || m->interval_ns == 0)
+        return configured_us;
+    *from_task = true;
+    uint64_t us = m->interval_ns / 1000u + (m->interval_ns % 1000u >= 500u); /* nearest us */
+    if (us < PLC_LOGIC_PERIOD_MIN_US || us > PLC_LOGIC_PERIOD_MAX_US) {
+        *clamped = true;
+        us = us < PLC_LOGIC_PERIOD_MIN_US ? PLC_LOGIC_PERIOD_MIN_US : PLC_LOGIC_PERIOD_MAX_US;
+    }
+    return (uint32_t)us;
 }
 
 void plc_program_close(struct plc_loaded *p)

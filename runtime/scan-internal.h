@@ -11,6 +11,7 @@
 #include "plc-alarm.h"
 #include "plc-force.h"
 #include "plc-scan.h"
+#include "plc-st.h"
 
 /*
  * Lateness histogram (hist.c): 1 us buckets below 2 ms, 100 us buckets to
@@ -37,6 +38,11 @@ struct plc_loaded {
     void *dl;
     int fd; /* the memfd it was loaded from, while dl is set */
     const struct plc_program *desc;
+    /* The table of a program built by plc-st (plc-st.h), checked against its
+     * state; NULL for a C program, or one whose table is of another ABI
+     * (meta_abi says which: 0 when there is none). */
+    const struct plc_st_meta *meta;
+    uint32_t meta_abi;
     char path[PATH_MAX];
 };
 
@@ -47,6 +53,33 @@ int plc_program_check(const struct plc_program *p, const struct plc_layout *l, c
 int plc_program_open(struct plc_loaded *out, const char *path, const struct plc_layout *l,
                      struct plc_diag *diag);
 void plc_program_close(struct plc_loaded *p);
+/* The scan period for a program with table @m (NULL: none) when [logic]
+ * asks for @configured_us, given or not (@configured_set): what is
+ * configured, unless it was not and the program's task has an interval,
+ * which is then taken within PLC_LOGIC_PERIOD_MIN_US..MAX_US. *from_task says
+ * which; *clamped whether the interval had to be brought into bounds. */
+uint32_t plc_program_period_us(uint32_t configured_us, bool configured_set,
+                               const struct plc_st_meta *m, bool *from_task, bool *clamped);
+
+/* program-carry.c: online change */
+
+/* Check table @m against a state of @state_size bytes: every variable named
+ * and typed, every one in the state inside it. -1 with @why. */
+int plc_program_meta_check(const struct plc_st_meta *m, size_t state_size, char *why,
+                           size_t size);
+/* What plc_program_carry() did, counted over the variables in the state
+ * (constants and process-image ones are never carried). */
+struct plc_carry {
+    size_t kept;    /* carried from the old state */
+    size_t fresh;   /* of the new program, kept at its initial values */
+    size_t dropped; /* of the old program, with no match in the new one */
+};
+/* Copy into @to_state every variable of @to that @from has by the same
+ * program and path (ASCII case ignored) with the same kind, size and type
+ * name; enums by value name. Both tables checked (plc_program_meta_check()).
+ * -1 with errno ENOMEM. */
+int plc_program_carry(const struct plc_st_meta *from, const void *from_state,
+                      const struct plc_st_meta *to, void *to_state, struct plc_carry *out);
 
 /* ---- the engine: struct plc_scan and what its files share -------------- */
 
@@ -109,6 +142,7 @@ struct plc_scan {
     uint64_t cycle_deadline, cycle_wake; /* of the cycle under way or last */
     bool started;
     uint64_t period_ns, watchdog_ns;
+    uint32_t period_cfg_us;        /* [logic]'s (or the flag's) before a task interval */
 
     /* fault handling */
     enum plc_scan_state state;

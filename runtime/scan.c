@@ -100,11 +100,15 @@ int plc_scan_call_init(struct plc_scan *s)
     return 0;
 }
 
-/* Point the engine at @p (state kept when name and size match, else new and zeroed). */
-static int adopt_program(struct plc_scan *s, const struct plc_program *p)
+/* Point the engine at @p (state kept when name and size match, else new and
+ * zeroed). A program with a table of variables (@meta) never keeps another's
+ * state whole: online_change() carries it variable by variable. */
+static int adopt_program(struct plc_scan *s, const struct plc_program *p,
+                         const struct plc_st_meta *meta)
 {
     bool keep = s->prog.desc && s->state_size == p->state_size && p->name &&
-                s->prog.desc->name && strcmp(s->prog.desc->name, p->name) == 0;
+                s->prog.desc->name && strcmp(s->prog.desc->name, p->name) == 0 &&
+                !s->prog.meta && !meta;
     if (!keep) {
         void *st = p->state_size ? calloc(1, p->state_size) : NULL;
         if (p->state_size && !st)
@@ -114,6 +118,54 @@ static int adopt_program(struct plc_scan *s, const struct plc_program *p)
         s->state_size = p->state_size;
     }
     return 0;
+}
+
+static const char *prog_name(const struct plc_loaded *p)
+{
+    return p->desc && p->desc->name ? p->desc->name : "?";
+}
+
+/* A table of another ABI is not read: say what is lost. */
+static void warn_meta_abi(struct plc_scan *s)
+{
+    if (s->prog.meta_abi && !s->prog.meta)
+        plc_scan_log(s, PLC_LOG_WARNING,
+                     "program '%s': its table of variables is of ABI %" PRIu32 ", not %u: no "
+                     "online change and no task interval; rebuild it with this release's plc-st",
+                     prog_name(&s->prog), s->prog.meta_abi, PLC_ST_META_ABI);
+}
+
+/*
+ * The period in force for the program loaded: the configured one ([logic]
+ * period or --period), else its task's INTERVAL when it has one. At first
+ * load a watchdog not configured follows it (10 periods); later it stays,
+ * since the watchdog thread reads it unsynchronised. Scan thread only.
+ */
+static void apply_period(struct plc_scan *s, bool first)
+{
+    bool from_task, clamped;
+    const struct plc_st_meta *m = s->prog.meta;
+    uint32_t us = plc_program_period_us(s->period_cfg_us, s->logic.period_set, m, &from_task,
+                                        &clamped);
+    if (from_task)
+        plc_scan_log(s, clamped ? PLC_LOG_WARNING : PLC_LOG_INFO,
+                     "period %" PRIu32 " us: the task interval of program '%s'%s (no period "
+                     "in [logic] or --period)",
+                     us, prog_name(&s->prog),
+                     clamped ? ", brought within 100us..10s" : "");
+    else if (m && m->interval_ns)
+        plc_scan_log(s, PLC_LOG_INFO,
+                     "period %" PRIu32 " us as configured, not the task interval of program "
+                     "'%s' (%" PRIu64 " us)",
+                     us, prog_name(&s->prog), m->interval_ns / 1000u);
+    if (first && !s->logic.watchdog_set) {
+        s->logic.watchdog_us = plc_logic_default_watchdog_us(us);
+        s->watchdog_ns = (uint64_t)s->logic.watchdog_us * 1000u;
+    }
+    s->logic.period_us = us;
+    s->period_ns = (uint64_t)us * 1000u;
+    if (s->outputs != s->n)
+        plc_region_set_max_silence(s->reg[s->outputs], (int64_t)max_silence(s));
 }
 
 /* ---- construction ------------------------------------------------------ */
@@ -192,7 +244,11 @@ static int load_program(struct plc_scan *s, const struct plc_scan_config *cfg,
     } else {
         return plc_fail(diag, NULL, EINVAL, "no program given");
     }
-    return adopt_program(s, s->prog.desc);
+    if (adopt_program(s, s->prog.desc, s->prog.meta) < 0)
+        return -1;
+    warn_meta_abi(s);
+    apply_period(s, true);
+    return 0;
 }
 
 struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag *diag)
@@ -211,6 +267,7 @@ struct plc_scan *plc_scan_new(const struct plc_scan_config *cfg, struct plc_diag
     s->cycle_user = cfg->cycle_user;
     s->events = cfg->events;
     s->period_ns = (uint64_t)s->logic.period_us * 1000u;
+    s->period_cfg_us = s->logic.period_us;
     s->watchdog_ns = (uint64_t)s->logic.watchdog_us * 1000u;
     s->state = PLC_SCAN_RUNNING;
     s->scan_min = UINT64_MAX;
@@ -431,6 +488,70 @@ int plc_scan_step(struct plc_scan *s)
     return 0;
 }
 
+/*
+ * Online change: both programs export a table of variables and the old one
+ * runs. The new program gets a state of its own, zeroed, set by its init to
+ * its initial values; then every variable the two share by name and type is
+ * copied over from the old state, while the old object is still mapped (its
+ * table lives in it). Its init ran already, so the scans simply go on: no
+ * first scan, no safe outputs in between (the swap is between two scans, and
+ * the new program's first scan publishes at the deadline the old one's
+ * would have). An init that fails refuses the reload: the old program runs on.
+ */
+static int online_change(struct plc_scan *s, struct plc_loaded *next, const char *path,
+                         struct plc_diag *diag)
+{
+    size_t size = next->desc->state_size;
+    void *st = size ? calloc(1, size) : NULL;
+    if (size && !st) {
+        plc_program_close(next);
+        return plc_fail(diag, path, ENOMEM, "out of memory for the program state");
+    }
+    if (next->desc->init) {
+        struct plc_ctx ctx;
+        fill_ctx(s, &ctx, s->deadline - s->t0);
+        ctx.state = st;
+        ctx.first_scan = true;
+        int r = next->desc->init(&ctx);
+        if (r != 0) {
+            char why[240];
+            if (ctx.fault)
+                snprintf(why, sizeof(why), "%.200s", ctx.fault);
+            else
+                snprintf(why, sizeof(why), "init returned %d", r);
+            plc_scan_log(s, PLC_LOG_ERR, "reload refused, program '%s' runs on: %s: program "
+                         "'%s': %s", prog_name(&s->prog), path, prog_name(next), why);
+            plc_fail(diag, path, EINVAL, "program '%s': %s", prog_name(next), why);
+            free(st);
+            plc_program_close(next); /* the name above lived in it */
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    struct plc_carry c;
+    if (plc_program_carry(s->prog.meta, s->pstate, next->meta, st, &c) < 0) {
+        free(st);
+        plc_program_close(next);
+        return plc_fail(diag, path, ENOMEM, "out of memory for the online change");
+    }
+    free(s->pstate);
+    s->pstate = st;
+    s->state_size = size;
+    plc_program_close(&s->prog);
+    s->prog = *next;
+    s->reloads++;
+    plc_scan_log(s, PLC_LOG_NOTICE,
+                 "program '%s' loaded from %s: online change, %zu variable(s) kept, %zu new "
+                 "or changed (initial values), %zu dropped",
+                 prog_name(&s->prog), path, c.kept, c.fresh, c.dropped);
+    /* The event's text is short: the counts, not the path. */
+    char what[64];
+    snprintf(what, sizeof(what), "online change: %zu kept, %zu new", c.kept, c.fresh);
+    plc_scan_event(s, PLC_EVENT_PROGRAM_RELOAD, PLC_LOG_NOTICE, s->prog.desc->name, 0, 0, what);
+    apply_period(s, false);
+    return 0;
+}
+
 int plc_scan_reload(struct plc_scan *s, const char *path, struct plc_diag *diag)
 {
     struct plc_loaded next;
@@ -445,10 +566,13 @@ int plc_scan_reload(struct plc_scan *s, const char *path, struct plc_diag *diag)
                      msg);
         return -1;
     }
+    /* A faulted program restarts cold whatever it is (plc_scan_leave_fault()). */
+    if (s->prog.meta && next.meta && s->state == PLC_SCAN_RUNNING)
+        return online_change(s, &next, path, diag);
     /* Outputs safe across the swap; the new program's first scan publishes. */
     plc_scan_write_safe_outputs(s);
     plc_scan_reset_working_outputs(s);
-    if (adopt_program(s, next.desc) < 0) {
+    if (adopt_program(s, next.desc, next.meta) < 0) {
         plc_program_close(&next);
         return plc_fail(diag, path, ENOMEM, "out of memory for the program state");
     }
@@ -457,6 +581,8 @@ int plc_scan_reload(struct plc_scan *s, const char *path, struct plc_diag *diag)
     s->reloads++;
     plc_scan_log(s, PLC_LOG_NOTICE, "program '%s' loaded from %s", s->prog.desc->name, path);
     plc_scan_event(s, PLC_EVENT_PROGRAM_RELOAD, PLC_LOG_NOTICE, s->prog.desc->name, 0, 0, path);
+    warn_meta_abi(s);
+    apply_period(s, false);
     if (s->state == PLC_SCAN_FAULTED) {
         plc_scan_leave_fault(s, "reload");
         return 0;

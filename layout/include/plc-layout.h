@@ -336,6 +336,11 @@ struct plc_logic_def {
     const struct plc_tag_def *alarm_ack;
     uint32_t force_timeout_s;  /**< how long a force lasts when plcctl is not told; default 1 h */
     uint32_t force_max_s;      /**< the longest force; 0 = forever allowed; default 8 h */
+    /** period_us was given (key period, or plc-logic --period): a Structured
+     *  Text program's task interval does not replace it. */
+    bool period_set;
+    /** watchdog_us was given; else it follows the period in force (10 periods). */
+    bool watchdog_set;
     unsigned line;             /**< where [logic] was declared; 0 when absent */
 };
 
@@ -368,6 +373,9 @@ PLC_API uint64_t plc_layout_get_hash(const struct plc_layout *layout);
 PLC_API const char *plc_layout_get_path(const struct plc_layout *layout);
 /** @brief The [logic] section, with defaults filled in when the layout has none. */
 PLC_API const struct plc_logic_def *plc_layout_get_logic(const struct plc_layout *layout);
+/** @brief The watchdog a period gets when none is given: 10 periods, at most
+ *  PLC_LOGIC_WATCHDOG_MAX_US. */
+PLC_API uint32_t plc_logic_default_watchdog_us(uint32_t period_us);
 /** @brief The [layout] base_dir, or NULL when the layout does not set one. */
 PLC_API const char *plc_layout_get_base_dir(const struct plc_layout *layout);
 

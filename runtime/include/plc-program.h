@@ -64,12 +64,15 @@ struct plc_ctx {
     /** Scan time since the previous scan, ns (0 on the first scan). */
     uint64_t dt_ns;
     uint64_t scan_count;   /**< scans run before this one since the program started */
-    bool first_scan;       /**< first scan after load, reload or fault restart */
+    /** First scan after load, reload or fault restart; not after an online
+     *  change (a reload between two programs that export plc_st_meta). */
+    bool first_scan;
     /**
      * The program's own state: state_size bytes, zeroed at first load and at
      * a restart after a fault, kept across SIGHUP reloads of a program with
-     * the same name and state_size. Lost when the process exits (use tags
-     * with retain = yes for what must survive that).
+     * the same name and state_size. A program that exports plc_st_meta
+     * (plc-st.h) has it carried variable by variable instead. Lost when the
+     * process exits (use tags with retain = yes for what must survive that).
      */
     void *state;
     /**

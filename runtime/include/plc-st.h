@@ -16,6 +16,18 @@
  * variable live in the process image, not in the state, when the program
  * is built against a layout; they are listed with PLC_ST_VAR_IMAGE set and
  * no offset.
+ *
+ * Online change (plc-logic, docs/programs.md): the new program's init runs
+ * on a new zeroed state and must give every variable its initial value
+ * there; then each entry whose program, path (ASCII case ignored), kind,
+ * size and type_name match an entry of the old program's table is copied
+ * from the old state (an enum by its value's name), CONSTANT and IMAGE
+ * entries excepted. Only what the table lists is carried: the private
+ * fields of a block instance (a TON's `in`, `running`, `start` in struct
+ * plc_timer) need entries too, or its timing restarts; a path no ST source
+ * can spell (e.g. "t1.$start"), without PLC_ST_VAR_SHOW, keeps them out of
+ * sim's output. type_name must change whenever the bytes mean something
+ * else. A table with an entry outside state_size is refused with the program.
  */
 #ifndef PLC_ST_H
 #define PLC_ST_H

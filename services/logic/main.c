@@ -57,7 +57,8 @@ static void usage(FILE *out)
             "%s) every period over the regions of the layout under DIR\n"
             "(default $RASPIPLC_BASE_DIR, the layout's base_dir, or %s).\n"
             "%s"
-            "Flags override the layout's [logic] section. DUR is 10ms, 500us or 1s;\n"
+            "Flags override the layout's [logic] section; with no period in either, a\n"
+            "Structured Text program's task INTERVAL is the period. DUR is 10ms, 500us or 1s;\n"
             "priority 1..99 asks for SCHED_FIFO, 0 for SCHED_OTHER; --cpu-dma-latency\n"
             "holds that bound on idle CPUs' wake-up (/dev/cpu_dma_latency) while it runs.\n"
             "Signals: SIGHUP reloads FILE.so, SIGTERM/SIGINT stop (outputs go safe).\n",
@@ -151,6 +152,9 @@ static int apply_flags(const struct config *cfg, struct plc_logic_def *g)
     if (cfg->watchdog && parse_duration("--watchdog", cfg->watchdog, PLC_LOGIC_PERIOD_MIN_US,
                                         PLC_LOGIC_WATCHDOG_MAX_US, &g->watchdog_us) < 0)
         return -1;
+    /* Given here, they win over a program's task interval as the layout's do. */
+    g->period_set |= cfg->period != NULL;
+    g->watchdog_set |= cfg->watchdog != NULL;
     if (cfg->priority &&
         parse_int("--priority", cfg->priority, 0, PLC_LOGIC_PRIORITY_MAX, &g->priority) < 0)
         return -1;
@@ -249,7 +253,7 @@ int main(int argc, char **argv)
             st.program, cfg.program, plc_layout_get_name(l), plc_layout_get_version(l),
             sc.base_dir);
     sd_notifyf(0, "READY=1\nSTATUS=running program '%s' every %u us", st.program,
-               logic.period_us);
+               st.period_us);
 
     int rc = plc_scan_run(scan, &stop_flag, &reload_flag) < 0 ? 1 : 0;
     sd_notify(0, "STOPPING=1");

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* What the layout tests share: load a layout that must load, or must fail with
- * one exact "t.ini:LINE: message". Include after <cmocka.h>. */
+ * one exact "t.ini:LINE: message"; the hash and canonical text of one that
+ * loads. Include after <cmocka.h>. */
 #ifndef PLC_TEST_LAYOUT_CHECK_H
 #define PLC_TEST_LAYOUT_CHECK_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,29 @@ static inline void assert_load_fails(const char *text, const char *want)
     plc_diag_format(&d, buf, sizeof(buf));
     if (strcmp(buf, want) != 0)
         fail_msg("message\n  got:  %s\n  want: %s", buf, want);
+}
+
+static inline uint64_t hash_of_layout(const char *text)
+{
+    struct plc_layout *l = load_ok(text);
+    uint64_t h = plc_layout_get_hash(l);
+    plc_layout_free(l);
+    return h;
+}
+
+/* The canonical text (plc_layout_write_canonical()) of a layout that must
+ * load; free() it. */
+static inline char *canonical_of(const char *text)
+{
+    struct plc_layout *l = load_ok(text);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(plc_layout_write_canonical(l, f), 0);
+    fclose(f);
+    plc_layout_free(l);
+    return buf;
 }
 
 #endif

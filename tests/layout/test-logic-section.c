@@ -51,6 +51,8 @@ static void absent_section_gives_defaults(void **state)
     const struct plc_logic_def *g = plc_layout_get_logic(l);
     assert_int_equal(g->period_us, 10000);
     assert_int_equal(g->watchdog_us, 100000);
+    assert_false(g->period_set); /* a program's task interval may stand in */
+    assert_false(g->watchdog_set);
     assert_int_equal(g->restart, PLC_RESTART_COMMAND);
     assert_int_equal(g->restart_delay_us, 1000000);
     assert_null(g->reset_command);
@@ -77,6 +79,8 @@ static void every_key_is_read(void **state)
     const struct plc_logic_def *g = plc_layout_get_logic(l);
     assert_int_equal(g->period_us, 1000);
     assert_int_equal(g->watchdog_us, 500);
+    assert_true(g->period_set);
+    assert_true(g->watchdog_set);
     assert_int_equal(g->restart, PLC_RESTART_AUTO);
     assert_int_equal(g->restart_delay_us, 2000000);
     assert_string_equal(g->reset_command->name, "reset");
@@ -95,7 +99,17 @@ static void watchdog_defaults_to_ten_periods(void **state)
     struct plc_layout *l = load("[logic]\nperiod = 2ms\n", &d);
     assert_non_null(l);
     assert_int_equal(plc_layout_get_logic(l)->watchdog_us, 20000);
+    assert_true(plc_layout_get_logic(l)->period_set);
+    assert_false(plc_layout_get_logic(l)->watchdog_set);
     plc_layout_free(l);
+    /* A section without period: not set, the default in force. */
+    l = load("[logic]\npriority = 0\n", &d);
+    assert_non_null(l);
+    assert_false(plc_layout_get_logic(l)->period_set);
+    assert_int_equal(plc_layout_get_logic(l)->period_us, 10000);
+    plc_layout_free(l);
+    assert_int_equal(plc_logic_default_watchdog_us(20000), 200000);
+    assert_int_equal(plc_logic_default_watchdog_us(10000000), 60000000); /* capped */
 }
 
 /* A real-time scan asks for the promptest wake-up unless told otherwise. */

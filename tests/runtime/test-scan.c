@@ -2,7 +2,9 @@
 /*
  * struct plc_scan: the cycle on a simulated clock (period, overruns and
  * skipped cycles, watchdog and safe outputs, fault restart), program loading
- * (layout hash mismatch, reload), and the watchdog thread on the real clock.
+ * (layout hash mismatch, reload), the watchdog thread on the real clock, and
+ * what Structured Text programs add: the fault's ST line, online change, the
+ * task interval as the period.
  * Runs on the engine test layout (tests/programs/engine.ini) in real shared
  * memory.
  */
@@ -59,6 +61,7 @@ static struct {
     uint64_t work;        /* each scan advances the clock this much */
     uint64_t work_once;   /* the next scan only */
     int ret;
+    const char *fault;    /* what the scan or init says when it fails */
     size_t n;
     uint64_t now[256], dt[256];
     bool first[256];
@@ -88,7 +91,14 @@ static int t_scan(struct plc_ctx *ctx)
         while (atomic_load(&prog.spin))
             ;
     }
+    ctx->fault = prog.ret ? prog.fault : NULL;
     return prog.ret;
+}
+
+static int t_init(struct plc_ctx *ctx)
+{
+    ctx->fault = prog.fault;
+    return prog.fault ? 1 : 0;
 }
 
 static const struct plc_program t_program = {
@@ -1043,6 +1053,219 @@ static void shelving_in_the_table_applies_when_the_engine_starts(void **state)
     alarm_fx_close(t, &x);
 }
 
+/* ---- Structured Text programs -------------------------------------------------- */
+
+/* A fault a program names (as plc-st's generated code does, with the ST file
+ * and line) is the fault's text: in the statistics, the log and the event. */
+static void program_fault_names_its_st_line(void **state)
+{
+    struct t *t = *state;
+    struct events e;
+    events_open(t, &e);
+    start(t);
+    steps(t, 2);
+    prog.fault = "x.st:7: division by zero";
+    prog.ret = 1;
+    steps(t, 1);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_FAULTED);
+    assert_int_equal(st.cause, PLC_FAULT_PROGRAM);
+    assert_string_equal(st.fault, "program 'linked': x.st:7: division by zero");
+    assert_non_null(strstr(t->log, "fault: program 'linked': x.st:7: division by zero; outputs "
+                                   "safe until 'fault_reset' changes"));
+    assert_true(tag(t, t->diag, "fault_cause") == PLC_FAULT_PROGRAM);
+    struct plc_event ev = next_event(&e, PLC_EVENT_PROGRAM_FAULT);
+    assert_string_equal(ev.text, "program 'linked': x.st:7: division by zero");
+    assert_outputs_safe(t, true);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+    events_close(&e);
+}
+
+static void init_fault_names_its_st_line(void **state)
+{
+    struct t *t = *state;
+    struct plc_program p = t_program;
+    p.init = t_init;
+    t->cfg.program = &p;
+    prog.fault = "x.st:3: array index 11 outside 1..10";
+    start(t);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_FAULTED);
+    assert_string_equal(st.fault, "program 'linked': x.st:3: array index 11 outside 1..10");
+    /* A program that fails without saying why: its return value. */
+    prog.fault = NULL;
+    prog.ret = 4;
+    assert_int_equal(plc_scan_reset_fault(t->scan), 0);
+    steps(t, 1);
+    plc_scan_get_stats(t->scan, &st);
+    assert_string_equal(st.fault, "program 'linked': scan returned 4");
+}
+
+/* The log holds the line printf() makes of @fmt. */
+static void __attribute__((format(printf, 2, 3))) assert_logged(struct t *t, const char *fmt, ...)
+{
+    char want[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof(want), fmt, ap);
+    va_end(ap);
+    if (!strstr(t->log, want))
+        fail_msg("log:\n%s\nwant: %s", t->log, want);
+}
+
+/* Start the engine on a copy of test-st-count<version>.so at base/program.so. */
+static void start_st(struct t *t, int version, char *path, size_t size)
+{
+    snprintf(path, size, "%s/program.so", t->f->base);
+    char from[256];
+    snprintf(from, sizeof(from), PLC_BINARY_DIR "/tests/programs/test-st-count%d.so", version);
+    copy_file(from, path);
+    t->cfg.program = NULL;
+    t->cfg.program_path = path;
+    start(t);
+}
+
+static void put_st(const char *path, int version)
+{
+    char from[256];
+    snprintf(from, sizeof(from), PLC_BINARY_DIR "/tests/programs/test-st-count%d.so", version);
+    copy_file(from, path);
+}
+
+/*
+ * SIGHUP's reload of a changed ST program: the counter goes on from where it
+ * was, a new variable and one whose type changed take their initial values,
+ * there is no first scan and the outputs never go safe; an init that fails
+ * refuses the reload and the old program runs on.
+ */
+static void online_change_keeps_what_is_unchanged(void **state)
+{
+    struct t *t = *state;
+    char path[256];
+    struct events e;
+    events_open(t, &e);
+    start_st(t, 1, path, sizeof(path));
+    struct plc_region *status =
+        plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
+    assert_non_null(status);
+    steps(t, 5);
+    assert_true(tag(t, status, "total") == 105); /* init's 100, then one a scan */
+    assert_true(tag(t, status, "ack") == 1);     /* one first scan */
+    assert_true(tag(t, status, "scans_seen") == 3);
+
+    put_st(path, 2);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
+    assert_outputs_program(t); /* not safe across an online change */
+    assert_logged(t,
+                  "program 'counter' loaded from %s: online change, 2 variable(s) kept, 2 new "
+                  "or changed (initial values), 1 dropped",
+                  path);
+    struct plc_event ev = next_event(&e, PLC_EVENT_PROGRAM_RELOAD);
+    assert_string_equal(ev.text, "online change: 2 kept, 2 new");
+    steps(t, 2);
+    assert_true(tag(t, status, "total") == 107);       /* count kept */
+    assert_true(tag(t, status, "ack") == 1);           /* no first scan: firsts kept */
+    assert_true(tag(t, status, "scans_seen") == 6999); /* added 7 new, level INT->DINT -1 */
+    assert_true(tag(t, t->diag, "reloads") == 1);
+
+    /* An init that fails: refused, version 2 runs on with its state. Init
+     * sees the last scan's snapshot. */
+    set_tag(t, t->params, "fail", 7);
+    steps(t, 1);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), -1);
+    assert_logged(t,
+                  "reload refused, program 'counter' runs on: %s: program 'counter': count.st:4: "
+                  "init failed",
+                  path);
+    set_tag(t, t->params, "fail", 0);
+    steps(t, 1);
+    assert_true(tag(t, status, "total") == 109);
+
+    /* And back to version 1: count kept again, level DINT->INT at its initial 3. */
+    put_st(path, 1);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
+    steps(t, 1);
+    assert_true(tag(t, status, "total") == 110);
+    assert_true(tag(t, status, "scans_seen") == 3);
+    assert_true(tag(t, status, "ack") == 1);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.state, PLC_SCAN_RUNNING);
+    assert_int_equal(st.reloads, 2);
+    plc_region_detach(status);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+    events_close(&e);
+}
+
+/* A faulted PLC leaves its fault by a reload as by any other way: a cold
+ * restart, the new program's initial values, a first scan. */
+static void reload_of_a_faulted_st_program_is_a_cold_restart(void **state)
+{
+    struct t *t = *state;
+    char path[256];
+    start_st(t, 1, path, sizeof(path));
+    struct plc_region *status =
+        plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
+    assert_non_null(status);
+    steps(t, 5);
+    set_tag(t, t->params, "fail", 1);
+    steps(t, 1);
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_string_equal(st.fault, "program 'counter': count.st:9: division by zero");
+    set_tag(t, t->params, "fail", 0);
+    put_st(path, 2);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
+    steps(t, 1);
+    assert_true(tag(t, status, "total") == 101); /* count from its initial value */
+    assert_true(tag(t, status, "ack") == 1);     /* a first scan */
+    assert_true(tag(t, status, "scans_seen") == 6999);
+    assert_non_null(strstr(t->log, "leaving fault (reload)"));
+    plc_region_detach(status);
+}
+
+/* Without a period in [logic] (or --period), the task's INTERVAL is the
+ * period, at load and at each reload; a configured period stands. */
+static void task_interval_is_the_period_unless_configured(void **state)
+{
+    struct t *t = *state;
+    char path[256];
+    t->logic.period_set = false; /* engine.ini sets 1ms */
+    start_st(t, 1, path, sizeof(path));
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.period_us, 2000);
+    assert_non_null(strstr(t->log, "period 2000 us: the task interval of program 'counter' (no "
+                                   "period in [logic] or --period)"));
+    steps(t, 3);
+    assert_int_equal(t->clock.deadlines[0], 1000 * MS + 2 * MS);
+    assert_int_equal(t->clock.deadlines[1], 1000 * MS + 4 * MS);
+    assert_true(tag(t, t->diag, "period_us") == 2000);
+
+    put_st(path, 2);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
+    assert_non_null(strstr(t->log, "period 3000 us: the task interval of program 'counter'"));
+    steps(t, 3);
+    size_t n = t->clock.nsleeps;
+    assert_int_equal(t->clock.deadlines[n - 1] - t->clock.deadlines[n - 2], 3 * MS);
+    assert_true(tag(t, t->diag, "period_us") == 3000);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+
+    /* Configured: 1 ms whatever the task says, and the log says so. */
+    t->log[0] = '\0';
+    t->logic.period_set = true;
+    start_st(t, 1, path, sizeof(path));
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.period_us, 1000);
+    assert_non_null(strstr(t->log, "period 1000 us as configured, not the task interval of "
+                                   "program 'counter' (2000 us)"));
+}
+
 int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -1070,6 +1293,11 @@ int main(void)
         T(alarm_shelved_from_the_table_is_normal_until_unshelved),
         T(shelving_expires_with_an_event),
         T(shelving_in_the_table_applies_when_the_engine_starts),
+        T(program_fault_names_its_st_line),
+        T(init_fault_names_its_st_line),
+        T(online_change_keeps_what_is_unchanged),
+        T(reload_of_a_faulted_st_program_is_a_cold_restart),
+        T(task_interval_is_the_period_unless_configured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,6 +233,39 @@ static void sighup_reloads_program_and_keeps_running(void **state)
     assert_int_equal(waitpid(t->pid, NULL, WNOHANG), 0); /* alive */
 }
 
+/* SIGHUP's reload of a changed Structured Text program is an online change:
+ * its counter carries on, a new variable takes its initial value, and there
+ * is no first scan (tests/programs/st-count.c). */
+static void sighup_online_change_keeps_the_counter(void **state)
+{
+    struct t *t = *state;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/program.so", t->f->base);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "cp %s/tests/programs/test-st-count1.so %s", PLC_BINARY_DIR, path);
+    assert_int_equal(system(cmd), 0);
+    spawn(t, path);
+    assert_true(said(t, "running program 'counter'", WAIT_MS));
+    /* engine.ini sets a period: the task's 2 ms interval is not used. */
+    assert_true(said(t, "period 1000 us as configured, not the task interval of program "
+                        "'counter' (2000 us)", WAIT_MS));
+    wait_tag(t, t->status, "total", 300);
+    assert_true(tag(t, t->status, "scans_seen") == 3);
+
+    snprintf(cmd, sizeof(cmd), "cp %s/tests/programs/test-st-count2.so %s", PLC_BINARY_DIR, path);
+    assert_int_equal(system(cmd), 0);
+    double before = tag(t, t->status, "total");
+    kill(t->pid, SIGHUP);
+    wait_tag(t, t->diag, "reloads", 1);
+    if (!said(t, "online change, 2 variable(s) kept, 2 new or changed (initial values), 1 "
+                 "dropped", WAIT_MS))
+        fail_msg("plc-logic said:\n%s", t->err);
+    wait_tag_equal(t, t->status, "scans_seen", 6999); /* version 2 runs */
+    assert_true(tag(t, t->status, "total") > before); /* not back to 100 */
+    assert_true(tag(t, t->status, "ack") == 1);        /* one first scan, at the start */
+    assert_int_equal(waitpid(t->pid, NULL, WNOHANG), 0);
+}
+
 static void program_for_other_layout_exits_with_both_hashes(void **state)
 {
     struct t *t = *state;
@@ -409,6 +442,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(commands_written_faster_than_scan_counted_exactly_once),
         T(sighup_reloads_program_and_keeps_running),
+        T(sighup_online_change_keeps_the_counter),
         T(program_for_other_layout_exits_with_both_hashes),
         T(cpu_dma_latency_flag),
         T(stuck_scan_faults_safe_until_reset_command),
