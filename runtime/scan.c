@@ -79,6 +79,18 @@ static void fill_ctx(struct plc_scan *s, struct plc_ctx *ctx, uint64_t scan_time
     ctx->state = s->pstate;
 }
 
+/* Fault the PLC for a program's init or scan that returned @p r, saying why
+ * in the program's own words (ctx->fault) when it gave them. */
+static void program_fault(struct plc_scan *s, const struct plc_ctx *ctx, const char *call, int r)
+{
+    if (ctx->fault)
+        plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %.200s",
+                             s->prog.desc->name, ctx->fault);
+    else
+        plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %s returned %d",
+                             s->prog.desc->name, call, r);
+}
+
 int plc_scan_call_init(struct plc_scan *s)
 {
     s->first_scan = true;
@@ -89,12 +101,7 @@ int plc_scan_call_init(struct plc_scan *s)
     fill_ctx(s, &ctx, s->deadline - s->t0);
     int r = s->prog.desc->init(&ctx);
     if (r != 0) {
-        if (ctx.fault)
-            plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %.200s",
-                                 s->prog.desc->name, ctx.fault);
-        else
-            plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': init returned %d",
-                                 s->prog.desc->name, r);
+        program_fault(s, &ctx, "init", r);
         return -1;
     }
     return 0;
@@ -394,12 +401,7 @@ static void run_program(struct plc_scan *s, uint64_t wake)
         return;
     }
     if (r != 0) {
-        if (ctx.fault)
-            plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %.200s",
-                                 s->prog.desc->name, ctx.fault);
-        else
-            plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': scan returned %d",
-                                 s->prog.desc->name, r);
+        program_fault(s, &ctx, "scan", r);
         return;
     }
     publish_mine(s);
