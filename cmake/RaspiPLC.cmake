@@ -10,6 +10,11 @@
 #       installed. A call to a function libplc does not export (a typo, a
 #       private one) fails the link (-z defs) rather than the load.
 #
+#   plc_add_st_program(NAME SOURCES... [LAYOUT file] [PROGRAM name])
+#       Build NAME.so from Structured Text with plc-st build: against
+#       LAYOUT (VAR_EXTERNAL and located variables become its tags) or,
+#       without one, as a program no real layout accepts (for sim and tests).
+#
 #   plc_layout_image(TARGET LAYOUT [LOCK file])
 #       An INTERFACE target whose include directory holds plc-image.h
 #       generated from LAYOUT, after LAYOUT's lock file (LAYOUT with .lock,
@@ -54,4 +59,32 @@ function(plc_add_program name)
   target_link_options(${name} PRIVATE LINKER:-z,defs)
   set_target_properties(${name} PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden
                                            SKIP_BUILD_RPATH ON)
+endfunction()
+
+function(plc_add_st_program name)
+  cmake_parse_arguments(P "" "LAYOUT;PROGRAM" "SOURCES" ${ARGN})
+  set(_src ${P_SOURCES} ${P_UNPARSED_ARGUMENTS})
+  set(_abs "")
+  foreach(s ${_src})
+    get_filename_component(_a "${s}" ABSOLUTE)
+    list(APPEND _abs "${_a}")
+  endforeach()
+  set(_opts "")
+  set(_deps ${_abs})
+  if(P_LAYOUT)
+    get_filename_component(_l "${P_LAYOUT}" ABSOLUTE)
+    list(APPEND _opts --layout "${_l}")
+    list(APPEND _deps "${_l}")
+  endif()
+  if(P_PROGRAM)
+    list(APPEND _opts --program "${P_PROGRAM}")
+  endif()
+  set(_so "${CMAKE_CURRENT_BINARY_DIR}/${name}.so")
+  add_custom_command(
+    OUTPUT "${_so}"
+    COMMAND plc-st build ${_abs} ${_opts} -o "${_so}"
+    DEPENDS plc-st plc ${_deps}
+    COMMENT "Compiling Structured Text ${name}.so"
+    VERBATIM)
+  add_custom_target(${name} ALL DEPENDS "${_so}")
 endfunction()

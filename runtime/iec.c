@@ -110,31 +110,64 @@ bool plc_tp(struct plc_timer *fb, bool in, int64_t pt, uint64_t now_ns)
     return fb->q;
 }
 
+/* The 32-bit counters are the range counters at DINT's range. */
+static struct plc_counter_range widen(const struct plc_counter *fb)
+{
+    return (struct plc_counter_range){fb->cv, fb->q, fb->qu, fb->qd, fb->cu, fb->cd};
+}
+
+static bool narrow(struct plc_counter *fb, const struct plc_counter_range *r, bool out)
+{
+    *fb = (struct plc_counter){(int32_t)r->cv, r->q, r->qu, r->qd, r->cu, r->cd};
+    return out;
+}
+
 bool plc_ctu(struct plc_counter *fb, bool cu, bool r, int32_t pv)
+{
+    struct plc_counter_range w = widen(fb);
+    return narrow(fb, &w, plc_ctu_range(&w, cu, r, pv, INT32_MAX));
+}
+
+bool plc_ctd(struct plc_counter *fb, bool cd, bool ld, int32_t pv)
+{
+    struct plc_counter_range w = widen(fb);
+    return narrow(fb, &w, plc_ctd_range(&w, cd, ld, pv, INT32_MIN));
+}
+
+bool plc_ctud(struct plc_counter *fb, bool cu, bool cd, bool r, bool ld, int32_t pv)
+{
+    struct plc_counter_range w = widen(fb);
+    return narrow(fb, &w, plc_ctud_range(&w, cu, cd, r, ld, pv, INT32_MIN, INT32_MAX));
+}
+
+/* The typed counters: one body for every range, so INT's CTU saturates at
+ * 32767 exactly as DINT's does at 2147483647. */
+bool plc_ctu_range(struct plc_counter_range *fb, bool cu, bool r, int64_t pv, int64_t max)
 {
     bool edge = cu && !fb->cu;
     fb->cu = cu;
     if (r)
         fb->cv = 0;
-    else if (edge && fb->cv < INT32_MAX)
+    else if (edge && fb->cv < max)
         fb->cv++;
     fb->q = fb->cv >= pv;
     return fb->q;
 }
 
-bool plc_ctd(struct plc_counter *fb, bool cd, bool ld, int32_t pv)
+bool plc_ctd_range(struct plc_counter_range *fb, bool cd, bool ld, int64_t pv, int64_t min)
 {
     bool edge = cd && !fb->cd;
     fb->cd = cd;
     if (ld)
         fb->cv = pv;
-    else if (edge && fb->cv > INT32_MIN)
+    else if (edge && fb->cv > min)
         fb->cv--;
     fb->q = fb->cv <= 0;
     return fb->q;
 }
 
-bool plc_ctud(struct plc_counter *fb, bool cu, bool cd, bool r, bool ld, int32_t pv)
+bool plc_ctud_range(struct plc_counter_range *fb, bool cu, bool cd, bool r, bool ld, int64_t pv,
+                    int64_t min, int64_t max)
 {
     bool up = cu && !fb->cu, down = cd && !fb->cd;
     fb->cu = cu;
@@ -144,13 +177,58 @@ bool plc_ctud(struct plc_counter *fb, bool cu, bool cd, bool r, bool ld, int32_t
     else if (ld)
         fb->cv = pv;
     else if (!(up && down)) {
-        if (up && fb->cv < INT32_MAX)
+        if (up && fb->cv < max)
             fb->cv++;
-        else if (down && fb->cv > INT32_MIN)
+        else if (down && fb->cv > min)
             fb->cv--;
     }
     fb->qu = fb->cv >= pv;
     fb->qd = fb->cv <= 0;
+    fb->q = fb->qu;
+    return fb->qu;
+}
+
+bool plc_ctu_u64(struct plc_counter_u64 *fb, bool cu, bool r, uint64_t pv)
+{
+    bool edge = cu && !fb->cu;
+    fb->cu = cu;
+    if (r)
+        fb->cv = 0;
+    else if (edge && fb->cv < UINT64_MAX)
+        fb->cv++;
+    fb->q = fb->cv >= pv;
+    return fb->q;
+}
+
+bool plc_ctd_u64(struct plc_counter_u64 *fb, bool cd, bool ld, uint64_t pv)
+{
+    bool edge = cd && !fb->cd;
+    fb->cd = cd;
+    if (ld)
+        fb->cv = pv;
+    else if (edge && fb->cv > 0)
+        fb->cv--;
+    fb->q = fb->cv == 0;
+    return fb->q;
+}
+
+bool plc_ctud_u64(struct plc_counter_u64 *fb, bool cu, bool cd, bool r, bool ld, uint64_t pv)
+{
+    bool up = cu && !fb->cu, down = cd && !fb->cd;
+    fb->cu = cu;
+    fb->cd = cd;
+    if (r)
+        fb->cv = 0;
+    else if (ld)
+        fb->cv = pv;
+    else if (!(up && down)) {
+        if (up && fb->cv < UINT64_MAX)
+            fb->cv++;
+        else if (down && fb->cv > 0)
+            fb->cv--;
+    }
+    fb->qu = fb->cv >= pv;
+    fb->qd = fb->cv == 0;
     fb->q = fb->qu;
     return fb->qu;
 }

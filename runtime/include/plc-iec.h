@@ -132,6 +132,45 @@ PLC_API bool plc_ctd(struct plc_counter *fb, bool cd, bool ld, int32_t pv);
 PLC_API bool plc_ctud(struct plc_counter *fb, bool cu, bool cd, bool r, bool ld, int32_t pv);
 
 /**
+ * @brief Counter state with a range (the typed counters of Structured Text).
+ *
+ * CTU/CTD/CTUD of an INT, DINT, LINT or UDINT count in [min, max] (the
+ * type's range) and stop there instead of wrapping; CV is kept in 64 bits.
+ */
+struct plc_counter_range {
+    int64_t cv;  /**< output: current value, min..max */
+    bool q;      /**< output (CTU: CV >= PV; CTD: CV <= 0) */
+    bool qu, qd; /**< outputs of CTUD: CV >= PV, CV <= 0 */
+    bool cu, cd; /**< private: CU and CD at the previous call */
+};
+
+/** @brief CTU counting up to @p max; as plc_ctu(). @return q = CV >= PV */
+PLC_API bool plc_ctu_range(struct plc_counter_range *fb, bool cu, bool r, int64_t pv,
+                           int64_t max);
+/** @brief CTD counting down to @p min; LD loads PV as given. @return q = CV <= 0 */
+PLC_API bool plc_ctd_range(struct plc_counter_range *fb, bool cd, bool ld, int64_t pv,
+                           int64_t min);
+/** @brief CTUD counting in [min, max]; as plc_ctud(). @return qu = CV >= PV */
+PLC_API bool plc_ctud_range(struct plc_counter_range *fb, bool cu, bool cd, bool r, bool ld,
+                            int64_t pv, int64_t min, int64_t max);
+
+/** @brief Counter state of the ULINT counters: CV in 0..UINT64_MAX. */
+struct plc_counter_u64 {
+    uint64_t cv; /**< output: current value */
+    bool q;      /**< output (CTU: CV >= PV; CTD: CV <= 0) */
+    bool qu, qd; /**< outputs of CTUD */
+    bool cu, cd; /**< private */
+};
+
+/** @brief CTU_ULINT: as plc_ctu(), stopping at UINT64_MAX. @return q */
+PLC_API bool plc_ctu_u64(struct plc_counter_u64 *fb, bool cu, bool r, uint64_t pv);
+/** @brief CTD_ULINT: as plc_ctd(), stopping at 0. @return q = CV == 0 */
+PLC_API bool plc_ctd_u64(struct plc_counter_u64 *fb, bool cd, bool ld, uint64_t pv);
+/** @brief CTUD_ULINT: as plc_ctud(), in 0..UINT64_MAX. @return qu */
+PLC_API bool plc_ctud_u64(struct plc_counter_u64 *fb, bool cu, bool cd, bool r, bool ld,
+                          uint64_t pv);
+
+/**
  * @brief Take new requests of a request/acknowledge command counter.
  *
  * The client adds 1 to the request counter @p req (a uint16 in a region the

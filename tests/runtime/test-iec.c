@@ -276,6 +276,68 @@ static void cmd_take_counts_every_request_once_across_wrap(void **state)
     assert_int_equal(ack, 1);
 }
 
+static void ctu_range_saturates_at_its_max(void **state)
+{
+    struct plc_counter_range fb = {0};
+    for (int i = 0; i < 10; i++) {
+        plc_ctu_range(&fb, i % 2 == 0, false, 3, 3);
+    }
+    assert_int_equal(fb.cv, 3);
+    assert_true(fb.q);
+    plc_ctu_range(&fb, false, true, 3, 3); /* R */
+    assert_int_equal(fb.cv, 0);
+    assert_false(fb.q);
+}
+
+static void ctd_range_stops_at_its_min(void **state)
+{
+    struct plc_counter_range fb = {0};
+    plc_ctd_range(&fb, false, true, -32766, INT16_MIN);
+    for (int i = 0; i < 10; i++)
+        plc_ctd_range(&fb, i % 2 == 0, false, -32766, INT16_MIN);
+    assert_int_equal(fb.cv, INT16_MIN);
+    assert_true(fb.q);
+}
+
+static void ctud_range_counts_both_ways_within_range(void **state)
+{
+    struct plc_counter_range fb = {0};
+    plc_ctud_range(&fb, true, false, false, false, 2, -1, 1);
+    plc_ctud_range(&fb, false, false, false, false, 2, -1, 1);
+    plc_ctud_range(&fb, true, false, false, false, 2, -1, 1); /* at max 1: stays */
+    assert_int_equal(fb.cv, 1);
+    assert_false(fb.qu);
+    plc_ctud_range(&fb, false, true, false, false, 2, -1, 1);
+    plc_ctud_range(&fb, false, false, false, false, 2, -1, 1);
+    plc_ctud_range(&fb, false, true, false, false, 2, -1, 1);
+    plc_ctud_range(&fb, false, false, false, false, 2, -1, 1);
+    plc_ctud_range(&fb, false, true, false, false, 2, -1, 1); /* at min -1: stays */
+    assert_int_equal(fb.cv, -1);
+    assert_true(fb.qd);
+    plc_ctud_range(&fb, true, true, false, true, 2, -1, 1); /* LD */
+    assert_int_equal(fb.cv, 2);
+    assert_true(fb.qu);
+}
+
+static void ulint_counters_use_the_whole_range(void **state)
+{
+    struct plc_counter_u64 fb = {.cv = UINT64_MAX - 1};
+    plc_ctu_u64(&fb, true, false, UINT64_MAX);
+    plc_ctu_u64(&fb, false, false, UINT64_MAX);
+    plc_ctu_u64(&fb, true, false, UINT64_MAX);
+    assert_true(fb.cv == UINT64_MAX);
+    assert_true(fb.q);
+    struct plc_counter_u64 d = {0};
+    plc_ctd_u64(&d, true, false, 5); /* at 0: stays */
+    assert_true(d.cv == 0);
+    assert_true(d.q);
+    struct plc_counter_u64 ud = {0};
+    plc_ctud_u64(&ud, false, true, false, false, 1);
+    assert_true(ud.cv == 0 && ud.qd && !ud.qu);
+    plc_ctud_u64(&ud, true, false, false, false, 1);
+    assert_true(ud.cv == 1 && ud.qu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +349,10 @@ int main(void)
         cmocka_unit_test(tp_first_scan_with_in_true_pulses),
         cmocka_unit_test(ctu_follows_iec_table),
         cmocka_unit_test(ctu_stops_at_int32_max),
+        cmocka_unit_test(ctu_range_saturates_at_its_max),
+        cmocka_unit_test(ctd_range_stops_at_its_min),
+        cmocka_unit_test(ctud_range_counts_both_ways_within_range),
+        cmocka_unit_test(ulint_counters_use_the_whole_range),
         cmocka_unit_test(ctd_follows_iec_table),
         cmocka_unit_test(ctd_first_call_with_cd_true_counts),
         cmocka_unit_test(ctud_follows_iec_table),

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The build driver: sources in, diagnostics out, and for a build the
+ * generated C compiled by the system's C compiler in a temporary directory.
+ * An error from the C compiler is a bug of ours: it is reported as P9001,
+ * quoting the ST line its #line directive names.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ast.h"
+#include "plc-layout.h"
+#include "st.h"
+
+/* Where headers and libplc are: the build tree when this executable is in
+ * it, the installation otherwise. */
+#ifndef PLC_ST_BUILD_DIR
+#define PLC_ST_BUILD_DIR ""
+#define PLC_ST_BUILD_INCLUDE ""
+#define PLC_ST_BUILD_LIBDIR ""
+#define PLC_ST_INSTALL_INCLUDE "/usr/local/include/raspiplc"
+#define PLC_ST_INSTALL_LIBDIR "/usr/local/lib"
+#endif
+
+static bool in_build_tree(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    size_t bl = strlen(PLC_ST_BUILD_DIR);
+    if (n <= 0 || !bl)
+        return false;
+    exe[n] = '\0';
+    return strncmp(exe, PLC_ST_BUILD_DIR, bl) == 0 && exe[bl] == '/';
+}
+
+static int read_file(struct st_ctx *ctx, const char *path)
+{
+    if (ctx->source_count == ST_MAX_SOURCES) {
+        st_error_plain(ctx, 9003, "more than %d source files", ST_MAX_SOURCES);
+        return -1;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        st_error_plain(ctx, 9003, "cannot read '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf)
+            break;
+        if (len == cap) {
+            char *nb = cap > (256u << 20) ? NULL : realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + len, 1, cap - len, f);
+        len += r;
+        if (r == 0)
+            break;
+    }
+    bool err = ferror(f);
+    fclose(f);
+    if (!buf || err) {
+        free(buf);
+        st_error_plain(ctx, 9003, "cannot read '%s'%s", path, buf ? "" : ": too large");
+        return -1;
+    }
+    char *text = st_strndup(&ctx->arena, buf, len);
+    free(buf);
+    struct st_source *s = &ctx->sources[ctx->source_count++];
+    s->name = st_strdup(&ctx->arena, path);
+    s->text = text;
+    s->len = len;
+    return 0;
+}
+
+/* Lex, parse and check what is in ctx->sources. */
+static unsigned front_end(struct st_ctx *ctx, struct st_unit *unit,
+                          const struct st_sema_options *so)
+{
+    for (uint32_t i = 0; i < ctx->source_count; i++) {
+        struct st_tokens toks;
+        st_lex(ctx, i, &toks);
+        st_parse(ctx, &toks, unit);
+    }
+    st_sema(ctx, unit, so);
+    return ctx->errors;
+}
+
+int plc_st_check_buffer(const char *text, size_t len, const char *name, FILE *diag)
+{
+    struct st_ctx ctx;
+    st_ctx_init(&ctx, diag);
+    struct st_source *s = &ctx.sources[ctx.source_count++];
+    s->name = name ? name : "<buffer>";
+    s->text = st_strndup(&ctx.arena, text, len);
+    s->len = len;
+    struct st_unit unit = {0};
+    struct st_sema_options so = {0};
+    unsigned errors = front_end(&ctx, &unit, &so);
+    st_ctx_free(&ctx);
+    return errors ? 1 : 0;
+}
+
+struct compilation {
+    struct st_ctx ctx;
+    struct st_unit unit;
+    struct plc_layout *layout;
+    char sources[1024];
+};
+
+/* @return 0, 1 (errors) or 2 (usage); the caller frees c. */
+static int compile(struct compilation *c, const char *const *files, size_t n,
+                   const struct plc_st_options *o, bool build, FILE *diag)
+{
+    memset(c, 0, sizeof(*c));
+    st_ctx_init(&c->ctx, diag);
+    if (n == 0) {
+        st_error_plain(&c->ctx, 9003, "no source file given");
+        return 2;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (read_file(&c->ctx, files[i]) < 0)
+            return 2;
+        size_t l = strlen(c->sources);
+        snprintf(c->sources + l, sizeof(c->sources) - l, "%s%s", i ? " " : "", files[i]);
+    }
+    if (o && o->layout) {
+        struct plc_diag d;
+        c->layout = plc_layout_load(o->layout, &d);
+        if (!c->layout) {
+            char msg[1200];
+            plc_diag_format(&d, msg, sizeof(msg));
+            st_error_plain(&c->ctx, 4005, "%s", msg[0] ? msg : strerror(errno));
+            return 2;
+        }
+    }
+    struct st_sema_options so = {.program = o ? o->program : NULL, .need_program = build,
+                                 .layout = c->layout};
+    return front_end(&c->ctx, &c->unit, &so) ? 1 : 0;
+}
+
+static void compilation_free(struct compilation *c)
+{
+    plc_layout_free(c->layout);
+    st_ctx_free(&c->ctx);
+}
+
+int plc_st_check_files(const char *const *files, size_t n, const struct plc_st_options *o,
+                       FILE *diag)
+{
+    struct compilation c;
+    int rc = compile(&c, files, n, o, false, diag);
+    compilation_free(&c);
+    return rc;
+}
+
+static int emit(struct compilation *c, const struct plc_st_options *o, FILE *out)
+{
+    struct st_emit_options eo = {.layout = c->layout, .program_name = o ? o->program : NULL,
+                                 .source_list = c->sources};
+    return st_emit(&c->ctx, &c->unit, &eo, out);
+}
+
+int plc_st_emit_c(const char *const *files, size_t n, const struct plc_st_options *o, FILE *out,
+                  FILE *diag)
+{
+    struct compilation c;
+    int rc = compile(&c, files, n, o, true, diag);
+    if (rc == 0 && emit(&c, o, out) < 0) {
+        st_error_plain(&c.ctx, 9002, "cannot write the C file: %s", strerror(errno));
+        rc = 2;
+    }
+    compilation_free(&c);
+    return rc;
+}
+
+/* ---- running the C compiler ----------------------------------------------------------- */
+
+/* An error line of the C compiler, "file.st:12:5: error: ..." thanks to #line. */
+static void report_cc(struct st_ctx *ctx, const char *log_path)
+{
+    FILE *f = fopen(log_path, "r");
+    char buf[2048];
+    bool reported = false;
+    while (f && fgets(buf, sizeof(buf), f)) {
+        char *e = strstr(buf, ": error: ");
+        if (!e)
+            continue;
+        buf[strcspn(buf, "\n")] = '\0';
+        /* find which source: the text before ":LINE:" */
+        for (uint32_t i = 0; i < ctx->source_count; i++) {
+            size_t l = strlen(ctx->sources[i].name);
+            if (strncmp(buf, ctx->sources[i].name, l) == 0 && buf[l] == ':') {
+                unsigned line = (unsigned)strtoul(buf + l + 1, NULL, 10);
+                st_error(ctx, (struct st_loc){i, line, 1}, 9001,
+                         "internal compiler error: the C compiler rejected the code made from "
+                         "this line (%s)", e + 9);
+                reported = true;
+                break;
+            }
+        }
+        if (reported)
+            break;
+    }
+    if (!reported)
+        st_error_plain(ctx, 9001, "internal compiler error: the C compiler failed (%s%s)",
+                       f ? "" : "no log", f && fgets(buf, sizeof(buf), f) ? "" : "its messages follow");
+    if (f) {
+        rewind(f);
+        while (fgets(buf, sizeof(buf), f) && ctx->diag)
+            fprintf(ctx->diag, "  | %s", buf);
+        fclose(f);
+    }
+}
+
+static int run(char *const argv[], const char *log_path)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void rm_tree(const char *dir, const char *const *names, size_t n)
+{
+    char p[PATH_MAX + 64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+int plc_st_build(const char *const *files, size_t n, const struct plc_st_options *o,
+                 const char *so_path, FILE *diag)
+{
+    struct compilation c;
+    int rc = compile(&c, files, n, o, true, diag);
+    if (rc) {
+        compilation_free(&c);
+        return rc;
+    }
+    const char *tmpbase = getenv("TMPDIR");
+    char dir[PATH_MAX - 64], cfile[PATH_MAX], hfile[PATH_MAX], sofile[PATH_MAX], log[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/plc-st.XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
+    static const char *const made[] = {"program.c", "plc-image.h", "program.so", "cc.log"};
+    if (!mkdtemp(dir)) {
+        st_error_plain(&c.ctx, 9002, "cannot make a temporary directory: %s", strerror(errno));
+        compilation_free(&c);
+        return 2;
+    }
+    snprintf(cfile, sizeof(cfile), "%s/program.c", dir);
+    snprintf(hfile, sizeof(hfile), "%s/plc-image.h", dir);
+    snprintf(sofile, sizeof(sofile), "%s/program.so", dir);
+    snprintf(log, sizeof(log), "%s/cc.log", dir);
+    FILE *f = fopen(cfile, "w");
+    rc = !f || emit(&c, o, f) < 0;
+    if (f && fclose(f) != 0)
+        rc = 1;
+    if (!rc && c.layout) {
+        f = fopen(hfile, "w");
+        rc = !f || plc_layout_write_header(c.layout, f) < 0;
+        if (f && fclose(f) != 0)
+            rc = 1;
+    }
+    if (rc) {
+        st_error_plain(&c.ctx, 9002, "cannot write in '%s': %s", dir, strerror(errno));
+        rm_tree(dir, made, 4);
+        compilation_free(&c);
+        return 2;
+    }
+    bool build = in_build_tree();
+    char inc_dir[PATH_MAX + 2], inc[PATH_MAX + 2], libdir[PATH_MAX + 2];
+    snprintf(inc_dir, sizeof(inc_dir), "-I%s", dir);
+    snprintf(inc, sizeof(inc), "-I%s", build ? PLC_ST_BUILD_INCLUDE : PLC_ST_INSTALL_INCLUDE);
+    snprintf(libdir, sizeof(libdir), "-L%s", build ? PLC_ST_BUILD_LIBDIR : PLC_ST_INSTALL_LIBDIR);
+    const char *cc = o && o->cc ? o->cc : getenv("PLC_ST_CC");
+    const char *cflags = o && o->cflags ? o->cflags : getenv("PLC_ST_CFLAGS");
+    char *argv[96];
+    size_t a = 0;
+    char ccbuf[512], flagbuf[2048];
+    snprintf(ccbuf, sizeof(ccbuf), "%s", cc && *cc ? cc : "cc");
+    /* the compiler may be "ccache cc" or "aarch64-linux-gnu-gcc --sysroot=..." */
+    for (char *save = NULL, *w = strtok_r(ccbuf, " ", &save); w && a < 16;
+         w = strtok_r(NULL, " ", &save))
+        argv[a++] = w;
+    static const char *const fixed[] = {"-std=gnu11", "-O2", "-Wall", "-fPIC", "-shared",
+                                        "-fvisibility=hidden", "-fno-strict-aliasing"};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        argv[a++] = (char *)fixed[i];
+    argv[a++] = inc_dir;
+    argv[a++] = inc;
+    snprintf(flagbuf, sizeof(flagbuf), "%s", cflags ? cflags : "");
+    for (char *save = NULL, *w = strtok_r(flagbuf, " ", &save); w && a < 80;
+         w = strtok_r(NULL, " ", &save))
+        argv[a++] = w;
+    argv[a++] = "-o";
+    argv[a++] = sofile;
+    argv[a++] = cfile;
+    argv[a++] = libdir;
+    argv[a++] = "-lplc";
+    argv[a++] = "-lm";
+    argv[a++] = "-Wl,-z,defs";
+    argv[a] = NULL;
+    int st = run(argv, log);
+    if (st == 127 || st < 0) {
+        st_error_plain(&c.ctx, 9002, "cannot run the C compiler '%s' (set PLC_ST_CC)", argv[0]);
+        rc = 2;
+    } else if (st != 0) {
+        report_cc(&c.ctx, log);
+        rc = 1;
+    } else {
+        /* copy next to the target, then rename: plc-logic never loads half a file */
+        char tmp[PATH_MAX + 32];
+        snprintf(tmp, sizeof(tmp), "%s.tmp%ld", so_path, (long)getpid());
+        FILE *in = fopen(sofile, "rb"), *outf = fopen(tmp, "wb");
+        char buf[65536];
+        size_t r;
+        bool ok = in && outf;
+        while (ok && (r = fread(buf, 1, sizeof(buf), in)) > 0)
+            ok = fwrite(buf, 1, r, outf) == r;
+        if (in)
+            fclose(in);
+        if (outf && fclose(outf) != 0)
+            ok = false;
+        if (!ok || chmod(tmp, 0755) != 0 || rename(tmp, so_path) != 0) {
+            st_error_plain(&c.ctx, 9002, "cannot write '%s': %s", so_path, strerror(errno));
+            unlink(tmp);
+            rc = 2;
+        }
+    }
+    if (!getenv("PLC_ST_KEEP"))
+        rm_tree(dir, made, 4);
+    else if (diag)
+        fprintf(diag, "plc-st: kept %s\n", dir);
+    compilation_free(&c);
+    return rc;
+}
+
+int plc_st_build_sim(const char *const *files, size_t n, const char *program,
+                     const char *so_path, FILE *diag)
+{
+    struct plc_st_options o = {.program = program};
+    return plc_st_build(files, n, &o, so_path, diag);
+}
+
+int plc_st_explain(const char *code, FILE *out)
+{
+    const char *p = code;
+    if (*p == 'P' || *p == 'p')
+        p++;
+    char *end;
+    long n = strtol(p, &end, 10);
+    const struct st_code *c = *p && !*end ? st_code_find((int)n) : NULL;
+    if (!c)
+        return 2;
+    fprintf(out, "P%04d: %s\n\n%s\n", c->code, c->title, c->explain);
+    return 0;
+}
+
+int plc_st_code_at(size_t i, int *code, const char **title, const char **text)
+{
+    const struct st_code *c = st_code_at(i);
+    if (!c)
+        return -1;
+    *code = c->code;
+    *title = c->title;
+    *text = c->explain;
+    return 0;
+}

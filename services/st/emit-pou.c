@@ -1,0 +1,869 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The C emitter's statements, POU functions, the state struct, init, scan
+ * and the plc_st_meta table.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "emit.h"
+#include "plc-layout.h"
+#include "plc-st.h"
+
+static void stmts(struct emit *E, const struct st_stmt *s);
+
+static void check_fault(struct emit *E)
+{
+    ind(E);
+    fputs("if (rt->fault) goto st_end;\n", E->out);
+}
+
+static void assign_to(struct emit *E, const struct st_expr *lhs, const struct st_expr *rhs,
+                      struct st_loc loc)
+{
+    const struct st_type *lt = lhs->type;
+    ind(E);
+    if (lhs->kind == E_BIT) {
+        const struct st_type *bt = lhs->a->type;
+        fputs("{ bool st_b = ", E->out), ex(E, rhs), fputs("; ", E->out);
+        ex(E, lhs->a), fprintf(E->out, " = (%s)(((%s)", ct(bt), ut(bt)), ex(E, lhs->a);
+        fprintf(E->out, " & ~((%s)1 << %u)) | ((%s)st_b << %u)); }\n", ut(bt), lhs->bit,
+                ut(bt), lhs->bit);
+    } else if (lt->kind == TY_STRING) {
+        fputs("st_strset(", E->out), ex(E, lhs), fprintf(E->out, ", %u, ", lt->strlen);
+        ex(E, rhs), fputs(");\n", E->out);
+    } else if (lt->kind == TY_ARRAY || lt->kind == TY_STRUCT) {
+        fputs("memmove(&", E->out), ex(E, lhs), fputs(", &", E->out), ex(E, rhs);
+        fputs(", sizeof(", E->out), ex(E, lhs), fputs("));\n", E->out);
+    } else if (lt->has_range) {
+        bool u = !st_type_is_signed(base(rhs->type)) && st_type_bits(base(rhs->type)) == 64;
+        ex(E, lhs), fprintf(E->out, " = (%s)st_range%s(rt, (%s)", ct(lt), u ? "u" : "",
+                            u ? "uint64_t" : "int64_t");
+        ex(E, rhs), fprintf(E->out, ", %" PRId64 ", %" PRId64 ", ", lt->lo, lt->hi);
+        where(E, loc, "value outside the subrange");
+        fputs(");\n", E->out);
+    } else {
+        ex(E, lhs), fputs(" = ", E->out), as(E, rhs, lt), fputs(";\n", E->out);
+    }
+}
+
+/* a.b(...) and t1(...): inputs into the instance, the body, outputs out. */
+static void fb_call(struct emit *E, const struct st_expr *e)
+{
+    const struct st_type *ft = e->a->type;
+    const struct st_arg *en = find_arg(e, -2), *eno = find_arg(e, -3);
+    ind(E);
+    fputs("{\n", E->out);
+    E->indent++;
+    ind(E);
+    decl(E, ft, "*st_f");
+    fputs(" = &", E->out), ex(E, e->a), fputs(";\n", E->out);
+    ind(E);
+    fputs("bool st_en = ", E->out);
+    if (en)
+        ex(E, en->e);
+    else
+        fputs("true", E->out);
+    fputs(";\n", E->out);
+    ind(E);
+    fputs("if (st_en) {\n", E->out);
+    E->indent++;
+    for (const struct st_arg *a = e->args; a; a = a->next) {
+        if (a->pin < 0 || a->out)
+            continue;
+        ind(E);
+        if (ft->kind == TY_STDFB) {
+            const struct st_stdfb_pin *p = &ft->std->pins[a->pin];
+            enum st_tkind k = p->kind == TY_ANYINT ? ft->std->cv : p->kind;
+            fprintf(E->out, "st_f->%s = ", p->cfield), as(E, a->e, st_type_elem(k));
+            fputs(";\n", E->out);
+            continue;
+        }
+        const struct st_field *f = ft->fields;
+        for (int i = 0; i < a->pin; i++)
+            f = f->next;
+        const char *fn = cname(E, "v_", f->name);
+        if (f->decl->section == SEC_INOUT) {
+            fprintf(E->out, "st_f->%s = &", fn), ex(E, a->e), fputs(";\n", E->out);
+        } else if (f->type->kind == TY_STRING) {
+            fprintf(E->out, "st_strset(st_f->%s, %u, ", fn, f->type->strlen), ex(E, a->e);
+            fputs(");\n", E->out);
+        } else if (f->type->kind == TY_STRUCT || f->type->kind == TY_ARRAY) {
+            fprintf(E->out, "memmove(&st_f->%s, &", fn), ex(E, a->e);
+            fprintf(E->out, ", sizeof(st_f->%s));\n", fn);
+        } else {
+            fprintf(E->out, "st_f->%s = ", fn), as(E, a->e, f->type), fputs(";\n", E->out);
+        }
+    }
+    ind(E);
+    if (ft->kind == TY_FB) {
+        fprintf(E->out, "b_%u(rt, st_f);\n", ft->pou->id);
+    } else {
+        const struct st_stdfb *s = ft->std;
+        const char *now = "rt->ctx->now_ns";
+        bool u64 = s->cv == TY_ULINT;
+        const struct st_type *cvt = st_type_elem(s->cv ? s->cv : TY_INT);
+        switch (s->kind) {
+        case SFB_TON: fprintf(E->out, "plc_ton(&st_f->fb, st_f->in, st_f->pt, %s);\n", now); break;
+        case SFB_TOF: fprintf(E->out, "plc_tof(&st_f->fb, st_f->in, st_f->pt, %s);\n", now); break;
+        case SFB_TP: fprintf(E->out, "plc_tp(&st_f->fb, st_f->in, st_f->pt, %s);\n", now); break;
+        case SFB_RTRIG: fputs("plc_r_trig(&st_f->fb, st_f->clk);\n", E->out); break;
+        case SFB_FTRIG: fputs("plc_f_trig(&st_f->fb, st_f->clk);\n", E->out); break;
+        case SFB_SR: fputs("plc_sr(&st_f->fb, st_f->s, st_f->r);\n", E->out); break;
+        case SFB_RS: fputs("plc_rs(&st_f->fb, st_f->s, st_f->r);\n", E->out); break;
+        case SFB_CTU:
+            if (u64)
+                fputs("plc_ctu_u64(&st_f->fb, st_f->cu, st_f->r, st_f->pv);\n", E->out);
+            else
+                fprintf(E->out, "plc_ctu_range(&st_f->fb, st_f->cu, st_f->r, st_f->pv, "
+                        "%" PRIu64 ");\n", st_type_max(cvt));
+            break;
+        case SFB_CTD:
+            if (u64)
+                fputs("plc_ctd_u64(&st_f->fb, st_f->cd, st_f->ld, st_f->pv);\n", E->out);
+            else
+                fprintf(E->out, "plc_ctd_range(&st_f->fb, st_f->cd, st_f->ld, st_f->pv, "
+                        "%" PRId64 "LL);\n", st_type_min(cvt));
+            break;
+        case SFB_CTUD:
+            if (u64)
+                fputs("plc_ctud_u64(&st_f->fb, st_f->cu, st_f->cd, st_f->r, st_f->ld, "
+                      "st_f->pv);\n", E->out);
+            else
+                fprintf(E->out, "plc_ctud_range(&st_f->fb, st_f->cu, st_f->cd, st_f->r, "
+                        "st_f->ld, st_f->pv, %" PRId64 "LL, %" PRIu64 ");\n",
+                        st_type_min(cvt), st_type_max(cvt));
+            break;
+        }
+        if (s->kind == SFB_CTU || s->kind == SFB_CTD || s->kind == SFB_CTUD) {
+            ind(E);
+            fprintf(E->out, "st_f->q = st_f->fb.q; st_f->qu = st_f->fb.qu; "
+                    "st_f->qd = st_f->fb.qd; st_f->cv = (%s)st_f->fb.cv;\n", ct(cvt));
+        }
+    }
+    if (ft->kind == TY_FB)
+        check_fault(E);
+    for (const struct st_arg *a = e->args; a; a = a->next) {
+        if (a->pin < 0 || !a->out)
+            continue;
+        ind(E);
+        if (ft->kind == TY_STDFB) {
+            const struct st_stdfb_pin *p = &ft->std->pins[a->pin];
+            ex(E, a->e), fprintf(E->out, " = (%s)st_f->%s;\n", ct(a->e->type), p->cfield);
+            continue;
+        }
+        const struct st_field *f = ft->fields;
+        for (int i = 0; i < a->pin; i++)
+            f = f->next;
+        const char *fn = cname(E, "v_", f->name);
+        if (f->type->kind == TY_STRING) {
+            fputs("st_strset(", E->out), ex(E, a->e);
+            fprintf(E->out, ", %u, st_f->%s);\n", a->e->type->strlen, fn);
+        } else if (f->type->kind == TY_STRUCT || f->type->kind == TY_ARRAY) {
+            fputs("memmove(&", E->out), ex(E, a->e);
+            fprintf(E->out, ", &st_f->%s, sizeof(st_f->%s));\n", fn, fn);
+        } else {
+            ex(E, a->e), fprintf(E->out, " = (%s)st_f->%s;\n", ct(a->e->type), fn);
+        }
+    }
+    E->indent--;
+    ind(E);
+    fputs("}\n", E->out);
+    ind(E);
+    fputs("st_f->st_en = st_en;\n", E->out);
+    ind(E);
+    fputs("st_f->st_eno = st_en;\n", E->out);
+    if (eno) {
+        ind(E);
+        ex(E, eno->e), fputs(" = st_en;\n", E->out);
+    }
+    E->indent--;
+    ind(E);
+    fputs("}\n", E->out);
+}
+
+static void label_test(struct emit *E, const struct st_label *l, const char *sel)
+{
+    if (!l->hi)
+        fprintf(E->out, "%s == %" PRId64 "LL", sel, l->vlo);
+    else
+        fprintf(E->out, "(%s >= %" PRId64 "LL && %s <= %" PRId64 "LL)", sel, l->vlo, sel,
+                l->vhi);
+}
+
+static void stmt(struct emit *E, const struct st_stmt *s)
+{
+    line(E, s->loc);
+    switch (s->kind) {
+    case S_ASSIGN:
+        assign_to(E, s->lhs, s->rhs, s->loc);
+        break;
+    case S_CALL:
+        if (s->rhs->callee == CALL_FB || s->rhs->callee == CALL_STDFB) {
+            fb_call(E, s->rhs);
+        } else {
+            ind(E);
+            fputs("(void)", E->out), call_value(E, s->rhs), fputs(";\n", E->out);
+        }
+        break;
+    case S_IF:
+        ind(E);
+        fputs("if (", E->out), ex(E, s->cond), fputs(") {\n", E->out);
+        E->indent++;
+        stmts(E, s->body);
+        E->indent--;
+        if (s->else_body) {
+            ind(E);
+            fputs("} else {\n", E->out);
+            E->indent++;
+            stmts(E, s->else_body);
+            E->indent--;
+        }
+        ind(E);
+        fputs("}\n", E->out);
+        break;
+    case S_CASE: {
+        /* an if chain, not a switch: EXIT inside must leave the loop */
+        unsigned n = ++E->tmp;
+        char sel[32];
+        snprintf(sel, sizeof(sel), "st_sel%u", n);
+        bool u = !st_type_is_signed(base(s->cond->type)) && s->cond->type->kind != TY_ENUM;
+        ind(E);
+        fprintf(E->out, "{ %s %s = (%s)", u ? "uint64_t" : "int64_t", sel,
+                u ? "uint64_t" : "int64_t");
+        ex(E, s->cond), fputs(";\n", E->out);
+        if (s->faults || s->cond->faults)
+            check_fault(E);
+        bool first = true;
+        for (const struct st_branch *b = s->branches; b; b = b->next) {
+            ind(E);
+            fputs(first ? "if (" : "} else if (", E->out);
+            for (const struct st_label *l = b->labels; l; l = l->next) {
+                if (l != b->labels)
+                    fputs(" || ", E->out);
+                if (u) {
+                    char cast[48];
+                    snprintf(cast, sizeof(cast), "(int64_t)%s", sel);
+                    fprintf(E->out, "(%s <= INT64_MAX && ", sel);
+                    label_test(E, l, cast);
+                    fputc(')', E->out);
+                } else {
+                    label_test(E, l, sel);
+                }
+            }
+            fputs(") {\n", E->out);
+            E->indent++;
+            stmts(E, b->body);
+            E->indent--;
+            first = false;
+        }
+        if (s->else_body) {
+            ind(E);
+            fputs(first ? "{\n" : "} else {\n", E->out);
+            E->indent++;
+            stmts(E, s->else_body);
+            E->indent--;
+            first = false;
+        }
+        if (!first) {
+            ind(E);
+            fputs("}\n", E->out);
+        }
+        ind(E);
+        fputs("}\n", E->out);
+        return;
+    }
+    case S_FOR: {
+        unsigned n = ++E->tmp;
+        const struct st_type *t = base(s->lhs->type);
+        ind(E);
+        fprintf(E->out, "{ %s st_to%u = ", ct(t), n), as(E, s->to, t);
+        fprintf(E->out, "; %s st_by%u = ", ct(t), n);
+        if (s->by)
+            as(E, s->by, t);
+        else
+            fputs("1", E->out);
+        fprintf(E->out, "; bool st_done%u = false;\n", n);
+        ind(E);
+        ex(E, s->lhs), fputs(" = ", E->out), as(E, s->from, t), fputs(";\n", E->out);
+        if (s->faults) {
+            ind(E);
+            fprintf(E->out, "if (st_by%u == 0) { st_fault(rt, ", n);
+            where(E, s->loc, "FOR step is 0");
+            fputs("); goto st_end; }\n", E->out);
+        }
+        if (s->from->faults || s->to->faults || (s->by && s->by->faults))
+            check_fault(E);
+        ind(E);
+        fprintf(E->out, "for (; !st_done%u && (st_by%u > 0 ? ", n, n);
+        ex(E, s->lhs), fprintf(E->out, " <= st_to%u : ", n), ex(E, s->lhs);
+        fprintf(E->out, " >= st_to%u); st_done%u = __builtin_add_overflow(", n, n);
+        ex(E, s->lhs), fprintf(E->out, ", st_by%u, &", n), ex(E, s->lhs), fputs(")) {\n", E->out);
+        E->indent++;
+        stmts(E, s->body);
+        E->indent--;
+        ind(E);
+        fputs("} }\n", E->out);
+        return;
+    }
+    case S_WHILE:
+        ind(E);
+        fputs("while (", E->out), ex(E, s->cond), fputs(") {\n", E->out);
+        E->indent++;
+        if (s->cond->faults)
+            check_fault(E);
+        stmts(E, s->body);
+        E->indent--;
+        ind(E);
+        fputs("}\n", E->out);
+        if (s->cond->faults)
+            check_fault(E);
+        return;
+    case S_REPEAT:
+        ind(E);
+        fputs("do {\n", E->out);
+        E->indent++;
+        stmts(E, s->body);
+        E->indent--;
+        ind(E);
+        fputs("} while (!(", E->out), ex(E, s->cond), fputs("));\n", E->out);
+        if (s->cond->faults)
+            check_fault(E);
+        return;
+    case S_EXIT:
+        ind(E);
+        fputs("break;\n", E->out);
+        return;
+    case S_CONTINUE:
+        ind(E);
+        fputs("continue;\n", E->out);
+        return;
+    case S_RETURN:
+        ind(E);
+        fputs("goto st_end;\n", E->out);
+        return;
+    case S_EMPTY:
+        return;
+    }
+    if (s->faults)
+        check_fault(E);
+}
+
+static void stmts(struct emit *E, const struct st_stmt *s)
+{
+    for (; s; s = s->next)
+        stmt(E, s);
+}
+
+/* ---- initial values ----------------------------------------------------------------- */
+
+static bool needs_init(const struct st_type *t)
+{
+    switch (t->kind) {
+    case TY_STRUCT: case TY_FB: return true;
+    case TY_ARRAY: return needs_init(t->elem);
+    case TY_ENUM: return t->values && t->values->value != 0;
+    default: return t->has_range && (t->lo > 0 || t->hi < 0);
+    }
+}
+
+static void init_value(struct emit *E, const char *lv, const struct st_type *t,
+                       const struct st_init *in)
+{
+    char buf[512];
+    switch (t->kind) {
+    case TY_ARRAY: {
+        uint64_t n = elems(t), k = 0;
+        if (in && in->kind == I_ARRAY) {
+            for (const struct st_init *i = in->items; i && k < n; i = i->next) {
+                uint64_t rep = i->repeat ? i->repeat->ival : 1;
+                for (uint64_t r = 0; r < rep && k < n; r++, k++) {
+                    snprintf(buf, sizeof(buf), "%s[%" PRIu64 "]", lv, k);
+                    init_value(E, buf, t->elem, i->kind ? i : NULL);
+                }
+            }
+        }
+        if (k < n && needs_init(t->elem)) {
+            unsigned v = ++E->tmp;
+            ind(E);
+            fprintf(E->out, "for (size_t st_k%u = %" PRIu64 "; st_k%u < %" PRIu64 "; st_k%u++) {\n",
+                    v, k, v, n, v);
+            E->indent++;
+            snprintf(buf, sizeof(buf), "%s[st_k%u]", lv, v);
+            init_value(E, buf, t->elem, NULL);
+            E->indent--;
+            ind(E);
+            fputs("}\n", E->out);
+        }
+        return;
+    }
+    case TY_STRUCT:
+        for (const struct st_field *f = t->fields; f; f = f->next) {
+            const struct st_init *fi = f->decl->init;
+            for (const struct st_init *i = in && in->kind == I_STRUCT ? in->items : NULL; i;
+                 i = i->next)
+                if (st_ieq(i->field, f->name))
+                    fi = i;
+            snprintf(buf, sizeof(buf), "%s.%s", lv, cname(E, "v_", f->name));
+            init_value(E, buf, f->type, fi);
+        }
+        return;
+    case TY_FB:
+        ind(E);
+        fprintf(E->out, "i_%u(rt, &%s);\n", t->pou->id, lv);
+        for (const struct st_init *i = in && in->kind == I_STRUCT ? in->items : NULL; i;
+             i = i->next)
+            for (const struct st_field *f = t->fields; f; f = f->next)
+                if (st_ieq(i->field, f->name)) {
+                    snprintf(buf, sizeof(buf), "%s.%s", lv, cname(E, "v_", f->name));
+                    init_value(E, buf, f->type, i);
+                }
+        return;
+    case TY_STDFB:
+        for (const struct st_init *i = in && in->kind == I_STRUCT ? in->items : NULL; i;
+             i = i->next)
+            for (unsigned p = 0; p < t->std->pin_count; p++)
+                if (st_ieq(i->field, t->std->pins[p].name) && i->kind == I_EXPR) {
+                    enum st_tkind k = t->std->pins[p].kind;
+                    ind(E);
+                    fprintf(E->out, "%s.%s = ", lv, t->std->pins[p].cfield);
+                    as(E, i->e, st_type_elem(k == TY_ANYINT ? t->std->cv : k));
+                    fputs(";\n", E->out);
+                }
+        return;
+    case TY_STRING:
+        if (in && in->kind == I_EXPR) {
+            ind(E);
+            fprintf(E->out, "st_strset(%s, %u, ", lv, t->strlen), ex(E, in->e);
+            fputs(");\n", E->out);
+        }
+        return;
+    default:
+        if (in && in->kind == I_EXPR) {
+            ind(E);
+            fprintf(E->out, "%s = ", lv), as(E, in->e, t), fputs(";\n", E->out);
+        } else if (t->kind == TY_ENUM && t->values && t->values->value) {
+            ind(E);
+            fprintf(E->out, "%s = %" PRId32 ";\n", lv, t->values->value);
+        } else if (t->has_range && (t->lo > 0 || t->hi < 0)) {
+            ind(E);
+            fprintf(E->out, "%s = (%s)%" PRId64 "LL;\n", lv, ct(t), t->lo);
+        }
+    }
+}
+
+static bool in_state(const struct st_var *v)
+{
+    return !v->global && !v->tag && v->decl->section != SEC_TEMP;
+}
+
+/* ---- POUs --------------------------------------------------------------------------------- */
+
+static void type_defs(struct emit *E)
+{
+    for (size_t i = 0; i < E->unit->order_count; i++) {
+        const struct st_type *t = E->unit->order[i];
+        if (t->kind == TY_STRUCT) {
+            fprintf(E->out, "struct t_%u {\n    char st_pad;\n", t->id);
+            for (const struct st_field *f = t->fields; f; f = f->next) {
+                fputs("    ", E->out);
+                decl(E, f->type, cname(E, "v_", f->name));
+                fputs(";\n", E->out);
+            }
+            fputs("};\n", E->out);
+        } else if (t->kind == TY_FB) {
+            fprintf(E->out, "struct fb_%u { /* %s */\n    bool st_en, st_eno;\n", t->id,
+                    t->pou->name);
+            for (const struct st_var *v = t->pou->vars; v; v = v->next) {
+                if (!in_state(v))
+                    continue;
+                fputs("    ", E->out);
+                if (v->decl->section == SEC_INOUT) {
+                    char nm[160];
+                    snprintf(nm, sizeof(nm), "(*%s)", v->cname);
+                    decl(E, v->type, nm);
+                } else {
+                    decl(E, v->type, v->cname);
+                }
+                fputs(";\n", E->out);
+            }
+            fputs("};\n", E->out);
+        }
+    }
+}
+
+static void fn_signature(struct emit *E, const struct st_pou *u)
+{
+    const struct st_type *r = u->rettype;
+    if (r->kind == TY_VOID)
+        fputs("static void ", E->out);
+    else if (r->kind == TY_STRING)
+        fputs("static const char *", E->out);
+    else if (r->kind == TY_STRUCT)
+        fprintf(E->out, "static struct t_%u ", r->id);
+    else
+        fprintf(E->out, "static %s ", ct(r));
+    fprintf(E->out, "f_%u(struct st_rt *rt", u->id);
+    for (const struct st_var *v = u->vars; v; v = v->next) {
+        if (v == u->result)
+            continue;
+        char nm[160];
+        switch (v->decl->section) {
+        case SEC_INPUT:
+            fputs(", ", E->out);
+            snprintf(nm, sizeof(nm), "a_%s", v->cname + 2);
+            if (v->type->kind == TY_STRING)
+                fprintf(E->out, "const char *%s", nm);
+            else
+                decl(E, v->type, nm);
+            break;
+        case SEC_OUTPUT:
+            fputs(", ", E->out);
+            snprintf(nm, sizeof(nm), "(*o_%s)", v->cname + 2);
+            decl(E, v->type, nm);
+            break;
+        case SEC_INOUT:
+            fputs(", ", E->out);
+            snprintf(nm, sizeof(nm), "(*%s)", v->cname);
+            decl(E, v->type, nm);
+            break;
+        default:
+            break;
+        }
+    }
+    fputc(')', E->out);
+}
+
+static void pou_fn(struct emit *E, const struct st_pou *u)
+{
+    E->pou = u;
+    E->indent = 1;
+    if (u->kind == POU_FUNCTION) {
+        fn_signature(E, u);
+        fputs("\n{\n", E->out);
+        for (const struct st_var *v = u->vars; v; v = v->next) {
+            enum st_section sec = v->decl->section;
+            if (sec == SEC_INOUT || v->global || v->tag)
+                continue;
+            ind(E);
+            decl(E, v->type, v->cname);
+            fputs(";\n", E->out);
+            ind(E);
+            fprintf(E->out, "memset(&%s, 0, sizeof(%s));\n", v->cname, v->cname);
+            if (sec == SEC_INPUT) {
+                ind(E);
+                if (v->type->kind == TY_STRING)
+                    fprintf(E->out, "st_strset(%s, %u, a_%s);\n", v->cname, v->type->strlen,
+                            v->cname + 2);
+                else if (v->type->kind == TY_ARRAY)
+                    fprintf(E->out, "memcpy(%s, a_%s, sizeof(%s));\n", v->cname, v->cname + 2,
+                            v->cname);
+                else
+                    fprintf(E->out, "%s = a_%s;\n", v->cname, v->cname + 2);
+            } else {
+                init_value(E, v->cname, v->type, v->decl->init);
+            }
+        }
+    } else {
+        fprintf(E->out, "static void b_%u(struct st_rt *rt, struct fb_%u *self)\n{\n", u->id,
+                u->type->id);
+        for (const struct st_var *v = u->vars; v; v = v->next) {
+            if (v->decl->section != SEC_TEMP)
+                continue;
+            ind(E);
+            decl(E, v->type, v->cname);
+            fputs(";\n", E->out);
+            ind(E);
+            fprintf(E->out, "memset(&%s, 0, sizeof(%s));\n", v->cname, v->cname);
+            init_value(E, v->cname, v->type, v->decl->init);
+        }
+    }
+    stmts(E, u->body);
+    fputs("    goto st_end;\nst_end:\n", E->out);
+    if (u->kind == POU_FUNCTION) {
+        for (const struct st_var *v = u->vars; v; v = v->next)
+            if (v->decl->section == SEC_OUTPUT)
+                fprintf(E->out, "    if (o_%s) memcpy(o_%s, &%s, sizeof(%s));\n", v->cname + 2,
+                        v->cname + 2, v->cname, v->cname);
+        if (u->result && u->rettype->kind == TY_STRING)
+            fputs("    return st_strcpy_tmp(rt, result);\n", E->out);
+        else if (u->result)
+            fputs("    return result;\n", E->out);
+    }
+    fputs("    (void)rt;\n}\n#line 1 \"plc-st-generated.c\"\n\n", E->out);
+}
+
+static void init_fn(struct emit *E, const struct st_pou *u)
+{
+    E->pou = u;
+    E->indent = 1;
+    fprintf(E->out, "static void i_%u(struct st_rt *rt, struct fb_%u *self)\n{\n", u->id,
+            u->type->id);
+    for (const struct st_var *v = u->vars; v; v = v->next) {
+        if (!in_state(v) || v->decl->section == SEC_INOUT)
+            continue;
+        char lv[200];
+        snprintf(lv, sizeof(lv), "self->%s", v->cname);
+        init_value(E, lv, v->type, v->decl->init);
+    }
+    fputs("    (void)rt;\n    (void)self;\n}\n#line 1 \"plc-st-generated.c\"\n\n", E->out);
+}
+
+/* ---- plc_st_meta -------------------------------------------------------------------- */
+
+static void meta_entry(struct emit *E, const char *prog, const char *path, const char *cpath,
+                       const struct st_var *v, const struct st_type *t, unsigned flags,
+                       const char *address)
+{
+    const struct st_type *b = base(t);
+    unsigned kind = b->kind == TY_ENUM ? PLC_ST_ENUM : (unsigned)b->kind;
+    char tn[64];
+    st_type_describe(t, tn, sizeof(tn));
+    fputs("    {", E->out);
+    cstring(E->out, prog, strlen(prog));
+    fputs(", ", E->out);
+    cstring(E->out, path, strlen(path));
+    fputs(", ", E->out);
+    if (address)
+        cstring(E->out, address, strlen(address));
+    else
+        fputs("NULL", E->out);
+    fputs(", ", E->out);
+    cstring(E->out, tn, strlen(tn));
+    if (b->kind == TY_ENUM)
+        fprintf(E->out, ", &st_enum_%u", b->id);
+    else
+        fputs(", NULL", E->out);
+    if (v && v->tag)
+        fprintf(E->out, ", 0, %zu", v->tag->size);
+    else
+        fprintf(E->out, ", offsetof(struct st_state, %s), (uint32_t)sizeof(((struct st_state *)0)->%s)",
+                cpath, cpath);
+    fprintf(E->out, ", %u, %u},\n", kind, flags);
+    E->meta_count++;
+}
+
+static void meta_walk(struct emit *E, const char *prog, const char *path, const char *cpath,
+                      const struct st_var *v, const struct st_type *t, unsigned flags,
+                      const char *address)
+{
+    char p[512], c[768];
+    switch (t->kind) {
+    case TY_ARRAY: {
+        uint64_t n = elems(t);
+        for (uint64_t k = 0; k < n; k++) {
+            /* the ST subscripts of flat element k */
+            char sub[128] = "";
+            uint64_t rest = k, stride = n;
+            for (unsigned d = 0; d < t->ndims; d++) {
+                uint64_t len = (uint64_t)(t->dhi[d] - t->dlo[d] + 1);
+                stride /= len;
+                size_t l = strlen(sub);
+                snprintf(sub + l, sizeof(sub) - l, "%s%" PRId64, d ? "," : "",
+                         t->dlo[d] + (int64_t)(rest / stride));
+                rest %= stride;
+            }
+            snprintf(p, sizeof(p), "%s[%s]", path, sub);
+            snprintf(c, sizeof(c), "%s[%" PRIu64 "]", cpath, k);
+            meta_walk(E, prog, p, c, NULL, t->elem, flags, NULL);
+        }
+        return;
+    }
+    case TY_STRUCT:
+        for (const struct st_field *f = t->fields; f; f = f->next) {
+            snprintf(p, sizeof(p), "%s.%s", path, f->name);
+            snprintf(c, sizeof(c), "%s.%s", cpath, cname(E, "v_", f->name));
+            meta_walk(E, prog, p, c, NULL, f->type, flags, NULL);
+        }
+        return;
+    case TY_FB:
+        for (const struct st_var *fv = t->pou->vars; fv; fv = fv->next) {
+            if (!in_state(fv) || fv->decl->section == SEC_INOUT)
+                continue;
+            enum st_section sec = fv->decl->section;
+            unsigned f = flags & ~(unsigned)(PLC_ST_VAR_INPUT | PLC_ST_VAR_OUTPUT |
+                                             PLC_ST_VAR_EXTERNAL);
+            if (sec == SEC_INPUT)
+                f |= PLC_ST_VAR_INPUT;
+            else if (sec == SEC_OUTPUT)
+                f |= PLC_ST_VAR_OUTPUT;
+            else
+                f &= ~(unsigned)PLC_ST_VAR_SHOW;
+            if (fv->decl->flags & VF_RETAIN)
+                f |= PLC_ST_VAR_RETAIN;
+            snprintf(p, sizeof(p), "%s.%s", path, fv->decl->name);
+            snprintf(c, sizeof(c), "%s.%s", cpath, fv->cname);
+            meta_walk(E, prog, p, c, NULL, fv->type, f, NULL);
+        }
+        return;
+    case TY_STDFB:
+        for (unsigned i = 0; i < t->std->pin_count; i++) {
+            const struct st_stdfb_pin *pin = &t->std->pins[i];
+            unsigned f = flags & ~(unsigned)(PLC_ST_VAR_INPUT | PLC_ST_VAR_OUTPUT |
+                                             PLC_ST_VAR_EXTERNAL);
+            f |= pin->output ? PLC_ST_VAR_OUTPUT : PLC_ST_VAR_INPUT;
+            snprintf(p, sizeof(p), "%s.%s", path, pin->name);
+            snprintf(c, sizeof(c), "%s.%s", cpath, pin->cfield);
+            enum st_tkind k = pin->kind == TY_ANYINT ? t->std->cv : pin->kind;
+            meta_entry(E, prog, p, c, NULL, st_type_elem(k), f, NULL);
+        }
+        return;
+    default:
+        meta_entry(E, prog, path, cpath, v, t, flags, address);
+    }
+}
+
+static void meta_var(struct emit *E, const char *prog, const char *cbase, const struct st_var *v,
+                     bool show)
+{
+    if (v->global || v->decl->section == SEC_TEMP || v->decl->section == SEC_INOUT)
+        return;
+    unsigned f = show ? PLC_ST_VAR_SHOW : 0;
+    enum st_section sec = v->decl->section;
+    f |= sec == SEC_INPUT ? PLC_ST_VAR_INPUT : sec == SEC_OUTPUT ? PLC_ST_VAR_OUTPUT : 0;
+    f |= sec == SEC_EXTERNAL || sec == SEC_GLOBAL || !v->owner ? PLC_ST_VAR_EXTERNAL : 0;
+    f |= v->decl->flags & VF_RETAIN ? PLC_ST_VAR_RETAIN : 0;
+    f |= v->decl->flags & VF_CONSTANT ? PLC_ST_VAR_CONSTANT : 0;
+    f |= v->tag ? PLC_ST_VAR_IMAGE : 0;
+    char c[512];
+    snprintf(c, sizeof(c), "%s%s", cbase, v->cname);
+    meta_walk(E, prog, v->decl->name, c, v, v->type, f, v->decl->address);
+}
+
+static void enum_tables(struct emit *E)
+{
+    /* every enum type reachable from a declared variable: walk the TYPE list */
+    for (const struct st_typedecl *d = E->unit->types; d; d = d->next) {
+        const struct st_type *t = d->type;
+        if (!t || t->kind != TY_ENUM)
+            continue;
+        fprintf(E->out, "static const char *const st_enum_%u_names[] = {", t->id);
+        for (const struct st_enumval *v = t->values; v; v = v->next)
+            cstring(E->out, v->name, strlen(v->name)), fputs(", ", E->out);
+        fprintf(E->out, "NULL};\nstatic const int32_t st_enum_%u_values[] = {", t->id);
+        for (const struct st_enumval *v = t->values; v; v = v->next)
+            fprintf(E->out, "%" PRId32 ", ", v->value);
+        fprintf(E->out, "0};\nstatic const struct plc_st_enum st_enum_%u = {", t->id);
+        cstring(E->out, t->name, strlen(t->name));
+        fprintf(E->out, ", %u, st_enum_%u_names, st_enum_%u_values};\n", t->value_count, t->id,
+                t->id);
+    }
+}
+
+/* ---- the program -------------------------------------------------------------------- */
+
+struct inst {
+    const char *name;
+    const struct st_pou *pou;
+    const char *cname;
+};
+
+int st_emit(struct st_ctx *ctx, const struct st_unit *unit, const struct st_emit_options *o,
+            FILE *out)
+{
+    struct emit E = {.ctx = ctx, .unit = unit, .o = o, .out = out};
+    struct inst insts[256];
+    size_t ninst = 0;
+    for (const struct st_instance *in = unit->run; in && ninst < 256; in = in->next)
+        if (in->pou)
+            insts[ninst++] = (struct inst){in->name, in->pou, cname(&E, "i_", in->name)};
+    if (!unit->configs && unit->root)
+        insts[ninst++] = (struct inst){unit->root->name, unit->root,
+                                       cname(&E, "i_", unit->root->name)};
+    fputs("/* Generated by plc-st: do not edit, change the ST source. */\n", out);
+    if (o->layout) {
+        fputs("#include \"plc-image.h\"\n", out);
+    } else {
+        fputs("#define PLC_LAYOUT_NAME \"\"\n#define PLC_LAYOUT_VERSION 0u\n"
+              "#define PLC_LAYOUT_HASH 0\nstruct plc_image;\n", out);
+    }
+    fputs(st_emit_prelude, out);
+    fputs("static inline const char *st_strcpy_tmp(struct st_rt *rt, const char *s)\n"
+          "{ char *t = st_tmp(rt); st_strset(t, 1024, s); return t; }\n\n", out);
+    type_defs(&E);
+    fputs("\nstruct st_globals {\n    char st_pad;\n", out);
+    for (const struct st_var *g = unit->globals; g; g = g->next)
+        if (!g->tag) {
+            fputs("    ", out);
+            decl(&E, g->type, g->cname);
+            fputs(";\n", out);
+        }
+    fputs("};\n\nstruct st_state {\n    struct st_globals g;\n", out);
+    for (size_t i = 0; i < ninst; i++)
+        fprintf(out, "    struct fb_%u %s;\n", insts[i].pou->type->id, insts[i].cname);
+    fputs("};\n\n", out);
+    /* prototypes, so POUs may come in any order */
+    for (const struct st_pou *u = unit->pous; u; u = u->next) {
+        if (!u->used || !u->checked)
+            continue;
+        if (u->kind == POU_FUNCTION) {
+            fn_signature(&E, u);
+            fputs(";\n", out);
+        } else {
+            fprintf(out, "static void b_%u(struct st_rt *rt, struct fb_%u *self);\n", u->id,
+                    u->type->id);
+            fprintf(out, "static void i_%u(struct st_rt *rt, struct fb_%u *self);\n", u->id,
+                    u->type->id);
+        }
+    }
+    fputc('\n', out);
+    for (const struct st_pou *u = unit->pous; u; u = u->next) {
+        if (!u->used || !u->checked)
+            continue;
+        pou_fn(&E, u);
+        if (u->kind != POU_FUNCTION)
+            init_fn(&E, u);
+    }
+    E.pou = NULL;
+    E.indent = 1;
+    fputs("static void st_rt_start(struct st_rt *rt, struct plc_ctx *ctx)\n{\n"
+          "    rt->ctx = ctx;\n    rt->st = ctx->state;\n    rt->img = ctx->image;\n"
+          "    rt->fault = NULL;\n    rt->tmp_next = 0;\n}\n\n", out);
+    fputs("static int st_init(struct plc_ctx *ctx)\n{\n    struct st_rt rt_, *rt = &rt_;\n"
+          "    st_rt_start(rt, ctx);\n", out);
+    for (const struct st_var *g = unit->globals; g; g = g->next)
+        if (!g->tag) {
+            char lv[200];
+            snprintf(lv, sizeof(lv), "rt->st->g.%s", g->cname);
+            init_value(&E, lv, g->type, g->decl->init);
+        }
+    for (size_t i = 0; i < ninst; i++)
+        fprintf(out, "    i_%u(rt, &rt->st->%s);\n", insts[i].pou->id, insts[i].cname);
+    fputs("    if (rt->fault) {\n        ctx->fault = rt->fault;\n        return 1;\n    }\n"
+          "    return 0;\n}\n\n", out);
+    fputs("static int st_scan(struct plc_ctx *ctx)\n{\n    struct st_rt rt_, *rt = &rt_;\n"
+          "    st_rt_start(rt, ctx);\n", out);
+    for (size_t i = 0; i < ninst; i++)
+        fprintf(out, "    b_%u(rt, &rt->st->%s);\n    if (rt->fault)\n        goto st_end;\n",
+                insts[i].pou->id, insts[i].cname);
+    fputs("st_end:\n    if (rt->fault) {\n        ctx->fault = rt->fault;\n        return 1;\n"
+          "    }\n    return 0;\n}\n\n", out);
+    enum_tables(&E);
+    fputs("static const struct plc_st_var st_vars[] = {\n", out);
+    for (const struct st_var *g = unit->globals; g; g = g->next)
+        meta_var(&E, "", "g.", g, true);
+    for (size_t i = 0; i < ninst; i++) {
+        bool show = !o->program_name || st_ieq(o->program_name, insts[i].name) ||
+                    st_ieq(o->program_name, insts[i].pou->name) || ninst == 1;
+        char cb[200];
+        snprintf(cb, sizeof(cb), "%s.", insts[i].cname);
+        for (const struct st_var *v = insts[i].pou->vars; v; v = v->next)
+            meta_var(&E, insts[i].name, cb, v, show);
+    }
+    if (!E.meta_count)
+        fputs("    {0},\n", out);
+    fputs("};\n\n", out);
+    fprintf(out, "PLC_PROGRAM_EXPORT const struct plc_st_meta plc_st_meta = {\n"
+                 "    PLC_ST_META_ABI, %u, st_vars, %" PRIu64 "u, ", E.meta_count,
+            unit->interval_ns);
+    const char *src = o->source_list ? o->source_list : "";
+    cstring(out, src, strlen(src));
+    fputs("};\n\n", out);
+    const char *name = o->program_name ? o->program_name
+                       : unit->configs ? unit->configs->name
+                       : ninst ? insts[0].name : "st";
+    fputs("PLC_PROGRAM(", out);
+    cstring(out, name, strlen(name));
+    fputs(", sizeof(struct st_state), st_init, st_scan);\n", out);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plc-st: the IEC 61131-3 Structured Text compiler of RaspiPLC.
+ *
+ *   plc-st check FILE...
+ *   plc-st build FILE... [--layout L.ini] [--program NAME] -o PROG.so
+ *   plc-st emit-c FILE... [--layout L.ini] [--program NAME] [-o OUT.c]
+ *   plc-st sim FILE... [--program NAME] [--cycle 20ms] [--scans N] ...
+ *   plc-st explain Pnnnn
+ *
+ * main() parses argv and calls the library (st.h, sim.h). Exit 0 ok, 1 errors in
+ * the sources, 2 usage; sim has its own (sim.h).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim.h"
+#include "st.h"
+
+struct args {
+    const char *files[64];
+    size_t n;
+    struct plc_st_options o;
+    const char *out;
+};
+
+typedef int (*verb_fn)(struct args *a);
+/* A verb with a command line of its own: argv[0] is the verb. */
+typedef int (*verb_main_fn)(int argc, char **argv);
+
+static int v_check(struct args *a)
+{
+    return plc_st_check_files(a->files, a->n, &a->o, stderr);
+}
+
+static int v_build(struct args *a)
+{
+    if (!a->out) {
+        fputs("plc-st: build needs -o PROG.so\n", stderr);
+        return 2;
+    }
+    return plc_st_build(a->files, a->n, &a->o, a->out, stderr);
+}
+
+static int v_emit(struct args *a)
+{
+    FILE *out = a->out ? fopen(a->out, "w") : stdout;
+    if (!out) {
+        perror(a->out);
+        return 2;
+    }
+    int rc = plc_st_emit_c(a->files, a->n, &a->o, out, stderr);
+    if (a->out && fclose(out) != 0)
+        rc = 2;
+    return rc;
+}
+
+/*
+ * sim: build with no layout into a private directory, then run that object;
+ * the same generated code `build` makes, so what passes here runs the same
+ * in plc-logic.
+ */
+static int v_sim(int argc, char **argv)
+{
+    struct plc_st_sim_args a;
+    int rc = plc_st_sim_args_parse(&a, argc, argv, stderr);
+    if (rc != 0)
+        return rc;
+    if (!a.file_count) {
+        fputs(PLC_ST_SIM_USAGE_TEXT "\n", stderr);
+        plc_st_sim_args_free(&a);
+        return PLC_ST_SIM_USAGE;
+    }
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096], so[4200];
+    snprintf(dir, sizeof(dir), "%s/plc-st-sim.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "plc-st sim: cannot make a directory in %s: %s\n",
+                tmp && *tmp ? tmp : "/tmp", strerror(errno));
+        plc_st_sim_args_free(&a);
+        return PLC_ST_SIM_USAGE;
+    }
+    snprintf(so, sizeof(so), "%s/program.so", dir);
+    rc = plc_st_build_sim(a.files, a.file_count, a.options.program, so, stderr);
+    /* build: 1 errors in the sources, 2 usage; both are sim's usage status */
+    if (rc == 0)
+        rc = plc_st_sim_run(so, &a.options, stdout, stderr);
+    else
+        rc = PLC_ST_SIM_USAGE;
+    unlink(so);
+    rmdir(dir);
+    plc_st_sim_args_free(&a);
+    return rc;
+}
+
+static int v_explain(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: plc-st explain Pnnnn\n");
+        return 2;
+    }
+    if (plc_st_explain(argv[1], stdout) != 0) {
+        fprintf(stderr, "plc-st: no diagnostic code '%s'\n", argv[1]);
+        return 2;
+    }
+    return 0;
+}
+
+static const struct verb {
+    const char *name;
+    verb_fn fn;
+    verb_main_fn main;
+    const char *args, *help;
+} verbs[] = {
+    {"check", v_check, NULL, "FILE...", "report the errors of the ST sources (exit 1 if any)"},
+    {"build", v_build, NULL, "FILE... [--layout L.ini] [--program NAME] -o PROG.so",
+     "compile into a program object plc-logic loads"},
+    {"emit-c", v_emit, NULL, "FILE... [--layout L.ini] [--program NAME] [-o OUT.c]",
+     "print the generated C (for debugging the compiler)"},
+    {"sim", NULL, v_sim,
+     "FILE... [--program NAME] [--cycle 20ms] [--scans N] [--set NAME=VALUE]...\n"
+     "      [--script FILE.jsonl] [--watch NAME,...]",
+     "run the program offline on a simulated clock, one JSON line per scan\n"
+     "      (exit 0 ok, 1 an expectation failed, 2 usage or source errors, 3 the program faulted)"},
+    {"explain", NULL, v_explain, "Pnnnn", "explain a diagnostic code, with an example and its fix"},
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: plc-st COMMAND [ARGS...]\n"
+          "Compile IEC 61131-3 Structured Text into RaspiPLC programs.\n"
+          "Commands:\n", out);
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        fprintf(out, "  %s %s\n      %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
+    fputs("Environment: PLC_ST_CC (C compiler, default cc), PLC_ST_CFLAGS (extra flags).\n"
+          "Exit status: 0 ok, 1 errors in the sources, 2 usage error.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        puts("plc-st " PLC_ST_VERSION);
+        return 0;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const struct verb *v = NULL;
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strcmp(verbs[i].name, argv[1]) == 0)
+            v = &verbs[i];
+    if (!v) {
+        fprintf(stderr, "plc-st: unknown command '%s' (try plc-st --help)\n", argv[1]);
+        return 2;
+    }
+    if (v->main)
+        return v->main(argc - 1, argv + 1);
+    static const struct option opts[] = {
+        {"layout", required_argument, NULL, 'l'},
+        {"program", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    struct args a = {0};
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': a.o.layout = optarg; break;
+        case 'p': a.o.program = optarg; break;
+        case 'o': a.out = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            fprintf(stderr, "usage: plc-st %s %s\n", v->name, v->args);
+            return 2;
+        }
+    }
+    for (; optind < argc; optind++) {
+        if (a.n == sizeof(a.files) / sizeof(a.files[0])) {
+            fputs("plc-st: too many files\n", stderr);
+            return 2;
+        }
+        a.files[a.n++] = argv[optind];
+    }
+    if (!a.n) {
+        fprintf(stderr, "usage: plc-st %s %s\n", v->name, v->args);
+        return 2;
+    }
+    if (a.o.layout && v->fn == v_check)
+        fputs("plc-st: check ignores --layout\n", stderr);
+    return v->fn(&a);
+}

@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Calls: user functions, block instances (user and standard) and the
+ * standard functions. Operator functions (ADD, GT, AND, MOVE, ...) are
+ * lowered here to the operator tree they mean, so the emitter and the
+ * folder see one form.
+ */
+#include <string.h>
+
+#include "sema.h"
+
+static struct st_expr *new_node(struct sema *S, enum st_expr_kind k, struct st_loc loc)
+{
+    struct st_expr *e = st_alloc(&S->ctx->arena, sizeof(*e));
+    e->kind = k;
+    e->loc = loc;
+    return e;
+}
+
+/* EN and ENO of any call: checked here, kept as arguments for the emitter. */
+static bool en_eno(struct sema *S, struct st_arg *a)
+{
+    if (!a->name)
+        return false;
+    if (st_ieq(a->name, "EN") && !a->out) {
+        const struct st_type *t = sema_expr(S, a->e);
+        if (t->kind != TY_ERROR && t->kind != TY_BOOL)
+            st_error(S->ctx, a->e->loc, 3001, "EN must be BOOL");
+        a->pin = -2;
+        return true;
+    }
+    if (st_ieq(a->name, "ENO") && a->out) {
+        const struct st_type *t = sema_expr(S, a->e);
+        sema_lvalue(S, a->e, false);
+        if (t->kind != TY_ERROR && t->kind != TY_BOOL)
+            st_error(S->ctx, a->e->loc, 3001, "ENO goes to a BOOL");
+        a->pin = -3;
+        return true;
+    }
+    return false;
+}
+
+static void out_arg(struct sema *S, struct st_arg *a, const struct st_type *pt)
+{
+    const struct st_type *t = sema_expr(S, a->e);
+    sema_lvalue(S, a->e, false);
+    if (t->kind == TY_ERROR || pt->kind == TY_ERROR)
+        return;
+    if (!st_type_implicit(pt, t)) {
+        char conv[64];
+        sema_conv_name(pt, t, conv, sizeof(conv));
+        st_error(S->ctx, a->e->loc, 3001, "output %s is %s but its target is %s (%s)",
+                 a->name, pt->name ? pt->name : "?", t->name ? t->name : "?", conv);
+    }
+}
+
+static const struct st_type *fb_call(struct sema *S, struct st_expr *e, const struct st_type *ft)
+{
+    e->callee = ft->kind == TY_STDFB ? CALL_STDFB : CALL_FB;
+    if (ft->kind == TY_FB)
+        sema_use_pou(S, ft->pou, e->loc, true);
+    for (struct st_arg *a = e->args; a; a = a->next) {
+        if (!a->name) {
+            st_error(S->ctx, a->loc, 2007, "a block call takes formal arguments (IN := x)");
+            sema_expr(S, a->e);
+            continue;
+        }
+        if (en_eno(S, a))
+            continue;
+        const struct st_type *pt = NULL;
+        bool output = false, inout = false;
+        if (ft->kind == TY_STDFB) {
+            for (unsigned i = 0; i < ft->std->pin_count; i++)
+                if (st_ieq(ft->std->pins[i].name, a->name)) {
+                    a->pin = (int)i;
+                    enum st_tkind k = ft->std->pins[i].kind;
+                    pt = st_type_elem(k == TY_ANYINT ? ft->std->cv : k);
+                    output = ft->std->pins[i].output;
+                }
+        } else {
+            int i = 0;
+            for (const struct st_field *f = ft->fields; f; f = f->next, i++) {
+                enum st_section sec = f->decl->section;
+                if (st_ieq(f->name, a->name) &&
+                    (sec == SEC_INPUT || sec == SEC_OUTPUT || sec == SEC_INOUT)) {
+                    a->pin = i;
+                    pt = f->type;
+                    output = sec == SEC_OUTPUT;
+                    inout = sec == SEC_INOUT;
+                }
+            }
+        }
+        if (!pt) {
+            st_error(S->ctx, a->loc, 2006, "%s has no input or output '%s'", ft->name, a->name);
+            sema_expr(S, a->e);
+            continue;
+        }
+        if (output != a->out) {
+            st_error(S->ctx, a->loc, 2007, "%s is an %s: use %s", a->name,
+                     output ? "output" : "input", output ? "=>" : ":=");
+            sema_expr(S, a->e);
+            continue;
+        }
+        if (output) {
+            out_arg(S, a, pt);
+        } else {
+            sema_expr(S, a->e);
+            if (inout) {
+                sema_lvalue(S, a->e, true);
+                if (a->e->type->kind != TY_ERROR && !st_type_same(a->e->type, pt))
+                    st_error(S->ctx, a->e->loc, 3001, "VAR_IN_OUT %s needs a %s variable",
+                             a->name, pt->name ? pt->name : "?");
+            } else {
+                sema_coerce(S, a->e, pt, "the input");
+            }
+            if (a->e->faults)
+                e->faults = true;
+        }
+    }
+    if (ft->kind == TY_FB)
+        e->faults = true; /* its body may fault */
+    return st_type_elem(TY_VOID);
+}
+
+static const struct st_type *user_fn(struct sema *S, struct st_expr *e, struct st_pou *u)
+{
+    e->callee = CALL_USERFN;
+    e->pou = u;
+    sema_use_pou(S, u, e->loc, true);
+    e->faults = true;
+    struct st_var *pos = u->vars;
+    bool formal = false;
+    for (struct st_arg *a = e->args; a; a = a->next) {
+        if (en_eno(S, a)) {
+            formal = true;
+            continue;
+        }
+        struct st_var *p = NULL;
+        int idx = 0;
+        if (a->name) {
+            formal = true;
+            for (struct st_var *v = u->vars; v; v = v->next, idx++) {
+                enum st_section sec = v->decl->section;
+                if (v != u->result && st_ieq(v->decl->name, a->name) &&
+                    (sec == SEC_INPUT || sec == SEC_OUTPUT || sec == SEC_INOUT)) {
+                    p = v;
+                    break;
+                }
+            }
+            if (!p) {
+                st_error(S->ctx, a->loc, 2006, "%s has no parameter '%s'", u->name, a->name);
+                sema_expr(S, a->e);
+                continue;
+            }
+        } else {
+            if (formal)
+                st_error(S->ctx, a->loc, 2007, "a positional argument after formal ones");
+            while (pos && (pos == u->result || (pos->decl->section != SEC_INPUT &&
+                                                pos->decl->section != SEC_INOUT)))
+                pos = pos->next;
+            if (!pos) {
+                st_error(S->ctx, a->loc, 2007, "too many arguments for %s", u->name);
+                sema_expr(S, a->e);
+                continue;
+            }
+            p = pos;
+            pos = pos->next;
+            idx = 0;
+            for (struct st_var *v = u->vars; v != p; v = v->next)
+                idx++;
+        }
+        a->pin = idx;
+        for (struct st_arg *b = e->args; b != a; b = b->next)
+            if (b->pin == idx && b->pin >= 0 && b->e)
+                st_error(S->ctx, a->loc, 2007, "'%s' is given twice", p->decl->name);
+        enum st_section sec = p->decl->section;
+        if (sec == SEC_OUTPUT) {
+            if (!a->out)
+                st_error(S->ctx, a->loc, 2007, "%s is an output: use =>", p->decl->name);
+            out_arg(S, a, p->type);
+        } else if (a->out) {
+            st_error(S->ctx, a->loc, 2007, "%s is an input: use :=", p->decl->name);
+        } else if (sec == SEC_INOUT) {
+            sema_expr(S, a->e);
+            sema_lvalue(S, a->e, true);
+            if (a->e->type->kind != TY_ERROR && !st_type_same(a->e->type, p->type))
+                st_error(S->ctx, a->e->loc, 3001, "VAR_IN_OUT %s needs a %s variable",
+                         p->decl->name, p->type->name ? p->type->name : "?");
+        } else {
+            sema_expr(S, a->e);
+            sema_coerce(S, a->e, p->type, "the argument");
+        }
+    }
+    for (struct st_var *v = u->vars; v; v = v->next) {
+        if (v->decl->section != SEC_INOUT)
+            continue;
+        bool given = false;
+        for (struct st_arg *a = e->args; a; a = a->next)
+            given = given || (a->pin >= 0 && a->e && a->name ? st_ieq(a->name, v->decl->name)
+                                                              : false);
+        int idx = 0;
+        for (struct st_var *x = u->vars; x != v; x = x->next)
+            idx++;
+        for (struct st_arg *a = e->args; a; a = a->next)
+            given = given || a->pin == idx;
+        if (!given)
+            st_error(S->ctx, e->loc, 2007, "VAR_IN_OUT %s of %s must be given", v->decl->name,
+                     u->name);
+    }
+    return u->rettype;
+}
+
+/* ---- standard functions ------------------------------------------------------------- */
+
+struct fn_def {
+    const char *name;
+    enum st_fn fn;
+    int min, max; /* operands (max -1: extensible) */
+};
+
+static const struct fn_def fns[] = {
+    {"TRUNC", FN_TRUNC, 1, 1}, {"ABS", FN_ABS, 1, 1}, {"SQRT", FN_SQRT, 1, 1},
+    {"LN", FN_LN, 1, 1}, {"LOG", FN_LOG, 1, 1}, {"EXP", FN_EXP, 1, 1}, {"SIN", FN_SIN, 1, 1},
+    {"COS", FN_COS, 1, 1}, {"TAN", FN_TAN, 1, 1}, {"ASIN", FN_ASIN, 1, 1},
+    {"ACOS", FN_ACOS, 1, 1}, {"ATAN", FN_ATAN, 1, 1}, {"EXPT", FN_EXPT, 2, 2},
+    {"MIN", FN_MIN, 2, -1}, {"MAX", FN_MAX, 2, -1}, {"LIMIT", FN_LIMIT, 3, 3},
+    {"SEL", FN_SEL, 3, 3}, {"MUX", FN_MUX, 2, -1}, {"SHL", FN_SHL, 2, 2},
+    {"SHR", FN_SHR, 2, 2}, {"ROL", FN_ROL, 2, 2}, {"ROR", FN_ROR, 2, 2},
+    {"MOVE", FN_MOVE, 1, 1}, {"ADD", FN_ADD, 2, -1}, {"SUB", FN_SUB, 2, 2},
+    {"MUL", FN_MUL, 2, -1}, {"DIV", FN_DIV, 2, 2}, {"MOD", FN_MOD, 2, 2},
+    {"GT", FN_GT, 2, -1}, {"GE", FN_GE, 2, -1}, {"EQ", FN_EQ, 2, -1}, {"NE", FN_NE, 2, 2},
+    {"LE", FN_LE, 2, -1}, {"LT", FN_LT, 2, -1}, {"AND", FN_AND, 2, -1},
+    {"OR", FN_OR, 2, -1}, {"XOR", FN_XOR, 2, -1}, {"NOT", FN_NOT, 1, 1},
+    {"ADD_TIME", FN_ADD_TIME, 2, 2}, {"SUB_TIME", FN_SUB_TIME, 2, 2},
+    {"MUL_TIME", FN_MUL_TIME, 2, 2}, {"DIV_TIME", FN_DIV_TIME, 2, 2},
+    {"LEN", FN_LEN, 1, 1}, {"CONCAT", FN_CONCAT, 2, -1}, {"LEFT", FN_LEFT, 2, 2},
+    {"RIGHT", FN_RIGHT, 2, 2}, {"MID", FN_MID, 3, 3}, {"FIND", FN_FIND, 2, 2},
+};
+
+static const struct st_type *elem_named(const char *s, size_t n)
+{
+    char buf[16];
+    if (n >= sizeof(buf))
+        return NULL;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    const struct st_type *t = st_type_by_name(buf);
+    return t;
+}
+
+/* Build op(a, b) or op(a) as a tree node, to be checked by sema_expr. */
+static struct st_expr *op_node(struct sema *S, struct st_loc loc, enum st_op op,
+                               struct st_expr *a, struct st_expr *b)
+{
+    struct st_expr *n = new_node(S, b ? E_BINARY : E_UNARY, loc);
+    n->op = op;
+    n->a = a;
+    n->b = b;
+    return n;
+}
+
+static struct st_expr *lower_ops(struct sema *S, struct st_expr *e, enum st_fn fn,
+                                 struct st_expr **ops, int n)
+{
+    static const struct {
+        enum st_fn fn;
+        enum st_op op;
+    } map[] = {{FN_ADD, OP_ADD}, {FN_SUB, OP_SUB}, {FN_MUL, OP_MUL}, {FN_DIV, OP_DIV},
+               {FN_MOD, OP_MOD}, {FN_EXPT, OP_POW}, {FN_AND, OP_AND}, {FN_OR, OP_OR},
+               {FN_XOR, OP_XOR}, {FN_GT, OP_GT}, {FN_GE, OP_GE}, {FN_EQ, OP_EQ},
+               {FN_NE, OP_NE}, {FN_LE, OP_LE}, {FN_LT, OP_LT}, {FN_ADD_TIME, OP_ADD},
+               {FN_SUB_TIME, OP_SUB}, {FN_MUL_TIME, OP_MUL}, {FN_DIV_TIME, OP_DIV}};
+    if (fn == FN_MOVE)
+        return ops[0];
+    if (fn == FN_NOT)
+        return op_node(S, e->loc, OP_NOT, ops[0], NULL);
+    enum st_op op = 0;
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (map[i].fn == fn)
+            op = map[i].op;
+    if (!op)
+        return NULL;
+    bool cmp = op >= OP_EQ && op <= OP_GE;
+    struct st_expr *r = op_node(S, e->loc, op, ops[0], ops[1]);
+    for (int i = 2; i < n; i++) {
+        if (cmp) /* GT(a, b, c) = a > b AND b > c */
+            r = op_node(S, e->loc, OP_AND, r, op_node(S, e->loc, op, ops[i - 1], ops[i]));
+        else
+            r = op_node(S, e->loc, op, r, ops[i]);
+    }
+    return r;
+}
+
+static const struct st_type *settle_real(struct sema *S, struct st_expr *x)
+{
+    if (x->type->kind == TY_ANYINT || x->type->kind == TY_ANYREAL)
+        sema_coerce(S, x, st_type_elem(TY_REAL), "the argument");
+    return x->type;
+}
+
+/* The common type of several operands (MIN, MAX, LIMIT, SEL, MUX). */
+static const struct st_type *common_of(struct sema *S, struct st_expr **ops, int n)
+{
+    const struct st_type *c = NULL;
+    for (int i = 0; i < n; i++) {
+        const struct st_type *t = ops[i]->type;
+        if (t->kind == TY_ERROR)
+            return t;
+        if (t->kind == TY_ANYINT || t->kind == TY_ANYREAL)
+            continue;
+        if (!c || st_type_implicit(c, t))
+            c = t->has_range ? t->elem : t;
+    }
+    if (!c) {
+        bool real = false;
+        for (int i = 0; i < n; i++)
+            real = real || ops[i]->type->kind == TY_ANYREAL;
+        c = st_type_elem(real ? TY_LREAL : TY_LINT);
+    }
+    for (int i = 0; i < n; i++)
+        sema_coerce(S, ops[i], c, "the argument");
+    return c;
+}
+
+static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
+{
+    struct st_expr *ops[64];
+    int n = 0;
+    for (struct st_arg *a = e->args; a; a = a->next) {
+        if (en_eno(S, a))
+            continue;
+        if (a->out) {
+            st_error(S->ctx, a->loc, 2006, "%s has no output '%s'", e->name, a->name);
+            continue;
+        }
+        if (n == 64) {
+            st_error(S->ctx, a->loc, 2007, "more than 64 arguments");
+            break;
+        }
+        a->pin = n;
+        ops[n++] = a->e;
+    }
+    e->callee = CALL_STDFN;
+    const struct st_type *err = st_type_elem(TY_ERROR);
+    /* A_TO_B */
+    const char *to = NULL;
+    for (const char *p = e->name; (p = strchr(p, '_')) != NULL; p++)
+        if (strncasecmp(p, "_TO_", 4) == 0)
+            to = p;
+    const struct fn_def *def = NULL;
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]) && !to; i++)
+        if (st_ieq(fns[i].name, e->name))
+            def = &fns[i];
+    int min = to ? 1 : def->min, max = to ? 1 : def->max;
+    if (n < min || (max >= 0 && n > max)) {
+        st_error(S->ctx, e->loc, 2007, "%s takes %s%d argument%s, %d given", e->name,
+                 max < 0 ? "at least " : "", min, min == 1 && max == 1 ? "" : "s", n);
+        for (int i = 0; i < n; i++)
+            sema_expr(S, ops[i]);
+        return err;
+    }
+    if (to) {
+        const struct st_type *a = elem_named(e->name, (size_t)(to - e->name));
+        const struct st_type *b = st_type_by_name(to + 4);
+        const struct st_type *t = sema_expr(S, ops[0]);
+        if (!a || !b) {
+            st_error(S->ctx, e->loc, 2005, "unknown conversion %s", e->name);
+            return err;
+        }
+        if (t->kind == TY_ERROR)
+            return err;
+        if (t->kind == TY_ENUM) {
+            st_error(S->ctx, ops[0]->loc, 3001, "%s of an enumerated value", e->name);
+            return err;
+        }
+        sema_coerce(S, ops[0], a, "the argument");
+        e->fn = FN_CONV;
+        e->srctype = a;
+        e->optype = b;
+        if (a->kind == TY_STRING || b->kind == TY_STRING) {
+            if (a->kind == TY_STRING && b->kind == TY_STRING) {
+                st_error(S->ctx, e->loc, 2005, "%s converts nothing", e->name);
+                return err;
+            }
+        }
+        if (b->kind == TY_STRING) {
+            struct st_type *s = st_alloc(&S->ctx->arena, sizeof(*s));
+            *s = *st_type_elem(TY_STRING);
+            s->strlen = 80;
+            return s;
+        }
+        return b;
+    }
+    e->fn = (int)def->fn;
+    for (int i = 0; i < n; i++)
+        sema_expr(S, ops[i]);
+    for (int i = 0; i < n; i++)
+        if (ops[i]->type->kind == TY_ERROR)
+            return err;
+    struct st_expr *low = lower_ops(S, e, def->fn, ops, n);
+    if (low) {
+        if ((def->fn == FN_MUL_TIME || def->fn == FN_DIV_TIME || def->fn == FN_ADD_TIME ||
+             def->fn == FN_SUB_TIME) && ops[0]->type->kind != TY_TIME) {
+            st_error(S->ctx, ops[0]->loc, 3001, "%s takes a TIME first", e->name);
+            return err;
+        }
+        e->fn = FN_MOVE;
+        e->b = low;
+        const struct st_type *t = low == ops[0] ? ops[0]->type : sema_expr(S, low);
+        e->faults = low->faults;
+        return t;
+    }
+    const struct st_type *t0 = ops[0]->type;
+    switch (def->fn) {
+    case FN_TRUNC:
+        if (!st_type_is_real(t0)) {
+            st_error(S->ctx, ops[0]->loc, 3001, "TRUNC takes REAL or LREAL");
+            return err;
+        }
+        settle_real(S, ops[0]);
+        e->optype = ops[0]->type;
+        return st_type_elem(TY_DINT);
+    case FN_ABS:
+        if (!st_type_is_num(t0)) {
+            st_error(S->ctx, ops[0]->loc, 3001, "ABS takes a number");
+            return err;
+        }
+        if (t0->kind == TY_ANYINT)
+            sema_coerce(S, ops[0], st_type_elem(TY_LINT), "the argument");
+        if (t0->kind == TY_ANYREAL)
+            sema_coerce(S, ops[0], st_type_elem(TY_LREAL), "the argument");
+        e->optype = ops[0]->type->has_range ? ops[0]->type->elem : ops[0]->type;
+        return e->optype;
+    case FN_SQRT: case FN_LN: case FN_LOG: case FN_EXP: case FN_SIN: case FN_COS:
+    case FN_TAN: case FN_ASIN: case FN_ACOS: case FN_ATAN:
+        if (!st_type_is_real(t0)) {
+            st_error(S->ctx, ops[0]->loc, 3001, "%s takes REAL or LREAL; convert with %s_TO_REAL",
+                     e->name, t0->name ? t0->name : "?");
+            return err;
+        }
+        e->optype = settle_real(S, ops[0]);
+        return e->optype;
+    case FN_MIN: case FN_MAX: case FN_LIMIT: {
+        const struct st_type *c = common_of(S, ops, n);
+        if (c->kind != TY_ERROR && !st_type_is_num(c) && !st_type_is_bits(c) &&
+            c->kind != TY_TIME) {
+            st_error(S->ctx, e->loc, 3003, "%s takes numbers, bit strings or TIME", e->name);
+            return err;
+        }
+        e->optype = c;
+        return c;
+    }
+    case FN_SEL:
+        sema_coerce(S, ops[0], st_type_elem(TY_BOOL), "SEL's G");
+        e->optype = common_of(S, ops + 1, 2);
+        if (e->optype->kind == TY_STRING || !st_type_is_scalar(e->optype)) {
+            st_error(S->ctx, e->loc, 5010, "SEL of %s", e->optype->name ? e->optype->name : "?");
+            return err;
+        }
+        return e->optype;
+    case FN_MUX:
+        if (!st_type_is_int(t0)) {
+            st_error(S->ctx, ops[0]->loc, 3001, "MUX's K must be an integer");
+            return err;
+        }
+        if (t0->kind == TY_ANYINT)
+            sema_coerce(S, ops[0], st_type_elem(TY_DINT), "MUX's K");
+        e->optype = common_of(S, ops + 1, n - 1);
+        if (!st_type_is_scalar(e->optype) || e->optype->kind == TY_STRING) {
+            st_error(S->ctx, e->loc, 5010, "MUX of %s", e->optype->name ? e->optype->name : "?");
+            return err;
+        }
+        e->faults = true;
+        return e->optype;
+    case FN_SHL: case FN_SHR: case FN_ROL: case FN_ROR:
+        if (!st_type_is_anyint(t0) || t0->kind == TY_ANYINT) {
+            st_error(S->ctx, ops[0]->loc, 3001, "%s takes a bit string or integer variable",
+                     e->name);
+            return err;
+        }
+        if (!st_type_is_int(ops[1]->type)) {
+            st_error(S->ctx, ops[1]->loc, 3001, "%s's N must be an integer", e->name);
+            return err;
+        }
+        if (ops[1]->type->kind == TY_ANYINT)
+            sema_coerce(S, ops[1], st_type_elem(TY_ULINT), "N");
+        e->optype = t0->has_range ? t0->elem : t0;
+        return e->optype;
+    case FN_LEN: case FN_LEFT: case FN_RIGHT: case FN_MID: case FN_FIND: case FN_CONCAT: {
+        int nstr = def->fn == FN_CONCAT ? n : def->fn == FN_FIND ? 2 : 1;
+        for (int i = 0; i < n; i++) {
+            if (i < nstr) {
+                if (ops[i]->type->kind != TY_STRING) {
+                    st_error(S->ctx, ops[i]->loc, 3001, "%s takes a STRING here", e->name);
+                    return err;
+                }
+            } else {
+                if (!st_type_is_int(ops[i]->type)) {
+                    st_error(S->ctx, ops[i]->loc, 3001, "%s takes an integer here", e->name);
+                    return err;
+                }
+                sema_coerce(S, ops[i], st_type_elem(TY_DINT), "the argument");
+                if (ops[i]->type->kind == TY_ANYINT)
+                    ops[i]->type = st_type_elem(TY_DINT);
+            }
+        }
+        if (def->fn == FN_LEN || def->fn == FN_FIND)
+            return st_type_elem(TY_INT);
+        struct st_type *s = st_alloc(&S->ctx->arena, sizeof(*s));
+        *s = *st_type_elem(TY_STRING);
+        s->strlen = 1024;
+        return s;
+    }
+    default:
+        break;
+    }
+    st_error(S->ctx, e->loc, 5010, "%s is not supported here", e->name);
+    return err;
+}
+
+const struct st_type *sema_call(struct sema *S, struct st_expr *e, bool statement)
+{
+    const struct st_type *t = st_type_elem(TY_ERROR);
+    for (struct st_arg *a = e->args; a; a = a->next)
+        a->pin = -1;
+    if (e->a) {
+        const struct st_type *ft = sema_expr(S, e->a);
+        if (ft->kind == TY_FB || ft->kind == TY_STDFB)
+            t = fb_call(S, e, ft);
+        else if (ft->kind != TY_ERROR)
+            st_error(S->ctx, e->loc, 2015, "this is no block instance");
+        if (e->a->faults)
+            e->faults = true;
+    } else {
+        struct st_expr probe = {.kind = E_NAME, .loc = e->loc, .name = e->name};
+        struct st_pou *u = sema_find_pou(S, e->name);
+        bool is_var = false;
+        /* a variable of block type is called; any other name is a function */
+        if (S->pou) {
+            for (struct st_var *v = S->pou->vars; v; v = v->next)
+                is_var = is_var || st_ieq(v->decl->name, e->name);
+        }
+        for (struct st_var *v = S->unit->globals; v && !is_var; v = v->next)
+            is_var = st_ieq(v->decl->name, e->name);
+        if (is_var) {
+            struct st_expr *ref = st_alloc(&S->ctx->arena, sizeof(*ref));
+            *ref = probe;
+            const struct st_type *ft = sema_expr(S, ref);
+            if (ft->kind == TY_FB || ft->kind == TY_STDFB) {
+                e->a = ref;
+                t = fb_call(S, e, ft);
+            } else if (u && u->kind == POU_FUNCTION) {
+                t = user_fn(S, e, u);
+            } else if (!u && st_is_std_function(e->name)) {
+                t = std_fn(S, e);
+            } else if (ft->kind != TY_ERROR) {
+                st_error(S->ctx, e->loc, 2015, "'%s' is a %s variable, not a block instance",
+                         e->name, ft->name ? ft->name : "?");
+            }
+        } else if (u && u->kind == POU_FUNCTION) {
+            t = user_fn(S, e, u);
+        } else if (u) {
+            st_error(S->ctx, e->loc, 2015, "%s is a %s: declare an instance and call that",
+                     u->name, u->kind == POU_FB ? "FUNCTION_BLOCK" : "PROGRAM");
+        } else if (st_is_std_function(e->name)) {
+            t = std_fn(S, e);
+        } else if (st_stdfb_find(e->name)) {
+            st_error(S->ctx, e->loc, 2015, "%s is a block: declare an instance (t1 : %s;) "
+                     "and call t1(...)", e->name, st_stdfb_find(e->name)->name);
+        } else {
+            st_error(S->ctx, e->loc, 2005, "unknown function '%s'", e->name);
+            for (struct st_arg *a = e->args; a; a = a->next)
+                sema_expr(S, a->e);
+        }
+    }
+    for (struct st_arg *a = e->args; a; a = a->next)
+        if (a->e && a->e->faults)
+            e->faults = true;
+    if (!statement && t->kind == TY_VOID) {
+        st_error(S->ctx, e->loc, 3011, "this call has no value");
+        return st_type_elem(TY_ERROR);
+    }
+    return t;
+}

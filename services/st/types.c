@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/* The elementary types, their conversions, and the standard blocks' pins. */
+#include <string.h>
+
+#include "ast.h"
+
+#define ELEM(k, n, c) {.kind = k, .name = n, .cname = c}
+static const struct st_type elementary[] = {
+    ELEM(TY_BOOL, "BOOL", "bool"),        ELEM(TY_SINT, "SINT", "int8_t"),
+    ELEM(TY_INT, "INT", "int16_t"),       ELEM(TY_DINT, "DINT", "int32_t"),
+    ELEM(TY_LINT, "LINT", "int64_t"),     ELEM(TY_USINT, "USINT", "uint8_t"),
+    ELEM(TY_UINT, "UINT", "uint16_t"),    ELEM(TY_UDINT, "UDINT", "uint32_t"),
+    ELEM(TY_ULINT, "ULINT", "uint64_t"),  ELEM(TY_BYTE, "BYTE", "uint8_t"),
+    ELEM(TY_WORD, "WORD", "uint16_t"),    ELEM(TY_DWORD, "DWORD", "uint32_t"),
+    ELEM(TY_LWORD, "LWORD", "uint64_t"),  ELEM(TY_REAL, "REAL", "float"),
+    ELEM(TY_LREAL, "LREAL", "double"),    ELEM(TY_TIME, "TIME", "int64_t"),
+    {.kind = TY_STRING, .name = "STRING", .cname = NULL, .strlen = 80},
+    ELEM(TY_ANYINT, "an integer literal", "int64_t"),
+    ELEM(TY_ANYREAL, "a real literal", "double"),
+    ELEM(TY_VOID, "no value", "void"),
+    ELEM(TY_ERROR, "?", "int"),
+};
+
+const struct st_type *st_type_elem(enum st_tkind k)
+{
+    for (size_t i = 0; i < sizeof(elementary) / sizeof(elementary[0]); i++)
+        if (elementary[i].kind == k)
+            return &elementary[i];
+    return &elementary[sizeof(elementary) / sizeof(elementary[0]) - 1];
+}
+
+const struct st_type *st_type_by_name(const char *name)
+{
+    for (size_t i = 0; i <= TY_STRING - 1; i++)
+        if (st_ieq(elementary[i].name, name))
+            return &elementary[i];
+    return NULL;
+}
+
+const char *st_tkind_name(enum st_tkind k)
+{
+    return st_type_elem(k)->name;
+}
+
+bool st_type_is_int(const struct st_type *t)
+{
+    return (t->kind >= TY_SINT && t->kind <= TY_ULINT) || t->kind == TY_ANYINT;
+}
+
+bool st_type_is_signed(const struct st_type *t)
+{
+    return (t->kind >= TY_SINT && t->kind <= TY_LINT) || t->kind == TY_ANYINT ||
+           t->kind == TY_TIME;
+}
+
+bool st_type_is_bits(const struct st_type *t)
+{
+    return t->kind >= TY_BYTE && t->kind <= TY_LWORD;
+}
+
+bool st_type_is_real(const struct st_type *t)
+{
+    return t->kind == TY_REAL || t->kind == TY_LREAL || t->kind == TY_ANYREAL;
+}
+
+bool st_type_is_num(const struct st_type *t)
+{
+    return st_type_is_int(t) || st_type_is_real(t);
+}
+
+bool st_type_is_anyint(const struct st_type *t)
+{
+    return st_type_is_int(t) || st_type_is_bits(t);
+}
+
+bool st_type_is_scalar(const struct st_type *t)
+{
+    return t->kind >= TY_BOOL && t->kind <= TY_ENUM;
+}
+
+unsigned st_type_bits(const struct st_type *t)
+{
+    switch (t->kind) {
+    case TY_BOOL: return 1;
+    case TY_SINT: case TY_USINT: case TY_BYTE: return 8;
+    case TY_INT: case TY_UINT: case TY_WORD: return 16;
+    case TY_DINT: case TY_UDINT: case TY_DWORD: case TY_REAL: case TY_ENUM: return 32;
+    default: return 64;
+    }
+}
+
+const char *st_type_ctype(const struct st_type *t)
+{
+    if (t->kind == TY_ENUM)
+        return "int32_t";
+    return st_type_elem(t->kind)->cname;
+}
+
+int64_t st_type_min(const struct st_type *t)
+{
+    if (t->has_range)
+        return t->lo;
+    switch (t->kind) {
+    case TY_SINT: return INT8_MIN;
+    case TY_INT: return INT16_MIN;
+    case TY_DINT: case TY_ENUM: return INT32_MIN;
+    case TY_LINT: case TY_TIME: case TY_ANYINT: return INT64_MIN;
+    default: return 0;
+    }
+}
+
+uint64_t st_type_max(const struct st_type *t)
+{
+    if (t->has_range)
+        return (uint64_t)t->hi;
+    switch (t->kind) {
+    case TY_BOOL: return 1;
+    case TY_SINT: return INT8_MAX;
+    case TY_INT: return INT16_MAX;
+    case TY_DINT: case TY_ENUM: return INT32_MAX;
+    case TY_LINT: case TY_TIME: return INT64_MAX;
+    case TY_USINT: case TY_BYTE: return UINT8_MAX;
+    case TY_UINT: case TY_WORD: return UINT16_MAX;
+    case TY_UDINT: case TY_DWORD: return UINT32_MAX;
+    default: return UINT64_MAX;
+    }
+}
+
+static int signed_rank(enum st_tkind k)
+{
+    return k >= TY_SINT && k <= TY_LINT ? (int)(k - TY_SINT) : -1;
+}
+static int unsigned_rank(enum st_tkind k)
+{
+    return k >= TY_USINT && k <= TY_ULINT ? (int)(k - TY_USINT) : -1;
+}
+static int bits_rank(enum st_tkind k)
+{
+    return k >= TY_BYTE && k <= TY_LWORD ? (int)(k - TY_BYTE) : -1;
+}
+
+bool st_type_same(const struct st_type *a, const struct st_type *b)
+{
+    if (a == b)
+        return true;
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case TY_STRING: return true; /* lengths differ: assignment truncates */
+    case TY_ENUM: case TY_STRUCT: case TY_FB: case TY_ARRAY: return a == b;
+    case TY_STDFB: return a->std == b->std;
+    default: return true; /* a subrange is its base type for typing */
+    }
+}
+
+bool st_type_implicit(const struct st_type *from, const struct st_type *to)
+{
+    if (st_type_same(from, to))
+        return true;
+    enum st_tkind f = from->kind, t = to->kind;
+    if (f == TY_ANYINT)
+        return st_type_is_num(to) || st_type_is_bits(to);
+    if (f == TY_ANYREAL)
+        return st_type_is_real(to);
+    int fs = signed_rank(f), fu = unsigned_rank(f), fb = bits_rank(f);
+    int ts = signed_rank(t), tu = unsigned_rank(t), tb = bits_rank(t);
+    if (fs >= 0 && ts >= 0)
+        return fs <= ts;
+    if (fu >= 0 && tu >= 0)
+        return fu <= tu;
+    if (fu >= 0 && ts >= 0)
+        return fu < ts;
+    if (fb >= 0 && tb >= 0)
+        return fb <= tb;
+    if ((fs >= 0 || fu >= 0) && t == TY_REAL)
+        return st_type_bits(from) <= 16;
+    if ((fs >= 0 || fu >= 0) && t == TY_LREAL)
+        return st_type_bits(from) <= 32;
+    if (f == TY_REAL && t == TY_LREAL)
+        return true;
+    return false;
+}
+
+void st_type_describe(const struct st_type *t, char *buf, size_t len)
+{
+    if (t->kind == TY_STRING)
+        snprintf(buf, len, "STRING[%u]", t->strlen);
+    else if (t->kind == TY_ARRAY && !t->name)
+        snprintf(buf, len, "ARRAY OF %s", t->elem && t->elem->name ? t->elem->name : "?");
+    else
+        snprintf(buf, len, "%s", t->name ? t->name : "?");
+}
+
+/* ---- standard function blocks ------------------------------------------------------- */
+
+static const struct st_stdfb_pin timer_pins[] = {
+    {"IN", false, TY_BOOL, "in"}, {"PT", false, TY_TIME, "pt"},
+    {"Q", true, TY_BOOL, "fb.q"}, {"ET", true, TY_TIME, "fb.et"},
+};
+static const struct st_stdfb_pin rtrig_pins[] = {
+    {"CLK", false, TY_BOOL, "clk"}, {"Q", true, TY_BOOL, "fb.q"},
+};
+static const struct st_stdfb_pin sr_pins[] = {
+    {"S1", false, TY_BOOL, "s"}, {"R", false, TY_BOOL, "r"}, {"Q1", true, TY_BOOL, "fb.q1"},
+};
+static const struct st_stdfb_pin rs_pins[] = {
+    {"S", false, TY_BOOL, "s"}, {"R1", false, TY_BOOL, "r"}, {"Q1", true, TY_BOOL, "fb.q1"},
+};
+static const struct st_stdfb_pin ctu_pins[] = {
+    {"CU", false, TY_BOOL, "cu"}, {"R", false, TY_BOOL, "r"}, {"PV", false, TY_ANYINT, "pv"},
+    {"Q", true, TY_BOOL, "q"}, {"CV", true, TY_ANYINT, "cv"},
+};
+static const struct st_stdfb_pin ctd_pins[] = {
+    {"CD", false, TY_BOOL, "cd"}, {"LD", false, TY_BOOL, "ld"}, {"PV", false, TY_ANYINT, "pv"},
+    {"Q", true, TY_BOOL, "q"}, {"CV", true, TY_ANYINT, "cv"},
+};
+static const struct st_stdfb_pin ctud_pins[] = {
+    {"CU", false, TY_BOOL, "cu"}, {"CD", false, TY_BOOL, "cd"}, {"R", false, TY_BOOL, "r"},
+    {"LD", false, TY_BOOL, "ld"}, {"PV", false, TY_ANYINT, "pv"},
+    {"QU", true, TY_BOOL, "qu"}, {"QD", true, TY_BOOL, "qd"}, {"CV", true, TY_ANYINT, "cv"},
+};
+
+#define PINS(a) a, (unsigned)(sizeof(a) / sizeof(a[0]))
+#define COUNTERS(sfx, k)                                                                   \
+    {"CTU" sfx, SFB_CTU, k, PINS(ctu_pins)}, {"CTD" sfx, SFB_CTD, k, PINS(ctd_pins)},      \
+        {"CTUD" sfx, SFB_CTUD, k, PINS(ctud_pins)}
+static const struct st_stdfb stdfbs[] = {
+    {"TON", SFB_TON, 0, PINS(timer_pins)},
+    {"TOF", SFB_TOF, 0, PINS(timer_pins)},
+    {"TP", SFB_TP, 0, PINS(timer_pins)},
+    {"R_TRIG", SFB_RTRIG, 0, PINS(rtrig_pins)},
+    {"F_TRIG", SFB_FTRIG, 0, PINS(rtrig_pins)},
+    {"SR", SFB_SR, 0, PINS(sr_pins)},
+    {"RS", SFB_RS, 0, PINS(rs_pins)},
+    COUNTERS("", TY_INT),
+    COUNTERS("_INT", TY_INT),
+    COUNTERS("_DINT", TY_DINT),
+    COUNTERS("_LINT", TY_LINT),
+    COUNTERS("_UDINT", TY_UDINT),
+    COUNTERS("_ULINT", TY_ULINT),
+};
+
+const struct st_stdfb *st_stdfb_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(stdfbs) / sizeof(stdfbs[0]); i++)
+        if (st_ieq(stdfbs[i].name, name))
+            return &stdfbs[i];
+    return NULL;
+}
+
+static const char *const stdfn_names[] = {
+    "TRUNC", "ABS", "SQRT", "LN", "LOG", "EXP", "SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN",
+    "EXPT", "MIN", "MAX", "LIMIT", "SEL", "MUX", "SHL", "SHR", "ROL", "ROR", "MOVE", "ADD",
+    "SUB", "MUL", "DIV", "MOD", "GT", "GE", "EQ", "NE", "LE", "LT", "AND", "OR", "XOR", "NOT",
+    "ADD_TIME", "SUB_TIME", "MUL_TIME", "DIV_TIME", "LEN", "CONCAT", "LEFT", "RIGHT", "MID",
+    "FIND",
+};
+
+bool st_is_std_function(const char *name)
+{
+    for (size_t i = 0; i < sizeof(stdfn_names) / sizeof(stdfn_names[0]); i++)
+        if (st_ieq(stdfn_names[i], name))
+            return true;
+    const char *to = NULL;
+    for (const char *p = name; (p = strchr(p, '_')) != NULL; p++)
+        if (strncasecmp(p, "_TO_", 4) == 0)
+            to = p;
+    return to != NULL;
+}
