@@ -1031,7 +1031,8 @@ static void pou(struct parser *p, enum st_pou_kind kind, const char *end)
 {
     struct st_pou *u = node(p, sizeof(*u));
     u->kind = kind;
-    u->loc = next(p)->loc;
+    next(p);
+    u->loc = peek(p)->loc; /* the name: what a diagnostic about the POU points at */
     u->name = name(p, "the POU's name");
     if (!u->name)
         u->name = "?";
