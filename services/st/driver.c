@@ -27,6 +27,13 @@
 #define PLC_ST_INSTALL_INCLUDE "/usr/local/include/raspiplc"
 #define PLC_ST_INSTALL_LIBDIR "/usr/local/lib"
 #endif
+/* From the build tree, the compiler and sanitizer flags the tree was built
+ * with: a cross build's plc-st runs under its emulator and must make objects
+ * for the target, and a sanitized build checks the generated code too. */
+#ifndef PLC_ST_BUILD_CC
+#define PLC_ST_BUILD_CC "cc"
+#define PLC_ST_BUILD_CFLAGS ""
+#endif
 
 static bool in_build_tree(void)
 {
@@ -302,6 +309,10 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
     snprintf(libdir, sizeof(libdir), "-L%s", build ? PLC_ST_BUILD_LIBDIR : PLC_ST_INSTALL_LIBDIR);
     const char *cc = o && o->cc ? o->cc : getenv("PLC_ST_CC");
     const char *cflags = o && o->cflags ? o->cflags : getenv("PLC_ST_CFLAGS");
+    if (build && !(cc && *cc))
+        cc = PLC_ST_BUILD_CC;
+    if (build && !cflags)
+        cflags = PLC_ST_BUILD_CFLAGS;
     char *argv[96];
     size_t a = 0;
     char ccbuf[512], flagbuf[2048];
