@@ -93,7 +93,11 @@ static int read_file(struct st_ctx *ctx, const char *path)
     return 0;
 }
 
-/* Lex, parse and check what is in ctx->sources. */
+/*
+ * Lex, parse and check what is in ctx->sources. A syntax error stops before
+ * the checker: it would meet a tree with holes, and its messages about
+ * half-parsed code would only hide the one that matters.
+ */
 static unsigned front_end(struct st_ctx *ctx, struct st_unit *unit,
                           const struct st_sema_options *so)
 {
@@ -102,6 +106,8 @@ static unsigned front_end(struct st_ctx *ctx, struct st_unit *unit,
         st_lex(ctx, i, &toks);
         st_parse(ctx, &toks, unit);
     }
+    if (ctx->errors)
+        return ctx->errors;
     st_sema(ctx, unit, so);
     return ctx->errors;
 }

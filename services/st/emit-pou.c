@@ -4,6 +4,7 @@
  * and the plc_st_meta table.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "emit.h"
@@ -367,6 +368,48 @@ static bool needs_init(const struct st_type *t)
     }
 }
 
+/*
+ * An initial value the folder computes is written as its value, exactly (hex
+ * floats): CONSTANT initializers are compile-time values, and the
+ * differential test (tests/st/diff-fold.py) sets fold.c against the C the
+ * emitter writes for the same expression in a body. False: emit the
+ * expression (not constant, or it divides by zero and must fault at init).
+ */
+static bool init_folded(struct emit *E, const char *lv, const struct st_type *t,
+                        const struct st_expr *e)
+{
+    struct st_value v;
+    if (!e->type || !st_type_is_scalar(e->type) || e->type->kind == TY_STRING ||
+        !st_fold(e, &v) || v.div0)
+        return false;
+    FILE *out = E->out;
+    ind(E);
+    fprintf(out, "%s = (%s)", lv, ct(t));
+    switch (v.type->kind == TY_ANYINT ? TY_LINT : v.type->kind == TY_ANYREAL ? TY_LREAL
+                                                                              : v.type->kind) {
+    case TY_BOOL:
+        fputs(v.b ? "1" : "0", out);
+        break;
+    case TY_REAL:
+    case TY_LREAL:
+        if (isnan(v.r))
+            fputs(signbit(v.r) ? "(-__builtin_nan(\"\"))" : "__builtin_nan(\"\")", out);
+        else if (isinf(v.r))
+            fputs(v.r < 0 ? "(-__builtin_inf())" : "__builtin_inf()", out);
+        else
+            fprintf(out, "%s%a", v.type->kind == TY_REAL ? "(float)" : "", v.r);
+        break;
+    case TY_SINT: case TY_INT: case TY_DINT: case TY_LINT: case TY_TIME: case TY_ENUM:
+        /* through the bit pattern: INT64_MIN has no literal of its own */
+        fprintf(out, "(int64_t)UINT64_C(%" PRIu64 ")", (uint64_t)v.i);
+        break;
+    default:
+        fprintf(out, "UINT64_C(%" PRIu64 ")", v.u);
+    }
+    fputs(";\n", out);
+    return true;
+}
+
 static void init_value(struct emit *E, const char *lv, const struct st_type *t,
                        const struct st_init *in)
 {
@@ -439,7 +482,9 @@ static void init_value(struct emit *E, const char *lv, const struct st_type *t,
         }
         return;
     default:
-        if (in && in->kind == I_EXPR) {
+        if (in && in->kind == I_EXPR && init_folded(E, lv, t, in->e)) {
+            /* written as its value */
+        } else if (in && in->kind == I_EXPR) {
             ind(E);
             fprintf(E->out, "%s = ", lv), as(E, in->e, t), fputs(";\n", E->out);
         } else if (t->kind == TY_ENUM && t->values && t->values->value) {

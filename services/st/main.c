@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,10 +97,36 @@ static int v_sim(int argc, char **argv)
     return rc;
 }
 
+/*
+ * Every code as a section of docs/st-errors.md: the explanation as a
+ * paragraph, its failing example and fix as a code block.
+ */
+static int explain_all(FILE *out)
+{
+    int code;
+    const char *title, *text;
+    for (size_t i = 0; plc_st_code_at(i, &code, &title, &text) == 0; i++) {
+        fprintf(out, "%s## P%04d: %s\n\n", i ? "\n" : "", code, title);
+        bool example = false;
+        for (const char *l = text; *l;) {
+            size_t n = strcspn(l, "\n");
+            if (!example && strncmp(l, "Failing:", 8) == 0) {
+                example = true;
+                fputc('\n', out);
+            }
+            fprintf(out, "%s%.*s\n", example ? "    " : "", (int)n, l);
+            l += n + (l[n] == '\n');
+        }
+    }
+    return ferror(out) ? 2 : 0;
+}
+
 static int v_explain(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--all") == 0)
+        return explain_all(stdout);
     if (argc != 2) {
-        fprintf(stderr, "usage: plc-st explain Pnnnn\n");
+        fprintf(stderr, "usage: plc-st explain Pnnnn | --all\n");
         return 2;
     }
     if (plc_st_explain(argv[1], stdout) != 0) {
@@ -125,7 +152,9 @@ static const struct verb {
      "      [--script FILE.jsonl] [--watch NAME,...]",
      "run the program offline on a simulated clock, one JSON line per scan\n"
      "      (exit 0 ok, 1 an expectation failed, 2 usage or source errors, 3 the program faulted)"},
-    {"explain", NULL, v_explain, "Pnnnn", "explain a diagnostic code, with an example and its fix"},
+    {"explain", NULL, v_explain, "Pnnnn | --all",
+     "explain a diagnostic code, with an example and its fix (--all: every code,\n"
+     "      as docs/st-errors.md shows them)"},
 };
 
 static void usage(FILE *out)

@@ -41,7 +41,7 @@ def width(t):
 
 
 def narrower_same_kind(t):
-    """Types that convert implicitly to t without loss (st-semantics: widening)."""
+    """Types that convert implicitly to t without loss (docs/st.md: implicit conversions)."""
     for family in (SIGNED, UNSIGNED, BITS):
         if t in family:
             return [u for u in family if family[u] < family[t]]

@@ -21,3 +21,14 @@ if(TARGET plc-st)
                          TIMEOUT 120 ENVIRONMENT "PLC_ST_RUN=${_st_run}")
   endforeach()
 endif()
+
+# The differential test (diff-fold.py): the constant folder against the
+# generated C on random expressions of every type, with fixed seeds so a
+# failure reproduces. About 1 s a round natively.
+if(TARGET plc-st)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  add_test(NAME st-diff-fold
+           COMMAND ${Python3_EXECUTABLE} "${CMAKE_CURRENT_LIST_DIR}/diff-fold.py"
+                   $<TARGET_FILE:plc-st> --seed 1 --rounds 10)
+  set_tests_properties(st-diff-fold PROPERTIES TIMEOUT 600)
+endif()
