@@ -5,7 +5,7 @@
 # /usr/bin, the users' sysusers.d file, the udev rule and the default layout
 # as conffiles; its maintainer scripts make the users, enable the units
 # without starting them and remove /var/lib/raspiplc on purge only;
-# raspiplc-dev has plc-layout, the headers, libplc.so and raspiplc.pc, with
+# raspiplc-dev has plc-layout, plc-st, the headers, libplc.so and raspiplc.pc, with
 # which the example program builds (tests/install/build-program.sh, the
 # documented commands). Every program runs --help (under qemu-user for a
 # foreign ARCH).
@@ -66,6 +66,7 @@ for b in $services plc-io-sim plc-supervise plcctl; do
         bash -c "grep -qxF /usr/bin/$b '$F' && grep -qxF /usr/share/man/man1/$b.1.gz '$F'"
 done
 check "raspiplc: no plc-layout (raspiplc-dev's)" lacks "$F" /usr/bin/plc-layout
+check "raspiplc: no plc-st (raspiplc-dev's)" lacks "$F" /usr/bin/plc-st
 soname=$(readelf -d "$(readlink -f "$R$LIB/libplc.so.0")" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 check "raspiplc: $LIB/libplc.so.0, the soname" eq "$soname" libplc.so.0
 check "raspiplc: no libplc.so (raspiplc-dev's)" lacks "$F" "$LIB/libplc.so"
@@ -109,8 +110,10 @@ check "raspiplc: documentation as the units name it" has "$F" /usr/share/doc/ras
 
 check "raspiplc-dev: depends on raspiplc $VERSION" \
     bash -c "dpkg-deb -f '$DEV' Depends | grep -qF 'raspiplc (= $VERSION)'"
-check "raspiplc-dev: /usr/bin/plc-layout and its manual page" \
-    bash -c "grep -qxF /usr/bin/plc-layout '$FD' && grep -qxF /usr/share/man/man1/plc-layout.1.gz '$FD'"
+for b in plc-layout plc-st; do
+    check "raspiplc-dev: /usr/bin/$b and its manual page" \
+        bash -c "grep -qxF /usr/bin/$b '$FD' && grep -qxF /usr/share/man/man1/$b.1.gz '$FD'"
+done
 for h in "$SRC"/runtime/include/*.h "$SRC"/layout/include/*.h; do
     check "raspiplc-dev: header ${h##*/}" cmp -s "$h" "$R/usr/include/raspiplc/${h##*/}"
 done
