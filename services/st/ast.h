@@ -427,6 +427,9 @@ struct st_unit {
 };
 
 /* Parse one tokenised source, appending to @p unit. */
+/* The text of the T_PRAGMA token an OpenPLC (*FILE:...*) C block becomes. */
+#define ST_FILE_BLOCK "(*FILE:...*) block"
+
 void st_parse(struct st_ctx *ctx, const struct st_tokens *toks, struct st_unit *unit);
 
 /* ---- constant values and folding (fold.c: shares no code with emit.c) ------------ */

@@ -80,7 +80,7 @@ static bool skip_comment(struct lexer *l)
         l->p = q + 2;
         if (file_block) {
             struct st_token *t = push(l, T_PRAGMA, loc);
-            t->text = "(*FILE:...*) block";
+            t->text = ST_FILE_BLOCK;
         }
         return true;
     }

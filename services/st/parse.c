@@ -1248,6 +1248,15 @@ void st_parse(struct st_ctx *ctx, const struct st_tokens *toks, struct st_unit *
     while (peek(&p)->kind != T_EOF && !p.abort) {
         size_t before = p.i;
         const struct st_token *t = peek(&p);
+        if (t->kind == T_PRAGMA && strcmp(t->text, ST_FILE_BLOCK) == 0) {
+            /* Newer OpenPLC editors append these to every file: C for their
+             * runtime, belonging to no POU. A program that needs it fails on
+             * the call; one that does not still builds. */
+            next(&p);
+            st_warning(ctx, t->loc, 5006, "an OpenPLC (*FILE:...*) block holds C code, which "
+                       "plc-st does not compile: it is ignored");
+            continue;
+        }
         if (t->kind == T_PRAGMA) {
             next(&p);
             if (!p.pending_pragma) {
