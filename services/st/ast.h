@@ -185,6 +185,11 @@ struct st_stdfb {
     enum st_tkind cv;    /* counters: type of PV and CV */
     const struct st_stdfb_pin *pins;
     unsigned pin_count;
+    /* The private fields of the runtime's block struct, named "$in" etc. (no
+     * ST source can spell them): listed in plc_st_meta so an online change
+     * carries a running timer or a counter's count (plc-st.h). */
+    const struct st_stdfb_pin *priv;
+    unsigned priv_count;
 };
 
 const struct st_stdfb *st_stdfb_find(const char *name);

@@ -752,6 +752,14 @@ static void meta_walk(struct emit *E, const char *prog, const char *path, const 
             enum st_tkind k = pin->kind == TY_ANYINT ? t->std->cv : pin->kind;
             meta_entry(E, prog, p, c, NULL, st_type_elem(k), f, NULL);
         }
+        for (unsigned i = 0; i < t->std->priv_count; i++) {
+            const struct st_stdfb_pin *pin = &t->std->priv[i];
+            unsigned f = flags & ~(unsigned)(PLC_ST_VAR_INPUT | PLC_ST_VAR_OUTPUT |
+                                             PLC_ST_VAR_EXTERNAL | PLC_ST_VAR_SHOW);
+            snprintf(p, sizeof(p), "%s.%s", path, pin->name);
+            snprintf(c, sizeof(c), "%s.%s", cpath, pin->cfield);
+            meta_entry(E, prog, p, c, NULL, st_type_elem(pin->kind), f, NULL);
+        }
         return;
     default:
         meta_entry(E, prog, path, cpath, v, t, flags, address);

@@ -220,24 +220,42 @@ static const struct st_stdfb_pin ctud_pins[] = {
     {"QU", true, TY_BOOL, "qu"}, {"QD", true, TY_BOOL, "qd"}, {"CV", true, TY_ANYINT, "cv"},
 };
 
+/* Private state (plc-iec.h's structs), kind as stored: what online change
+ * must carry besides the pins. */
+static const struct st_stdfb_pin timer_priv[] = { /* Q and ET are pins already */
+    {"$in", true, TY_BOOL, "fb.in"}, {"$running", true, TY_BOOL, "fb.running"},
+    {"$start", true, TY_ULINT, "fb.start"},
+};
+static const struct st_stdfb_pin trig_priv[] = {{"$m", true, TY_BOOL, "fb.m"}};
+#define COUNTER_PRIV(S, CV)                                                                \
+    static const struct st_stdfb_pin S[] = {                                              \
+        {"$cv", true, CV, "fb.cv"}, {"$q", true, TY_BOOL, "fb.q"},                        \
+        {"$qu", true, TY_BOOL, "fb.qu"}, {"$qd", true, TY_BOOL, "fb.qd"},                  \
+        {"$cu", true, TY_BOOL, "fb.cu"}, {"$cd", true, TY_BOOL, "fb.cd"},                  \
+    }
+COUNTER_PRIV(counter_priv, TY_LINT);      /* struct plc_counter_range */
+COUNTER_PRIV(counter_u64_priv, TY_ULINT); /* struct plc_counter_u64 */
+
 #define PINS(a) a, (unsigned)(sizeof(a) / sizeof(a[0]))
-#define COUNTERS(sfx, k)                                                                   \
-    {"CTU" sfx, SFB_CTU, k, PINS(ctu_pins)}, {"CTD" sfx, SFB_CTD, k, PINS(ctd_pins)},      \
-        {"CTUD" sfx, SFB_CTUD, k, PINS(ctud_pins)}
+#define COUNTERS(sfx, k, priv)                                                             \
+    {"CTU" sfx, SFB_CTU, k, PINS(ctu_pins), PINS(priv)},                                   \
+        {"CTD" sfx, SFB_CTD, k, PINS(ctd_pins), PINS(priv)},                               \
+        {"CTUD" sfx, SFB_CTUD, k, PINS(ctud_pins), PINS(priv)}
 static const struct st_stdfb stdfbs[] = {
-    {"TON", SFB_TON, 0, PINS(timer_pins)},
-    {"TOF", SFB_TOF, 0, PINS(timer_pins)},
-    {"TP", SFB_TP, 0, PINS(timer_pins)},
-    {"R_TRIG", SFB_RTRIG, 0, PINS(rtrig_pins)},
-    {"F_TRIG", SFB_FTRIG, 0, PINS(rtrig_pins)},
-    {"SR", SFB_SR, 0, PINS(sr_pins)},
-    {"RS", SFB_RS, 0, PINS(rs_pins)},
-    COUNTERS("", TY_INT),
-    COUNTERS("_INT", TY_INT),
-    COUNTERS("_DINT", TY_DINT),
-    COUNTERS("_LINT", TY_LINT),
-    COUNTERS("_UDINT", TY_UDINT),
-    COUNTERS("_ULINT", TY_ULINT),
+    {"TON", SFB_TON, 0, PINS(timer_pins), PINS(timer_priv)},
+    {"TOF", SFB_TOF, 0, PINS(timer_pins), PINS(timer_priv)},
+    {"TP", SFB_TP, 0, PINS(timer_pins), PINS(timer_priv)},
+    {"R_TRIG", SFB_RTRIG, 0, PINS(rtrig_pins), PINS(trig_priv)},
+    {"F_TRIG", SFB_FTRIG, 0, PINS(rtrig_pins), PINS(trig_priv)},
+    /* the bistables' only state is Q1, a pin */
+    {"SR", SFB_SR, 0, PINS(sr_pins), NULL, 0},
+    {"RS", SFB_RS, 0, PINS(rs_pins), NULL, 0},
+    COUNTERS("", TY_INT, counter_priv),
+    COUNTERS("_INT", TY_INT, counter_priv),
+    COUNTERS("_DINT", TY_DINT, counter_priv),
+    COUNTERS("_LINT", TY_LINT, counter_priv),
+    COUNTERS("_UDINT", TY_UDINT, counter_priv),
+    COUNTERS("_ULINT", TY_ULINT, counter_u64_priv),
 };
 
 const struct st_stdfb *st_stdfb_find(const char *name)

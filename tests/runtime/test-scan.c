@@ -1201,6 +1201,50 @@ static void online_change_keeps_what_is_unchanged(void **state)
     events_close(&e);
 }
 
+/* Copy test-st-timers<version>.so (plc-st's build of st-timers<v>.st) to @path. */
+static void put_st_timers(const char *path, int version)
+{
+    char from[256];
+    snprintf(from, sizeof(from), PLC_BINARY_DIR "/tests/programs/test-st-timers%d.so", version);
+    copy_file(from, path);
+}
+
+/*
+ * Online change of programs plc-st compiled: a TON timing, a counter and its
+ * edge memory go on across the reload (their private fields are in the
+ * table), so adding a rung to a running machine restarts no timer.
+ */
+static void online_change_carries_running_timers_and_counters(void **state)
+{
+    struct t *t = *state;
+    char path[256];
+    snprintf(path, sizeof(path), "%s/program.so", t->f->base);
+    put_st_timers(path, 1);
+    t->cfg.program = NULL;
+    t->cfg.program_path = path;
+    start(t);
+    struct plc_region *status =
+        plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
+    assert_non_null(status);
+    steps(t, 10);
+    double et0 = tag(t, status, "scans_seen"), cv0 = tag(t, status, "total");
+    assert_true(et0 >= 8 && et0 < 20); /* timing, 1 ms a scan */
+    assert_true(cv0 >= 4);
+    assert_true(tag(t, status, "ack") == 0);
+
+    put_st_timers(path, 2);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
+    assert_non_null(strstr(t->log, "online change"));
+    steps(t, 4);
+    /* the same timer 4 ms on, the same counter two edges on */
+    assert_true(tag(t, status, "scans_seen") == et0 + 4);
+    assert_true(tag(t, status, "total") == cv0 + 2);
+    steps(t, 20);
+    assert_true(tag(t, status, "ack") == 1);
+    assert_true(tag(t, status, "scans_seen") == 20);
+    plc_region_detach(status);
+}
+
 /* A faulted PLC leaves its fault by a reload as by any other way: a cold
  * restart, the new program's initial values, a first scan. */
 static void reload_of_a_faulted_st_program_is_a_cold_restart(void **state)
@@ -1296,6 +1340,7 @@ int main(void)
         T(program_fault_names_its_st_line),
         T(init_fault_names_its_st_line),
         T(online_change_keeps_what_is_unchanged),
+        T(online_change_carries_running_timers_and_counters),
         T(reload_of_a_faulted_st_program_is_a_cold_restart),
         T(task_interval_is_the_period_unless_configured),
     };
