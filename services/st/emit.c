@@ -244,14 +244,16 @@ static void index_of(struct emit *E, const struct st_expr *e)
 static void str_arg_list(struct emit *E, const struct st_expr *e)
 {
     fputs("(const char *const[]){", E->out);
-    bool first = true;
-    for (const struct st_arg *a = e->args; a; a = a->next)
-        if (a->pin >= 0) {
-            if (!first)
-                fputs(", ", E->out);
-            ex(E, a->e);
-            first = false;
-        }
+    for (int i = 0;; i++) { /* in operand order: formal inputs may come in any */
+        const struct st_arg *a = e->args;
+        while (a && a->pin != i)
+            a = a->next;
+        if (!a)
+            break;
+        if (i)
+            fputs(", ", E->out);
+        ex(E, a->e);
+    }
     fputc('}', E->out);
 }
 

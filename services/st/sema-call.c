@@ -5,6 +5,7 @@
  * lowered here to the operator tree they mean, so the emitter and the
  * folder see one form.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sema.h"
@@ -380,24 +381,44 @@ static const struct st_type *common_of(struct sema *S, struct st_expr *e, struct
     return c;
 }
 
+/*
+ * The operand that formal input @p name is in a call of @p def (NULL: a
+ * conversion), or -1: IN of one-input functions, IN1, IN2, ... of the
+ * others, and the standard's names of LIMIT, SEL, MUX, the shifts and the
+ * string functions.
+ */
+static int std_input(const struct fn_def *def, const char *name)
+{
+    static const struct {
+        enum st_fn fn;
+        const char *pins[3];
+    } named[] = {
+        {FN_LIMIT, {"MN", "IN", "MX"}}, {FN_SEL, {"G", "IN0", "IN1"}},
+        {FN_SHL, {"IN", "N"}}, {FN_SHR, {"IN", "N"}}, {FN_ROL, {"IN", "N"}},
+        {FN_ROR, {"IN", "N"}}, {FN_LEFT, {"IN", "L"}}, {FN_RIGHT, {"IN", "L"}},
+        {FN_MID, {"IN", "L", "P"}},
+    };
+    for (size_t i = 0; def && i < sizeof(named) / sizeof(named[0]); i++) {
+        if (named[i].fn != def->fn)
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (named[i].pins[k] && st_ieq(named[i].pins[k], name))
+                return k;
+        return -1;
+    }
+    if (!def || def->max == 1)
+        return st_ieq(name, "IN") ? 0 : -1;
+    if (def->fn == FN_MUX && st_ieq(name, "K"))
+        return 0;
+    if (strncasecmp(name, "IN", 2) != 0 || name[2] < '0' || name[2] > '9' ||
+        strspn(name + 2, "0123456789") != strlen(name + 2) || strlen(name + 2) > 2)
+        return -1;
+    int k = atoi(name + 2); /* MUX: IN0 is operand 1; the others count from IN1 */
+    return def->fn == FN_MUX ? k + 1 : k - 1;
+}
+
 static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
 {
-    struct st_expr *ops[64];
-    int n = 0;
-    for (struct st_arg *a = e->args; a; a = a->next) {
-        if (en_eno(S, a))
-            continue;
-        if (a->out) {
-            st_error(S->ctx, a->loc, 2006, "%s has no output '%s'", e->name, a->name);
-            continue;
-        }
-        if (n == 64) {
-            st_error(S->ctx, a->loc, 2007, "more than 64 arguments");
-            break;
-        }
-        a->pin = n;
-        ops[n++] = a->e;
-    }
     e->callee = CALL_STDFN;
     const struct st_type *err = st_type_elem(TY_ERROR);
     /* A_TO_B */
@@ -409,6 +430,43 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
     for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]) && !to; i++)
         if (st_ieq(fns[i].name, e->name))
             def = &fns[i];
+    /* operands in order: positional ones in turn, formal ones where their name says */
+    struct st_expr *ops[64] = {NULL};
+    int n = 0, next = 0;
+    bool bad = false;
+    for (struct st_arg *a = e->args; a; a = a->next) {
+        if (en_eno(S, a))
+            continue;
+        int i = a->name ? std_input(def, a->name) : next++;
+        if (a->out || i < 0) {
+            st_error(S->ctx, a->loc, 2006, "%s has no %s '%s'", e->name,
+                     a->out ? "output" : "input", a->name);
+            bad = true;
+        } else if (i >= 64) {
+            st_error(S->ctx, a->loc, 2007, "more than 64 arguments");
+            bad = true;
+        } else if (ops[i]) {
+            st_error(S->ctx, a->loc, 2007, "input %d of %s is given twice", i + 1, e->name);
+            bad = true;
+        } else {
+            a->pin = i;
+            ops[i] = a->e;
+            n = i + 1 > n ? i + 1 : n;
+            continue;
+        }
+        sema_expr(S, a->e);
+    }
+    for (int i = 0; i < n && !bad; i++)
+        if (!ops[i]) {
+            st_error(S->ctx, e->loc, 2007, "input %d of %s is not given", i + 1, e->name);
+            bad = true;
+        }
+    if (bad) {
+        for (int i = 0; i < n; i++)
+            if (ops[i])
+                sema_expr(S, ops[i]);
+        return err;
+    }
     int min = to ? 1 : def->min, max = to ? 1 : def->max;
     if (n < min || (max >= 0 && n > max)) {
         st_error(S->ctx, e->loc, 2007, "%s takes %s%d argument%s, %d given", e->name,
