@@ -89,7 +89,7 @@ static const struct st_code codes[] = {
      "Fix:      t1(IN := a, PT := T#1s);"},
     {2007, "wrong arguments",
      "A call has too many or too few arguments, an input given twice, or mixes\n"
-     "positional arguments after formal ones.\n"
+     "positional arguments with formal ones (a block call takes one kind only).\n"
      "Failing:  y := LIMIT(0, x);\n"
      "Fix:      y := LIMIT(0, x, 100);"},
     {2008, "which program",

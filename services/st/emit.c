@@ -211,7 +211,8 @@ static void var_path(struct emit *E, const struct st_var *v)
         fprintf(E->out, "(*self->%s)", v->cname);
         return;
     }
-    if (v->owner->kind == POU_FUNCTION) {
+    if (v->owner->kind == POU_FUNCTION || v->decl->section == SEC_TEMP) {
+        /* a function's variables and a block's VAR_TEMP are locals of its C function */
         if (v->decl->section == SEC_INOUT)
             fprintf(E->out, "(*%s)", v->cname);
         else
@@ -243,14 +244,16 @@ static void index_of(struct emit *E, const struct st_expr *e)
 static void str_arg_list(struct emit *E, const struct st_expr *e)
 {
     fputs("(const char *const[]){", E->out);
-    bool first = true;
-    for (const struct st_arg *a = e->args; a; a = a->next)
-        if (a->pin >= 0) {
-            if (!first)
-                fputs(", ", E->out);
-            ex(E, a->e);
-            first = false;
-        }
+    for (int i = 0;; i++) { /* in operand order: formal inputs may come in any */
+        const struct st_arg *a = e->args;
+        while (a && a->pin != i)
+            a = a->next;
+        if (!a)
+            break;
+        if (i)
+            fputs(", ", E->out);
+        ex(E, a->e);
+    }
     fputc('}', E->out);
 }
 
@@ -327,6 +330,7 @@ static void std_fn(struct emit *E, const struct st_expr *e)
     const struct st_expr *x = argn(e, 0), *y = argn(e, 1), *z = argn(e, 2);
     const struct st_type *t = e->optype ? base(e->optype) : NULL;
     bool lreal = t && t->kind == TY_LREAL;
+    bool agg = t && (t->kind == TY_ARRAY || t->kind == TY_STRUCT);
     static const char *const math[][2] = {
         [FN_SQRT] = {"sqrtf", "sqrt"}, [FN_LN] = {"logf", "log"}, [FN_LOG] = {"log10f", "log10"},
         [FN_EXP] = {"expf", "exp"},    [FN_SIN] = {"sinf", "sin"}, [FN_COS] = {"cosf", "cos"},
@@ -374,19 +378,36 @@ static void std_fn(struct emit *E, const struct st_expr *e)
         fputs("; st_v < st_lo ? st_lo : st_v > st_hi ? st_hi : st_v; })", E->out);
         return;
     case FN_SEL:
+        if (agg) { /* an lvalue, as the assignment's memmove wants */
+            fputs("(*((", E->out), ex(E, x), fputs(") ? &(", E->out), ex(E, z);
+            fputs(") : &(", E->out), ex(E, y), fputs(")))", E->out);
+            return;
+        }
         fputs("((", E->out), ex(E, x), fputs(") ? ", E->out), as(E, z, t), fputs(" : ", E->out);
         as(E, y, t), fputc(')', E->out);
         return;
     case FN_MUX: {
-        fprintf(E->out, "({ int64_t st_k = (int64_t)"), ex(E, x);
-        fprintf(E->out, "; %s st_r = 0; switch (st_k) { ", ct(t));
+        /* an aggregate is selected by address; a fault leaves IN0, never a null pointer */
+        fputs(agg ? "(*({ int64_t st_k = (int64_t)" : "({ int64_t st_k = (int64_t)", E->out);
+        ex(E, x);
+        if (agg)
+            fputs("; __typeof__(", E->out), ex(E, y), fputs(") *st_r = &(", E->out), ex(E, y),
+                fputs("); switch (st_k) { ", E->out);
+        else if (t->kind == TY_STRING)
+            fputs("; const char *st_r = \"\"; switch (st_k) { ", E->out);
+        else
+            fprintf(E->out, "; %s st_r = 0; switch (st_k) { ", ct(t));
         for (const struct st_arg *a = e->args; a; a = a->next)
             if (a->pin > 0) {
-                fprintf(E->out, "case %d: st_r = ", a->pin - 1), as(E, a->e, t);
+                fprintf(E->out, "case %d: st_r = %s", a->pin - 1, agg ? "&(" : "");
+                if (agg)
+                    ex(E, a->e), fputc(')', E->out);
+                else
+                    as(E, a->e, t);
                 fputs("; break; ", E->out);
             }
         fputs("default: st_fault(rt, ", E->out), where(E, e->loc, "MUX selector out of range");
-        fputs("); } st_r; })", E->out);
+        fputs(agg ? "); } st_r; }))" : "); } st_r; })", E->out);
         return;
     }
     case FN_SHL: case FN_SHR: case FN_ROL: case FN_ROR: {

@@ -399,9 +399,11 @@ static struct st_expr *postfix(struct parser *p)
 
 static struct st_expr *unary(struct parser *p);
 
+/* power_expression ::= unary_expression {'**' unary_expression}: unary minus binds
+   tighter and ** is left-associative, as in the standard's grammar (docs/st.md). */
 static struct st_expr *power(struct parser *p)
 {
-    struct st_expr *e = postfix(p);
+    struct st_expr *e = unary(p);
     while (peek(p)->kind == T_POW && !p->abort) {
         struct st_expr *b = new_expr(p, E_BINARY, next(p)->loc);
         b->op = OP_POW;
@@ -419,10 +421,9 @@ static struct st_expr *unary(struct parser *p)
     const struct st_token *t = peek(p);
     struct st_expr *e;
     if (t->kind == T_MINUS || t->kind == T_PLUS || is_kw(t, "NOT")) {
-        /* -5 is one literal (so INT's -32768 fits), unless ** binds it first */
+        /* -5 is one literal (so INT's -32768 fits) */
         const struct st_token *v = peek_at(p, 1);
-        if (t->kind == T_MINUS && (v->kind == T_INT || v->kind == T_REAL) &&
-            peek_at(p, 2)->kind != T_POW) {
+        if (t->kind == T_MINUS && (v->kind == T_INT || v->kind == T_REAL)) {
             next(p);
             e = literal(p, NULL, true);
             e->loc = t->loc;
@@ -433,7 +434,7 @@ static struct st_expr *unary(struct parser *p)
             e->a = unary(p);
         }
     } else {
-        e = power(p);
+        e = postfix(p);
     }
     leave(p);
     return e;
@@ -479,7 +480,7 @@ static struct st_expr *binary(struct parser *p, size_t lv)
     if (lv == 5)
         lv = 6;
     if (lv >= LEVELS)
-        return unary(p);
+        return power(p);
     if (!enter(p))
         return new_expr(p, E_INT, peek(p)->loc);
     struct st_expr *e = binary(p, lv + 1);

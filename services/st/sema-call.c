@@ -5,6 +5,7 @@
  * lowered here to the operator tree they mean, so the emitter and the
  * folder see one form.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sema.h"
@@ -54,49 +55,83 @@ static void out_arg(struct sema *S, struct st_arg *a, const struct st_type *pt)
     }
 }
 
+/*
+ * The input or output of block type @p ft that argument @p a binds: by name,
+ * or (positional, a->name NULL) the @p nth input in declaration order. Sets
+ * a->pin; NULL when there is none.
+ */
+static const struct st_type *fb_pin(const struct st_type *ft, struct st_arg *a, int nth,
+                                    const char **name, bool *output, bool *inout)
+{
+    int i = 0;
+    if (ft->kind == TY_STDFB) {
+        for (unsigned k = 0; k < ft->std->pin_count; k++) {
+            const struct st_stdfb_pin *p = &ft->std->pins[k];
+            if (a->name ? !st_ieq(p->name, a->name) : p->output || i++ != nth)
+                continue;
+            a->pin = (int)k;
+            *name = p->name;
+            *output = p->output;
+            *inout = false;
+            return st_type_elem(p->kind == TY_ANYINT ? ft->std->cv : p->kind);
+        }
+        return NULL;
+    }
+    int k = 0;
+    for (const struct st_field *f = ft->fields; f; f = f->next, k++) {
+        enum st_section sec = f->decl->section;
+        bool in = sec == SEC_INPUT || sec == SEC_INOUT;
+        if (!in && sec != SEC_OUTPUT)
+            continue;
+        if (a->name ? !st_ieq(f->name, a->name) : !in || i++ != nth)
+            continue;
+        a->pin = k;
+        *name = f->name;
+        *output = sec == SEC_OUTPUT;
+        *inout = sec == SEC_INOUT;
+        return f->type;
+    }
+    return NULL;
+}
+
 static const struct st_type *fb_call(struct sema *S, struct st_expr *e, const struct st_type *ft)
 {
     e->callee = ft->kind == TY_STDFB ? CALL_STDFB : CALL_FB;
     if (ft->kind == TY_FB)
         sema_use_pou(S, ft->pou, e->loc, true);
-    for (struct st_arg *a = e->args; a; a = a->next) {
-        if (!a->name) {
-            st_error(S->ctx, a->loc, 2007, "a block call takes formal arguments (IN := x)");
+    /* formal (IN := x) or positional (the inputs in declaration order), not both */
+    const struct st_arg *formal = NULL, *positional = NULL;
+    for (const struct st_arg *a = e->args; a; a = a->next) {
+        if (a->name && !formal)
+            formal = a;
+        if (!a->name && !positional)
+            positional = a;
+    }
+    if (formal && positional) {
+        st_error(S->ctx, positional->loc, 2007, "a block call takes formal arguments "
+                 "(IN := x) or positional ones, not both");
+        for (struct st_arg *a = e->args; a; a = a->next)
             sema_expr(S, a->e);
-            continue;
-        }
+        return st_type_elem(TY_VOID);
+    }
+    int nth = 0;
+    for (struct st_arg *a = e->args; a; a = a->next) {
         if (en_eno(S, a))
             continue;
-        const struct st_type *pt = NULL;
+        const char *name = NULL;
         bool output = false, inout = false;
-        if (ft->kind == TY_STDFB) {
-            for (unsigned i = 0; i < ft->std->pin_count; i++)
-                if (st_ieq(ft->std->pins[i].name, a->name)) {
-                    a->pin = (int)i;
-                    enum st_tkind k = ft->std->pins[i].kind;
-                    pt = st_type_elem(k == TY_ANYINT ? ft->std->cv : k);
-                    output = ft->std->pins[i].output;
-                }
-        } else {
-            int i = 0;
-            for (const struct st_field *f = ft->fields; f; f = f->next, i++) {
-                enum st_section sec = f->decl->section;
-                if (st_ieq(f->name, a->name) &&
-                    (sec == SEC_INPUT || sec == SEC_OUTPUT || sec == SEC_INOUT)) {
-                    a->pin = i;
-                    pt = f->type;
-                    output = sec == SEC_OUTPUT;
-                    inout = sec == SEC_INOUT;
-                }
-            }
-        }
+        const struct st_type *pt = fb_pin(ft, a, nth++, &name, &output, &inout);
         if (!pt) {
-            st_error(S->ctx, a->loc, 2006, "%s has no input or output '%s'", ft->name, a->name);
+            if (a->name)
+                st_error(S->ctx, a->loc, 2006, "%s has no input or output '%s'", ft->name,
+                         a->name);
+            else
+                st_error(S->ctx, a->loc, 2007, "too many arguments for %s", ft->name);
             sema_expr(S, a->e);
             continue;
         }
         if (output != a->out) {
-            st_error(S->ctx, a->loc, 2007, "%s is an %s: use %s", a->name,
+            st_error(S->ctx, a->loc, 2007, "%s is an %s: use %s", name,
                      output ? "output" : "input", output ? "=>" : ":=");
             sema_expr(S, a->e);
             continue;
@@ -109,7 +144,7 @@ static const struct st_type *fb_call(struct sema *S, struct st_expr *e, const st
                 sema_lvalue(S, a->e, true);
                 if (a->e->type->kind != TY_ERROR && !st_type_same(a->e->type, pt))
                     st_error(S->ctx, a->e->loc, 3001, "VAR_IN_OUT %s needs a %s variable",
-                             a->name, pt->name ? pt->name : "?");
+                             name, pt->name ? pt->name : "?");
             } else {
                 sema_coerce(S, a->e, pt, "the input");
             }
@@ -298,48 +333,92 @@ static const struct st_type *settle_real(struct sema *S, struct st_expr *x)
     return x->type;
 }
 
-/* The common type of several operands (MIN, MAX, LIMIT, SEL, MUX). */
-static const struct st_type *common_of(struct sema *S, struct st_expr **ops, int n)
+/* A variable, element or member: what has an address in the generated C. */
+static bool is_designator(const struct st_expr *e)
+{
+    return e->kind == E_NAME || e->kind == E_MEMBER || e->kind == E_INDEX;
+}
+
+/*
+ * The common type of several operands (MIN, MAX, LIMIT, SEL, MUX). When all
+ * are untyped literals it is the untyped type, so that the context (the
+ * assignment's target, the other operand) settles them; e->optype then
+ * holds the type used without one.
+ */
+static const struct st_type *common_of(struct sema *S, struct st_expr *e, struct st_expr **ops,
+                                       int n)
 {
     const struct st_type *c = NULL;
+    bool real = false;
+    unsigned strlen_max = 0;
     for (int i = 0; i < n; i++) {
         const struct st_type *t = ops[i]->type;
         if (t->kind == TY_ERROR)
             return t;
+        real = real || t->kind == TY_ANYREAL;
+        if (t->kind == TY_STRING && t->strlen > strlen_max)
+            strlen_max = t->strlen;
         if (t->kind == TY_ANYINT || t->kind == TY_ANYREAL)
             continue;
         if (!c || st_type_implicit(c, t))
             c = t->has_range ? t->elem : t;
     }
     if (!c) {
-        bool real = false;
-        for (int i = 0; i < n; i++)
-            real = real || ops[i]->type->kind == TY_ANYREAL;
-        c = st_type_elem(real ? TY_LREAL : TY_LINT);
+        e->optype = st_type_elem(real ? TY_LREAL : TY_LINT);
+        return st_type_elem(real ? TY_ANYREAL : TY_ANYINT);
     }
+    if (real && st_type_is_int(c) && sema_real_for(c))
+        c = sema_real_for(c);
     for (int i = 0; i < n; i++)
         sema_coerce(S, ops[i], c, "the argument");
+    if (c->kind == TY_STRING && c->strlen != strlen_max) { /* the longest input's length */
+        struct st_type *s = st_alloc(&S->ctx->arena, sizeof(*s));
+        *s = *c;
+        s->strlen = strlen_max;
+        c = s;
+    }
+    e->optype = c;
     return c;
+}
+
+/*
+ * The operand that formal input @p name is in a call of @p def (NULL: a
+ * conversion), or -1: IN of one-input functions, IN1, IN2, ... of the
+ * others, and the standard's names of LIMIT, SEL, MUX, the shifts and the
+ * string functions.
+ */
+static int std_input(const struct fn_def *def, const char *name)
+{
+    static const struct {
+        enum st_fn fn;
+        const char *pins[3];
+    } named[] = {
+        {FN_LIMIT, {"MN", "IN", "MX"}}, {FN_SEL, {"G", "IN0", "IN1"}},
+        {FN_SHL, {"IN", "N"}}, {FN_SHR, {"IN", "N"}}, {FN_ROL, {"IN", "N"}},
+        {FN_ROR, {"IN", "N"}}, {FN_LEFT, {"IN", "L"}}, {FN_RIGHT, {"IN", "L"}},
+        {FN_MID, {"IN", "L", "P"}},
+    };
+    for (size_t i = 0; def && i < sizeof(named) / sizeof(named[0]); i++) {
+        if (named[i].fn != def->fn)
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (named[i].pins[k] && st_ieq(named[i].pins[k], name))
+                return k;
+        return -1;
+    }
+    if (!def || def->max == 1)
+        return st_ieq(name, "IN") ? 0 : -1;
+    if (def->fn == FN_MUX && st_ieq(name, "K"))
+        return 0;
+    if (strncasecmp(name, "IN", 2) != 0 || name[2] < '0' || name[2] > '9' ||
+        strspn(name + 2, "0123456789") != strlen(name + 2) || strlen(name + 2) > 2)
+        return -1;
+    int k = atoi(name + 2); /* MUX: IN0 is operand 1; the others count from IN1 */
+    return def->fn == FN_MUX ? k + 1 : k - 1;
 }
 
 static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
 {
-    struct st_expr *ops[64];
-    int n = 0;
-    for (struct st_arg *a = e->args; a; a = a->next) {
-        if (en_eno(S, a))
-            continue;
-        if (a->out) {
-            st_error(S->ctx, a->loc, 2006, "%s has no output '%s'", e->name, a->name);
-            continue;
-        }
-        if (n == 64) {
-            st_error(S->ctx, a->loc, 2007, "more than 64 arguments");
-            break;
-        }
-        a->pin = n;
-        ops[n++] = a->e;
-    }
     e->callee = CALL_STDFN;
     const struct st_type *err = st_type_elem(TY_ERROR);
     /* A_TO_B */
@@ -351,6 +430,43 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
     for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]) && !to; i++)
         if (st_ieq(fns[i].name, e->name))
             def = &fns[i];
+    /* operands in order: positional ones in turn, formal ones where their name says */
+    struct st_expr *ops[64] = {NULL};
+    int n = 0, next = 0;
+    bool bad = false;
+    for (struct st_arg *a = e->args; a; a = a->next) {
+        if (en_eno(S, a))
+            continue;
+        int i = a->name ? std_input(def, a->name) : next++;
+        if (a->out || i < 0) {
+            st_error(S->ctx, a->loc, 2006, "%s has no %s '%s'", e->name,
+                     a->out ? "output" : "input", a->name);
+            bad = true;
+        } else if (i >= 64) {
+            st_error(S->ctx, a->loc, 2007, "more than 64 arguments");
+            bad = true;
+        } else if (ops[i]) {
+            st_error(S->ctx, a->loc, 2007, "input %d of %s is given twice", i + 1, e->name);
+            bad = true;
+        } else {
+            a->pin = i;
+            ops[i] = a->e;
+            n = i + 1 > n ? i + 1 : n;
+            continue;
+        }
+        sema_expr(S, a->e);
+    }
+    for (int i = 0; i < n && !bad; i++)
+        if (!ops[i]) {
+            st_error(S->ctx, e->loc, 2007, "input %d of %s is not given", i + 1, e->name);
+            bad = true;
+        }
+    if (bad) {
+        for (int i = 0; i < n; i++)
+            if (ops[i])
+                sema_expr(S, ops[i]);
+        return err;
+    }
     int min = to ? 1 : def->min, max = to ? 1 : def->max;
     if (n < min || (max >= 0 && n > max)) {
         st_error(S->ctx, e->loc, 2007, "%s takes %s%d argument%s, %d given", e->name,
@@ -425,11 +541,11 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
             st_error(S->ctx, ops[0]->loc, 3001, "ABS takes a number");
             return err;
         }
-        if (t0->kind == TY_ANYINT)
-            sema_coerce(S, ops[0], st_type_elem(TY_LINT), "the argument");
-        if (t0->kind == TY_ANYREAL)
-            sema_coerce(S, ops[0], st_type_elem(TY_LREAL), "the argument");
-        e->optype = ops[0]->type->has_range ? ops[0]->type->elem : ops[0]->type;
+        if (t0->kind == TY_ANYINT || t0->kind == TY_ANYREAL) { /* the context settles it */
+            e->optype = st_type_elem(t0->kind == TY_ANYINT ? TY_LINT : TY_LREAL);
+            return t0;
+        }
+        e->optype = t0->has_range ? t0->elem : t0;
         return e->optype;
     case FN_SQRT: case FN_LN: case FN_LOG: case FN_EXP: case FN_SIN: case FN_COS:
     case FN_TAN: case FN_ASIN: case FN_ACOS: case FN_ATAN:
@@ -441,37 +557,40 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
         e->optype = settle_real(S, ops[0]);
         return e->optype;
     case FN_MIN: case FN_MAX: case FN_LIMIT: {
-        const struct st_type *c = common_of(S, ops, n);
+        const struct st_type *c = common_of(S, e, ops, n);
         if (c->kind != TY_ERROR && !st_type_is_num(c) && !st_type_is_bits(c) &&
             c->kind != TY_TIME) {
             st_error(S->ctx, e->loc, 3003, "%s takes numbers, bit strings or TIME", e->name);
             return err;
         }
-        e->optype = c;
         return c;
     }
-    case FN_SEL:
-        sema_coerce(S, ops[0], st_type_elem(TY_BOOL), "SEL's G");
-        e->optype = common_of(S, ops + 1, 2);
-        if (e->optype->kind == TY_STRING || !st_type_is_scalar(e->optype)) {
-            st_error(S->ctx, e->loc, 5010, "SEL of %s", e->optype->name ? e->optype->name : "?");
-            return err;
-        }
-        return e->optype;
-    case FN_MUX:
-        if (!st_type_is_int(t0)) {
+    case FN_SEL: case FN_MUX: {
+        if (def->fn == FN_SEL) {
+            sema_coerce(S, ops[0], st_type_elem(TY_BOOL), "SEL's G");
+        } else if (!st_type_is_int(t0)) {
             st_error(S->ctx, ops[0]->loc, 3001, "MUX's K must be an integer");
             return err;
-        }
-        if (t0->kind == TY_ANYINT)
+        } else if (t0->kind == TY_ANYINT) {
             sema_coerce(S, ops[0], st_type_elem(TY_DINT), "MUX's K");
-        e->optype = common_of(S, ops + 1, n - 1);
-        if (!st_type_is_scalar(e->optype) || e->optype->kind == TY_STRING) {
-            st_error(S->ctx, e->loc, 5010, "MUX of %s", e->optype->name ? e->optype->name : "?");
+        }
+        const struct st_type *c = common_of(S, e, ops + 1, n - 1);
+        if (c->kind == TY_FB || c->kind == TY_STDFB || c->kind == TY_VOID) {
+            st_error(S->ctx, e->loc, 3001, "%s of a block instance", e->name);
             return err;
         }
-        e->faults = true;
-        return e->optype;
+        if (!st_type_is_scalar(c) && c->kind != TY_ANYINT && c->kind != TY_ANYREAL &&
+            c->kind != TY_ERROR) {
+            for (int i = 1; i < n; i++) /* the emitter selects an aggregate by address */
+                if (!is_designator(ops[i])) {
+                    st_error(S->ctx, ops[i]->loc, 5010, "%s of a %s value that is no "
+                             "variable", e->name, c->kind == TY_ARRAY ? "ARRAY" : "STRUCT");
+                    return err;
+                }
+        }
+        e->faults = e->faults || def->fn == FN_MUX;
+        return c;
+    }
     case FN_SHL: case FN_SHR: case FN_ROL: case FN_ROR:
         if (!st_type_is_anyint(t0) || t0->kind == TY_ANYINT) {
             st_error(S->ctx, ops[0]->loc, 3001, "%s takes a bit string or integer variable",

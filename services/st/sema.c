@@ -344,6 +344,18 @@ static void settle(struct sema *S, struct st_expr *e, const struct st_type *to)
     case E_UNARY:
         settle(S, e->a, to);
         break;
+    case E_CALL: /* a generic standard function over untyped literals */
+        if (e->callee != CALL_STDFN)
+            break;
+        if (e->fn == FN_MOVE) {
+            settle(S, e->b, to);
+            break;
+        }
+        for (struct st_arg *a = e->args; a; a = a->next)
+            if (a->pin >= (e->fn == FN_SEL || e->fn == FN_MUX ? 1 : 0))
+                settle(S, a->e, to);
+        e->optype = to;
+        break;
     case E_BINARY:
         if (e->op == OP_POW) {
             settle(S, e->a, to);
@@ -401,6 +413,16 @@ void sema_coerce(struct sema *S, struct st_expr *e, const struct st_type *to, co
     st_error(S->ctx, e->loc, 3001, "%s: %s is not %s", what, fn, tn);
 }
 
+/* The real an integer type widens to without loss (INT: REAL, DINT: LREAL), or NULL. */
+const struct st_type *sema_real_for(const struct st_type *t)
+{
+    if (st_type_implicit(t, st_type_elem(TY_REAL)))
+        return st_type_elem(TY_REAL);
+    if (st_type_implicit(t, st_type_elem(TY_LREAL)))
+        return st_type_elem(TY_LREAL);
+    return NULL;
+}
+
 /* The common type of a binary operation's operands, or NULL (error reported). */
 static const struct st_type *common(struct sema *S, struct st_expr *e, const struct st_type *a,
                                     const struct st_type *b)
@@ -414,6 +436,18 @@ static const struct st_type *common(struct sema *S, struct st_expr *e, const str
         return b->has_range ? b->elem : b;
     if (st_type_implicit(b, a))
         return a->has_range ? a->elem : a;
+    const struct st_type *n = a->kind == TY_ANYREAL ? b : b->kind == TY_ANYREAL ? a : NULL;
+    if (n && st_type_is_int(n)) {
+        const struct st_type *r = sema_real_for(n);
+        if (r)
+            return r;
+        char nn[48], cv[64];
+        type_name_of(n, nn, sizeof(nn));
+        sema_conv_name(n, st_type_elem(TY_LREAL), cv, sizeof(cv));
+        st_error(S->ctx, e->loc, 3001, "%s and a real literal cannot be combined; convert "
+                 "with %s(...)", nn, cv);
+        return NULL;
+    }
     char an[48], bn[48], conv[64];
     type_name_of(a, an, sizeof(an));
     type_name_of(b, bn, sizeof(bn));
@@ -769,11 +803,9 @@ const struct st_type *sema_expr(struct sema *S, struct st_expr *e)
                 break;
             }
         } else if (!st_type_is_num(a) && a->kind != TY_TIME) {
+            /* numbers include the unsigned: their - wraps modulo 2^n, as binary - does */
             st_error(S->ctx, e->loc, 3003, "unary %s takes numbers or TIME",
                      e->op == OP_NEG ? "-" : "+");
-            break;
-        } else if (e->op == OP_NEG && st_type_is_int(a) && !st_type_is_signed(a)) {
-            st_error(S->ctx, e->loc, 3003, "unary - of the unsigned %s", a->name);
             break;
         }
         t = a->has_range ? a->elem : a;

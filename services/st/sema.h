@@ -28,6 +28,7 @@ struct st_pou *sema_find_pou(struct sema *S, const char *name);
 const struct st_type *sema_resolve(struct sema *S, struct st_tspec *ts);
 void sema_resolve_named(struct sema *S, struct st_typedecl *d);
 const struct st_type *sema_type_of(struct sema *S, struct st_var *v);
+const struct st_type *sema_real_for(const struct st_type *t);
 void sema_conv_name(const struct st_type *from, const struct st_type *to, char *buf, size_t len);
 
 #endif
