@@ -3,7 +3,9 @@
  * The example programs (examples/motor.c, examples/tank.c) as plc-logic runs
  * them: loaded from their .so by the engine on the demo layout in real shared
  * memory, driven scan by scan on a simulated clock, with the inputs, commands
- * and parameters written the way plc-io and plc-modbus write them.
+ * and parameters written the way plc-io and plc-modbus write them. Every
+ * test runs twice: on the C programs, then on their Structured Text twins
+ * (examples/st/, built by plc-st), which must give the same outputs.
  */
 #include "fixture.h"
 #include "plc-scan.h"
@@ -35,6 +37,7 @@ struct t {
     struct plc_scan *scan;
     struct plc_region *inputs, *commands, *params, *outputs, *status;
     unsigned period_ms;
+    char program[256];
 };
 
 static int setup(void **state)
@@ -103,8 +106,16 @@ static double get(struct t *t, struct plc_region *r, const char *name)
     return v;
 }
 
-#define MOTOR PLC_BINARY_DIR "/examples/motor.so"
-#define TANK PLC_BINARY_DIR "/examples/tank.so"
+/* "" runs the C programs (motor.so), "-st" their ST twins (motor-st.so). */
+static const char *twin = "";
+
+static const char *example(struct t *t, const char *name)
+{
+    snprintf(t->program, sizeof(t->program), PLC_BINARY_DIR "/examples/%s%s.so", name, twin);
+    return t->program;
+}
+#define MOTOR example(t, "motor")
+#define TANK example(t, "tank")
 
 static void motor_buttons_latch_run_and_stop_dominates(void **state)
 {
@@ -243,5 +254,8 @@ int main(void)
         T(tank_pump_follows_hysteresis_and_alarm),
         T(tank_setpoints_that_make_no_sense_keep_pump_off),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("examples in C", tests, NULL, NULL);
+    twin = "-st";
+    failed += cmocka_run_group_tests_name("examples in Structured Text", tests, NULL, NULL);
+    return failed;
 }
