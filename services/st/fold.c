@@ -2,14 +2,14 @@
 /*
  * Constant folding: an evaluator of checked expressions written apart from
  * the C emitter (it shares no code with emit.c), so a differential test can
- * set one against the other. Integers are computed in 128 bits and wrapped
- * to their type; REAL in float, LREAL in double.
+ * set one against the other. Integers are computed on their 64-bit two's
+ * complement words (wrapping at the declared width needs only the low bits;
+ * 32-bit targets have no 128-bit type), divided and compared by sign; REAL
+ * in float, LREAL in double.
  */
 #include <math.h>
 
 #include "ast.h"
-
-typedef __int128 wide;
 
 static enum st_tkind kind_of(const struct st_type *t)
 {
@@ -40,20 +40,20 @@ static unsigned width(enum st_tkind k)
     }
 }
 
-static wide as_wide(const struct st_value *v)
+/* The value's two's complement word (a signed one sign-extended). */
+static uint64_t as_word(const struct st_value *v)
 {
     enum st_tkind k = kind_of(v->type);
     if (k == TY_BOOL)
         return v->b;
-    return is_signed_kind(k) ? (wide)v->i : (wide)v->u;
+    return is_signed_kind(k) ? (uint64_t)v->i : v->u;
 }
 
 /* Keep the low bits of @p w as a value of kind @p k. */
-static void set_wrapped(struct st_value *v, enum st_tkind k, wide w)
+static void set_wrapped(struct st_value *v, enum st_tkind k, uint64_t w)
 {
     unsigned n = width(k);
-    unsigned __int128 bits = (unsigned __int128)w;
-    uint64_t low = n == 64 ? (uint64_t)bits : (uint64_t)(bits & (((unsigned __int128)1 << n) - 1));
+    uint64_t low = n == 64 ? w : w & ((UINT64_C(1) << n) - 1);
     if (is_signed_kind(k)) {
         if (n < 64 && (low >> (n - 1)) & 1)
             low |= ~(uint64_t)0 << n;
@@ -61,6 +61,12 @@ static void set_wrapped(struct st_value *v, enum st_tkind k, wide w)
     } else {
         v->u = low;
     }
+}
+
+/* Signed division toward zero; MIN / -1 wraps to MIN (docs/st.md). */
+static int64_t div_wrap(int64_t p, int64_t q)
+{
+    return p == INT64_MIN && q == -1 ? INT64_MIN : p / q;
 }
 
 static double as_double(const struct st_value *v)
@@ -81,17 +87,18 @@ static void set_from_real(struct st_value *v, enum st_tkind k, double r)
         return;
     }
     double x = round(r);
-    wide lo, hi;
     unsigned n = width(k);
+    /* the bounds as doubles are exact powers of two: 2^(n-1) and 2^n */
     if (is_signed_kind(k)) {
-        hi = ((wide)1 << (n - 1)) - 1;
-        lo = -hi - 1;
+        double top = ldexp(1.0, (int)n - 1);
+        int64_t hi = (int64_t)((UINT64_C(1) << (n - 1)) - 1);
+        set_wrapped(v, k, x >= top ? (uint64_t)hi : x < -top ? (uint64_t)(-hi - 1)
+                                                             : (uint64_t)(int64_t)x);
     } else {
-        lo = 0;
-        hi = n == 64 ? (wide)UINT64_MAX : ((wide)1 << n) - 1;
+        double top = ldexp(1.0, (int)n);
+        uint64_t hi = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+        set_wrapped(v, k, x >= top ? hi : x <= 0 ? 0 : (uint64_t)x);
     }
-    wide w = x <= (double)lo ? lo : x >= (double)hi ? hi : (wide)x;
-    set_wrapped(v, k, w);
 }
 
 static struct st_value convert(const struct st_value *v, const struct st_type *to)
@@ -99,7 +106,7 @@ static struct st_value convert(const struct st_value *v, const struct st_type *t
     struct st_value r = {.type = to, .div0 = v->div0};
     enum st_tkind f = kind_of(v->type), k = kind_of(to);
     if (k == TY_BOOL) {
-        r.b = f == TY_REAL || f == TY_LREAL ? v->r != 0 : as_wide(v) != 0;
+        r.b = f == TY_REAL || f == TY_LREAL ? v->r != 0 : as_word(v) != 0;
     } else if (k == TY_REAL) {
         /* straight to float: int -> double -> float could round twice */
         if (f == TY_REAL || f == TY_LREAL)
@@ -113,7 +120,7 @@ static struct st_value convert(const struct st_value *v, const struct st_type *t
     } else if (f == TY_REAL || f == TY_LREAL) {
         set_from_real(&r, k, v->r);
     } else {
-        set_wrapped(&r, k, as_wide(v));
+        set_wrapped(&r, k, as_word(v));
     }
     return r;
 }
@@ -142,9 +149,10 @@ static bool fold_binary(const struct st_expr *e, struct st_value *out)
             c = p < q ? -1 : p > q;
         } else if (k == TY_BOOL) {
             c = (int)x.b - (int)y.b;
+        } else if (is_signed_kind(k)) {
+            c = x.i < y.i ? -1 : x.i > y.i;
         } else {
-            wide p = as_wide(&x), q = as_wide(&y);
-            c = p < q ? -1 : p > q;
+            c = x.u < y.u ? -1 : x.u > y.u;
         }
         switch (e->op) {
         case OP_EQ: out->b = c == 0; break;
@@ -167,16 +175,17 @@ static bool fold_binary(const struct st_expr *e, struct st_value *out)
             set_from_real(out, TY_TIME, r);
             return true;
         }
-        wide x = t->i, y = as_wide(n);
-        if (e->op == OP_DIV) {
-            if (y == 0) {
-                out->div0 = true;
-                out->i = 0;
-                return true;
-            }
-            set_wrapped(out, TY_TIME, x / y);
+        int64_t x = t->i;
+        if (e->op == OP_MUL) {
+            set_wrapped(out, TY_TIME, (uint64_t)x * as_word(n));
+        } else if (as_word(n) == 0) {
+            out->div0 = true;
+            out->i = 0;
+        } else if (!is_signed_kind(nk) && n->u > (uint64_t)INT64_MAX) {
+            /* a divisor of 2^63 or more: |x| <= 2^63 */
+            out->i = x == INT64_MIN && n->u == (uint64_t)INT64_MAX + 1 ? -1 : 0;
         } else {
-            set_wrapped(out, TY_TIME, x * y);
+            out->i = div_wrap(x, (int64_t)as_word(n));
         }
         return true;
     }
@@ -210,7 +219,7 @@ static bool fold_binary(const struct st_expr *e, struct st_value *out)
     }
     if (!is_int_kind(k))
         return false;
-    wide p = as_wide(&x), q = as_wide(&y), r;
+    uint64_t p = as_word(&x), q = as_word(&y), r;
     switch (e->op) {
     case OP_ADD: r = p + q; break;
     case OP_SUB: r = p - q; break;
@@ -221,7 +230,12 @@ static bool fold_binary(const struct st_expr *e, struct st_value *out)
             set_wrapped(out, k, 0);
             return true;
         }
-        r = e->op == OP_DIV ? p / q : p % q;
+        if (!is_signed_kind(k))
+            r = e->op == OP_DIV ? p / q : p % q;
+        else if (e->op == OP_DIV)
+            r = (uint64_t)div_wrap(x.i, y.i);
+        else
+            r = x.i == INT64_MIN && y.i == -1 ? 0 : (uint64_t)(x.i % y.i);
         break;
     case OP_AND: r = p & q; break;
     case OP_OR: r = p | q; break;
@@ -247,7 +261,7 @@ bool st_fold(const struct st_expr *e, struct st_value *out)
         } else if (k == TY_BOOL) {
             v.b = e->ival != 0;
         } else {
-            set_wrapped(&v, k, e->neg ? -(wide)e->ival : (wide)e->ival);
+            set_wrapped(&v, k, e->neg ? 0 - (uint64_t)e->ival : (uint64_t)e->ival);
         }
         break;
     case E_REAL:
@@ -288,9 +302,9 @@ bool st_fold(const struct st_expr *e, struct st_value *out)
         else if (k == TY_REAL || k == TY_LREAL)
             v.r = e->op == OP_NEG ? -a.r : a.r;
         else if (e->op == OP_NEG)
-            set_wrapped(&v, k, -as_wide(&a));
+            set_wrapped(&v, k, 0 - as_word(&a));
         else
-            set_wrapped(&v, k, ~as_wide(&a));
+            set_wrapped(&v, k, ~as_word(&a));
         break;
     }
     case E_BINARY:
@@ -327,7 +341,7 @@ bool st_fold(const struct st_expr *e, struct st_value *out)
                 if (fk == TY_REAL || fk == TY_LREAL)
                     set_from_real(&ms, TY_TIME, a.r * 1e6);
                 else
-                    set_wrapped(&ms, TY_TIME, as_wide(&a) * 1000000);
+                    set_wrapped(&ms, TY_TIME, as_word(&a) * 1000000);
                 v = ms;
                 break;
             }

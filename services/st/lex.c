@@ -229,6 +229,31 @@ static void lex_number(struct lexer *l)
     t->overflow = overflow;
 }
 
+/*
+ * round(a * b / c), ties up, for a < c (so the result is below b): the
+ * product in 128 bits from 32-bit halves and a long division, as 32-bit
+ * targets (armhf) have no __int128.
+ */
+static uint64_t mul_div_round(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+    uint64_t p0 = al * bl, p1 = al * bh, p2 = ah * bl, p3 = ah * bh;
+    uint64_t mid = (p0 >> 32) + (uint32_t)p1 + (uint32_t)p2;
+    uint64_t lo = (mid << 32) | (uint32_t)p0;
+    uint64_t hi = p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+    uint64_t q = 0, r = hi; /* hi < c, since a < c */
+    for (int i = 63; i >= 0; i--) {
+        bool carry = r >> 63;
+        r = (r << 1) | ((lo >> i) & 1);
+        q <<= 1;
+        if (carry || r >= c) {
+            r -= c;
+            q |= 1;
+        }
+    }
+    return q + (r >= c - r);
+}
+
 /* T#1d2h3m4s5ms6us7ns, T#3.5s, T#-2s; l->p is just after the '#'. */
 static void lex_time(struct lexer *l, struct st_loc loc)
 {
@@ -239,7 +264,7 @@ static void lex_time(struct lexer *l, struct st_loc loc)
                  {"h", 3600000000000}, {"m", 60000000000}, {"s", 1000000000}};
     bool neg = false, ok = true, any = false, had_fraction = false;
     int last_unit = -1;
-    __int128 total = 0;
+    uint64_t total = 0; /* at most 2^63: T#-...  may reach INT64_MIN */
     if (l->p < l->end && *l->p == '-') {
         neg = true;
         l->p++;
@@ -283,23 +308,26 @@ static void lex_time(struct lexer *l, struct st_loc loc)
         if (last_unit >= 0 && rank[u] <= rank[last_unit])
             ok = false;
         last_unit = u;
-        total += (__int128)ip * units[u].ns;
-        /* the fraction of the unit, rounded to the nearest ns */
-        total += ((__int128)frac * units[u].ns * 2 + (__int128)scale) / ((__int128)scale * 2);
-        if (total > (__int128)INT64_MAX + 1)
+        /* the whole units, then the fraction of one, rounded to the nearest ns */
+        uint64_t whole;
+        if (__builtin_mul_overflow(ip, (uint64_t)units[u].ns, &whole) ||
+            __builtin_add_overflow(total, whole, &total) ||
+            __builtin_add_overflow(total, mul_div_round(frac, (uint64_t)units[u].ns, scale),
+                                   &total) ||
+            total > (uint64_t)INT64_MAX + 1)
             ok = false, total = 0;
         any = true;
         if (l->p < l->end && *l->p == '_')
             l->p++;
     }
-    if (!any || !ok || (!neg && total > INT64_MAX)) {
+    if (!any || !ok || (!neg && total > (uint64_t)INT64_MAX)) {
         st_error(l->ctx, loc, 6, "malformed duration (write T#1h2m3s, T#3.5s, T#250ms)");
         total = 0;
     }
     while (l->p < l->end && (isident(*l->p) || *l->p == '.'))
         l->p++;
     struct st_token *t = push(l, T_TIME, loc);
-    t->tval = neg ? (int64_t)(-total) : (int64_t)total;
+    t->tval = neg ? (int64_t)(0 - total) : (int64_t)total; /* two's complement */
 }
 
 static void lex_string(struct lexer *l)
