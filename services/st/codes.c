@@ -195,6 +195,14 @@ static const struct st_code codes[] = {
      "the configuration.\n"
      "Failing:  VAR_EXTERNAL motr_run : BOOL; END_VAR\n"
      "Fix:      VAR_EXTERNAL motor_run : BOOL; END_VAR"},
+    {4006, "RETAIN without a retained tag",
+     "Built with --layout, a RETAIN variable is the layout tag of its name, which must be\n"
+     "retain = yes in a region the logic writes: plc-retain keeps it on disk and\n"
+     "plc-shm-init restores it after a restart. Its initial value is the tag's. Only a\n"
+     "PROGRAM's elementary variables and VAR_GLOBALs can be RETAIN this way.\n"
+     "Failing:  VAR RETAIN hours : UDINT := 0; END_VAR   (no tag 'hours' in the layout)\n"
+     "Fix:      [tag hours] region = status, type = uint32, retain = yes in the layout,\n"
+     "          and VAR RETAIN hours : UDINT; END_VAR"},
     {4005, "layout unusable",
      "The layout given with --layout cannot be loaded; the message says why.\n"
      "Failing:  plc-st build p.st --layout missing.ini -o p.so\n"

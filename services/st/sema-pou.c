@@ -85,6 +85,53 @@ static bool tag_type_fits(enum plc_type tt, enum st_tkind k)
     }
 }
 
+/*
+ * A RETAIN variable survives a restart of the whole PLC as the layout tag of
+ * its name does: retain = yes in a region the logic writes, which plc-retain
+ * keeps on disk and plc-shm-init restores. Built against a layout the
+ * variable is that tag (one place for its value, its initial value and its
+ * retention); without the tag it could not be kept, so that is an error
+ * saying what to add.
+ */
+static const struct plc_tag_def *retain_tag(struct sema *S, struct st_var *v)
+{
+    const struct plc_layout *l = S->o->layout;
+    struct st_vardecl *d = v->decl;
+    if (v->owner && v->owner->kind != POU_PROGRAM) {
+        st_error(S->ctx, d->loc, 4006, "RETAIN '%s' in %s '%s': only a PROGRAM's variables and "
+                 "VAR_GLOBALs reach the retain service; declare it in the program",
+                 d->name, v->owner->kind == POU_FB ? "FUNCTION_BLOCK" : "FUNCTION",
+                 v->owner->name);
+        return NULL;
+    }
+    if (!st_type_is_scalar(v->type) || v->type->kind == TY_STRING) {
+        st_error(S->ctx, d->loc, 4006, "RETAIN '%s' is not of an elementary type a layout tag "
+                 "can hold; retain its elements one by one", d->name);
+        return NULL;
+    }
+    const struct plc_tag_def *tag = plc_layout_find_tag(l, d->name);
+    if (!tag) {
+        st_error(S->ctx, d->loc, 4006, "RETAIN '%s' is kept across a restart by the layout tag "
+                 "of its name, and layout '%s' has no tag '%s': add one with retain = yes in "
+                 "a region the logic writes", d->name, plc_layout_get_name(l), d->name);
+        return NULL;
+    }
+    if (strcmp(tag->region->writer, "logic") != 0 || !tag->retain) {
+        st_error(S->ctx, d->loc, 4006, "RETAIN '%s' is tag '%s' (line %u of the layout), which "
+                 "%s", d->name, tag->name, tag->line,
+                 tag->retain ? "is in a region the logic does not write"
+                             : "is not retain = yes");
+        return NULL;
+    }
+    if (d->init) {
+        st_error(S->ctx, d->loc, 4006, "RETAIN '%s' starts from tag '%s', restored or at its "
+                 "initial value: give that value in the layout (initial = ...), not here",
+                 d->name, tag->name);
+        return NULL;
+    }
+    return tag;
+}
+
 static void bind_tag(struct sema *S, struct st_var *v)
 {
     const struct plc_layout *l = S->o->layout;
@@ -106,6 +153,10 @@ static void bind_tag(struct sema *S, struct st_var *v)
                      "VAR_GLOBAL", d->name, plc_layout_get_name(l));
             return;
         }
+    } else if (d->flags & VF_RETAIN) {
+        tag = retain_tag(S, v);
+        if (!tag)
+            return;
     } else {
         return;
     }
