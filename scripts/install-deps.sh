@@ -10,6 +10,7 @@ packages=(
   help2man                             # manual pages from --help (cmake/Manpages.cmake)
   libinih-dev                          # layout files
   libjson-c-dev                        # plcctl --json
+  libxml2-dev                          # plc-st: PLCopen XML (plc.xml)
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
   libcmocka-dev python3 strace         # tests (strace: retain fault injection)

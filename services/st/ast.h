@@ -33,10 +33,24 @@ struct st_loc {
     uint32_t line, col;
 };
 
+/* Where a line of a translated source (plcopen.c) came from: line @c line
+ * of the user's file; a verbatim line (an ST body) keeps its columns shifted
+ * by @c col, any other points at column @c col. */
+struct st_line_origin {
+    uint32_t line, col;
+    bool verbatim;
+};
+
 struct st_source {
     const char *name;
     const char *text;
     size_t len;
+    /* A source translated from the user's file (PLCopen XML): that file's
+     * text, quoted in diagnostics, and the origin of each line of @c text. */
+    const char *shown;
+    size_t shown_len;
+    const struct st_line_origin *origin;
+    uint32_t origin_lines;
 };
 
 #define ST_MAX_SOURCES 64
@@ -61,6 +75,8 @@ void st_warning(struct st_ctx *ctx, struct st_loc loc, int code, const char *fmt
 /* A diagnostic without a position in the source (files, options). */
 void st_error_plain(struct st_ctx *ctx, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* @p loc as a position in the user's file (differs for a translated source). */
+struct st_loc st_loc_user(const struct st_ctx *ctx, struct st_loc loc);
 /* The text of line @p line of source @p file, its length in *len. */
 const char *st_source_line(const struct st_ctx *ctx, uint32_t file, uint32_t line, size_t *len);
 

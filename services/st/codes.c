@@ -45,6 +45,12 @@ static const struct st_code codes[] = {
      "numbers separated by dots.\n"
      "Failing:  b AT %QY0.0 : BOOL;\n"
      "Fix:      b AT %QX0.0 : BOOL;"},
+    {9, "malformed XML",
+     "A file whose first character is '<' is read as PLCopen XML (the OpenPLC Editor's\n"
+     "plc.xml); it is not well-formed XML, or its root element is not <project>. The\n"
+     "position is where libxml2 found the fault.\n"
+     "Failing:  <project><types><pous></types></project>\n"
+     "Fix:      <project><types><pous></pous></types></project>"},
     {1001, "syntax error",
      "The parser expected something else here; the message says what.\n"
      "Failing:  IF a THEN b := 1 END_IF;\n"
@@ -253,6 +259,19 @@ static const struct st_code codes[] = {
      "The construct is valid IEC 61131-3 but this compiler does not take it yet.\n"
      "Failing:  (the message names it)\n"
      "Fix:      write it with the supported constructs (docs/st.md)."},
+    {5011, "LD, FBD, SFC or IL body in PLCopen XML",
+     "plc-st compiles the Structured Text bodies of a plc.xml; a POU drawn in Ladder or\n"
+     "Function Block Diagram, or written in SFC or Instruction List, is not translated.\n"
+     "The OpenPLC Editor translates every POU to ST: \"Generate program for OpenPLC\n"
+     "Runtime\" writes a .st file that plc-st builds.\n"
+     "Failing:  plc-st build plc.xml -o prog.so   (a <pou> with <body><LD>)\n"
+     "Fix:      plc-st build generated_plc.st -o prog.so"},
+    {5012, "PLCopen XML element not supported",
+     "The PLCopen XML holds something plc-st does not translate: actions or transitions\n"
+     "of a POU, a <pou> without name or pouType, a type or initial value form other than\n"
+     "the elementary types, derived, string, array, enum, struct and subrange ones.\n"
+     "Failing:  <pou name=\"p\" pouType=\"program\"><actions>...</actions>...\n"
+     "Fix:      move the action's code into the body, or call a function block."},
     {9001, "internal compiler error",
      "The C compiler rejected the generated code: a bug in plc-st, not in your program.\n"
      "The message quotes the ST line it came from. Please report it with the file.\n"

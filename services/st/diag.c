@@ -18,13 +18,25 @@ void st_ctx_free(struct st_ctx *ctx)
     st_arena_free(&ctx->arena);
 }
 
-const char *st_source_line(const struct st_ctx *ctx, uint32_t file, uint32_t line, size_t *len)
+struct st_loc st_loc_user(const struct st_ctx *ctx, struct st_loc loc)
+{
+    if (loc.file >= ctx->source_count)
+        return loc;
+    const struct st_source *s = &ctx->sources[loc.file];
+    if (!s->origin || loc.line == 0 || loc.line > s->origin_lines)
+        return loc;
+    const struct st_line_origin *o = &s->origin[loc.line - 1];
+    loc.col = o->verbatim ? loc.col + o->col : o->col;
+    loc.line = o->line;
+    return loc;
+}
+
+static const char *line_in(const char *text, size_t tlen, uint32_t line, size_t *len)
 {
     *len = 0;
-    if (file >= ctx->source_count || line == 0)
+    if (!text || line == 0)
         return NULL;
-    const struct st_source *s = &ctx->sources[file];
-    const char *p = s->text, *end = s->text + s->len;
+    const char *p = text, *end = text + tlen;
     for (uint32_t l = 1; l < line && p < end; p++)
         if (*p == '\n')
             l++;
@@ -35,6 +47,15 @@ const char *st_source_line(const struct st_ctx *ctx, uint32_t file, uint32_t lin
         e++;
     *len = (size_t)(e - p);
     return p;
+}
+
+const char *st_source_line(const struct st_ctx *ctx, uint32_t file, uint32_t line, size_t *len)
+{
+    *len = 0;
+    if (file >= ctx->source_count)
+        return NULL;
+    const struct st_source *s = &ctx->sources[file];
+    return line_in(s->text, s->len, line, len);
 }
 
 static void render(struct st_ctx *ctx, bool warning, const struct st_loc *loc, int code,
@@ -52,6 +73,11 @@ static void render(struct st_ctx *ctx, bool warning, const struct st_loc *loc, i
         return;
     }
     const char *what = warning ? "warning" : "error";
+    struct st_loc user;
+    if (loc) {
+        user = st_loc_user(ctx, *loc);
+        loc = &user;
+    }
     if (loc && loc->file < ctx->source_count)
         fprintf(ctx->diag, "%s:%u:%u: %s[P%04d]: ", ctx->sources[loc->file].name, loc->line,
                 loc->col, what, code);
@@ -62,7 +88,12 @@ static void render(struct st_ctx *ctx, bool warning, const struct st_loc *loc, i
     if (!loc)
         return;
     size_t len;
-    const char *line = st_source_line(ctx, loc->file, loc->line, &len);
+    const char *line = NULL;
+    if (loc->file < ctx->source_count) {
+        const struct st_source *s = &ctx->sources[loc->file];
+        line = s->shown ? line_in(s->shown, s->shown_len, loc->line, &len)
+                        : st_source_line(ctx, loc->file, loc->line, &len);
+    }
     if (!line)
         return;
     fprintf(ctx->diag, "%5u | %.*s\n      | ", loc->line, (int)len, line);

@@ -16,6 +16,7 @@
 
 #include "ast.h"
 #include "plc-layout.h"
+#include "plcopen.h"
 #include "st.h"
 
 /* Where headers and libplc are: the build tree when this executable is in
@@ -46,6 +47,7 @@ static bool in_build_tree(void)
     return strncmp(exe, PLC_ST_BUILD_DIR, bl) == 0 && exe[bl] == '/';
 }
 
+/* @return 0, -1 unreadable, 1 a PLCopen XML file with errors. */
 static int read_file(struct st_ctx *ctx, const char *path)
 {
     if (ctx->source_count == ST_MAX_SOURCES) {
@@ -90,6 +92,9 @@ static int read_file(struct st_ctx *ctx, const char *path)
     s->name = st_strdup(&ctx->arena, path);
     s->text = text;
     s->len = len;
+    /* By content, not by name: plc.xml, project.xml or a file with no suffix */
+    if (st_plcopen_is_xml(text, len))
+        return st_plcopen_translate(ctx, ctx->source_count - 1) < 0 ? 1 : 0;
     return 0;
 }
 
@@ -122,7 +127,9 @@ int plc_st_check_buffer(const char *text, size_t len, const char *name, FILE *di
     s->len = len;
     struct st_unit unit = {0};
     struct st_sema_options so = {0};
-    unsigned errors = front_end(&ctx, &unit, &so);
+    unsigned errors = st_plcopen_is_xml(text, len) && st_plcopen_translate(&ctx, 0) < 0
+                          ? ctx.errors
+                          : front_end(&ctx, &unit, &so);
     st_ctx_free(&ctx);
     return errors ? 1 : 0;
 }
@@ -144,12 +151,17 @@ static int compile(struct compilation *c, const char *const *files, size_t n,
         st_error_plain(&c->ctx, 9003, "no source file given");
         return 2;
     }
+    bool bad = false;
     for (size_t i = 0; i < n; i++) {
-        if (read_file(&c->ctx, files[i]) < 0)
+        int r = read_file(&c->ctx, files[i]);
+        if (r < 0)
             return 2;
+        bad |= r > 0;
         size_t l = strlen(c->sources);
         snprintf(c->sources + l, sizeof(c->sources) - l, "%s%s", i ? " " : "", files[i]);
     }
+    if (bad)
+        return 1;
     if (o && o->layout) {
         struct plc_diag d;
         c->layout = plc_layout_load(o->layout, &d);

@@ -43,7 +43,9 @@ static const char *src_name(const struct emit *E, struct st_loc loc)
 void where(struct emit *E, struct st_loc loc, const char *why)
 {
     char buf[1200];
-    snprintf(buf, sizeof(buf), "%s:%u: %s", src_name(E, loc), loc.line, why);
+    /* a run-time fault names the line of the user's file (plc.xml) */
+    snprintf(buf, sizeof(buf), "%s:%u: %s", src_name(E, loc), st_loc_user(E->ctx, loc).line,
+             why);
     cstring(E->out, buf, strlen(buf));
 }
 

@@ -9,7 +9,7 @@
  *   plc-st explain Pnnnn
  *
  * main() parses argv and calls the library (st.h, sim.h). Exit 0 ok, 1 errors in
- * the sources, 2 usage; sim has its own (sim.h).
+ * the sources, 2 usage; sim has its own (sim.h). A FILE may be PLCopen XML (plc.xml).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -164,7 +164,9 @@ static void usage(FILE *out)
           "Commands:\n", out);
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         fprintf(out, "  %s %s\n      %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
-    fputs("Environment: PLC_ST_CC (C compiler, default cc), PLC_ST_CFLAGS (extra flags).\n"
+    fputs("A FILE whose first character is '<' is PLCopen XML (the OpenPLC Editor's plc.xml):\n"
+          "its ST POUs are compiled; LD, FBD, SFC and IL bodies are refused.\n"
+          "Environment: PLC_ST_CC (C compiler, default cc), PLC_ST_CFLAGS (extra flags).\n"
           "Exit status: 0 ok, 1 errors in the sources, 2 usage error.\n", out);
 }
 

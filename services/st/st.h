@@ -35,7 +35,8 @@ struct plc_st_options {
 
 /**
  * @brief Check ST held in memory (the fuzzing entry point): lex, parse and
- *        check every program found, with no layout.
+ *        check every program found, with no layout. Text whose first
+ *        character is '<' is PLCopen XML, as a file's is.
  * @param text Need not be NUL-terminated; a NUL byte inside is an error.
  * @param name Stands for the file in diagnostics.
  * @param diag Where diagnostics go; NULL prints nothing.

@@ -1,17 +1,18 @@
 # The golden cases of plc-st (run-golden.sh): one ctest per case, named
-# st-golden-NAME, st-errors-NAME and st-examples-NAME. Registered only once
+# st-golden-NAME, st-errors-NAME, st-examples-NAME and st-xml-NAME. Registered only once
 # the compiler's target exists, so the tree builds and tests without it.
 # A new case file is picked up at the next build (CONFIGURE_DEPENDS).
 if(TARGET plc-st)
   file(GLOB _st_golden CONFIGURE_DEPENDS "${CMAKE_CURRENT_LIST_DIR}/golden/*.st")
   file(GLOB _st_errors CONFIGURE_DEPENDS "${CMAKE_CURRENT_LIST_DIR}/errors/*.st")
   file(GLOB _st_examples CONFIGURE_DEPENDS "${CMAKE_CURRENT_LIST_DIR}/examples/*.jsonl")
+  file(GLOB _st_xml CONFIGURE_DEPENDS "${CMAKE_CURRENT_LIST_DIR}/xml/*.xml")
   # A cross build runs plc-st under its emulator.
   set(_st_run "")
   if(CMAKE_CROSSCOMPILING_EMULATOR)
     string(REPLACE ";" " " _st_run "${CMAKE_CROSSCOMPILING_EMULATOR}")
   endif()
-  foreach(_st_case IN LISTS _st_golden _st_errors _st_examples)
+  foreach(_st_case IN LISTS _st_golden _st_errors _st_examples _st_xml)
     get_filename_component(_st_name "${_st_case}" NAME_WE)
     get_filename_component(_st_dir "${_st_case}" DIRECTORY)
     get_filename_component(_st_kind "${_st_dir}" NAME)

@@ -19,6 +19,9 @@
 #                               its |-separated words (whole words, any case)
 #   tests/st/examples/NAME[-WHAT].jsonl  sim examples/st/NAME.st --script
 #                               NAME[-WHAT].jsonl (from the tree's root): exit 0
+#   tests/st/xml/NAME.xml       PLCopen XML (plc.xml): with NAME.expect, as an
+#                               error case; with NAME.jsonl, as a golden case;
+#                               else sim with tests/st/examples/NAME.jsonl
 # Without a CASE, every case of those directories runs. Each case is run in
 # its own directory with its file name only, so that diagnostics name
 # "NAME.st" as the .expect files do. One line per case, then a summary; the
@@ -31,7 +34,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 plc_st=${PLC_ST:-}
-if [[ $# -gt 0 && $1 != *.st && $1 != *.jsonl ]]; then
+if [[ $# -gt 0 && $1 != *.st && $1 != *.jsonl && $1 != *.xml ]]; then
     plc_st=$1
     shift
 fi
@@ -55,7 +58,7 @@ trap 'rm -rf "$tmp"' EXIT
 cases=("$@")
 if [[ ${#cases[@]} -eq 0 ]]; then
     shopt -s nullglob
-    cases=("$here"/golden/*.st "$here"/errors/*.st "$here"/examples/*.jsonl)
+    cases=("$here"/golden/*.st "$here"/errors/*.st "$here"/examples/*.jsonl "$here"/xml/*.xml)
 fi
 
 passed=0
@@ -166,8 +169,16 @@ for c in "${cases[@]}"; do
     examples/*.jsonl)
         # motor-commands.jsonl drives examples/st/motor.st, from the tree's root.
         run_sim "$name" "$root" "examples/st/${base%%-*}.st" "$dir/$file" ;;
+    xml/*.xml)
+        if [[ -f $dir/$base.expect ]]; then
+            run_check "$name" "$dir" "$file" "$dir/$base.expect"
+        elif [[ -f $dir/$base.jsonl ]]; then
+            run_sim "$name" "$dir" "$file" "$base.jsonl"
+        else
+            run_sim "$name" "$dir" "$file" "$here/examples/$base.jsonl"
+        fi ;;
     *)
-        echo "run-golden.sh: $c: not a golden, error or example case" >&2
+        echo "run-golden.sh: $c: not a golden, error, example or XML case" >&2
         exit 2 ;;
     esac
 done

@@ -80,7 +80,7 @@ static void literals_lex_to_their_values(void **state)
     st_ctx_init(&ctx, NULL);
     const char *src = "16#FF 2#1010 8#17 1_000 1.5E3 T#3.5s t#15m2s TIME#-2s T#1d2h3m4s5ms6us7ns "
                       "'it''s$N' INT#5";
-    ctx.sources[0] = (struct st_source){"t.st", src, strlen(src)};
+    ctx.sources[0] = (struct st_source){.name = "t.st", .text = src, .len = strlen(src)};
     ctx.source_count = 1;
     struct st_tokens t;
     st_lex(&ctx, 0, &t);
@@ -192,6 +192,59 @@ static void explain_knows_every_code(void **state)
     assert_int_equal(plc_st_explain("P0000", stderr), 2);
 }
 
+/* A PLCopen XML project of one program: its interface, then @p body as CDATA on line 6. */
+#define XML_PROJECT(decl, body)                                                             \
+    "<?xml version=\"1.0\"?>\n"                                                          \
+    "<project xmlns=\"http://www.plcopen.org/xml/tc6_0201\"><types><pous>\n"            \
+    "<pou name=\"p\" pouType=\"program\"><interface><localVars>\n"                    \
+    "  <variable name=\"x\"><type>" decl "</type></variable>\n"                          \
+    "</localVars></interface><body><ST>\n"                                                 \
+    "  <p><![CDATA[" body "]]></p>\n"                                                       \
+    "</ST></body></pou></pous></types></project>\n"
+
+static void plcopen_errors_point_into_the_xml(void **state)
+{
+    int rc;
+    /* the body's first line is shifted by the text before CDATA, the next ones not */
+    char *out = check(XML_PROJECT("<INT/>", "x := 1;\nx := y;"), &rc);
+    assert_int_equal(rc, 1);
+    assert_string_equal(out, "t.st:7:6: error[P2001]: 'y' is not declared\n"
+                             "    7 | x := y;]]></p>\n"
+                             "      |      ^\n");
+    free(out);
+    out = check(XML_PROJECT("<INT/>", "x := z;"), &rc);
+    assert_non_null(strstr(out, "t.st:6:20: error[P2001]: 'z' is not declared"));
+    free(out);
+    /* a declaration's error points at its <variable> */
+    expect_diag(XML_PROJECT("<derived name=\"NOPE\"/>", "x := x;"), "t.st:4:3: error[P2004]");
+    expect_diag(XML_PROJECT("<pointer><baseType><INT/></baseType></pointer>", ""),
+                "t.st:4:3: error[P5003]");
+}
+
+static void plcopen_refuses_graphical_bodies_and_bad_xml(void **state)
+{
+    expect_diag("<project><types><pous><pou name=\"ladder\" pouType=\"program\">\n"
+                "<body><LD/></body></pou></pous></types></project>",
+                "t.st:2:1: error[P5011]: POU 'ladder' has an LD body");
+    expect_diag("<project><types>\n<pous></types></project>", "t.st:2:15: error[P0009]");
+    expect_diag("<plc/>", "error[P0009]: not a PLCopen XML project");
+    expect_diag("  <", "error[P0009]: malformed XML");
+}
+
+/* Every prefix of a good project is an error or fine, never a crash. */
+static void plcopen_truncated_files_are_errors_not_crashes(void **state)
+{
+    static const char good[] = XML_PROJECT("<INT/>", "x := x + 1;");
+    int rc;
+    char *out = check(good, &rc);
+    assert_int_equal(rc, 0);
+    free(out);
+    for (size_t n = 1; n < sizeof(good) - 1; n++) {
+        rc = plc_st_check_buffer(good, n, "t.st", NULL);
+        assert_true(rc == 0 || rc == 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +260,9 @@ int main(void)
         cmocka_unit_test(dbg_comments_are_ignored),
         cmocka_unit_test(deep_nesting_is_an_error_not_a_crash),
         cmocka_unit_test(explain_knows_every_code),
+        cmocka_unit_test(plcopen_errors_point_into_the_xml),
+        cmocka_unit_test(plcopen_refuses_graphical_bodies_and_bad_xml),
+        cmocka_unit_test(plcopen_truncated_files_are_errors_not_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
