@@ -160,6 +160,7 @@ struct st_type {
     unsigned value_count;
     struct st_pou *pou;            /* TY_FB */
     const struct st_stdfb *std;    /* TY_STDFB */
+    const struct st_init *init;    /* a TYPE's own initial value (TYPE t : ... := v) */
     unsigned id;                   /* for generated names */
 };
 

@@ -360,6 +360,8 @@ static void stmts(struct emit *E, const struct st_stmt *s)
 
 static bool needs_init(const struct st_type *t)
 {
+    if (t->init)
+        return true;
     switch (t->kind) {
     case TY_STRUCT: case TY_FB: return true;
     case TY_ARRAY: return needs_init(t->elem);
@@ -414,6 +416,8 @@ static void init_value(struct emit *E, const char *lv, const struct st_type *t,
                        const struct st_init *in)
 {
     char buf[512];
+    if (!in && t->init)
+        in = t->init; /* the TYPE's own initial value */
     switch (t->kind) {
     case TY_ARRAY: {
         uint64_t n = elems(t), k = 0;

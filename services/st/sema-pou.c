@@ -19,6 +19,23 @@ static void check_init_expr(struct sema *S, struct st_expr *e, const struct st_t
                  (long long)v.i, (long long)t->lo, (long long)t->hi);
 }
 
+/* The initial value of the TYPE a declaration names through aliases
+ * (TYPE speed : INT := 100; TYPE fast : speed;), or NULL. */
+static struct st_init *alias_init(struct sema *S, const struct st_tspec *ts)
+{
+    for (unsigned depth = 0; ts && ts->kind == TS_NAME && depth < 64; depth++) {
+        const struct st_typedecl *d = S->unit->types;
+        while (d && !st_ieq(d->name, ts->name))
+            d = d->next;
+        if (!d)
+            return NULL;
+        if (d->init)
+            return d->init;
+        ts = d->ts;
+    }
+    return NULL;
+}
+
 void sema_check_init(struct sema *S, struct st_init *in, const struct st_type *t)
 {
     if (!in || t->kind == TY_ERROR)
@@ -269,9 +286,12 @@ static void declare(struct sema *S, struct st_pou *u)
             u->vars = r;
         }
     }
-    for (struct st_var *v = u->vars; v; v = v->next)
+    for (struct st_var *v = u->vars; v; v = v->next) {
+        if (!v->decl->init && !v->tag)
+            v->decl->init = alias_init(S, v->decl->ts);
         if (v->decl->init)
             sema_check_init(S, v->decl->init, v->type);
+    }
     if (u->type)
         sema_order_push(S, u->type);
     S->pou = saved;
@@ -587,6 +607,15 @@ unsigned st_sema(struct st_ctx *ctx, struct st_unit *unit, const struct st_sema_
     }
     for (struct st_typedecl *d = unit->types; d; d = d->next) {
         sema_resolve_named(&S, d);
+        /* TYPE t : ... := v: every variable, element or member of type t that
+         * has no initial value of its own starts at v. A type made for this
+         * declaration carries it; an alias of an elementary type is shared,
+         * so its variables get it at their declaration (alias_init()). */
+        if (d->init && d->type && d->type->kind != TY_ERROR) {
+            sema_check_init(&S, d->init, d->type);
+            if (!st_type_by_name(d->type->name))
+                ((struct st_type *)d->type)->init = d->init;
+        }
     }
     unsigned nconf = 0;
     for (struct st_config *c = unit->configs; c; c = c->next)
