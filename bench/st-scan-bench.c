@@ -5,6 +5,7 @@
  *
  *   st-scan-bench [--rounds N] [--batch-ns NS] [--cpu N] [--only NAME]
  *   st-scan-bench --program F.so [--rounds N]   one program: its state, its scan
+ *   st-scan-bench --program F.so --vs C.so      F.so as the ST side of a pair with C.so
  *
  * Four pairs, each a C program and its ST twin, both loaded with dlopen as
  * plc-logic loads them: the motor and tank examples, a 1000-iteration
@@ -203,12 +204,10 @@ static long batch_of(double batch_ns, double per)
     return batch < 1 ? 1 : batch;
 }
 
-static int bench_pair(const struct pair *pr, long rounds, double batch_ns)
+static int bench_pair(const struct pair *pr, const char *c_path, const char *st_path, long rounds,
+                      double batch_ns)
 {
     struct prog g[2]; /* 0: C, 1: ST */
-    char c_path[4096], st_path[4096];
-    snprintf(c_path, sizeof(c_path), "%s/st-bench-%s-c.so", PLC_BENCH_DIR, pr->name);
-    snprintf(st_path, sizeof(st_path), "%s/st-bench-%s-st.so", PLC_BENCH_DIR, pr->name);
     if (load(&g[0], c_path) || load(&g[1], st_path))
         return -1;
     /* warm-up, and the batch size from the C twin's speed */
@@ -287,12 +286,15 @@ int main(int argc, char **argv)
     long rounds = 20000;
     double batch_ns = 20000;
     int cpu = -1, c;
-    const char *only = NULL, *program = NULL;
-    static const struct option opts[] = {
-        {"rounds", required_argument, NULL, 'r'},  {"batch-ns", required_argument, NULL, 'b'},
-        {"cpu", required_argument, NULL, 'c'},     {"only", required_argument, NULL, 'o'},
-        {"program", required_argument, NULL, 'p'}, {0}};
-    while ((c = getopt_long(argc, argv, "r:b:c:o:p:", opts, NULL)) != -1) {
+    const char *only = NULL, *program = NULL, *vs = NULL;
+    static const struct option opts[] = {{"rounds", required_argument, NULL, 'r'},
+                                         {"batch-ns", required_argument, NULL, 'b'},
+                                         {"cpu", required_argument, NULL, 'c'},
+                                         {"only", required_argument, NULL, 'o'},
+                                         {"program", required_argument, NULL, 'p'},
+                                         {"vs", required_argument, NULL, 'v'},
+                                         {0}};
+    while ((c = getopt_long(argc, argv, "r:b:c:o:p:v:", opts, NULL)) != -1) {
         if (c == 'r')
             rounds = atol(optarg);
         else if (c == 'b')
@@ -303,11 +305,13 @@ int main(int argc, char **argv)
             only = optarg;
         else if (c == 'p')
             program = optarg;
+        else if (c == 'v')
+            vs = optarg;
         else {
-            fprintf(
-                stderr,
-                "usage: %s [--rounds N] [--batch-ns NS] [--cpu N] [--only NAME | --program F.so]\n",
-                argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--rounds N] [--batch-ns NS] [--cpu N]\n"
+                    "       [--only NAME | --program F.so [--vs C.so]]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -320,7 +324,7 @@ int main(int argc, char **argv)
      * plc-logic: taking an address keeps libplc among this program's needs. */
     void *volatile keep = (void *)plc_ton;
     (void)keep;
-    if (program)
+    if (program && !vs)
         return bench_one(program, rounds, batch_ns) ? 1 : 0;
     char kernel[128] = "?";
     read_first_line("/proc/sys/kernel/osrelease", kernel, sizeof(kernel));
@@ -329,10 +333,18 @@ int main(int argc, char **argv)
         printf(" %s", argv[i]);
     printf("\nC twins and ST programs both built with %s -O2; scan time +1 ms a scan%s\n\n",
            PLC_BENCH_CC, cpu >= 0 ? "; pinned" : "");
+    if (vs) {
+        const struct pair any = {"--vs", "C.so, ST.so as given", no_stimulus, {{0}}};
+        return bench_pair(&any, vs, program, rounds, batch_ns) ? 1 : 0;
+    }
     int rc = 0;
-    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        char c_path[4096], st_path[4096];
+        snprintf(c_path, sizeof(c_path), "%s/st-bench-%s-c.so", PLC_BENCH_DIR, pairs[i].name);
+        snprintf(st_path, sizeof(st_path), "%s/st-bench-%s-st.so", PLC_BENCH_DIR, pairs[i].name);
         if (!only || !strcmp(only, pairs[i].name))
-            if (bench_pair(&pairs[i], rounds, batch_ns) != 0)
+            if (bench_pair(&pairs[i], c_path, st_path, rounds, batch_ns) != 0)
                 rc = 1;
+    }
     return rc;
 }
