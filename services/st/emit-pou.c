@@ -192,6 +192,103 @@ static void label_test(struct emit *E, const struct st_label *l, const char *sel
                 l->vhi);
 }
 
+
+/* The variable an lvalue-like expression stands in (x of x, x.3, x.a, x[i]). */
+static const struct st_var *root_var(const struct st_expr *e)
+{
+    while (e && (e->kind == E_BIT || e->kind == E_MEMBER || e->kind == E_INDEX))
+        e = e->a;
+    return e && e->kind == E_NAME ? e->var : NULL;
+}
+
+static bool expr_may_write(const struct st_expr *e, const struct st_var *v);
+
+static bool stmts_may_write(const struct st_stmt *s, const struct st_var *v)
+{
+    for (; s; s = s->next) {
+        if ((s->kind == S_ASSIGN || s->kind == S_FOR) && root_var(s->lhs) == v)
+            return true;
+        if (expr_may_write(s->rhs, v) || expr_may_write(s->cond, v) ||
+            expr_may_write(s->from, v) || expr_may_write(s->to, v) ||
+            expr_may_write(s->by, v) || expr_may_write(s->lhs, v) ||
+            stmts_may_write(s->body, v) || stmts_may_write(s->else_body, v))
+            return true;
+        for (const struct st_branch *b = s->branches; b; b = b->next)
+            if (stmts_may_write(b->body, v))
+                return true;
+    }
+    return false;
+}
+
+/* Whether @e may change @v: an output (=>) into it, or @v passed to a user
+ * POU, which may take it by reference (VAR_IN_OUT). */
+static bool expr_may_write(const struct st_expr *e, const struct st_var *v)
+{
+    for (; e; e = e->next) {
+        if (expr_may_write(e->a, v) || expr_may_write(e->b, v) || expr_may_write(e->idx, v))
+            return true;
+        for (const struct st_arg *a = e->args; a; a = a->next)
+            if (((a->out || e->callee != CALL_STDFN) && root_var(a->e) == v) ||
+                expr_may_write(a->e, v))
+                return true;
+        if (e->kind != E_INDEX)
+            break; /* only subscripts are linked by next */
+    }
+    return false;
+}
+
+/*
+ * A FOR loop whose counter is a variable of this POU's own state that its
+ * body never writes counts in a C local, written through to the variable at
+ * each step: the body's calls take pointers into the state, so a counter
+ * kept only there would be reloaded (and its subscripts rechecked) after
+ * each call. Every exit (EXIT, RETURN, a fault) leaves the variable as
+ * before. False: not such a loop.
+ */
+static bool for_local(struct emit *E, const struct st_stmt *s)
+{
+    const struct st_var *v = s->lhs->kind == E_NAME ? s->lhs->var : NULL;
+    if (!v || v->global || v->tag || !v->owner || v->decl->section == SEC_INOUT ||
+        v->decl->section == SEC_EXTERNAL || E->nloops == sizeof(E->loops) / sizeof(E->loops[0]) ||
+        stmts_may_write(s->body, v))
+        return false;
+    unsigned n = ++E->tmp;
+    const struct st_type *t = base(s->lhs->type);
+    ind(E);
+    fprintf(E->out, "{ %s st_to%u = ", ct(t), n), as(E, s->to, t);
+    fprintf(E->out, "; %s st_by%u = ", ct(t), n);
+    if (s->by)
+        as(E, s->by, t);
+    else
+        fputs("1", E->out);
+    fprintf(E->out, "; bool st_done%u = false;\n", n);
+    ind(E);
+    fprintf(E->out, "%s st_i%u = ", ct(t), n), as(E, s->from, t), fputs(";\n", E->out);
+    ind(E);
+    var_path(E, v), fprintf(E->out, " = st_i%u;\n", n);
+    if (s->faults) {
+        ind(E);
+        fprintf(E->out, "if (st_by%u == 0) { st_fault(rt, ", n);
+        where(E, s->loc, "FOR step is 0");
+        fputs("); goto st_end; }\n", E->out);
+    }
+    if (s->from->faults || s->to->faults || (s->by && s->by->faults))
+        check_fault(E);
+    ind(E);
+    fprintf(E->out, "for (; !st_done%u && (st_by%u > 0 ? st_i%u <= st_to%u : st_i%u >= st_to%u); "
+                    "st_done%u = __builtin_add_overflow(st_i%u, st_by%u, &st_i%u), ",
+            n, n, n, n, n, n, n, n, n, n);
+    var_path(E, v), fprintf(E->out, " = st_i%u) {\n", n);
+    E->loops[E->nloops++] = (struct emit_loop){v, n};
+    E->indent++;
+    stmts(E, s->body);
+    E->indent--;
+    E->nloops--;
+    ind(E);
+    fputs("} }\n", E->out);
+    return true;
+}
+
 static void stmt(struct emit *E, const struct st_stmt *s)
 {
     line(E, s->loc);
@@ -275,6 +372,8 @@ static void stmt(struct emit *E, const struct st_stmt *s)
         return;
     }
     case S_FOR: {
+        if (for_local(E, s))
+            return;
         unsigned n = ++E->tmp;
         const struct st_type *t = base(s->lhs->type);
         ind(E);

@@ -196,7 +196,7 @@ static void int_lit(struct emit *E, bool neg, uint64_t v, const struct st_type *
         fprintf(E->out, "((%s)%" PRIu64 "ULL)", ct(t), v);
 }
 
-static void var_path(struct emit *E, const struct st_var *v)
+void var_path(struct emit *E, const struct st_var *v)
 {
     if (v->global)
         v = v->global;
@@ -659,6 +659,11 @@ void ex(struct emit *E, const struct st_expr *e)
         fprintf(E->out, "((int32_t)%" PRId32 ")", e->enumval);
         return;
     case E_NAME:
+        for (unsigned i = E->nloops; i-- > 0;)
+            if (E->loops[i].var == e->var) {
+                fprintf(E->out, "st_i%u", E->loops[i].n);
+                return;
+            }
         var_path(E, e->var);
         return;
     case E_MEMBER: {

@@ -16,6 +16,12 @@ struct emit {
     unsigned tmp;               /* unique C names */
     unsigned indent;
     unsigned meta_count;
+    /* FOR loops whose counter is read from a C local (st_i<n>), innermost last */
+    struct emit_loop {
+        const struct st_var *var;
+        unsigned n;
+    } loops[16];
+    unsigned nloops;
 };
 
 /* emit.c: expressions and the C spelling of types */
@@ -28,6 +34,8 @@ const char *ct(const struct st_type *t);
 const char *ut(const struct st_type *t);
 const char *uw(const struct st_type *t);
 const char *counter_tag(enum st_tkind k);
+/* Where variable @v lives (its state member, tag or global), as a C lvalue. */
+void var_path(struct emit *E, const struct st_var *v);
 uint64_t elems(const struct st_type *t);
 void decl(struct emit *E, const struct st_type *t, const char *name);
 const char *cname(struct emit *E, const char *prefix, const char *name);
