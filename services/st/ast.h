@@ -492,6 +492,12 @@ struct st_emit_options {
 };
 int st_emit(struct st_ctx *ctx, const struct st_unit *unit, const struct st_emit_options *o,
             FILE *out);
+/* Lines of the emitted C the driver may cut it at: each POU's functions
+ * start after a PART line, the program's own functions and tables after the
+ * TAIL line; what comes before the first PART (includes, prelude, types,
+ * state, prototypes) is what every piece needs. */
+#define ST_EMIT_PART "/* plc-st: part */"
+#define ST_EMIT_TAIL "/* plc-st: tail */"
 
 /* Standard functions (sema resolves, emit lowers). */
 enum st_fn {

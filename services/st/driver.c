@@ -5,6 +5,7 @@
  * An error from the C compiler is a bug of ours: it is reported as P9001,
  * quoting the ST line its #line directive names.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -251,11 +252,10 @@ static void report_cc(struct st_ctx *ctx, const char *log_path)
     }
 }
 
-static int run(char *const argv[], const char *log_path)
+/* Start @argv with its output in @log_path; the pid, or -1. */
+static pid_t start(char *const argv[], const char *log_path)
 {
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
     if (pid == 0) {
         int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd >= 0) {
@@ -265,21 +265,185 @@ static int run(char *const argv[], const char *log_path)
         execvp(argv[0], argv);
         _exit(127);
     }
+    return pid;
+}
+
+/* Its exit status (127: could not run it), or -1. */
+static int finish(pid_t pid)
+{
     int status;
+    if (pid < 0)
+        return -1;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static void rm_tree(const char *dir, const char *const *names, size_t n)
+/* Remove the build directory and what is in it. */
+static void rm_tree(const char *dir)
 {
-    char p[PATH_MAX + 64];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
-        unlink(p);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char p[PATH_MAX + 300];
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            snprintf(p, sizeof(p), "%s/%s", dir, e->d_name), unlink(p);
     }
+    if (d)
+        closedir(d);
     rmdir(dir);
+}
+
+static bool write_file(const char *path, const char *a, size_t na, const char *b, size_t nb)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f && fwrite(a, 1, na, f) == na && fwrite(b, 1, nb, f) == nb;
+    return f ? fclose(f) == 0 && ok : false;
+}
+
+/* At most this many C files, compiled at once. */
+#define ST_MAX_PIECES 8
+
+/* The C compiler's command line up to its inputs (words of cc, the fixed
+ * flags, the include directories, cflags) and the storage it points into. */
+struct cc_line {
+    char *argv[128];
+    size_t n;
+    char ccbuf[512], flagbuf[2048], inc_dir[PATH_MAX + 2], inc[PATH_MAX + 2], libdir[PATH_MAX + 2];
+    char out[PATH_MAX], in[PATH_MAX];
+    char objects[ST_MAX_PIECES][PATH_MAX];
+};
+
+static void cc_line(struct cc_line *l, const char *cc, const char *cflags, const char *dir,
+                    bool build)
+{
+    l->n = 0;
+    snprintf(l->inc_dir, sizeof(l->inc_dir), "-I%s", dir);
+    snprintf(l->inc, sizeof(l->inc), "-I%s", build ? PLC_ST_BUILD_INCLUDE : PLC_ST_INSTALL_INCLUDE);
+    snprintf(l->libdir, sizeof(l->libdir), "-L%s",
+             build ? PLC_ST_BUILD_LIBDIR : PLC_ST_INSTALL_LIBDIR);
+    snprintf(l->ccbuf, sizeof(l->ccbuf), "%s", cc && *cc ? cc : "cc");
+    /* the compiler may be "ccache cc" or "aarch64-linux-gnu-gcc --sysroot=..." */
+    for (char *save = NULL, *w = strtok_r(l->ccbuf, " ", &save); w && l->n < 16;
+         w = strtok_r(NULL, " ", &save))
+        l->argv[l->n++] = w;
+    static const char *const fixed[] = {"-std=gnu11", "-O2", "-Wall", "-fPIC",
+                                        "-fvisibility=hidden", "-fno-strict-aliasing"};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        l->argv[l->n++] = (char *)fixed[i];
+    l->argv[l->n++] = l->inc_dir;
+    l->argv[l->n++] = l->inc;
+    snprintf(l->flagbuf, sizeof(l->flagbuf), "%s", cflags ? cflags : "");
+    for (char *save = NULL, *w = strtok_r(l->flagbuf, " ", &save); w && l->n < 80;
+         w = strtok_r(NULL, " ", &save))
+        l->argv[l->n++] = w;
+}
+
+/* Below this much C, one file: splitting would cost more than it saves. */
+#define ST_SPLIT_BYTES (256 * 1024)
+
+/*
+ * dir/program.so from the generated C @text: one file, or for a big program
+ * one per processor compiled at once (a Pi has four cores, and the C
+ * compiler is nearly all of a build's time). Returns the C compiler's
+ * status: 0, 127 (cannot run it), -1, or its failure, with its messages in
+ * the file named in @log.
+ */
+static int cc_build(const char *text, size_t len, const char *dir, const char *cc,
+                    const char *cflags, bool build, char *log, size_t log_size)
+{
+    struct cc_line *l = malloc(sizeof(*l));
+    if (!l)
+        return -1;
+    cc_line(l, cc, cflags, dir, build);
+    size_t base = l->n;
+    char so[PATH_MAX];
+    snprintf(so, sizeof(so), "%s/program.so", dir);
+    /* How many files: one per processor ($PLC_ST_JOBS), cut where a POU starts. */
+    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("PLC_ST_JOBS");
+    if (env && *env)
+        jobs = strtol(env, NULL, 10);
+    const char *first = strstr(text, "\n" ST_EMIT_PART "\n");
+    size_t pieces = jobs < 1 ? 1 : jobs > ST_MAX_PIECES ? ST_MAX_PIECES : (size_t)jobs;
+    if (len < ST_SPLIT_BYTES || !first)
+        pieces = 1;
+    int rc = 0;
+    if (pieces == 1) {
+        snprintf(l->in, sizeof(l->in), "%s/program.c", dir);
+        snprintf(log, log_size, "%s/cc.log", dir);
+        if (!write_file(l->in, text, len, "", 0)) {
+            free(l);
+            return -1;
+        }
+        char *const tail[] = {"-shared", "-o", so, l->in, l->libdir, "-lplc", "-lm",
+                              "-Wl,-z,defs", NULL};
+        memcpy(l->argv + base, tail, sizeof(tail));
+        rc = finish(start(l->argv, log));
+        free(l);
+        return rc;
+    }
+    /* program.h: everything before the first POU; program-K.c: it, then
+     * whole POUs, about an even share of them each (the tail in the last) */
+    size_t head = (size_t)(first - text) + 1;
+    const char *tables = strstr(first, "\n" ST_EMIT_TAIL "\n");
+    size_t pous = tables ? (size_t)(tables - text) + 1 : len;
+    char hpath[PATH_MAX];
+    snprintf(hpath, sizeof(hpath), "%s/program.h", dir);
+    if (!write_file(hpath, text, head, "", 0)) {
+        free(l);
+        return -1;
+    }
+    static const char include[] = "#include \"program.h\"\n";
+    pid_t pids[ST_MAX_PIECES];
+    size_t made = 0, at = head;
+    l->argv[base] = "-DST_FN=";
+    l->argv[base + 1] = "-c";
+    l->argv[base + 2] = "-o";
+    l->argv[base + 3] = l->out;
+    l->argv[base + 4] = l->in;
+    l->argv[base + 5] = NULL;
+    while (at < len && made < pieces) {
+        size_t end = len;
+        if (made + 1 < pieces) {
+            /* even shares of the POUs; the tables after them are quick to compile */
+            size_t want = head + (pous - head) * (made + 1) / pieces;
+            const char *cut = want < len ? strstr(text + want, "\n" ST_EMIT_PART "\n") : NULL;
+            end = cut ? (size_t)(cut - text) + 1 : len;
+        }
+        snprintf(l->in, sizeof(l->in), "%s/program-%zu.c", dir, made);
+        snprintf(l->out, sizeof(l->out), "%s/program-%zu.o", dir, made);
+        char plog[PATH_MAX];
+        snprintf(plog, sizeof(plog), "%s/cc-%zu.log", dir, made);
+        if (!write_file(l->in, include, sizeof(include) - 1, text + at, end - at))
+            rc = -1;
+        pids[made++] = rc ? -1 : start(l->argv, plog);
+        at = end;
+    }
+    for (size_t i = 0; i < made; i++) {
+        int st = finish(pids[i]);
+        if (st != 0 && rc == 0) {
+            rc = st;
+            snprintf(log, log_size, "%s/cc-%zu.log", dir, i);
+        }
+    }
+    if (rc == 0) {
+        /* link: the objects, with the same flags (a sanitizer's runtime) */
+        size_t a = base;
+        l->argv[a++] = "-shared";
+        l->argv[a++] = "-o";
+        l->argv[a++] = so;
+        for (size_t i = 0; i < made; i++) {
+            snprintf(l->objects[i], sizeof(l->objects[i]), "%s/program-%zu.o", dir, i);
+            l->argv[a++] = l->objects[i];
+        }
+        char *const tail[] = {l->libdir, "-lplc", "-lm", "-Wl,-z,defs", NULL};
+        memcpy(l->argv + a, tail, sizeof(tail));
+        snprintf(log, log_size, "%s/link.log", dir);
+        rc = finish(start(l->argv, log));
+    }
+    free(l);
+    return rc;
 }
 
 int plc_st_build(const char *const *files, size_t n, const struct plc_st_options *o,
@@ -292,19 +456,18 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
         return rc;
     }
     const char *tmpbase = getenv("TMPDIR");
-    char dir[PATH_MAX - 64], cfile[PATH_MAX], hfile[PATH_MAX], sofile[PATH_MAX], log[PATH_MAX];
+    char dir[PATH_MAX - 64], hfile[PATH_MAX], sofile[PATH_MAX], log[PATH_MAX] = "";
     snprintf(dir, sizeof(dir), "%s/plc-st.XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
-    static const char *const made[] = {"program.c", "plc-image.h", "program.so", "cc.log"};
     if (!mkdtemp(dir)) {
         st_error_plain(&c.ctx, 9002, "cannot make a temporary directory: %s", strerror(errno));
         compilation_free(&c);
         return 2;
     }
-    snprintf(cfile, sizeof(cfile), "%s/program.c", dir);
     snprintf(hfile, sizeof(hfile), "%s/plc-image.h", dir);
     snprintf(sofile, sizeof(sofile), "%s/program.so", dir);
-    snprintf(log, sizeof(log), "%s/cc.log", dir);
-    FILE *f = fopen(cfile, "w");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
     rc = !f || emit(&c, o, f) < 0;
     if (f && fclose(f) != 0)
         rc = 1;
@@ -316,50 +479,23 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
     }
     if (rc) {
         st_error_plain(&c.ctx, 9002, "cannot write in '%s': %s", dir, strerror(errno));
-        rm_tree(dir, made, 4);
+        free(text);
+        rm_tree(dir);
         compilation_free(&c);
         return 2;
     }
     bool build = in_build_tree();
-    char inc_dir[PATH_MAX + 2], inc[PATH_MAX + 2], libdir[PATH_MAX + 2];
-    snprintf(inc_dir, sizeof(inc_dir), "-I%s", dir);
-    snprintf(inc, sizeof(inc), "-I%s", build ? PLC_ST_BUILD_INCLUDE : PLC_ST_INSTALL_INCLUDE);
-    snprintf(libdir, sizeof(libdir), "-L%s", build ? PLC_ST_BUILD_LIBDIR : PLC_ST_INSTALL_LIBDIR);
     const char *cc = o && o->cc ? o->cc : getenv("PLC_ST_CC");
     const char *cflags = o && o->cflags ? o->cflags : getenv("PLC_ST_CFLAGS");
     if (build && !(cc && *cc))
         cc = PLC_ST_BUILD_CC;
     if (build && !cflags)
         cflags = PLC_ST_BUILD_CFLAGS;
-    char *argv[96];
-    size_t a = 0;
-    char ccbuf[512], flagbuf[2048];
-    snprintf(ccbuf, sizeof(ccbuf), "%s", cc && *cc ? cc : "cc");
-    /* the compiler may be "ccache cc" or "aarch64-linux-gnu-gcc --sysroot=..." */
-    for (char *save = NULL, *w = strtok_r(ccbuf, " ", &save); w && a < 16;
-         w = strtok_r(NULL, " ", &save))
-        argv[a++] = w;
-    static const char *const fixed[] = {"-std=gnu11", "-O2", "-Wall", "-fPIC", "-shared",
-                                        "-fvisibility=hidden", "-fno-strict-aliasing"};
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        argv[a++] = (char *)fixed[i];
-    argv[a++] = inc_dir;
-    argv[a++] = inc;
-    snprintf(flagbuf, sizeof(flagbuf), "%s", cflags ? cflags : "");
-    for (char *save = NULL, *w = strtok_r(flagbuf, " ", &save); w && a < 80;
-         w = strtok_r(NULL, " ", &save))
-        argv[a++] = w;
-    argv[a++] = "-o";
-    argv[a++] = sofile;
-    argv[a++] = cfile;
-    argv[a++] = libdir;
-    argv[a++] = "-lplc";
-    argv[a++] = "-lm";
-    argv[a++] = "-Wl,-z,defs";
-    argv[a] = NULL;
-    int st = run(argv, log);
+    int st = cc_build(text, len, dir, cc, cflags, build, log, sizeof(log));
+    free(text);
     if (st == 127 || st < 0) {
-        st_error_plain(&c.ctx, 9002, "cannot run the C compiler '%s' (set PLC_ST_CC)", argv[0]);
+        st_error_plain(&c.ctx, 9002, "cannot run the C compiler '%s' (set PLC_ST_CC)",
+                       cc && *cc ? cc : "cc");
         rc = 2;
     } else if (st != 0) {
         report_cc(&c.ctx, log);
@@ -385,7 +521,7 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
         }
     }
     if (!getenv("PLC_ST_KEEP"))
-        rm_tree(dir, made, 4);
+        rm_tree(dir);
     else if (diag)
         fprintf(diag, "plc-st: kept %s\n", dir);
     compilation_free(&c);

@@ -644,13 +644,13 @@ static void fn_signature(struct emit *E, const struct st_pou *u)
 {
     const struct st_type *r = u->rettype;
     if (r->kind == TY_VOID)
-        fputs("static void ", E->out);
+        fputs("ST_FN void ", E->out);
     else if (r->kind == TY_STRING)
-        fputs("static const char *", E->out);
+        fputs("ST_FN const char *", E->out);
     else if (r->kind == TY_STRUCT)
-        fprintf(E->out, "static struct t_%u ", r->id);
+        fprintf(E->out, "ST_FN struct t_%u ", r->id);
     else
-        fprintf(E->out, "static %s ", ct(r));
+        fprintf(E->out, "ST_FN %s ", ct(r));
     fprintf(E->out, "f_%u(struct st_rt *rt", u->id);
     for (const struct st_var *v = u->vars; v; v = v->next) {
         if (v == u->result)
@@ -713,7 +713,7 @@ static void pou_fn(struct emit *E, const struct st_pou *u)
             }
         }
     } else {
-        fprintf(E->out, "static void b_%u(struct st_rt *rt, struct fb_%u *self)\n{\n", u->id,
+        fprintf(E->out, "ST_FN void b_%u(struct st_rt *rt, struct fb_%u *self)\n{\n", u->id,
                 u->type->id);
         for (const struct st_var *v = u->vars; v; v = v->next) {
             if (v->decl->section != SEC_TEMP)
@@ -745,7 +745,7 @@ static void init_fn(struct emit *E, const struct st_pou *u)
 {
     E->pou = u;
     E->indent = 1;
-    fprintf(E->out, "static void i_%u(struct st_rt *rt, struct fb_%u *self)\n{\n", u->id,
+    fprintf(E->out, "ST_FN void i_%u(struct st_rt *rt, struct fb_%u *self)\n{\n", u->id,
             u->type->id);
     for (const struct st_var *v = u->vars; v; v = v->next) {
         if (!in_state(v) || v->decl->section == SEC_INOUT)
@@ -933,6 +933,9 @@ int st_emit(struct st_ctx *ctx, const struct st_unit *unit, const struct st_emit
         fputs("#define PLC_LAYOUT_NAME \"\"\n#define PLC_LAYOUT_VERSION 0u\n"
               "#define PLC_LAYOUT_HASH 0\nstruct plc_image;\n", out);
     }
+    /* the POUs' functions: static in one file, hidden externs when the
+     * driver compiles them as several files (ST_EMIT_PART) */
+    fputs("#ifndef ST_FN\n#define ST_FN static\n#endif\n", out);
     fputs(st_emit_prelude, out);
     fputs("static inline const char *st_strcpy_tmp(struct st_rt *rt, const char *s)\n"
           "{ char *t = st_tmp(rt); st_strset(t, 1024, s); return t; }\n\n", out);
@@ -956,9 +959,9 @@ int st_emit(struct st_ctx *ctx, const struct st_unit *unit, const struct st_emit
             fn_signature(&E, u);
             fputs(";\n", out);
         } else {
-            fprintf(out, "static void b_%u(struct st_rt *rt, struct fb_%u *self);\n", u->id,
+            fprintf(out, "ST_FN void b_%u(struct st_rt *rt, struct fb_%u *self);\n", u->id,
                     u->type->id);
-            fprintf(out, "static void i_%u(struct st_rt *rt, struct fb_%u *self);\n", u->id,
+            fprintf(out, "ST_FN void i_%u(struct st_rt *rt, struct fb_%u *self);\n", u->id,
                     u->type->id);
         }
     }
@@ -966,12 +969,14 @@ int st_emit(struct st_ctx *ctx, const struct st_unit *unit, const struct st_emit
     for (const struct st_pou *u = unit->pous; u; u = u->next) {
         if (!u->used || !u->checked)
             continue;
+        fputs(ST_EMIT_PART "\n", out);
         pou_fn(&E, u);
         if (u->kind != POU_FUNCTION)
             init_fn(&E, u);
     }
     E.pou = NULL;
     E.indent = 1;
+    fputs(ST_EMIT_TAIL "\n", out);
     fputs("static void st_rt_start(struct st_rt *rt, struct plc_ctx *ctx)\n{\n"
           "    rt->ctx = ctx;\n    rt->st = ctx->state;\n    rt->img = ctx->image;\n"
           "    rt->fault = NULL;\n    rt->tmp_next = 0;\n}\n\n", out);

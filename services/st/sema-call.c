@@ -581,6 +581,12 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
         }
         if (!st_type_is_scalar(c) && c->kind != TY_ANYINT && c->kind != TY_ANYREAL &&
             c->kind != TY_ERROR) {
+            for (const struct st_arg *a = e->args; a; a = a->next)
+                if (a->pin < -1) { /* EN, ENO */
+                    st_error(S->ctx, a->loc, 5010, "%s of %s with EN or ENO", e->name,
+                             c->kind == TY_ARRAY ? "an ARRAY" : "a STRUCT");
+                    return err;
+                }
             for (int i = 1; i < n; i++) /* the emitter selects an aggregate by address */
                 if (!is_designator(ops[i])) {
                     st_error(S->ctx, ops[i]->loc, 5010, "%s of a %s value that is no "

@@ -316,7 +316,7 @@ static void assign(struct sema *S, struct st_stmt *s)
         return;
     }
     if (lt->kind == TY_ARRAY || lt->kind == TY_STRUCT) {
-        if (s->rhs->type != lt && s->rhs->type->kind != TY_ERROR)
+        if (!st_type_same(s->rhs->type, lt) && s->rhs->type->kind != TY_ERROR)
             st_error(S->ctx, s->rhs->loc, 3001, "assignment of a different array or structure");
         return;
     }

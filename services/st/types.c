@@ -139,6 +139,24 @@ static int bits_rank(enum st_tkind k)
     return k >= TY_BYTE && k <= TY_LWORD ? (int)(k - TY_BYTE) : -1;
 }
 
+/* Two ARRAY declarations of the same bounds and element (`a, b :
+ * ARRAY[1..3] OF INT` makes two): one type, byte for byte the same. */
+static bool array_same(const struct st_type *a, const struct st_type *b)
+{
+    if (a->ndims != b->ndims)
+        return false;
+    for (unsigned d = 0; d < a->ndims; d++)
+        if (a->dlo[d] != b->dlo[d] || a->dhi[d] != b->dhi[d])
+            return false;
+    const struct st_type *x = a->elem, *y = b->elem;
+    if (x->kind == TY_ARRAY && y->kind == TY_ARRAY)
+        return array_same(x, y);
+    return x == y || (x->kind == y->kind && x->kind != TY_ENUM && x->kind != TY_STRUCT &&
+                      x->kind != TY_FB && x->kind != TY_ARRAY && x->kind != TY_STDFB &&
+                      x->strlen == y->strlen && x->has_range == y->has_range &&
+                      x->lo == y->lo && x->hi == y->hi);
+}
+
 bool st_type_same(const struct st_type *a, const struct st_type *b)
 {
     if (a == b)
@@ -147,7 +165,8 @@ bool st_type_same(const struct st_type *a, const struct st_type *b)
         return false;
     switch (a->kind) {
     case TY_STRING: return true; /* lengths differ: assignment truncates */
-    case TY_ENUM: case TY_STRUCT: case TY_FB: case TY_ARRAY: return a == b;
+    case TY_ARRAY: return array_same(a, b);
+    case TY_ENUM: case TY_STRUCT: case TY_FB: return a == b;
     case TY_STDFB: return a->std == b->std;
     default: return true; /* a subrange is its base type for typing */
     }

@@ -33,3 +33,10 @@ if(TARGET plc-st)
                    $<TARGET_FILE:plc-st> --seed 1 --rounds 10)
   set_tests_properties(st-diff-fold PROPERTIES TIMEOUT 600)
 endif()
+
+# A big program built as several C files at once runs as its one-file build.
+if(TARGET plc-st)
+  add_test(NAME st-split COMMAND bash "${CMAKE_CURRENT_LIST_DIR}/split.sh" $<TARGET_FILE:plc-st>
+                                      "${PROJECT_SOURCE_DIR}")
+  set_tests_properties(st-split PROPERTIES TIMEOUT 600)
+endif()
