@@ -166,7 +166,9 @@ static void usage(FILE *out)
         fprintf(out, "  %s %s\n      %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
     fputs("A FILE whose first character is '<' is PLCopen XML (the OpenPLC Editor's plc.xml):\n"
           "its ST POUs are compiled; LD, FBD, SFC and IL bodies are refused.\n"
-          "Environment: PLC_ST_CC (C compiler, default cc), PLC_ST_CFLAGS (extra flags).\n"
+          "Environment: PLC_ST_CC (C compiler, default cc), PLC_ST_CFLAGS (extra flags),\n"
+          "PLC_ST_JOBS (C files compiled at once for a big program, default: processors),\n"
+          "PLC_ST_KEEP=1 (keep the generated C).\n"
           "Exit status: 0 ok, 1 errors in the sources, 2 usage error.\n", out);
 }
 
