@@ -449,8 +449,9 @@ struct st_unit {
 };
 
 /* Parse one tokenised source, appending to @p unit. */
-/* The text of the T_PRAGMA token an OpenPLC (*FILE:...*) C block becomes. */
-#define ST_FILE_BLOCK "(*FILE:...*) block"
+/* How the text of the T_PRAGMA token an OpenPLC (*FILE:name:...*) C block
+ * becomes starts: "(*FILE:name*) block". */
+#define ST_FILE_BLOCK_PREFIX "(*FILE:"
 
 void st_parse(struct st_ctx *ctx, const struct st_tokens *toks, struct st_unit *unit);
 

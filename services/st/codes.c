@@ -237,7 +237,7 @@ static const struct st_code codes[] = {
     {5006, "C code in a used POU",
      "A { ... } pragma or a (*FILE:...*) block carries C code; a POU that holds one may be\n"
      "in the file but not called by the program. A (*FILE:...*) block outside any POU, as\n"
-     "newer OpenPLC editors append, is only a warning: it is ignored.\n"
+     "newer OpenPLC editors append, is refused too, naming its file.\n"
      "Failing:  a program calls a library block that contains {{ ... }}\n"
      "Fix:      write the block in ST, or remove the call."},
     {5007, "tasks and resources",

@@ -5,6 +5,7 @@
  * lexical error of a file is reported and the parser always gets T_EOF.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +81,13 @@ static bool skip_comment(struct lexer *l)
         l->p = q + 2;
         if (file_block) {
             struct st_token *t = push(l, T_PRAGMA, loc);
-            t->text = ST_FILE_BLOCK;
+            /* "(*FILE:custom.c*) block": the file it names, as the messages say it */
+            const char *name = p + 7;
+            size_t n = strcspn(name, ":*\n");
+            char buf[96];
+            snprintf(buf, sizeof(buf), ST_FILE_BLOCK_PREFIX "%.*s*) block",
+                     (int)(n < 40 ? n : 40), name);
+            t->text = st_strdup(&l->ctx->arena, buf);
         }
         return true;
     }

@@ -1249,13 +1249,14 @@ void st_parse(struct st_ctx *ctx, const struct st_tokens *toks, struct st_unit *
     while (peek(&p)->kind != T_EOF && !p.abort) {
         size_t before = p.i;
         const struct st_token *t = peek(&p);
-        if (t->kind == T_PRAGMA && strcmp(t->text, ST_FILE_BLOCK) == 0) {
-            /* Newer OpenPLC editors append these to every file: C for their
-             * runtime, belonging to no POU. A program that needs it fails on
-             * the call; one that does not still builds. */
+        if (t->kind == T_PRAGMA &&
+            strncmp(t->text, ST_FILE_BLOCK_PREFIX, strlen(ST_FILE_BLOCK_PREFIX)) == 0) {
+            /* Newer OpenPLC editors append C for their runtime this way, in no
+             * POU: refused by name, as nothing here can compile it. */
             next(&p);
-            st_warning(ctx, t->loc, 5006, "an OpenPLC (*FILE:...*) block holds C code, which "
-                       "plc-st does not compile: it is ignored");
+            st_error(ctx, t->loc, 5006, "an OpenPLC %s holds C code for the OpenPLC runtime, "
+                     "which plc-st does not compile: delete it (and write in ST what the "
+                     "program needs of it)", t->text);
             continue;
         }
         if (t->kind == T_PRAGMA) {

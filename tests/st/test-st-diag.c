@@ -138,16 +138,12 @@ static void c_code_is_refused_only_where_used(void **state)
 }
 
 /* Newer OpenPLC editors append C for their runtime in (*FILE:...*) lines:
- * said (a warning) and ignored, so the program still builds. */
-static void file_blocks_are_a_warning_and_ignored(void **state)
+ * refused, naming the file, as nothing here compiles it. */
+static void file_blocks_are_refused_by_name(void **state)
 {
-    int rc;
-    char *out = check("PROGRAM p VAR x : INT; END_VAR x := 1; END_PROGRAM\n"
-                      "(*FILE:custom.c:int custom_add(int a, int b) { return a + b; }*)\n",
-                      &rc);
-    assert_int_equal(rc, 0);
-    assert_non_null(strstr(out, "t.st:2:1: warning[P5006]: an OpenPLC (*FILE:...*) block"));
-    free(out);
+    expect_diag("PROGRAM p VAR x : INT; END_VAR x := 1; END_PROGRAM\n"
+                "(*FILE:custom.c:int custom_add(int a, int b) { return a + b; }*)\n",
+                "t.st:2:1: error[P5006]: an OpenPLC (*FILE:custom.c*) block holds C code");
 }
 
 static void dbg_comments_are_ignored(void **state)
@@ -256,7 +252,7 @@ int main(void)
         cmocka_unit_test(bad_literals_are_lexical_errors),
         cmocka_unit_test(refused_constructs_are_named),
         cmocka_unit_test(c_code_is_refused_only_where_used),
-        cmocka_unit_test(file_blocks_are_a_warning_and_ignored),
+        cmocka_unit_test(file_blocks_are_refused_by_name),
         cmocka_unit_test(dbg_comments_are_ignored),
         cmocka_unit_test(deep_nesting_is_an_error_not_a_crash),
         cmocka_unit_test(explain_knows_every_code),
