@@ -293,7 +293,7 @@ static void conv(struct emit *E, const struct st_expr *e)
         else if (treal)
             fprintf(E->out, "((%s)st_s2r(", ct(b)), ex(E, x), fputs("))", E->out);
         else if (tk == TY_TIME)
-            fputs("((int64_t)0)", E->out);
+            fputs("st_s2t(", E->out), ex(E, x), fputc(')', E->out);
         else if (st_type_is_signed(b))
             fprintf(E->out, "((%s)st_s2i(", ct(b)), ex(E, x),
                 fprintf(E->out, ", %" PRId64 ", %" PRIu64 "))", st_type_min(b), st_type_max(b));
