@@ -339,6 +339,8 @@ static void cc_line(struct cc_line *l, const char *cc, const char *cflags, const
         l->argv[l->n++] = w;
 }
 
+/* cc_build()'s status when a C file could not be written (errno says why). */
+#define ST_CC_UNWRITTEN (-2)
 /* Below this much C, one file: splitting would cost more than it saves. */
 #define ST_SPLIT_BYTES (256 * 1024)
 
@@ -346,8 +348,8 @@ static void cc_line(struct cc_line *l, const char *cc, const char *cflags, const
  * dir/program.so from the generated C @text: one file, or for a big program
  * one per processor compiled at once (a Pi has four cores, and the C
  * compiler is nearly all of a build's time). Returns the C compiler's
- * status: 0, 127 (cannot run it), -1, or its failure, with its messages in
- * the file named in @log.
+ * status: 0, 127 (cannot run it), -1, ST_CC_UNWRITTEN, or its failure,
+ * with its messages in the file named in @log.
  */
 static int cc_build(const char *text, size_t len, const char *dir, const char *cc,
                     const char *cflags, bool build, char *log, size_t log_size)
@@ -374,7 +376,7 @@ static int cc_build(const char *text, size_t len, const char *dir, const char *c
         snprintf(log, log_size, "%s/cc.log", dir);
         if (!write_file(l->in, text, len, "", 0)) {
             free(l);
-            return -1;
+            return ST_CC_UNWRITTEN;
         }
         char *const tail[] = {"-shared", "-o", so, l->in, l->libdir, "-lplc", "-lm",
                               "-Wl,-z,defs", NULL};
@@ -392,7 +394,7 @@ static int cc_build(const char *text, size_t len, const char *dir, const char *c
     snprintf(hpath, sizeof(hpath), "%s/program.h", dir);
     if (!write_file(hpath, text, head, "", 0)) {
         free(l);
-        return -1;
+        return ST_CC_UNWRITTEN;
     }
     static const char include[] = "#include \"program.h\"\n";
     pid_t pids[ST_MAX_PIECES];
@@ -416,7 +418,7 @@ static int cc_build(const char *text, size_t len, const char *dir, const char *c
         char plog[PATH_MAX];
         snprintf(plog, sizeof(plog), "%s/cc-%zu.log", dir, made);
         if (!write_file(l->in, include, sizeof(include) - 1, text + at, end - at))
-            rc = -1;
+            rc = ST_CC_UNWRITTEN;
         pids[made++] = rc ? -1 : start(l->argv, plog);
         at = end;
     }
@@ -493,7 +495,11 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
         cflags = PLC_ST_BUILD_CFLAGS;
     int st = cc_build(text, len, dir, cc, cflags, build, log, sizeof(log));
     free(text);
-    if (st == 127 || st < 0) {
+    if (st == ST_CC_UNWRITTEN) {
+        st_error_plain(&c.ctx, 9002, "cannot write the C files in '%s': %s", dir,
+                       strerror(errno));
+        rc = 2;
+    } else if (st == 127 || st < 0) {
         st_error_plain(&c.ctx, 9002, "cannot run the C compiler '%s' (set PLC_ST_CC)",
                        cc && *cc ? cc : "cc");
         rc = 2;
