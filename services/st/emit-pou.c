@@ -224,16 +224,17 @@ static bool stmts_may_write(const struct st_stmt *s, const struct st_var *v)
  * POU, which may take it by reference (VAR_IN_OUT). */
 static bool expr_may_write(const struct st_expr *e, const struct st_var *v)
 {
-    for (; e; e = e->next) {
-        if (expr_may_write(e->a, v) || expr_may_write(e->b, v) || expr_may_write(e->idx, v))
+    if (!e)
+        return false;
+    if (expr_may_write(e->a, v) || expr_may_write(e->b, v))
+        return true;
+    for (const struct st_expr *i = e->idx; i; i = i->next) /* subscripts */
+        if (expr_may_write(i, v))
             return true;
-        for (const struct st_arg *a = e->args; a; a = a->next)
-            if (((a->out || e->callee != CALL_STDFN) && root_var(a->e) == v) ||
-                expr_may_write(a->e, v))
-                return true;
-        if (e->kind != E_INDEX)
-            break; /* only subscripts are linked by next */
-    }
+    for (const struct st_arg *a = e->args; a; a = a->next)
+        if (((a->out || e->callee != CALL_STDFN) && root_var(a->e) == v) ||
+            expr_may_write(a->e, v))
+            return true;
     return false;
 }
 
