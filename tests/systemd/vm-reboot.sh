@@ -30,8 +30,10 @@ else
     bad "dpkg -r raspiplc exits 0"
     sed 's/^/     | /' "$log/remove.log"
 fi
+# The stop of raspiplc.target in prerm; plc-retain's last snapshot on SIGTERM
+# may still be going when dpkg returns, so each is waited for, within WAIT_MS.
 for s in "${services[@]}"; do
-    check "plc-$s is not running after the removal" bash -c "! pgrep -x plc-$s"
+    check "plc-$s is not running after the removal" until_ms "$WAIT_MS" bash -c "! pgrep -x plc-$s"
 done
 check "units removed" bash -c '! systemctl cat plc-io.service >/dev/null 2>&1'
 check "udev rule removed" test ! -e /lib/udev/rules.d/60-raspiplc.rules
