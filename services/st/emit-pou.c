@@ -238,13 +238,29 @@ static bool expr_may_write(const struct st_expr *e, const struct st_var *v)
     return false;
 }
 
+/* @e's value when the folder knows it and it fits an int64_t. */
+static bool const_int(const struct st_expr *e, int64_t *out)
+{
+    struct st_value v;
+    if (!e->type || !st_type_is_int(e->type) || !st_fold(e, &v) || v.div0)
+        return false;
+    if (st_type_is_signed(e->type)) {
+        *out = v.i;
+        return true;
+    }
+    *out = (int64_t)v.u;
+    return v.u <= (uint64_t)INT64_MAX;
+}
+
 /*
  * A FOR loop whose counter is a variable of this POU's own state that its
- * body never writes counts in a C local, written through to the variable at
- * each step: the body's calls take pointers into the state, so a counter
- * kept only there would be reloaded (and its subscripts rechecked) after
- * each call. Every exit (EXIT, RETURN, a fault) leaves the variable as
- * before. False: not such a loop.
+ * body never writes counts in a C local: the body's calls take pointers into
+ * the state, so a counter kept only there would be reloaded (and its
+ * subscripts rechecked) after each call. Nothing else can read the variable
+ * while the loop runs (no callee reaches this POU's variables), so it gets
+ * the local's value where the loop is left: after its end or an EXIT, and
+ * before a RETURN. A fault leaves it behind, and ends the scan: a faulted
+ * program restarts from its initial values. False: not such a loop.
  */
 static bool for_local(struct emit *E, const struct st_stmt *s)
 {
@@ -277,16 +293,25 @@ static bool for_local(struct emit *E, const struct st_stmt *s)
         check_fault(E);
     ind(E);
     fprintf(E->out, "for (; !st_done%u && (st_by%u > 0 ? st_i%u <= st_to%u : st_i%u >= st_to%u); "
-                    "st_done%u = __builtin_add_overflow(st_i%u, st_by%u, &st_i%u), ",
+                    "st_done%u = __builtin_add_overflow(st_i%u, st_by%u, &st_i%u)) {\n",
             n, n, n, n, n, n, n, n, n, n);
-    var_path(E, v), fprintf(E->out, " = st_i%u) {\n", n);
-    E->loops[E->nloops++] = (struct emit_loop){v, n};
+    struct emit_loop lp = {v, n, false, 0, 0};
+    int64_t from, to, by = 1;
+    if (const_int(s->from, &from) && const_int(s->to, &to) && (!s->by || const_int(s->by, &by)) &&
+        by != 0) {
+        lp.bounded = true;
+        lp.lo = by > 0 ? from : to;
+        lp.hi = by > 0 ? to : from;
+    }
+    E->loops[E->nloops++] = lp;
     E->indent++;
     stmts(E, s->body);
     E->indent--;
     E->nloops--;
     ind(E);
-    fputs("} }\n", E->out);
+    fputs("}\n", E->out);
+    ind(E);
+    var_path(E, v), fprintf(E->out, " = st_i%u; }\n", n); /* after the end or an EXIT */
     return true;
 }
 
@@ -440,6 +465,11 @@ static void stmt(struct emit *E, const struct st_stmt *s)
         fputs("continue;\n", E->out);
         return;
     case S_RETURN:
+        /* the counters of the loops it leaves, back in their variables */
+        for (unsigned i = 0; i < E->nloops; i++) {
+            ind(E);
+            var_path(E, E->loops[i].var), fprintf(E->out, " = st_i%u;\n", E->loops[i].n);
+        }
         ind(E);
         fputs("goto st_end;\n", E->out);
         return;

@@ -232,6 +232,16 @@ static void index_of(struct emit *E, const struct st_expr *e)
     fputs("(size_t)(", E->out);
     for (const struct st_expr *x = e->idx; x; x = x->next, d++) {
         stride /= (uint64_t)(at->dhi[d] - at->dlo[d] + 1);
+        /* a FOR counter whose constant bounds lie inside the array's needs no check */
+        const struct emit_loop *lp = NULL;
+        for (unsigned i = E->nloops; x->kind == E_NAME && i-- > 0 && !lp;)
+            if (E->loops[i].var == x->var)
+                lp = &E->loops[i];
+        if (lp && lp->bounded && lp->lo >= at->dlo[d] && lp->hi <= at->dhi[d]) {
+            fprintf(E->out, "%s((int64_t)st_i%u - %" PRId64 ") * %" PRIu64, d ? " + " : "",
+                    lp->n, at->dlo[d], stride);
+            continue;
+        }
         bool u = !st_type_is_signed(base(x->type));
         fprintf(E->out, "%sst_ix%s(rt, ", d ? " + " : "", u ? "u" : "");
         fprintf(E->out, "(%s)", u ? "uint64_t" : "int64_t");

@@ -20,6 +20,8 @@ struct emit {
     struct emit_loop {
         const struct st_var *var;
         unsigned n;
+        bool bounded;   /* constant bounds and step: the counter stays in lo..hi */
+        int64_t lo, hi;
     } loops[16];
     unsigned nloops;
 };
