@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * IEC 61131-3 standard function blocks (IEC 61131-3:2013, 6.6.3.5), driven
- * by the scan time the caller passes, never by a clock read here.
+ * by the scan time the caller passes, never by a clock read here; and the
+ * library blocks of matiec (lib/pid_st.txt and the like) that OpenPLC
+ * programs use, computing what their ST bodies compute.
  */
 #include <limits.h>
+#include <stdint.h>
 
 #include "plc-iec.h"
 
@@ -231,6 +234,112 @@ bool plc_ctud_u64(struct plc_counter_u64 *fb, bool cu, bool cd, bool r, bool ld,
     fb->qd = fb->cv == 0;
     fb->q = fb->qu;
     return fb->qu;
+}
+
+bool plc_hysteresis(struct plc_hysteresis *fb, float xin1, float xin2, float eps)
+{
+    if (fb->q) {
+        if (xin1 < (float)((double)xin2 - eps))
+            fb->q = false;
+    } else if (xin1 > (float)((double)xin2 + eps)) {
+        fb->q = true;
+    }
+    return fb->q;
+}
+
+/* TIME_TO_REAL of matiec: seconds. */
+static double seconds(int64_t ns)
+{
+    return (double)ns / 1e9;
+}
+
+float plc_integral(struct plc_integral *fb, bool run, bool r1, float xin, float x0, int64_t cycle)
+{
+    fb->q = !r1;
+    if (r1)
+        fb->xout = x0;
+    else if (run)
+        fb->xout = (float)(fb->xout + (double)xin * seconds(cycle));
+    return fb->xout;
+}
+
+float plc_derivative(struct plc_derivative *fb, bool run, float xin, int64_t cycle)
+{
+    if (run) {
+        /* no time, no slope: 0 rather than matiec's infinity or NaN */
+        fb->xout = cycle == 0 ? 0.0f
+                              : (float)((3.0 * ((double)xin - fb->x3) + fb->x1 - fb->x2) /
+                                        (10.0 * seconds(cycle)));
+        fb->x3 = fb->x2;
+        fb->x2 = fb->x1;
+        fb->x1 = xin;
+    } else {
+        fb->xout = 0.0f;
+        fb->x1 = fb->x2 = fb->x3 = xin;
+    }
+    return fb->xout;
+}
+
+float plc_pid(struct plc_pid *fb, bool automatic, float pv, float sp, float x0, float kp, float tr,
+              float td, int64_t cycle)
+{
+    fb->error = pv - sp;
+    /* in manual, ITERM is preset so that the bracket below is X0 */
+    plc_integral(&fb->iterm, automatic, !automatic, fb->error,
+                 (float)((double)tr * ((double)x0 - fb->error)), cycle);
+    plc_derivative(&fb->dterm, automatic, fb->error, cycle);
+    fb->xout = (float)(kp * ((double)fb->error + (double)fb->iterm.xout / tr +
+                             (double)fb->dterm.xout * td));
+    return fb->xout;
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
+float plc_ramp(struct plc_ramp *fb, bool run, float x0, float x1, int64_t tr, int64_t cycle)
+{
+    fb->busy = run;
+    if (run) {
+        /* TR <= 0 only differs from matiec with a negative CYCLE, where it divided by 0 */
+        if (fb->t >= tr || tr <= 0) {
+            fb->busy = false;
+            fb->xout = x1;
+        } else {
+            fb->xout = (float)(fb->xi + ((double)x1 - fb->xi) * ((double)fb->t / (double)tr));
+            fb->t = add_sat(fb->t, cycle);
+        }
+    } else {
+        fb->xout = x0;
+        fb->xi = x0;
+        fb->t = 0;
+    }
+    return fb->xout;
+}
+
+int64_t plc_rtc(struct plc_rtc *fb, bool in, int64_t pdt, uint64_t now_ns)
+{
+    /* unsigned arithmetic: a PDT far from now wraps instead of overflowing */
+    if (in) {
+        if (!fb->in)
+            fb->offset = (int64_t)((uint64_t)pdt - now_ns);
+        fb->cdt = (int64_t)(now_ns + (uint64_t)fb->offset);
+    } else {
+        fb->cdt = (int64_t)now_ns;
+    }
+    fb->q = in;
+    fb->in = in;
+    return fb->cdt;
+}
+
+bool plc_sema(struct plc_sema *fb, bool claim, bool release)
+{
+    fb->busy = claim || (fb->busy && !release);
+    return fb->busy;
 }
 
 unsigned plc_cmd_take(uint16_t req, uint16_t *ack)

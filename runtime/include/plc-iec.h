@@ -3,8 +3,10 @@
  * @file plc-iec.h
  * @brief IEC 61131-3 standard function blocks for PLC programs in C.
  *
- * TON, TOF, TP, CTU, CTD, CTUD, R_TRIG, F_TRIG, SR and RS, plus plc_cmd_take()
- * for the request/acknowledge command counters (a RaspiPLC addition).
+ * TON, TOF, TP, CTU, CTD, CTUD (and their typed variants), R_TRIG, F_TRIG, SR
+ * and RS; the library blocks OpenPLC has from matiec: PID, RAMP, HYSTERESIS,
+ * INTEGRAL, DERIVATIVE, RTC and SEMA; plus plc_cmd_take() for the
+ * request/acknowledge command counters (a RaspiPLC addition).
  *
  * Each block is a struct the program keeps between scans (in its state, or
  * static) and zero-initialises (zero is the IEC initial state). A call takes
@@ -19,6 +21,13 @@
  * fires, CTU counts, TON starts timing), as IEC specifies. F_TRIG does not
  * fire on a first call with CLK FALSE (IEC edition 2's literal body would; the
  * edition-3 runtimes do not).
+ *
+ * The library blocks compute what matiec's ST bodies do (lib/pid_st.txt and
+ * the others, as docs/programs.md quotes). REAL is float, as in matiec and
+ * plc-st; each expression is worked out in double and rounded to float once,
+ * when stored. CYCLE, the sampling period, is a TIME (ns) input as there: pass
+ * the task's period, or ctx->dt_ns. DATE_AND_TIME is int64_t ns since
+ * 1970-01-01 00:00 UTC.
  *
  * Blocks are plain data: no allocation, no globals, one thread per block.
  */
@@ -169,6 +178,122 @@ PLC_API bool plc_ctd_u64(struct plc_counter_u64 *fb, bool cd, bool ld, uint64_t 
 /** @brief CTUD_ULINT: as plc_ctud(), in 0..UINT64_MAX. @return qu */
 PLC_API bool plc_ctud_u64(struct plc_counter_u64 *fb, bool cu, bool cd, bool r, bool ld,
                           uint64_t pv);
+
+/** @brief HYSTERESIS state. */
+struct plc_hysteresis {
+    bool q; /**< output */
+};
+
+/**
+ * @brief HYSTERESIS: Q goes TRUE when XIN1 > XIN2 + EPS and FALSE when
+ * XIN1 < XIN2 - EPS; in between it keeps its value (FALSE at first).
+ * @return q
+ */
+PLC_API bool plc_hysteresis(struct plc_hysteresis *fb, float xin1, float xin2, float eps);
+
+/** @brief INTEGRAL state. */
+struct plc_integral {
+    bool q;     /**< output: NOT R1 */
+    float xout; /**< output: X0 plus the integral of XIN, in XIN times seconds */
+};
+
+/**
+ * @brief INTEGRAL: each call with RUN adds XIN * CYCLE (in seconds) to XOUT.
+ *
+ * R1 (dominant) sets XOUT to X0; RUN FALSE holds XOUT.
+ * @param cycle CYCLE, the time one call stands for, ns.
+ * @return xout
+ */
+PLC_API float plc_integral(struct plc_integral *fb, bool run, bool r1, float xin, float x0,
+                           int64_t cycle);
+
+/** @brief DERIVATIVE state. */
+struct plc_derivative {
+    float xout;       /**< output: rate of change of XIN, per second */
+    float x1, x2, x3; /**< private: XIN of the last three calls */
+};
+
+/**
+ * @brief DERIVATIVE: XOUT := (3 (XIN - X3) + X1 - X2) / (10 CYCLE), a
+ * four-point slope over the last calls, exact on a ramp from the fourth call.
+ *
+ * RUN FALSE makes XOUT 0 and fills the history with XIN. CYCLE 0 gives XOUT
+ * 0 where matiec divides by zero, so ctx->dt_ns (0 on the first scan) is safe.
+ * @return xout
+ */
+PLC_API float plc_derivative(struct plc_derivative *fb, bool run, float xin, int64_t cycle);
+
+/** @brief PID state. */
+struct plc_pid {
+    float xout;                 /**< output */
+    float error;                /**< private: ERROR, PV - SP of the last call */
+    struct plc_integral iterm;  /**< private: ITERM, integral of ERROR */
+    struct plc_derivative dterm; /**< private: DTERM, derivative of ERROR */
+};
+
+/**
+ * @brief PID: XOUT := KP * (ERROR + ITERM/TR + DTERM*TD), ERROR = PV - SP.
+ *
+ * ERROR is PV - SP, not SP - PV, as in matiec: an output that raises PV needs
+ * a negative KP. TR (reset time) and TD (derivative time) are REAL seconds.
+ * @p automatic FALSE is manual: XOUT = KP * X0 and ITERM is preset so that the
+ * switch to automatic is bumpless. TR 0 gives NaN or infinity, as in matiec.
+ * @param automatic AUTO (a C keyword).
+ * @return xout
+ */
+PLC_API float plc_pid(struct plc_pid *fb, bool automatic, float pv, float sp, float x0, float kp,
+                      float tr, float td, int64_t cycle);
+
+/** @brief RAMP state. */
+struct plc_ramp {
+    bool busy;  /**< output: ramping */
+    float xout; /**< output */
+    float xi;   /**< private: X0 when RUN was last FALSE, where the ramp starts */
+    int64_t t;  /**< private: ramp time so far, ns, CYCLE per call */
+};
+
+/**
+ * @brief RAMP: with RUN, XOUT goes in a straight line from XI to X1 over TR,
+ * one CYCLE per call, then follows X1; without RUN, XOUT follows X0.
+ *
+ * BUSY is TRUE while ramping. Time is counted in CYCLEs, not read from a
+ * clock: with TR = 10 CYCLEs, XOUT = X1 from the eleventh call with RUN.
+ * @return xout
+ */
+PLC_API float plc_ramp(struct plc_ramp *fb, bool run, float x0, float x1, int64_t tr,
+                       int64_t cycle);
+
+/** @brief RTC state. */
+struct plc_rtc {
+    bool q;         /**< output: IN */
+    int64_t cdt;    /**< output: DATE_AND_TIME, ns since 1970-01-01 00:00 UTC */
+    bool in;        /**< private: IN at the previous call */
+    int64_t offset; /**< private: PDT - now at IN's rising edge, ns */
+};
+
+/**
+ * @brief RTC: CDT is @p now_ns while IN is FALSE; a rising edge of IN loads
+ * PDT, and CDT then runs on from it at the rate of @p now_ns.
+ *
+ * ctx->now_ns counts from the start of plc-logic, so with it CDT reads
+ * 1970-01-01 plus the time since start while IN is FALSE, as OpenPLC's does.
+ * @param pdt DATE_AND_TIME to load, ns since the epoch.
+ * @param now_ns The scan time (ctx->now_ns), or a wall clock's ns since the epoch.
+ * @return cdt
+ */
+PLC_API int64_t plc_rtc(struct plc_rtc *fb, bool in, int64_t pdt, uint64_t now_ns);
+
+/** @brief SEMA state. */
+struct plc_sema {
+    bool busy; /**< output */
+};
+
+/**
+ * @brief SEMA: BUSY := CLAIM OR (BUSY AND NOT RELEASE), matiec's (CLAIM
+ * dominant, BUSY already TRUE in the call that claims).
+ * @return busy
+ */
+PLC_API bool plc_sema(struct plc_sema *fb, bool claim, bool release);
 
 /**
  * @brief Take new requests of a request/acknowledge command counter.

@@ -338,6 +338,185 @@ static void ulint_counters_use_the_whole_range(void **state)
     assert_true(ud.cv == 1 && ud.qu);
 }
 
+/* The library blocks' REAL results are floats: compare to a tolerance far
+ * below the hand-computed values' last digit. */
+#define NEAR(got, want) assert_float_equal((got), (want), 1e-5)
+
+static void hysteresis_switches_outside_eps_both_ways(void **state)
+{
+    /* XIN2 = 10, EPS = 1: TRUE above 11, FALSE below 9 */
+    static const struct {
+        float xin1;
+        bool q;
+    } rows[] = {
+        {10.0f, false}, {11.0f, false}, /* not above 11 */
+        {11.5f, true},  {10.0f, true},  {9.0f, true}, /* not below 9 */
+        {8.9f, false},  {10.5f, false}, {11.01f, true},
+    };
+    struct plc_hysteresis fb = {0};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (plc_hysteresis(&fb, rows[i].xin1, 10.0f, 1.0f) != rows[i].q || fb.q != rows[i].q)
+            fail_msg("HYSTERESIS row %zu: xin1=%g got %d want %d", i, rows[i].xin1, fb.q,
+                     rows[i].q);
+}
+
+static void integral_adds_xin_times_cycle_from_x0(void **state)
+{
+    struct plc_integral fb = {0};
+    NEAR(plc_integral(&fb, true, true, 2.0f, 5.0f, PLC_MS(500)), 5.0f); /* R1 loads X0 */
+    assert_false(fb.q);
+    NEAR(plc_integral(&fb, false, false, 2.0f, 5.0f, PLC_MS(500)), 5.0f); /* RUN FALSE holds */
+    assert_true(fb.q);
+    for (int k = 1; k <= 3; k++) /* 2 per second for 0.5 s: +1 per call */
+        NEAR(plc_integral(&fb, true, false, 2.0f, 5.0f, PLC_MS(500)), 5.0f + k);
+    NEAR(plc_integral(&fb, false, false, 2.0f, 5.0f, PLC_MS(500)), 8.0f);
+    NEAR(plc_integral(&fb, true, false, -4.0f, 5.0f, PLC_MS(250)), 7.0f);
+    NEAR(plc_integral(&fb, true, true, 2.0f, -1.0f, PLC_MS(500)), -1.0f); /* R1 over RUN */
+    assert_false(fb.q);
+}
+
+static void derivative_of_a_ramp_is_its_slope_from_the_fourth_call(void **state)
+{
+    struct plc_derivative fb = {0};
+    NEAR(plc_derivative(&fb, false, 0.0f, PLC_MS(100)), 0.0f); /* history := 0 */
+    /* XIN 1, 2, 3, 4 every 0.1 s, slope 10/s: (3 (XIN - X3) + X1 - X2) / 1 */
+    static const float want[] = {3.0f, 7.0f, 10.0f, 10.0f, 10.0f};
+    for (int k = 0; k < 5; k++)
+        NEAR(plc_derivative(&fb, true, (float)(k + 1), PLC_MS(100)), want[k]);
+    NEAR(plc_derivative(&fb, false, 42.0f, PLC_MS(100)), 0.0f); /* RUN FALSE: 0 */
+    NEAR(plc_derivative(&fb, true, 42.0f, PLC_MS(100)), 0.0f);  /* flat since */
+}
+
+static void derivative_with_cycle_zero_gives_zero(void **state)
+{
+    struct plc_derivative fb = {0};
+    NEAR(plc_derivative(&fb, true, 5.0f, 0), 0.0f); /* matiec: infinity */
+    NEAR(plc_derivative(&fb, true, 6.0f, PLC_MS(100)), (3.0f * 6.0f + 5.0f) / 1.0f);
+}
+
+static void pid_proportional_step(void **state)
+{
+    /* TR huge: the integral adds < 1e-8; PV steps 0 -> 0.5 with SP 0 */
+    struct plc_pid fb = {0};
+    NEAR(plc_pid(&fb, true, 0.0f, 0.0f, 0.0f, 2.0f, 1e9f, 0.0f, PLC_MS(10)), 0.0f);
+    for (int k = 0; k < 5; k++)
+        NEAR(plc_pid(&fb, true, 0.5f, 0.0f, 0.0f, 2.0f, 1e9f, 0.0f, PLC_MS(10)), 1.0f);
+    /* ERROR is PV - SP: PV below SP gives a negative output for KP > 0 */
+    NEAR(plc_pid(&fb, true, 0.0f, 0.5f, 0.0f, 2.0f, 1e9f, 0.0f, PLC_MS(10)), -1.0f);
+}
+
+static void pid_manual_gives_kp_x0_then_integrates_bumplessly(void **state)
+{
+    /* KP 2, TR 1 s, CYCLE 0.1 s, PV 0, SP 1: ERROR -1 */
+    struct plc_pid fb = {0};
+    NEAR(plc_pid(&fb, false, 0.0f, 1.0f, 3.0f, 2.0f, 1.0f, 0.0f, PLC_MS(100)), 6.0f); /* KP X0 */
+    NEAR(plc_pid(&fb, false, 0.0f, 1.0f, 0.0f, 2.0f, 1.0f, 0.0f, PLC_MS(100)), 0.0f);
+    NEAR(fb.iterm.xout, 1.0f); /* TR (X0 - ERROR) */
+    /* automatic: ITERM = 1 - 0.1 k, XOUT = 2 (-1 + ITERM) = -0.2 k */
+    for (int k = 1; k <= 10; k++)
+        NEAR(plc_pid(&fb, true, 0.0f, 1.0f, 0.0f, 2.0f, 1.0f, 0.0f, PLC_MS(100)), -0.2f * k);
+    /* after TR the integral has added as much as the proportional part: 2 KP ERROR */
+    NEAR(fb.xout, -2.0f);
+}
+
+static void pid_on_a_ramp_sums_the_three_terms(void **state)
+{
+    /* KP 1, TR 1 s, TD 2 s, CYCLE 0.1 s, SP 0, PV 1, 2, 3, 4 from rest:
+     * ITERM 0.1, 0.3, 0.6, 1.0; DTERM 3, 7, 10, 10 (DERIVATIVE's start-up);
+     * XOUT = E + ITERM + 2 DTERM */
+    static const float want[] = {7.1f, 16.3f, 23.6f, 25.0f};
+    struct plc_pid fb = {0};
+    plc_pid(&fb, false, 0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 2.0f, PLC_MS(100));
+    for (int k = 0; k < 4; k++)
+        NEAR(plc_pid(&fb, true, (float)(k + 1), 0.0f, 0.0f, 1.0f, 1.0f, 2.0f, PLC_MS(100)),
+             want[k]);
+}
+
+static void pid_closes_a_loop_on_a_first_order_plant(void **state)
+{
+    /* plant: PV' = (XOUT - PV) / 1 s; PI KP -1 (ERROR is PV - SP), TR 1 s;
+     * the integral leaves no steady error: PV settles on SP */
+    struct plc_pid fb = {0};
+    float pv = 0.0f;
+    for (int k = 0; k < 600; k++) { /* 60 s at 0.1 s */
+        float u = plc_pid(&fb, true, pv, 4.0f, 0.0f, -1.0f, 1.0f, 0.0f, PLC_MS(100));
+        pv += (u - pv) * 0.1f;
+    }
+    assert_float_equal(pv, 4.0f, 1e-3);
+    assert_float_equal(fb.xout, 4.0f, 1e-3);
+}
+
+static void ramp_reaches_x1_after_tr(void **state)
+{
+    /* X0 2, X1 12, TR 1 s, CYCLE 0.1 s: 2, 3, ... 11 busy, then 12 */
+    struct plc_ramp fb = {0};
+    NEAR(plc_ramp(&fb, false, 2.0f, 12.0f, PLC_S(1), PLC_MS(100)), 2.0f);
+    assert_false(fb.busy);
+    for (int k = 0; k < 10; k++) {
+        NEAR(plc_ramp(&fb, true, 2.0f, 12.0f, PLC_S(1), PLC_MS(100)), 2.0f + (float)k);
+        assert_true(fb.busy);
+    }
+    NEAR(plc_ramp(&fb, true, 2.0f, 12.0f, PLC_S(1), PLC_MS(100)), 12.0f);
+    assert_false(fb.busy);
+    NEAR(plc_ramp(&fb, true, 2.0f, 20.0f, PLC_S(1), PLC_MS(100)), 20.0f); /* follows X1 */
+    assert_false(fb.busy);
+    NEAR(plc_ramp(&fb, false, 7.0f, 20.0f, PLC_S(1), PLC_MS(100)), 7.0f); /* follows X0 */
+    /* down from 7 to 3 over 0.4 s */
+    static const float down[] = {7.0f, 6.0f, 5.0f, 4.0f, 3.0f, 3.0f};
+    for (int k = 0; k < 6; k++)
+        NEAR(plc_ramp(&fb, true, 7.0f, 3.0f, PLC_MS(400), PLC_MS(100)), down[k]);
+}
+
+static void ramp_with_tr_zero_jumps(void **state)
+{
+    struct plc_ramp fb = {0};
+    plc_ramp(&fb, false, 1.0f, 5.0f, 0, PLC_MS(100));
+    NEAR(plc_ramp(&fb, true, 1.0f, 5.0f, 0, PLC_MS(100)), 5.0f);
+    assert_false(fb.busy);
+}
+
+static void ramp_started_without_a_run_false_call_starts_from_zero(void **state)
+{
+    /* XI is 0 until a call with RUN FALSE has read X0, as in matiec */
+    struct plc_ramp fb = {0};
+    NEAR(plc_ramp(&fb, true, 4.0f, 8.0f, PLC_MS(200), PLC_MS(100)), 0.0f);
+    NEAR(plc_ramp(&fb, true, 4.0f, 8.0f, PLC_MS(200), PLC_MS(100)), 4.0f);
+    NEAR(plc_ramp(&fb, true, 4.0f, 8.0f, PLC_MS(200), PLC_MS(100)), 8.0f);
+}
+
+static void rtc_loads_pdt_on_rising_edge_and_runs_on(void **state)
+{
+    const int64_t jan_2026 = PLC_S(1767225600); /* 2026-01-01 00:00:00 UTC */
+    struct plc_rtc fb = {0};
+    assert_true(plc_rtc(&fb, false, jan_2026, PLC_S(1000)) == PLC_S(1000)); /* the clock */
+    assert_false(fb.q);
+    assert_true(plc_rtc(&fb, true, jan_2026, PLC_S(2000)) == jan_2026); /* loads PDT */
+    assert_true(fb.q);
+    assert_true(plc_rtc(&fb, true, jan_2026, PLC_S(2005)) == jan_2026 + PLC_S(5));
+    /* PDT is read on the edge only */
+    assert_true(plc_rtc(&fb, true, 0, PLC_S(2005) + PLC_MS(250)) ==
+                jan_2026 + PLC_S(5) + PLC_MS(250));
+    assert_true(plc_rtc(&fb, false, 0, PLC_S(3000)) == PLC_S(3000));
+    assert_false(fb.q);
+    assert_true(plc_rtc(&fb, true, PLC_S(10), PLC_S(3001)) == PLC_S(10)); /* next edge */
+    assert_true(plc_rtc(&fb, true, PLC_S(10), PLC_S(3002)) == PLC_S(11));
+}
+
+static void sema_claim_busy_release(void **state)
+{
+    /* claim, release -> busy */
+    static const bool rows[][3] = {
+        {0, 0, 0}, {1, 0, 1}, /* claimed: BUSY in the same call */
+        {0, 0, 1}, {1, 0, 1}, {0, 1, 0}, /* released */
+        {0, 0, 0}, {1, 1, 1}, /* both: CLAIM wins */
+        {0, 1, 0},
+    };
+    struct plc_sema fb = {0};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (plc_sema(&fb, rows[i][0], rows[i][1]) != rows[i][2] || fb.busy != rows[i][2])
+            fail_msg("SEMA row %zu: got %d want %d", i, fb.busy, rows[i][2]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +540,19 @@ int main(void)
         cmocka_unit_test(sr_is_set_dominant),
         cmocka_unit_test(rs_is_reset_dominant),
         cmocka_unit_test(cmd_take_counts_every_request_once_across_wrap),
+        cmocka_unit_test(hysteresis_switches_outside_eps_both_ways),
+        cmocka_unit_test(integral_adds_xin_times_cycle_from_x0),
+        cmocka_unit_test(derivative_of_a_ramp_is_its_slope_from_the_fourth_call),
+        cmocka_unit_test(derivative_with_cycle_zero_gives_zero),
+        cmocka_unit_test(pid_proportional_step),
+        cmocka_unit_test(pid_manual_gives_kp_x0_then_integrates_bumplessly),
+        cmocka_unit_test(pid_on_a_ramp_sums_the_three_terms),
+        cmocka_unit_test(pid_closes_a_loop_on_a_first_order_plant),
+        cmocka_unit_test(ramp_reaches_x1_after_tr),
+        cmocka_unit_test(ramp_with_tr_zero_jumps),
+        cmocka_unit_test(ramp_started_without_a_run_false_call_starts_from_zero),
+        cmocka_unit_test(rtc_loads_pdt_on_rising_edge_and_runs_on),
+        cmocka_unit_test(sema_claim_busy_release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
