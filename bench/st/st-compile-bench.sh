@@ -105,6 +105,9 @@ printf '%-44s %7s %7s %7s   (s, wall, %s runs in rotation)\n' "" median min max 
 add "plc-st check" 500 "$st" check "$tmp/big.st"
 add "plc-st build --layout (.st to .so)" 5000 \
     "$st" build --layout "$layout" "$tmp/big.st" -o "$tmp/big.so"
+# the same as one C file, as before the build cut big programs by processor
+add "plc-st build, one C file (PLC_ST_JOBS=1)" - \
+    env PLC_ST_JOBS=1 "$st" build --layout "$layout" "$tmp/big.st" -o "$tmp/big1.so"
 add "plc-st emit-c --layout (front end, no cc)" - \
     "$st" emit-c --layout "$layout" "$tmp/big.st" -o "$tmp/emitted.c"
 # shellcheck disable=SC2086 # the flag lists are word lists
