@@ -2,6 +2,7 @@
 # The parts of the docs that a program prints, kept as it prints them, each between
 # its BEGIN and END marker comments:
 #   docs/modbus.md      the demo's Modbus map, 'plc-modbus --print-map layout/demo.ini'
+#   docs/openplc.md     the OpenPLC Pi map, 'plc-modbus --print-map layout/openplc-pi.ini'
 #   docs/st-errors.md   every plc-st diagnostic code, 'plc-st explain --all'
 # Rewrites them, or with --check changes nothing and fails with a diff where they are
 # stale (the ctest docs-generated).
@@ -60,5 +61,6 @@ update() {
 }
 
 update docs/modbus.md 1 "$build/services/plc-modbus" --print-map "$root/layout/demo.ini"
+update docs/openplc.md 1 "$build/services/plc-modbus" --print-map "$root/layout/openplc-pi.ini"
 update docs/st-errors.md 0 "$build/services/plc-st" explain --all
 exit $stale
