@@ -187,6 +187,8 @@ void st_type_describe(const struct st_type *t, char *buf, size_t len);
 
 enum st_stdfb_kind {
     SFB_TON = 1, SFB_TOF, SFB_TP, SFB_RTRIG, SFB_FTRIG, SFB_SR, SFB_RS, SFB_CTU, SFB_CTD, SFB_CTUD,
+    /* OpenPLC's library (matiec's lib/): a user POU of the same name wins */
+    SFB_HYSTERESIS, SFB_INTEGRAL, SFB_DERIVATIVE, SFB_PID, SFB_RAMP, SFB_SEMA,
 };
 
 struct st_stdfb_pin {
@@ -207,6 +209,7 @@ struct st_stdfb {
      * carries a running timer or a counter's count (plc-st.h). */
     const struct st_stdfb_pin *priv;
     unsigned priv_count;
+    bool library; /* not IEC's: a user POU may take its name (and then wins) */
 };
 
 const struct st_stdfb *st_stdfb_find(const char *name);

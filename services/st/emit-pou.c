@@ -112,6 +112,25 @@ static void fb_call(struct emit *E, const struct st_expr *e)
         case SFB_FTRIG: fputs("plc_f_trig(&st_f->fb, st_f->clk);\n", E->out); break;
         case SFB_SR: fputs("plc_sr(&st_f->fb, st_f->s, st_f->r);\n", E->out); break;
         case SFB_RS: fputs("plc_rs(&st_f->fb, st_f->s, st_f->r);\n", E->out); break;
+        case SFB_HYSTERESIS:
+            fputs("plc_hysteresis(&st_f->fb, st_f->xin1, st_f->xin2, st_f->eps);\n", E->out);
+            break;
+        case SFB_INTEGRAL:
+            fputs("plc_integral(&st_f->fb, st_f->run, st_f->r1, st_f->xin, st_f->x0, "
+                  "st_f->cycle);\n", E->out);
+            break;
+        case SFB_DERIVATIVE:
+            fputs("plc_derivative(&st_f->fb, st_f->run, st_f->xin, st_f->cycle);\n", E->out);
+            break;
+        case SFB_PID:
+            fputs("plc_pid(&st_f->fb, st_f->automatic, st_f->pv, st_f->sp, st_f->x0, st_f->kp, "
+                  "st_f->tr, st_f->td, st_f->cycle);\n", E->out);
+            break;
+        case SFB_RAMP:
+            fputs("plc_ramp(&st_f->fb, st_f->run, st_f->x0, st_f->x1, st_f->tr, st_f->cycle);\n",
+                  E->out);
+            break;
+        case SFB_SEMA: fputs("plc_sema(&st_f->fb, st_f->claim, st_f->release);\n", E->out); break;
         case SFB_CTU:
             if (u64)
                 fputs("plc_ctu_u64(&st_f->fb, st_f->cu, st_f->r, st_f->pv);\n", E->out);

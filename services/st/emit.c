@@ -144,6 +144,16 @@ void decl(struct emit *E, const struct st_type *t, const char *name)
         case SFB_SR: case SFB_RS:
             fprintf(E->out, "struct st_bistable %s%s", name, dims);
             break;
+        case SFB_HYSTERESIS: case SFB_INTEGRAL: case SFB_DERIVATIVE: case SFB_PID:
+        case SFB_RAMP: case SFB_SEMA: {
+            char lower[16];
+            size_t i = 0;
+            for (; t->std->name[i] && i + 1 < sizeof(lower); i++)
+                lower[i] = (char)(t->std->name[i] | 0x20);
+            lower[i] = '\0';
+            fprintf(E->out, "struct st_%s %s%s", lower, name, dims);
+            break;
+        }
         default:
             fprintf(E->out, "struct st_cnt_%s %s%s", counter_tag(t->std->cv), name, dims);
         }

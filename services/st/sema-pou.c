@@ -582,7 +582,9 @@ unsigned st_sema(struct st_ctx *ctx, struct st_unit *unit, const struct st_sema_
     unsigned before = ctx->errors;
     /* names of POUs and types: unique, and not a standard one */
     for (struct st_pou *u = unit->pous; u; u = u->next) {
-        if (st_is_std_function(u->name) || st_stdfb_find(u->name))
+        const struct st_stdfb *lib = st_stdfb_find(u->name);
+        /* OpenPLC's library blocks may be in the file as ST: the user's wins */
+        if (st_is_std_function(u->name) || (lib && !lib->library))
             st_error(ctx, u->loc, 2003, "%s '%s' takes the name of the standard %s %s",
                      u->kind == POU_FUNCTION ? "FUNCTION" : u->kind == POU_FB ? "FUNCTION_BLOCK"
                                                                               : "PROGRAM",

@@ -77,6 +77,8 @@ static const struct st_type *named_type(struct sema *S, const char *name, struct
         return d->type;
     }
     const struct st_stdfb *std = st_stdfb_find(name);
+    if (std && std->library && sema_find_pou(S, name))
+        std = NULL; /* a library block the file defines itself */
     if (std) {
         struct st_type *f = new_type(S, TY_STDFB, std->name);
         f->std = std;

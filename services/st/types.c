@@ -255,26 +255,78 @@ static const struct st_stdfb_pin trig_priv[] = {{"$m", true, TY_BOOL, "fb.m"}};
 COUNTER_PRIV(counter_priv, TY_LINT);      /* struct plc_counter_range */
 COUNTER_PRIV(counter_u64_priv, TY_ULINT); /* struct plc_counter_u64 */
 
+/* OpenPLC's library blocks (runtime/include/plc-iec.h, docs/programs.md):
+ * pins in matiec's order, which a positional call follows */
+static const struct st_stdfb_pin hyst_pins[] = {
+    {"XIN1", false, TY_REAL, "xin1"}, {"XIN2", false, TY_REAL, "xin2"},
+    {"EPS", false, TY_REAL, "eps"}, {"Q", true, TY_BOOL, "fb.q"},
+};
+static const struct st_stdfb_pin integral_pins[] = {
+    {"RUN", false, TY_BOOL, "run"}, {"R1", false, TY_BOOL, "r1"},
+    {"XIN", false, TY_REAL, "xin"}, {"X0", false, TY_REAL, "x0"},
+    {"CYCLE", false, TY_TIME, "cycle"}, {"Q", true, TY_BOOL, "fb.q"},
+    {"XOUT", true, TY_REAL, "fb.xout"},
+};
+static const struct st_stdfb_pin deriv_pins[] = {
+    {"RUN", false, TY_BOOL, "run"}, {"XIN", false, TY_REAL, "xin"},
+    {"CYCLE", false, TY_TIME, "cycle"}, {"XOUT", true, TY_REAL, "fb.xout"},
+};
+static const struct st_stdfb_pin deriv_priv[] = {
+    {"$x1", true, TY_REAL, "fb.x1"}, {"$x2", true, TY_REAL, "fb.x2"},
+    {"$x3", true, TY_REAL, "fb.x3"},
+};
+static const struct st_stdfb_pin pid_pins[] = {
+    {"AUTO", false, TY_BOOL, "automatic"}, {"PV", false, TY_REAL, "pv"},
+    {"SP", false, TY_REAL, "sp"}, {"X0", false, TY_REAL, "x0"}, {"KP", false, TY_REAL, "kp"},
+    {"TR", false, TY_REAL, "tr"}, {"TD", false, TY_REAL, "td"},
+    {"CYCLE", false, TY_TIME, "cycle"}, {"XOUT", true, TY_REAL, "fb.xout"},
+};
+static const struct st_stdfb_pin pid_priv[] = {
+    {"$error", true, TY_REAL, "fb.error"}, {"$iterm.q", true, TY_BOOL, "fb.iterm.q"},
+    {"$iterm.xout", true, TY_REAL, "fb.iterm.xout"},
+    {"$dterm.xout", true, TY_REAL, "fb.dterm.xout"}, {"$dterm.x1", true, TY_REAL, "fb.dterm.x1"},
+    {"$dterm.x2", true, TY_REAL, "fb.dterm.x2"}, {"$dterm.x3", true, TY_REAL, "fb.dterm.x3"},
+};
+static const struct st_stdfb_pin ramp_pins[] = {
+    {"RUN", false, TY_BOOL, "run"}, {"X0", false, TY_REAL, "x0"},
+    {"X1", false, TY_REAL, "x1"}, {"TR", false, TY_TIME, "tr"},
+    {"CYCLE", false, TY_TIME, "cycle"}, {"BUSY", true, TY_BOOL, "fb.busy"},
+    {"XOUT", true, TY_REAL, "fb.xout"},
+};
+static const struct st_stdfb_pin ramp_priv[] = {
+    {"$xi", true, TY_REAL, "fb.xi"}, {"$t", true, TY_TIME, "fb.t"},
+};
+static const struct st_stdfb_pin sema_pins[] = {
+    {"CLAIM", false, TY_BOOL, "claim"}, {"RELEASE", false, TY_BOOL, "release"},
+    {"BUSY", true, TY_BOOL, "fb.busy"},
+};
+
 #define PINS(a) a, (unsigned)(sizeof(a) / sizeof(a[0]))
 #define COUNTERS(sfx, k, priv)                                                             \
-    {"CTU" sfx, SFB_CTU, k, PINS(ctu_pins), PINS(priv)},                                   \
-        {"CTD" sfx, SFB_CTD, k, PINS(ctd_pins), PINS(priv)},                               \
-        {"CTUD" sfx, SFB_CTUD, k, PINS(ctud_pins), PINS(priv)}
+    {"CTU" sfx, SFB_CTU, k, PINS(ctu_pins), PINS(priv), false},                            \
+        {"CTD" sfx, SFB_CTD, k, PINS(ctd_pins), PINS(priv), false},                        \
+        {"CTUD" sfx, SFB_CTUD, k, PINS(ctud_pins), PINS(priv), false}
 static const struct st_stdfb stdfbs[] = {
-    {"TON", SFB_TON, 0, PINS(timer_pins), PINS(timer_priv)},
-    {"TOF", SFB_TOF, 0, PINS(timer_pins), PINS(timer_priv)},
-    {"TP", SFB_TP, 0, PINS(timer_pins), PINS(timer_priv)},
-    {"R_TRIG", SFB_RTRIG, 0, PINS(rtrig_pins), PINS(trig_priv)},
-    {"F_TRIG", SFB_FTRIG, 0, PINS(rtrig_pins), PINS(trig_priv)},
+    {"TON", SFB_TON, 0, PINS(timer_pins), PINS(timer_priv), false},
+    {"TOF", SFB_TOF, 0, PINS(timer_pins), PINS(timer_priv), false},
+    {"TP", SFB_TP, 0, PINS(timer_pins), PINS(timer_priv), false},
+    {"R_TRIG", SFB_RTRIG, 0, PINS(rtrig_pins), PINS(trig_priv), false},
+    {"F_TRIG", SFB_FTRIG, 0, PINS(rtrig_pins), PINS(trig_priv), false},
     /* the bistables' only state is Q1, a pin */
-    {"SR", SFB_SR, 0, PINS(sr_pins), NULL, 0},
-    {"RS", SFB_RS, 0, PINS(rs_pins), NULL, 0},
+    {"SR", SFB_SR, 0, PINS(sr_pins), NULL, 0, false},
+    {"RS", SFB_RS, 0, PINS(rs_pins), NULL, 0, false},
     COUNTERS("", TY_INT, counter_priv),
     COUNTERS("_INT", TY_INT, counter_priv),
     COUNTERS("_DINT", TY_DINT, counter_priv),
     COUNTERS("_LINT", TY_LINT, counter_priv),
     COUNTERS("_UDINT", TY_UDINT, counter_priv),
     COUNTERS("_ULINT", TY_ULINT, counter_u64_priv),
+    {"HYSTERESIS", SFB_HYSTERESIS, 0, PINS(hyst_pins), NULL, 0, true},
+    {"INTEGRAL", SFB_INTEGRAL, 0, PINS(integral_pins), NULL, 0, true},
+    {"DERIVATIVE", SFB_DERIVATIVE, 0, PINS(deriv_pins), PINS(deriv_priv), true},
+    {"PID", SFB_PID, 0, PINS(pid_pins), PINS(pid_priv), true},
+    {"RAMP", SFB_RAMP, 0, PINS(ramp_pins), PINS(ramp_priv), true},
+    {"SEMA", SFB_SEMA, 0, PINS(sema_pins), NULL, 0, true},
 };
 
 const struct st_stdfb *st_stdfb_find(const char *name)
