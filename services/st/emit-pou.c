@@ -732,6 +732,30 @@ static void fn_signature(struct emit *E, const struct st_pou *u)
     fputc(')', E->out);
 }
 
+/*
+ * The tags a POU reads but may not write (inputs, commands, parameters) as
+ * locals, read once at its start: the image is the scan's snapshot, constant
+ * while the program runs, but a C compiler must reload it after every call
+ * it cannot see into (a standard block), as it would a variable.
+ */
+static void read_only_tags(struct emit *E, const struct st_pou *u)
+{
+    for (const struct st_var *v = u->vars; v; v = v->next) {
+        const struct st_var *r = v->global ? v->global : v;
+        if (!r->tag || r->tag_writable)
+            continue;
+        bool seen = false; /* one local per tag (a name and an address may share one) */
+        for (const struct st_var *w = u->vars; w != v && !seen; w = w->next)
+            seen = (w->global ? w->global : w)->tag == r->tag;
+        if (seen)
+            continue;
+        ind(E);
+        fputs("const __typeof__(", E->out), var_path(E, r);
+        fprintf(E->out, ") st_in_%s __attribute__((unused)) = ", r->tag->name);
+        var_path(E, r), fputs(";\n", E->out);
+    }
+}
+
 static void pou_fn(struct emit *E, const struct st_pou *u)
 {
     E->pou = u;
@@ -776,7 +800,10 @@ static void pou_fn(struct emit *E, const struct st_pou *u)
             init_value(E, v->cname, v->type, v->decl->init);
         }
     }
+    read_only_tags(E, u);
+    E->tags_cached = true;
     stmts(E, u->body);
+    E->tags_cached = false;
     fputs("    goto st_end;\nst_end:\n", E->out);
     if (u->kind == POU_FUNCTION) {
         for (const struct st_var *v = u->vars; v; v = v->next)

@@ -678,7 +678,12 @@ void ex(struct emit *E, const struct st_expr *e)
     case E_ENUM:
         fprintf(E->out, "((int32_t)%" PRId32 ")", e->enumval);
         return;
-    case E_NAME:
+    case E_NAME: {
+        const struct st_var *r = e->var->global ? e->var->global : e->var;
+        if (E->tags_cached && r->tag && !r->tag_writable) {
+            fprintf(E->out, "st_in_%s", r->tag->name);
+            return;
+        }
         for (unsigned i = E->nloops; i-- > 0;)
             if (E->loops[i].var == e->var) {
                 fprintf(E->out, "st_i%u", E->loops[i].n);
@@ -686,6 +691,7 @@ void ex(struct emit *E, const struct st_expr *e)
             }
         var_path(E, e->var);
         return;
+    }
     case E_MEMBER: {
         const struct st_type *bt = e->a->type;
         ex(E, e->a);

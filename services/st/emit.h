@@ -24,6 +24,7 @@ struct emit {
         int64_t lo, hi;
     } loops[16];
     unsigned nloops;
+    bool tags_cached; /* in a POU body: read-only tags are its st_in_ locals */
 };
 
 /* emit.c: expressions and the C spelling of types */
