@@ -81,8 +81,9 @@ timed() {
 "$top/bench/st/gen-st.py" lines --lines 10000 >"$tmp/big.st"
 "$top/bench/st/gen-st.py" state --vars 10000 --instances 1000 >"$tmp/state.st"
 # The C the build compiles, and the header beside it, exactly as plc-st
-# build writes them: PLC_ST_KEEP keeps its directory.
-kept=$(PLC_ST_KEEP=1 "$st" build --layout "$layout" "$tmp/big.st" -o "$tmp/big.so" 2>&1 |
+# build writes them: PLC_ST_KEEP keeps its directory; as one file
+# (PLC_ST_JOBS=1), which the cc rows below compile alone.
+kept=$(PLC_ST_JOBS=1 PLC_ST_KEEP=1 "$st" build --layout "$layout" "$tmp/big.st" -o "$tmp/big.so" 2>&1 |
     sed -n 's/^plc-st: kept //p')
 trap 'rm -rf "$tmp" "$kept"' EXIT
 cfile=$(ls "$kept"/*.c)
