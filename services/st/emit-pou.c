@@ -279,15 +279,29 @@ static bool const_int(const struct st_expr *e, int64_t *out)
  * while the loop runs (no callee reaches this POU's variables), so it gets
  * the local's value where the loop is left: after its end or an EXIT, and
  * before a RETURN. A fault leaves it behind, and ends the scan: a faulted
- * program restarts from its initial values. False: not such a loop.
+ * program restarts from its initial values. Here: whether @s is such a loop.
  */
 static bool for_local(struct emit *E, const struct st_stmt *s)
 {
     const struct st_var *v = s->lhs->kind == E_NAME ? s->lhs->var : NULL;
-    if (!v || v->global || v->tag || !v->owner || v->decl->section == SEC_INOUT ||
-        v->decl->section == SEC_EXTERNAL || E->nloops == sizeof(E->loops) / sizeof(E->loops[0]) ||
-        stmts_may_write(s->body, v))
-        return false;
+    return v && !v->global && !v->tag && v->owner && v->decl->section != SEC_INOUT &&
+           v->decl->section != SEC_EXTERNAL &&
+           E->nloops < sizeof(E->loops) / sizeof(E->loops[0]) && !stmts_may_write(s->body, v);
+}
+
+/* The FOR counter as the C code spells it: the local st_i<n>, or the variable. */
+static void for_counter(struct emit *E, const struct st_stmt *s, bool local, unsigned n)
+{
+    if (local)
+        fprintf(E->out, "st_i%u", n);
+    else
+        ex(E, s->lhs);
+}
+
+/* FOR: bounds and step evaluated once, a step of 0 faults, never wraps. */
+static void for_stmt(struct emit *E, const struct st_stmt *s)
+{
+    bool local = for_local(E, s);
     unsigned n = ++E->tmp;
     const struct st_type *t = base(s->lhs->type);
     ind(E);
@@ -299,9 +313,13 @@ static bool for_local(struct emit *E, const struct st_stmt *s)
         fputs("1", E->out);
     fprintf(E->out, "; bool st_done%u = false;\n", n);
     ind(E);
-    fprintf(E->out, "%s st_i%u = ", ct(t), n), as(E, s->from, t), fputs(";\n", E->out);
-    ind(E);
-    var_path(E, v), fprintf(E->out, " = st_i%u;\n", n);
+    if (local) {
+        fprintf(E->out, "%s st_i%u = ", ct(t), n), as(E, s->from, t), fputs(";\n", E->out);
+        ind(E);
+        var_path(E, s->lhs->var), fprintf(E->out, " = st_i%u;\n", n);
+    } else {
+        ex(E, s->lhs), fputs(" = ", E->out), as(E, s->from, t), fputs(";\n", E->out);
+    }
     if (s->faults) {
         ind(E);
         fprintf(E->out, "if (st_by%u == 0) { st_fault(rt, ", n);
@@ -311,27 +329,34 @@ static bool for_local(struct emit *E, const struct st_stmt *s)
     if (s->from->faults || s->to->faults || (s->by && s->by->faults))
         check_fault(E);
     ind(E);
-    fprintf(E->out, "for (; !st_done%u && (st_by%u > 0 ? st_i%u <= st_to%u : st_i%u >= st_to%u); "
-                    "st_done%u = __builtin_add_overflow(st_i%u, st_by%u, &st_i%u)) {\n",
-            n, n, n, n, n, n, n, n, n, n);
-    struct emit_loop lp = {v, n, false, 0, 0};
-    int64_t from, to, by = 1;
-    if (const_int(s->from, &from) && const_int(s->to, &to) && (!s->by || const_int(s->by, &by)) &&
-        by != 0) {
-        lp.bounded = true;
-        lp.lo = by > 0 ? from : to;
-        lp.hi = by > 0 ? to : from;
+    fprintf(E->out, "for (; !st_done%u && (st_by%u > 0 ? ", n, n);
+    for_counter(E, s, local, n), fprintf(E->out, " <= st_to%u : ", n);
+    for_counter(E, s, local, n), fprintf(E->out, " >= st_to%u); ", n);
+    fprintf(E->out, "st_done%u = __builtin_add_overflow(", n);
+    for_counter(E, s, local, n), fprintf(E->out, ", st_by%u, &", n);
+    for_counter(E, s, local, n), fputs(")) {\n", E->out);
+    if (local) {
+        struct emit_loop lp = {s->lhs->var, n, false, 0, 0};
+        int64_t from, to, by = 1;
+        if (const_int(s->from, &from) && const_int(s->to, &to) &&
+            (!s->by || const_int(s->by, &by)) && by != 0) {
+            lp.bounded = true;
+            lp.lo = by > 0 ? from : to;
+            lp.hi = by > 0 ? to : from;
+        }
+        E->loops[E->nloops++] = lp;
     }
-    E->loops[E->nloops++] = lp;
     E->indent++;
     stmts(E, s->body);
     E->indent--;
-    E->nloops--;
+    if (local)
+        E->nloops--;
     ind(E);
     fputs("}\n", E->out);
     ind(E);
-    var_path(E, v), fprintf(E->out, " = st_i%u; }\n", n); /* after the end or an EXIT */
-    return true;
+    if (local) /* after the end or an EXIT */
+        var_path(E, s->lhs->var), fprintf(E->out, " = st_i%u; ", n);
+    fputs("}\n", E->out);
 }
 
 static void stmt(struct emit *E, const struct st_stmt *s)
@@ -416,41 +441,9 @@ static void stmt(struct emit *E, const struct st_stmt *s)
         fputs("}\n", E->out);
         return;
     }
-    case S_FOR: {
-        if (for_local(E, s))
-            return;
-        unsigned n = ++E->tmp;
-        const struct st_type *t = base(s->lhs->type);
-        ind(E);
-        fprintf(E->out, "{ %s st_to%u = ", ct(t), n), as(E, s->to, t);
-        fprintf(E->out, "; %s st_by%u = ", ct(t), n);
-        if (s->by)
-            as(E, s->by, t);
-        else
-            fputs("1", E->out);
-        fprintf(E->out, "; bool st_done%u = false;\n", n);
-        ind(E);
-        ex(E, s->lhs), fputs(" = ", E->out), as(E, s->from, t), fputs(";\n", E->out);
-        if (s->faults) {
-            ind(E);
-            fprintf(E->out, "if (st_by%u == 0) { st_fault(rt, ", n);
-            where(E, s->loc, "FOR step is 0");
-            fputs("); goto st_end; }\n", E->out);
-        }
-        if (s->from->faults || s->to->faults || (s->by && s->by->faults))
-            check_fault(E);
-        ind(E);
-        fprintf(E->out, "for (; !st_done%u && (st_by%u > 0 ? ", n, n);
-        ex(E, s->lhs), fprintf(E->out, " <= st_to%u : ", n), ex(E, s->lhs);
-        fprintf(E->out, " >= st_to%u); st_done%u = __builtin_add_overflow(", n, n);
-        ex(E, s->lhs), fprintf(E->out, ", st_by%u, &", n), ex(E, s->lhs), fputs(")) {\n", E->out);
-        E->indent++;
-        stmts(E, s->body);
-        E->indent--;
-        ind(E);
-        fputs("} }\n", E->out);
+    case S_FOR:
+        for_stmt(E, s);
         return;
-    }
     case S_WHILE:
         ind(E);
         fputs("while (", E->out), ex(E, s->cond), fputs(") {\n", E->out);

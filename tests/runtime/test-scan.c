@@ -1116,23 +1116,22 @@ static void __attribute__((format(printf, 2, 3))) assert_logged(struct t *t, con
         fail_msg("log:\n%s\nwant: %s", t->log, want);
 }
 
-/* Start the engine on a copy of test-st-count<version>.so at base/program.so. */
-static void start_st(struct t *t, int version, char *path, size_t size)
+/* Copy tests/programs' <stem><version>.so (test-st-count1, test-st-timers2) to @path. */
+static void put_st(const char *path, const char *stem, int version)
+{
+    char from[256];
+    snprintf(from, sizeof(from), PLC_BINARY_DIR "/tests/programs/%s%d.so", stem, version);
+    copy_file(from, path);
+}
+
+/* Start the engine on a copy of <stem><version>.so at base/program.so. */
+static void start_st(struct t *t, const char *stem, int version, char *path, size_t size)
 {
     snprintf(path, size, "%s/program.so", t->f->base);
-    char from[256];
-    snprintf(from, sizeof(from), PLC_BINARY_DIR "/tests/programs/test-st-count%d.so", version);
-    copy_file(from, path);
+    put_st(path, stem, version);
     t->cfg.program = NULL;
     t->cfg.program_path = path;
     start(t);
-}
-
-static void put_st(const char *path, int version)
-{
-    char from[256];
-    snprintf(from, sizeof(from), PLC_BINARY_DIR "/tests/programs/test-st-count%d.so", version);
-    copy_file(from, path);
 }
 
 /*
@@ -1147,7 +1146,7 @@ static void online_change_keeps_what_is_unchanged(void **state)
     char path[256];
     struct events e;
     events_open(t, &e);
-    start_st(t, 1, path, sizeof(path));
+    start_st(t, "test-st-count", 1, path, sizeof(path));
     struct plc_region *status =
         plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
     assert_non_null(status);
@@ -1156,7 +1155,7 @@ static void online_change_keeps_what_is_unchanged(void **state)
     assert_true(tag(t, status, "ack") == 1);     /* one first scan */
     assert_true(tag(t, status, "scans_seen") == 3);
 
-    put_st(path, 2);
+    put_st(path, "test-st-count", 2);
     assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
     assert_outputs_program(t); /* not safe across an online change */
     assert_logged(t,
@@ -1185,7 +1184,7 @@ static void online_change_keeps_what_is_unchanged(void **state)
     assert_true(tag(t, status, "total") == 109);
 
     /* And back to version 1: count kept again, level DINT->INT at its initial 3. */
-    put_st(path, 1);
+    put_st(path, "test-st-count", 1);
     assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
     steps(t, 1);
     assert_true(tag(t, status, "total") == 110);
@@ -1201,14 +1200,6 @@ static void online_change_keeps_what_is_unchanged(void **state)
     events_close(&e);
 }
 
-/* Copy test-st-timers<version>.so (plc-st's build of st-timers<v>.st) to @path. */
-static void put_st_timers(const char *path, int version)
-{
-    char from[256];
-    snprintf(from, sizeof(from), PLC_BINARY_DIR "/tests/programs/test-st-timers%d.so", version);
-    copy_file(from, path);
-}
-
 /*
  * Online change of programs plc-st compiled: a TON timing, a counter and its
  * edge memory go on across the reload (their private fields are in the
@@ -1218,11 +1209,7 @@ static void online_change_carries_running_timers_and_counters(void **state)
 {
     struct t *t = *state;
     char path[256];
-    snprintf(path, sizeof(path), "%s/program.so", t->f->base);
-    put_st_timers(path, 1);
-    t->cfg.program = NULL;
-    t->cfg.program_path = path;
-    start(t);
+    start_st(t, "test-st-timers", 1, path, sizeof(path));
     struct plc_region *status =
         plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
     assert_non_null(status);
@@ -1232,7 +1219,7 @@ static void online_change_carries_running_timers_and_counters(void **state)
     assert_true(cv0 >= 4);
     assert_true(tag(t, status, "ack") == 0);
 
-    put_st_timers(path, 2);
+    put_st(path, "test-st-timers", 2);
     assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
     assert_non_null(strstr(t->log, "online change"));
     steps(t, 4);
@@ -1251,7 +1238,7 @@ static void reload_of_a_faulted_st_program_is_a_cold_restart(void **state)
 {
     struct t *t = *state;
     char path[256];
-    start_st(t, 1, path, sizeof(path));
+    start_st(t, "test-st-count", 1, path, sizeof(path));
     struct plc_region *status =
         plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
     assert_non_null(status);
@@ -1262,7 +1249,7 @@ static void reload_of_a_faulted_st_program_is_a_cold_restart(void **state)
     plc_scan_get_stats(t->scan, &st);
     assert_string_equal(st.fault, "program 'counter': count.st:9: division by zero");
     set_tag(t, t->params, "fail", 0);
-    put_st(path, 2);
+    put_st(path, "test-st-count", 2);
     assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
     steps(t, 1);
     assert_true(tag(t, status, "total") == 101); /* count from its initial value */
@@ -1279,7 +1266,7 @@ static void task_interval_is_the_period_unless_configured(void **state)
     struct t *t = *state;
     char path[256];
     t->logic.period_set = false; /* engine.ini sets 1ms */
-    start_st(t, 1, path, sizeof(path));
+    start_st(t, "test-st-count", 1, path, sizeof(path));
     struct plc_scan_stats st;
     plc_scan_get_stats(t->scan, &st);
     assert_int_equal(st.period_us, 2000);
@@ -1290,7 +1277,7 @@ static void task_interval_is_the_period_unless_configured(void **state)
     assert_int_equal(t->clock.deadlines[1], 1000 * MS + 4 * MS);
     assert_true(tag(t, t->diag, "period_us") == 2000);
 
-    put_st(path, 2);
+    put_st(path, "test-st-count", 2);
     assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
     assert_non_null(strstr(t->log, "period 3000 us: the task interval of program 'counter'"));
     steps(t, 3);
@@ -1303,7 +1290,7 @@ static void task_interval_is_the_period_unless_configured(void **state)
     /* Configured: 1 ms whatever the task says, and the log says so. */
     t->log[0] = '\0';
     t->logic.period_set = true;
-    start_st(t, 1, path, sizeof(path));
+    start_st(t, "test-st-count", 1, path, sizeof(path));
     plc_scan_get_stats(t->scan, &st);
     assert_int_equal(st.period_us, 1000);
     assert_non_null(strstr(t->log, "period 1000 us as configured, not the task interval of "
