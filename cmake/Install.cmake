@@ -83,6 +83,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/systemd/raspiplc.sysusers DESTINATION ${PLC_SY
 # built programs, which are machine code, in the library directory.
 set(_plc_share ${CMAKE_INSTALL_DATADIR}/raspiplc)
 install(FILES ${CMAKE_SOURCE_DIR}/layout/demo.ini ${CMAKE_SOURCE_DIR}/layout/demo.lock
+              ${CMAKE_SOURCE_DIR}/layout/openplc-pi.ini ${CMAKE_SOURCE_DIR}/layout/openplc-pi.lock
         DESTINATION ${_plc_share}/layouts)
 install(FILES ${CMAKE_SOURCE_DIR}/examples/motor.c ${CMAKE_SOURCE_DIR}/examples/tank.c
         DESTINATION ${_plc_share}/examples)

@@ -277,6 +277,7 @@ struct st_expr {
     const struct st_type *srctype; /* conversions: the source type */
     int32_t enumval;             /* E_ENUM */
     bool faults;                 /* may set a run-time fault */
+    bool counted, write_counted; /* E_NAME: in its variable's refs, writes */
 };
 
 enum st_stmt_kind {
@@ -373,6 +374,9 @@ struct st_var {
     struct st_var *global;     /* VAR_EXTERNAL: the VAR_GLOBAL it names, if any */
     const struct plc_tag_def *tag; /* the layout tag it is, or NULL */
     bool tag_writable;
+    /* references: all, and those that write it (assignment targets, outputs
+     * bound with =>, VAR_IN_OUT arguments): what `plc-st layout` reads */
+    unsigned refs, writes;
     unsigned id;
     struct st_var *next;
 };

@@ -213,6 +213,36 @@ static const struct st_code codes[] = {
      "The layout given with --layout cannot be loaded; the message says why.\n"
      "Failing:  plc-st build p.st --layout missing.ini -o p.so\n"
      "Fix:      give the layout file plc-logic runs with."},
+    {4007, "type does not fit the address",
+     "plc-st layout makes a tag of the located variable's type, which must fit the\n"
+     "address's size: X BOOL; B SINT, USINT, BYTE; W INT, UINT, WORD; D DINT, UDINT,\n"
+     "DWORD, REAL; L LINT, ULINT, LWORD, LREAL.\n"
+     "Failing:  level AT %MW0 : REAL;\n"
+     "Fix:      level AT %MD0 : REAL;"},
+    {4008, "an address both the program and SCADA could write (warning)",
+     "In OpenPLC the program and a Modbus client may both write a %MW, %MD or %ML. Here\n"
+     "each region has one writer: plc-st layout puts an address the program writes in\n"
+     "region 'memory', which the logic writes, so a SCADA write to it is refused with\n"
+     "exception 02. When SCADA sets the value (a setpoint, a command the program\n"
+     "clears), use two addresses: one SCADA writes and the program only reads, one the\n"
+     "program writes (docs/programs.md, commands).\n"
+     "Failing:  IF %MW0 = 1 THEN run := TRUE; %MW0 := 0; END_IF;\n"
+     "Fix:      IF %MW0 <> %MW1 THEN run := TRUE; %MW1 := %MW0; END_IF;   (SCADA counts up %MW0)"},
+    {4009, "an address nothing drives (warning)",
+     "plc-st layout warns about an input with no GPIO line in the base layout (nothing\n"
+     "writes it), an output the program never writes (in OpenPLC a SCADA write could set\n"
+     "it; here only the logic writes outputs), and an address with no Modbus address on\n"
+     "OpenPLC's map (%IB, %QB, %MX, addresses past 1023).\n"
+     "Failing:  spare AT %IX5.0 : BOOL;   (the Pi map ends at %IX1.5)\n"
+     "Fix:      use an address of the map, or bind the tag in the generated layout by hand."},
+    {4010, "one address, two types",
+     "Two located variables at one address must have one type: the address is one tag.\n"
+     "Failing:  a AT %MW0 : INT;  ...  b AT %MW0 : UINT;\n"
+     "Fix:      declare both INT, or use another address for one."},
+    {4011, "no located variable",
+     "plc-st layout maps the located variables (AT %IX0.0 ...) of the program; it has none.\n"
+     "Failing:  plc-st layout counter.st -o counter.ini   (no AT in counter.st)\n"
+     "Fix:      locate the variables SCADA and the wiring reach, or write the layout by hand."},
     {5001, "Instruction List",
      "IL (LD, ST, JMP ... lines) is not supported: write the POU in Structured Text.\n"
      "Failing:  LD a\n"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ast.h"
+#include "driver.h"
 #include "plc-layout.h"
 #include "plcopen.h"
 #include "st.h"
@@ -37,7 +38,7 @@
 #define PLC_ST_BUILD_CFLAGS ""
 #endif
 
-static bool in_build_tree(void)
+bool st_in_build_tree(void)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -135,16 +136,8 @@ int plc_st_check_buffer(const char *text, size_t len, const char *name, FILE *di
     return errors ? 1 : 0;
 }
 
-struct compilation {
-    struct st_ctx ctx;
-    struct st_unit unit;
-    struct plc_layout *layout;
-    char sources[1024];
-};
-
-/* @return 0, 1 (errors) or 2 (usage); the caller frees c. */
-static int compile(struct compilation *c, const char *const *files, size_t n,
-                   const struct plc_st_options *o, bool build, FILE *diag)
+int st_compile(struct compilation *c, const char *const *files, size_t n,
+               const struct plc_st_options *o, bool build, FILE *diag)
 {
     memset(c, 0, sizeof(*c));
     st_ctx_init(&c->ctx, diag);
@@ -178,7 +171,7 @@ static int compile(struct compilation *c, const char *const *files, size_t n,
     return front_end(&c->ctx, &c->unit, &so) ? 1 : 0;
 }
 
-static void compilation_free(struct compilation *c)
+void st_compilation_free(struct compilation *c)
 {
     plc_layout_free(c->layout);
     st_ctx_free(&c->ctx);
@@ -188,8 +181,8 @@ int plc_st_check_files(const char *const *files, size_t n, const struct plc_st_o
                        FILE *diag)
 {
     struct compilation c;
-    int rc = compile(&c, files, n, o, false, diag);
-    compilation_free(&c);
+    int rc = st_compile(&c, files, n, o, false, diag);
+    st_compilation_free(&c);
     return rc;
 }
 
@@ -204,12 +197,12 @@ int plc_st_emit_c(const char *const *files, size_t n, const struct plc_st_option
                   FILE *diag)
 {
     struct compilation c;
-    int rc = compile(&c, files, n, o, true, diag);
+    int rc = st_compile(&c, files, n, o, true, diag);
     if (rc == 0 && emit(&c, o, out) < 0) {
         st_error_plain(&c.ctx, 9002, "cannot write the C file: %s", strerror(errno));
         rc = 2;
     }
-    compilation_free(&c);
+    st_compilation_free(&c);
     return rc;
 }
 
@@ -452,9 +445,9 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
                  const char *so_path, FILE *diag)
 {
     struct compilation c;
-    int rc = compile(&c, files, n, o, true, diag);
+    int rc = st_compile(&c, files, n, o, true, diag);
     if (rc) {
-        compilation_free(&c);
+        st_compilation_free(&c);
         return rc;
     }
     const char *tmpbase = getenv("TMPDIR");
@@ -462,7 +455,7 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
     snprintf(dir, sizeof(dir), "%s/plc-st.XXXXXX", tmpbase && *tmpbase ? tmpbase : "/tmp");
     if (!mkdtemp(dir)) {
         st_error_plain(&c.ctx, 9002, "cannot make a temporary directory: %s", strerror(errno));
-        compilation_free(&c);
+        st_compilation_free(&c);
         return 2;
     }
     snprintf(hfile, sizeof(hfile), "%s/plc-image.h", dir);
@@ -483,10 +476,10 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
         st_error_plain(&c.ctx, 9002, "cannot write in '%s': %s", dir, strerror(errno));
         free(text);
         rm_tree(dir);
-        compilation_free(&c);
+        st_compilation_free(&c);
         return 2;
     }
-    bool build = in_build_tree();
+    bool build = st_in_build_tree();
     const char *cc = o && o->cc ? o->cc : getenv("PLC_ST_CC");
     const char *cflags = o && o->cflags ? o->cflags : getenv("PLC_ST_CFLAGS");
     if (build && !(cc && *cc))
@@ -530,7 +523,7 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
         rm_tree(dir);
     else if (diag)
         fprintf(diag, "plc-st: kept %s\n", dir);
-    compilation_free(&c);
+    st_compilation_free(&c);
     return rc;
 }
 

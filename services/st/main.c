@@ -6,11 +6,13 @@
  *   plc-st build FILE... [--layout L.ini] [--program NAME] -o PROG.so
  *   plc-st emit-c FILE... [--layout L.ini] [--program NAME] [-o OUT.c]
  *   plc-st sim FILE... [--program NAME] [--cycle 20ms] [--scans N] ...
+ *   plc-st layout FILE... [--base B.ini] [--persistent] [--zero-fill] -o OUT.ini
  *   plc-st explain Pnnnn
  *
  * main() parses argv and calls the library (st.h, sim.h). Exit 0 ok, 1 errors in
  * the sources, 2 usage; sim has its own (sim.h). A FILE may be PLCopen XML (plc.xml).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -97,6 +99,68 @@ static int v_sim(int argc, char **argv)
     return rc;
 }
 
+/* The layout's name from the output file's: "my-plant.ini" is my_plant. */
+static void name_from_path(const char *path, char *name, size_t size)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t n = 0;
+    if (!isalpha((unsigned char)base[0]) && size > 3)
+        n = (size_t)snprintf(name, size, "st_");
+    for (const char *c = base; *c && *c != '.' && n + 1 < size; c++)
+        name[n++] = isalnum((unsigned char)*c) ? (char)tolower((unsigned char)*c) : '_';
+    name[n] = '\0';
+}
+
+#define LAYOUT_USAGE                                                                      \
+    "FILE... [--base LAYOUT.ini] [--name NAME] [--version N] [--program NAME]\n"          \
+    "      [--persistent] [--zero-fill] -o OUT.ini"
+
+static int v_layout(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"base", required_argument, NULL, 'b'},    {"name", required_argument, NULL, 'n'},
+        {"version", required_argument, NULL, 'v'}, {"program", required_argument, NULL, 'p'},
+        {"persistent", no_argument, NULL, 'P'},    {"zero-fill", no_argument, NULL, 'z'},
+        {"output", required_argument, NULL, 'o'},  {0},
+    };
+    struct plc_st_layout_options lo = {.base = plc_st_layout_default_base()};
+    char name[64];
+    int c;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': lo.base = optarg; break;
+        case 'n': lo.name = optarg; break;
+        case 'p': lo.program = optarg; break;
+        case 'P': lo.persistent = true; break;
+        case 'z': lo.zero_fill = true; break;
+        case 'o': lo.out = optarg; break;
+        case 'v': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || !v || v > 1000000) {
+                fprintf(stderr, "plc-st layout: --version '%s': a positive integer\n", optarg);
+                return 2;
+            }
+            lo.version = (unsigned)v;
+            break;
+        }
+        default:
+            fputs("usage: plc-st layout " LAYOUT_USAGE "\n", stderr);
+            return 2;
+        }
+    }
+    if (!lo.out || optind >= argc) {
+        fputs("usage: plc-st layout " LAYOUT_USAGE "\n", stderr);
+        return 2;
+    }
+    if (!lo.name) {
+        name_from_path(lo.out, name, sizeof(name));
+        lo.name = name;
+    }
+    return plc_st_layout((const char *const *)argv + optind, (size_t)(argc - optind), &lo,
+                         stderr);
+}
+
 /*
  * Every code as a section of docs/st-errors.md: the explanation as a
  * paragraph, its failing example and fix as a code block.
@@ -152,6 +216,10 @@ static const struct verb {
      "      [--script FILE.jsonl] [--watch NAME,...]",
      "run the program offline on a simulated clock, one JSON line per scan\n"
      "      (exit 0 ok, 1 an expectation failed, 2 usage or source errors, 3 the program faulted)"},
+    {"layout", NULL, v_layout, LAYOUT_USAGE,
+     "write the layout for the located addresses the program uses (%IX0.0, %MW3 ...)\n"
+     "      on OpenPLC's Raspberry Pi map (or --base's), one writer per region\n"
+     "      (docs/openplc.md)"},
     {"explain", NULL, v_explain, "Pnnnn | --all",
      "explain a diagnostic code, with an example and its fix (--all: every code,\n"
      "      as docs/st-errors.md shows them)"},

@@ -746,6 +746,10 @@ const struct st_type *sema_expr(struct sema *S, struct st_expr *e)
         struct st_var *v = find_var(S, e->name);
         if (v) {
             e->var = v;
+            if (!e->counted) {
+                e->counted = true;
+                v->refs++;
+            }
             t = v->type;
             if (!t) { /* its own declaration is not resolved yet: ARRAY[1..n] with n after */
                 st_error(S->ctx, e->loc, 3008, "'%s' is not a constant known here", e->name);
@@ -834,11 +838,28 @@ const struct st_type *sema_expr(struct sema *S, struct st_expr *e)
 
 /* ---- assignments ------------------------------------------------------------------- */
 
-static struct st_var *root_var(struct st_expr *e)
+static struct st_expr *root_name(struct st_expr *e)
 {
     while (e && e->kind != E_NAME)
         e = e->a;
+    return e;
+}
+
+static struct st_var *root_var(struct st_expr *e)
+{
+    e = root_name(e);
     return e ? e->var : NULL;
+}
+
+/* A VAR_IN_OUT argument is read as well as written: a second reference. */
+static void count_write(struct st_expr *e, bool inout)
+{
+    struct st_expr *n = root_name(e);
+    if (!n || !n->var || n->write_counted)
+        return;
+    n->write_counted = true;
+    n->var->writes++;
+    n->var->refs += inout;
 }
 
 void sema_lvalue(struct sema *S, struct st_expr *e, bool inout)
@@ -856,6 +877,7 @@ void sema_lvalue(struct sema *S, struct st_expr *e, bool inout)
     struct st_var *v = root_var(e);
     if (!v)
         return;
+    count_write(e, inout);
     if (v->decl->flags & VF_CONSTANT) {
         st_error(S->ctx, e->loc, 2009, "'%s' is CONSTANT", v->decl->name);
         return;

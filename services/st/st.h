@@ -69,6 +69,32 @@ int plc_st_build(const char *const *files, size_t n, const struct plc_st_options
 int plc_st_build_sim(const char *const *files, size_t n, const char *program,
                      const char *so_path, FILE *diag);
 
+/** @brief What `plc-st layout` writes. */
+struct plc_st_layout_options {
+    const char *base;    /**< the map: a layout whose tags carry iec_address (required) */
+    const char *out;     /**< the layout to write (required) */
+    const char *name;    /**< [layout] name (required) */
+    const char *program; /**< as plc_st_options.program, or NULL */
+    /** [layout] version; 0: 1 for a new file, the existing file's when only
+     *  the version would change, one more when the content changed. */
+    unsigned version;
+    bool persistent;     /**< retain = yes on the %M regions (OpenPLC's persistent storage) */
+    bool zero_fill;      /**< [modbus] unmapped_reads = zero */
+};
+
+/**
+ * @brief Write the layout for exactly the located addresses of @p files on
+ *        the base's map (`plc-st layout`); warnings for what behaves unlike
+ *        OpenPLC go to @p diag. The file is written by rename after it loads.
+ * @return 0, 1 (errors in the sources), 2 (usage: base or output unusable).
+ */
+int plc_st_layout(const char *const *files, size_t n, const struct plc_st_layout_options *lo,
+                  FILE *diag);
+
+/** @brief The base `plc-st layout` uses when none is given: OpenPLC's Pi map
+ *         (the source tree's from the build tree, else the installed one). */
+const char *plc_st_layout_default_base(void);
+
 /**
  * @brief Print the explanation of a diagnostic code ("P3001" or "3001").
  * @return 0, or 2 when there is no such code.
