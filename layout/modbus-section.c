@@ -149,7 +149,7 @@ void layout_modbus_defaults(struct plc_modbus_config *m)
     m->default_word_order = PLC_WORD_ORDER_ABCD;
 }
 
-/* listen, read_only and listen_read_only. */
+/* listen, read_only, unmapped_reads and listen_read_only. */
 static void load_listen(struct parse *p, struct section *s, struct plc_modbus_config *m)
 {
     struct entry *e;
@@ -161,6 +161,15 @@ static void load_listen(struct parse *p, struct section *s, struct plc_modbus_co
                     e->value);
     if ((e = layout_take(s, "read_only")) && !layout_parse_yesno(e->value, &m->read_only))
         layout_fail(p, e->line, "[modbus]: read_only '%s' is not yes or no", e->value);
+    /* SCADA packages poll whole blocks; OpenPLC answered holes with zeros. Writes
+     * to a hole stay refused: a write that lands nowhere must not look accepted. */
+    if ((e = layout_take(s, "unmapped_reads"))) {
+        if (strcmp(e->value, "zero") == 0)
+            m->unmapped_reads_zero = true;
+        else if (strcmp(e->value, "exception") != 0)
+            layout_fail(p, e->line, "[modbus]: unmapped_reads '%s' is not exception or zero",
+                        e->value);
+    }
     if ((e = layout_take(s, "listen_read_only"))) {
         if (!parse_listen(e->value, m->read_only_host, sizeof(m->read_only_host),
                           &m->read_only_port))
@@ -309,7 +318,7 @@ static void load_alarm_base(struct parse *p, struct section *s, const char *key,
 void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_config *m)
 {
     static const char *const keys[] = {
-        "listen", "read_only", "listen_read_only", "unit_id", "tcp_unit_policy",
+        "listen", "read_only", "unmapped_reads", "listen_read_only", "unit_id", "tcp_unit_policy",
         "max_connections", "idle_timeout", "allow", "allow_write", "default_word_order",
         "rtu_device", "rtu_baud", "rtu_parity", "rtu_data_bits", "rtu_stop_bits", "rtu_rs485",
         "alarm_bits", "alarm_registers", "description", NULL};

@@ -5,7 +5,8 @@
  *
  * Every request is checked whole before anything is read or written, in the
  * order the Modbus specification gives: function (ILLEGAL FUNCTION), quantity
- * and byte count (ILLEGAL DATA VALUE), addresses (ILLEGAL DATA ADDRESS: unmapped,
+ * and byte count (ILLEGAL DATA VALUE), addresses (ILLEGAL DATA ADDRESS: unmapped
+ * (a read answers zeros there when the layout says unmapped_reads = zero),
  * read-only, half of a 32-bit value, or a write across two regions), then the
  * values (ILLEGAL DATA VALUE: outside the tag's min..max). Only then is the one
  * plc_region_write_tags() of the region made, so a refused write changes
@@ -56,6 +57,7 @@ struct plc_modbus_core {
     size_t nents;
     uint16_t *touched; /* regions of the current request's entries, each once */
     size_t ntouched;
+    bool zero_unmapped; /* [modbus] unmapped_reads = zero */
     struct plc_modbus_stats stats;
     struct mb_ident ident;
     uint8_t unit_id;
@@ -131,6 +133,7 @@ struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *l, const ch
     }
     mb_ident_init(&c->ident, l);
     c->unit_id = plc_layout_get_modbus(l)->unit_id;
+    c->zero_unmapped = plc_layout_get_modbus(l)->unmapped_reads_zero;
     const struct plc_logic_def *logic = plc_layout_get_logic(l);
     const struct plc_tag_def *fs = plc_layout_find_tag(l, "fault_state");
     if (fs && logic->diagnostics && fs->region == logic->diagnostics)
@@ -244,6 +247,8 @@ static int collect(struct plc_modbus_core *c, int table, unsigned addr, unsigned
     for (unsigned a = addr; a < addr + qty; a++) {
         long i = slot ? (long)slot[a] - 1 : -1;
         if (i < 0) {
+            if (!write && c->zero_unmapped)
+                continue; /* read as 0 by its caller, as the layout asked */
             c->nents = n;
             return PLC_MODBUS_EX_ILLEGAL_ADDRESS; /* no silent zeros */
         }
@@ -385,6 +390,8 @@ static int read_regs(struct plc_modbus_core *c, int table, unsigned addr, unsign
         ex = snapshot(c);
     if (ex)
         return ex;
+    if (c->zero_unmapped)
+        memset(out, 0, 2 * (size_t)qty);
     /* Locals, as the compiler must assume the stores into @out reach the core. */
     const struct mb_ent *ent = c->ent;
     const struct mb_region *regions = c->regions;

@@ -226,6 +226,7 @@ struct plc_modbus_config {
     char listen_host[64];         /**< numeric IPv4/IPv6 address, default "127.0.0.1" */
     uint16_t listen_port;         /**< default 502 */
     bool read_only;               /**< the listener refuses every write */
+    bool unmapped_reads_zero;     /**< reads of unmapped addresses answer 0, not exception 02 */
     char read_only_host[64];      /**< a second, read-only listener ... */
     uint16_t read_only_port;      /**< ... when not 0 */
     uint8_t unit_id;              /**< 1..247, default 1 */

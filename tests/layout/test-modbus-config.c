@@ -49,6 +49,7 @@ static void absent_section_gives_defaults(void **state)
     assert_string_equal(m->listen_host, "127.0.0.1");
     assert_int_equal(m->listen_port, 502);
     assert_false(m->read_only);
+    assert_false(m->unmapped_reads_zero);
     assert_int_equal(m->read_only_port, 0);
     assert_int_equal(m->unit_id, 1);
     assert_int_equal(m->tcp_unit_policy, PLC_MODBUS_UNIT_STRICT);
@@ -70,6 +71,7 @@ static void every_key_is_parsed(void **state)
     struct plc_layout *l = load(HEAD "[modbus]\n"
                                      "listen = [::1]:1502\n"
                                      "read_only = yes\n"
+                                     "unmapped_reads = zero\n"
                                      "listen_read_only = 0.0.0.0:1503\n"
                                      "unit_id = 17\n"
                                      "tcp_unit_policy = any\n"
@@ -91,6 +93,7 @@ static void every_key_is_parsed(void **state)
     assert_string_equal(m->listen_host, "::1");
     assert_int_equal(m->listen_port, 1502);
     assert_true(m->read_only);
+    assert_true(m->unmapped_reads_zero);
     assert_string_equal(m->read_only_host, "0.0.0.0");
     assert_int_equal(m->read_only_port, 1503);
     assert_int_equal(m->unit_id, 17);
@@ -142,6 +145,8 @@ static void bad_listen_named_with_line(void **state)
     assert_refused("listen = 127.0.0.1:70000\n",
                    "t.ini:5: [modbus]: listen '127.0.0.1:70000' is not ADDRESS:PORT "
                    "(127.0.0.1:1502, 0.0.0.0:502, [::]:502)");
+    assert_refused("unmapped_reads = zeros\n",
+                   "t.ini:5: [modbus]: unmapped_reads 'zeros' is not exception or zero");
     assert_refused("listen = 127.0.0.1:1502\nlisten_read_only = 127.0.0.1:1502\n",
                    "t.ini:6: [modbus]: listen_read_only is the same as listen");
     (void)state;

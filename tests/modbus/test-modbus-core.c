@@ -15,10 +15,10 @@ struct ctx {
     uint8_t rsp[PLC_MODBUS_PDU_MAX];
 };
 
-static int setup(void **state)
+static int setup_with(void **state, const char *modbus_keys)
 {
     struct ctx *c = calloc(1, sizeof(*c));
-    char *text = mb_layout_text(NULL);
+    char *text = mb_layout_text(modbus_keys);
     c->f = fixture_new(text);
     free(text);
     fixture_init(c->f);
@@ -31,6 +31,16 @@ static int setup(void **state)
     assert_non_null(c->cmds);
     *state = c;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, NULL);
+}
+
+static int setup_zero(void **state)
+{
+    return setup_with(state, "unmapped_reads = zero");
 }
 
 static int teardown(void **state)
@@ -247,6 +257,35 @@ static void unmapped_and_past_the_end_are_illegal_address(void **state)
     assert_exception(c, REQ(c, 0, 0x06, 0x00, 0x05, 0x00, 0x01), 0x06, 2);
 }
 
+/* unmapped_reads = zero: a SCADA package polling a whole block reads zeros in its
+ * holes; writes there, and reads past the end, are still refused. */
+static void unmapped_reads_zero_answers_holes_with_zeros(void **state)
+{
+    struct ctx *c = *state;
+    assert_int_equal(REQ(c, 0, 0x10, 0x00, 0x00, 0x00, 0x03, 0x06, 0, 1, 0, 2, 0xFF, 0xFD), 5);
+    assert_int_equal(REQ(c, 0, 0x06, 0x00, 0x03, 0x00, 0x04), 5);
+    size_t n = REQ(c, 0, 0x03, 0x00, 0x00, 0x00, 0x06); /* 0..3 mapped, 4 and 5 holes */
+    assert_int_equal(n, 14);
+    assert_memory_equal(c->rsp, ((uint8_t[]){0x03, 12, 0, 1, 0, 2, 0xFF, 0xFD, 0, 4, 0, 0, 0, 0}),
+                        14);
+    n = REQ(c, 0, 0x03, 0x00, 0x14, 0x00, 0x04); /* limit (uint32, 10) and the hole 22..23 */
+    assert_int_equal(n, 10);
+    assert_memory_equal(c->rsp, ((uint8_t[]){0x03, 8, 0, 0, 0, 10, 0, 0, 0, 0}), 10);
+    n = REQ(c, 0, 0x04, 0x01, 0x00, 0x00, 0x03); /* input registers 256..258: all holes */
+    assert_int_equal(n, 8);
+    assert_memory_equal(c->rsp, ((uint8_t[]){0x04, 6, 0, 0, 0, 0, 0, 0}), 8);
+    assert_int_equal(REQ(c, 0, 0x05, 0x00, 0x09, 0xFF, 0x00), 5);
+    n = REQ(c, 0, 0x01, 0x00, 0x08, 0x00, 0x04); /* coils 8, 9 and the holes 10, 11 */
+    assert_int_equal(n, 3);
+    assert_memory_equal(c->rsp, ((uint8_t[]){0x01, 1, 0x02}), 3);
+    uint64_t wc = writes_of(c->cmds);
+    assert_exception(c, REQ(c, 0, 0x06, 0x00, 0x04, 0x00, 0x01), 0x06, 2);
+    assert_exception(c, REQ(c, 0, 0x10, 0x00, 0x03, 0x00, 0x02, 0x04, 0, 1, 0, 1), 0x10, 2);
+    assert_exception(c, REQ(c, 0, 0x0F, 0x00, 0x09, 0x00, 0x02, 0x01, 0x03), 0x0F, 2);
+    assert_exception(c, REQ(c, 0, 0x04, 0xFF, 0xFF, 0x00, 0x02), 0x04, 2); /* past 65535 */
+    assert_int_equal(writes_of(c->cmds), wc);
+}
+
 static void refused_writes_write_nothing(void **state)
 {
     struct ctx *c = *state;
@@ -366,6 +405,8 @@ int main(void)
         T(full_size_read_of_125_registers),
         T(bad_quantities_are_illegal_value),
         T(unmapped_and_past_the_end_are_illegal_address),
+        cmocka_unit_test_setup_teardown(unmapped_reads_zero_answers_holes_with_zeros,
+                                        setup_zero, teardown),
         T(refused_writes_write_nothing),
         T(a_read_may_take_half_a_value),
         T(other_functions_are_illegal_function),

@@ -77,11 +77,12 @@ check "... %MW3, now written too, moved to region memory" \
 check "--version 7 sets it" gen "$cases/all-areas-2.st" --version 7 -o "$base/plant.ini"
 check "... to 7" version_is 7
 
-check "--persistent --name plant2" \
-    gen "$cases/all-areas.st" --persistent --name plant2 -o "$base/plant.ini"
+check "--persistent --zero-fill --name plant2" \
+    gen "$cases/all-areas.st" --persistent --zero-fill --name plant2 -o "$base/plant.ini"
 check "... region memory is retained" region_key_is memory retain yes
 check "... region scada is retained" region_key_is scada retain yes
 check "... the inputs are not" bash -c "! awk '/^\[region inputs\]/,/^$/' '$base/plant.ini' | grep -q '^retain'"
+check "... reads of unused addresses answer zeros" grep -qx "unmapped_reads = zero" "$base/plant.ini"
 check "... the name is plant2, version 1 (another layout)" grep -qx "name = plant2" "$base/plant.ini"
 
 # Errors: exit 1 with the place and the code; nothing written.
