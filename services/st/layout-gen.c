@@ -363,11 +363,58 @@ static void write_region(FILE *out, const char *name, const char *writer, bool r
     fprintf(out, "description = %s\n\n", description);
 }
 
+static void write_diag_tag(FILE *out, const char *prefix, const char *name, const char *unit,
+                           const char *description)
+{
+    fprintf(out, "[tag %s%s]\nregion = diagnostics\ntype = uint32\n", prefix, name);
+    if (unit)
+        fprintf(out, "unit = %s\n", unit);
+    fprintf(out, "description = %s\n\n", description);
+}
+
+/*
+ * plc-logic's own statistics, for plcctl get (no Modbus address: OpenPLC's map
+ * has none to give them): the scan's, and each task's when the program has
+ * tasks, so a user sees a slow task by name.
+ */
+static void write_diagnostics(struct gen *G, FILE *out)
+{
+    fputs("; ---- diagnostics, written by plc-logic itself (plcctl get) ----\n\n", out);
+    write_region(out, "diagnostics", "logic", false,
+                 "Scan and task statistics, written only by plc-logic (not the program)");
+    write_diag_tag(out, "", "scan_count", NULL, "Scans run since start");
+    write_diag_tag(out, "", "scan_time_last_us", "us", "Time the last scan took");
+    write_diag_tag(out, "", "scan_time_max_us", "us", "Longest scan since start");
+    write_diag_tag(out, "", "overruns", NULL, "Scans that did not finish within the period");
+    fputs("[tag fault_state]\nregion = diagnostics\ntype = uint16\n"
+          "description = 0 running, 1 faulted (outputs safe), 2 restarting\n\n",
+          out);
+    for (const struct st_config *cf = G->c->unit.configs; cf; cf = cf->next)
+        for (const struct st_task *t = cf->tasks; t; t = t->next) {
+            char prefix[80];
+            int n = snprintf(prefix, sizeof(prefix), "task_");
+            for (const char *c = t->name; *c && n + 2 < (int)sizeof(prefix); c++)
+                prefix[n++] = (char)tolower((unsigned char)*c);
+            snprintf(prefix + n, sizeof(prefix) - (size_t)n, "_");
+            char what[160];
+            snprintf(what, sizeof(what), "Runs of task %s since start", t->name);
+            write_diag_tag(out, prefix, "runs", NULL, what);
+            snprintf(what, sizeof(what), "Time the last run of task %s took", t->name);
+            write_diag_tag(out, prefix, "scan_time_last_us", "us", what);
+            snprintf(what, sizeof(what), "Longest run of task %s since start", t->name);
+            write_diag_tag(out, prefix, "scan_time_max_us", "us", what);
+            snprintf(what, sizeof(what), "Runs of task %s that overran", t->name);
+            write_diag_tag(out, prefix, "overruns", NULL, what);
+        }
+}
+
 static void write_layout(struct gen *G, FILE *out, unsigned version)
 {
     const struct plc_st_layout_options *lo = G->lo;
+    /* The default base by its name only: where it is installed is no part of the layout. */
+    bool dflt = strcmp(lo->base, plc_st_layout_default_base()) == 0;
     fprintf(out, "; Written by 'plc-st layout' from %s on the map of %s.\n", G->c->sources,
-            lo->base);
+            dflt ? "openplc-pi.ini (OpenPLC's Raspberry Pi map)" : lo->base);
     fputs("; Regenerate it after changing the program: the version goes up when the content\n"
           "; changes. What maps where, and why: docs/openplc.md. Reference: docs/layout.md.\n\n",
           out);
@@ -378,7 +425,7 @@ static void write_layout(struct gen *G, FILE *out, unsigned version)
     if (lo->zero_fill)
         fputs("; a read of a polled block answers its unused addresses with 0\n"
               "unmapped_reads = zero\n", out);
-    fputc('\n', out);
+    fputs("\n[logic]\ndiagnostics = diagnostics\n\n", out);
     if (uses_region(G, "inputs"))
         write_region(out, "inputs", "io", false, "%I inputs, written only by plc-io");
     if (uses_region(G, "outputs"))
@@ -391,6 +438,7 @@ static void write_layout(struct gen *G, FILE *out, unsigned version)
                      "%M memory the program only reads: written by SCADA over Modbus");
     for (size_t i = 0; i < G->n; i++)
         write_tag(G, out, &G->uses[i]);
+    write_diagnostics(G, out);
 }
 
 static char *slurp(const char *path)

@@ -62,6 +62,8 @@ check "%MD1 declared REAL is float32 at 2050-2051, high word first" \
     map_has holding_register 2050-2051 md1 float32 read-write scada
 check "%MD2 declared DINT is int32 at 2052-2053, written by the scan" \
     map_has holding_register 2052-2053 md2 int32 read-only memory
+check "plc-logic's statistics are in region diagnostics" key_is scan_count region diagnostics
+check "... which [logic] names" bash -c "awk '/^\[logic\]/,/^$/' '$base/plant.ini' | grep -qx 'diagnostics = diagnostics'"
 check "no unmapped_reads without --zero-fill" bash -c "! grep -q unmapped_reads '$base/plant.ini'"
 check "no retain without --persistent" bash -c "! grep -q '^retain' '$base/plant.ini'"
 check "a new file is version 1" version_is 1
