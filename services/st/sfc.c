@@ -50,12 +50,15 @@ static bool qual_timed(int q)
 static const char *fmt(struct lower *L, const char *f, ...) __attribute__((format(printf, 2, 3)));
 static const char *fmt(struct lower *L, const char *f, ...)
 {
-    char buf[256];
-    va_list ap;
+    va_list ap, aq;
     va_start(ap, f);
-    vsnprintf(buf, sizeof(buf), f, ap);
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, f, ap);
     va_end(ap);
-    return st_strdup(&L->ctx->arena, buf);
+    char *out = st_alloc(&L->ctx->arena, (size_t)(n > 0 ? n : 0) + 1);
+    vsnprintf(out, (size_t)(n > 0 ? n : 0) + 1, f, aq);
+    va_end(aq);
+    return out;
 }
 
 static void *node(struct lower *L, size_t n)
@@ -287,6 +290,12 @@ static void check_steps(struct lower *L)
                     st_error(L->ctx, n->loc, 2016, "transition %s '%s': no such step",
                              side ? "to" : "from", n->name);
     }
+    for (struct st_sfc_trans *t = L->c->trans; t; t = t->next)
+        for (struct st_sfc_trans *o = L->c->trans; o != t && t->name; o = o->next)
+            if (o->name && st_ieq(o->name, t->name)) {
+                st_error(L->ctx, t->loc, 2002, "transition '%s' is declared twice", t->name);
+                break;
+            }
     for (struct st_sfc_action *a = L->c->actions; a; a = a->next)
         for (struct st_sfc_action *o = L->c->actions; o != a; o = o->next)
             if (st_ieq(o->name, a->name)) {
@@ -535,8 +544,13 @@ static void actions(struct lower *L)
             for (struct st_sfc_assoc *as = s->assocs; as && !used; as = as->next)
                 if (st_ieq(as->action, b->name))
                     used = true, a.loc = as->loc;
-        if (used)
+        if (used) {
             action_control(L, &a);
+        } else {
+            /* checked all the same, as an unused FUNCTION is */
+            rewrite_stmts(L, b->body, NULL);
+            add(L, if_then(L, boolean(L, false, b->loc), b->body));
+        }
     }
     for (struct st_sfc_step *s = L->c->steps; s; s = s->next)
         for (struct st_sfc_assoc *as = s->assocs; as; as = as->next) {
