@@ -71,3 +71,23 @@ bool st_ieq(const char *a, const char *b)
 {
     return strcasecmp(a, b) == 0;
 }
+
+const char *st_cident(struct st_arena *a, const char *prefix, const char *name)
+{
+    size_t n = strlen(prefix), m = strlen(name);
+    char *out = st_alloc(a, n + 2 * m + 1), *o = out;
+    memcpy(o, prefix, n);
+    o += n;
+    for (const char *c = name; *c; c++) {
+        if (*c == '$')
+            continue;
+        if (*c == '.') {
+            *o++ = '_';
+            *o++ = '_';
+        } else {
+            *o++ = (char)tolower((unsigned char)*c);
+        }
+    }
+    *o = 0;
+    return out;
+}

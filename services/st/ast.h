@@ -225,6 +225,7 @@ enum st_op {
 enum st_expr_kind {
     E_INT = 1, E_REAL, E_BOOL, E_TIME, E_STRING, E_ENUM, E_NAME, E_MEMBER, E_BIT, E_INDEX,
     E_CALL, E_UNARY, E_BINARY, E_CONV,
+    E_NOW, /* the scan's time (TIME), for a chart's step times (sfc.c) */
 };
 
 struct st_arg {
@@ -361,6 +362,9 @@ struct st_vardecl {
     struct st_tspec *ts;
     struct st_init *init;
     struct st_vardecl *next;
+    /* A chart's state (sfc.c), named "$step.s.X" etc. so no ST name can
+     * reach or clash with it; its C name maps '$' and '.' (st_cident). */
+    bool hidden;
     /* sema */
     const struct st_type *type;
 };
@@ -383,6 +387,65 @@ struct st_var {
 
 enum st_pou_kind { POU_PROGRAM = 1, POU_FB, POU_FUNCTION };
 
+/* ---- a textual Sequential Function Chart (parse.c reads it, sfc.c lowers it to ST) -- */
+
+struct st_sfc_name {
+    const char *name;
+    struct st_loc loc;
+    struct st_sfc_name *next;
+};
+
+/* An action association of a step: `a(L, T#2s)`. */
+struct st_sfc_assoc {
+    const char *action;
+    struct st_loc loc;
+    const char *qual;        /* "N" when none was written */
+    struct st_loc qual_loc;
+    struct st_expr *time;    /* NULL when none was written */
+    struct st_sfc_assoc *next;
+};
+
+struct st_sfc_step {
+    const char *name;
+    struct st_loc loc;
+    bool initial;
+    struct st_sfc_assoc *assocs;
+    struct st_sfc_step *next;
+};
+
+struct st_sfc_trans {
+    const char *name;        /* NULL: unnamed */
+    struct st_loc loc;
+    int64_t priority;        /* 0 unless (PRIORITY := n) */
+    unsigned order;          /* textual position */
+    struct st_sfc_name *from, *to;
+    struct st_expr *cond;    /* `:= expr;` */
+    struct st_stmt *body;    /* `: statements` assigning the transition's name */
+    struct st_sfc_trans *next;
+};
+
+struct st_sfc_action {
+    const char *name;
+    struct st_loc loc;
+    struct st_stmt *body;
+    struct st_sfc_action *next;
+};
+
+struct st_sfc {
+    struct st_loc loc;
+    struct st_sfc_step *steps;
+    struct st_sfc_trans *trans;
+    struct st_sfc_action *actions;
+};
+
+struct st_ctx;
+struct st_pou;
+/* Lower @p u's chart into hidden declarations and a plain ST body (sfc.c). */
+void st_sfc_lower(struct st_ctx *ctx, struct st_pou *u);
+/* The C identifier of ST name @p name after @p prefix: a hidden name's '$'
+ * dropped and '.' made "__", which no ST identifier may contain. */
+const char *st_cident(struct st_arena *a, const char *prefix, const char *name);
+
 struct st_pou {
     enum st_pou_kind kind;
     const char *name;
@@ -390,6 +453,7 @@ struct st_pou {
     struct st_tspec *ret;
     struct st_vardecl *decls;
     struct st_stmt *body;
+    struct st_sfc *sfc;        /* a chart body, lowered into decls and body by sfc.c */
     bool has_pragma;
     struct st_loc pragma_loc;
     const char *pragma_what;

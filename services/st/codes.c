@@ -133,6 +133,36 @@ static const struct st_code codes[] = {
      "The name is not a function, and it is no function block instance.\n"
      "Failing:  x(IN := TRUE);   (x : INT)\n"
      "Fix:      declare x as a block instance (x : TON) or call a function."},
+    {2016, "unknown step",
+     "A TRANSITION names, FROM or TO, a step the chart does not declare.\n"
+     "Failing:  TRANSITION FROM s0 TO s9 := go; END_TRANSITION   (no STEP s9)\n"
+     "Fix:      declare STEP s9: ... END_STEP, or name an existing step."},
+    {2017, "duplicate step",
+     "Two steps of a chart have one name, or a step has the name of a variable: s.X\n"
+     "and s.T would not say which is meant.\n"
+     "Failing:  STEP fill: END_STEP  STEP fill: END_STEP\n"
+     "Fix:      STEP fill: END_STEP  STEP drain: END_STEP"},
+    {2018, "initial step",
+     "A chart has exactly one INITIAL_STEP, where it starts; none or two is an error.\n"
+     "Failing:  STEP s0: END_STEP   (and no INITIAL_STEP)\n"
+     "Fix:      INITIAL_STEP s0: END_STEP"},
+    {2019, "unknown action",
+     "A step associates an action that is neither an ACTION of the chart nor a variable\n"
+     "of the POU (a BOOL variable is an action: TRUE while the action is active).\n"
+     "Failing:  STEP s1: pmup(N); END_STEP   (ACTION pump)\n"
+     "Fix:      STEP s1: pump(N); END_STEP"},
+    {2020, "bad action qualifier",
+     "An action association's qualifier is one of N, S, R, P, L, D, SD, DS, SL.\n"
+     "Failing:  STEP s1: pump(X); END_STEP\n"
+     "Fix:      STEP s1: pump(N); END_STEP"},
+    {2021, "action time missing",
+     "The qualifiers L, D, SD, DS and SL are timed: the association gives the time.\n"
+     "Failing:  STEP s1: pump(L); END_STEP\n"
+     "Fix:      STEP s1: pump(L, T#2s); END_STEP"},
+    {2022, "action time not allowed",
+     "The qualifiers N, S, R and P take no time.\n"
+     "Failing:  STEP s1: pump(S, T#2s); END_STEP\n"
+     "Fix:      STEP s1: pump(S); END_STEP   (or SL, T#2s to store it for 2 s)"},
     {3001, "type mismatch",
      "A value of one type is used where another is needed and the conversion could lose\n"
      "information; the message names the conversion function to call.\n"
@@ -247,10 +277,12 @@ static const struct st_code codes[] = {
      "IL (LD, ST, JMP ... lines) is not supported: write the POU in Structured Text.\n"
      "Failing:  LD a\n"
      "Fix:      x := a;"},
-    {5002, "SFC",
-     "Sequential Function Chart (STEP, TRANSITION, ACTION) is not supported yet.\n"
-     "Failing:  INITIAL_STEP s0: END_STEP\n"
-     "Fix:      write the sequence as a CASE over a state variable."},
+    {5002, "SFC in a FUNCTION",
+     "A Sequential Function Chart keeps which steps are active from scan to scan; a\n"
+     "FUNCTION keeps nothing, so its body cannot be a chart. (A top-level ACTION, outside\n"
+     "a POU, is refused under this code too.)\n"
+     "Failing:  FUNCTION f : BOOL INITIAL_STEP s0: END_STEP END_FUNCTION\n"
+     "Fix:      write the chart in a FUNCTION_BLOCK or PROGRAM."},
     {5003, "pointers and references",
      "POINTER TO, REFERENCE TO, REF= and ^ are not supported.\n"
      "Failing:  p : POINTER TO INT;\n"
@@ -302,6 +334,12 @@ static const struct st_code codes[] = {
      "the elementary types, derived, string, array, enum, struct and subrange ones.\n"
      "Failing:  <pou name=\"p\" pouType=\"program\"><actions>...</actions>...\n"
      "Fix:      move the action's code into the body, or call a function block."},
+    {5013, "SFC mixed with statements",
+     "A PROGRAM or FUNCTION_BLOCK body is either a Sequential Function Chart (steps,\n"
+     "transitions, actions) or ST statements, not both: where statements would run among\n"
+     "the chart's phases is not defined. Put them in an ACTION of a step.\n"
+     "Failing:  x := 1;  INITIAL_STEP s0: END_STEP\n"
+     "Fix:      INITIAL_STEP s0: init(N); END_STEP  ACTION init: x := 1; END_ACTION"},
     {9001, "internal compiler error",
      "The C compiler rejected the generated code: a bug in plc-st, not in your program.\n"
      "The message quotes the ST line it came from. Please report it with the file.\n"

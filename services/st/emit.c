@@ -165,9 +165,7 @@ void decl(struct emit *E, const struct st_type *t, const char *name)
 
 const char *cname(struct emit *E, const char *prefix, const char *name)
 {
-    char buf[160];
-    snprintf(buf, sizeof(buf), "%s%s", prefix, name);
-    return st_lower(&E->ctx->arena, buf);
+    return st_cident(&E->ctx->arena, prefix, name);
 }
 
 /* ---- expressions ------------------------------------------------------------------ */
@@ -733,6 +731,9 @@ void ex(struct emit *E, const struct st_expr *e)
         binary(E, e);
         return;
     case E_CONV:
+        return;
+    case E_NOW:
+        fputs("((int64_t)rt->ctx->now_ns)", E->out);
         return;
     }
 }

@@ -684,8 +684,9 @@ static struct st_stmt *statement(struct parser *p)
     }
     if (t->kind == T_IDENT && (is_kw(t, "STEP") || is_kw(t, "INITIAL_STEP") ||
                                is_kw(t, "TRANSITION") || is_kw(t, "ACTION"))) {
-        st_error(p->ctx, loc, 5002, "%s: Sequential Function Chart is not supported yet",
-                 t->text);
+        /* a chart starts a body (sfc_body); here it follows statements */
+        st_error(p->ctx, loc, 5013, "%s after ST statements: a body is either a Sequential "
+                 "Function Chart or statements, not both", t->text);
         p->abort = true;
         return NULL;
     }
@@ -1028,6 +1029,155 @@ static void skip_to(struct parser *p, const char *end)
         next(p);
 }
 
+static bool at_sfc(const struct parser *p)
+{
+    return at_kw(p, "STEP") || at_kw(p, "INITIAL_STEP") || at_kw(p, "TRANSITION") ||
+           at_kw(p, "ACTION");
+}
+
+/* `s` or `(s1, s2)`: a transition's sources or targets. */
+static struct st_sfc_name *sfc_names(struct parser *p)
+{
+    struct st_sfc_name *head = NULL, **tail = &head;
+    bool list = accept(p, T_LPAREN);
+    do {
+        struct st_sfc_name *n = node(p, sizeof(*n));
+        n->loc = peek(p)->loc;
+        n->name = name(p, "a step name");
+        if (!n->name)
+            break;
+        *tail = n;
+        tail = &n->next;
+    } while (list && !p->abort && accept(p, T_COMMA));
+    if (list)
+        expect(p, T_RPAREN);
+    return head;
+}
+
+/* `name(Q, T#1s);` inside a STEP. */
+static struct st_sfc_assoc *sfc_assoc(struct parser *p)
+{
+    struct st_sfc_assoc *a = node(p, sizeof(*a));
+    a->loc = peek(p)->loc;
+    a->action = name(p, "an action name");
+    a->qual = "N";
+    a->qual_loc = a->loc;
+    if (a->action && accept(p, T_LPAREN)) {
+        a->qual_loc = peek(p)->loc;
+        if (peek(p)->kind == T_IDENT)
+            a->qual = next(p)->text;
+        else
+            expected(p, "an action qualifier (N, S, R, P, L, D, SD, DS, SL)");
+        if (accept(p, T_COMMA))
+            a->time = expr(p);
+        expect(p, T_RPAREN);
+    }
+    if (!expect(p, T_SEMI))
+        skip_to_semi(p, "END_STEP");
+    return a->action ? a : NULL;
+}
+
+/* The chart of a PROGRAM or FUNCTION_BLOCK body, up to @p end. */
+static void sfc_body(struct parser *p, struct st_pou *u, const char *end)
+{
+    unsigned errors = p->ctx->errors, order = 0;
+    struct st_sfc *c = node(p, sizeof(*c));
+    c->loc = peek(p)->loc;
+    struct st_sfc_step **stail = &c->steps;
+    struct st_sfc_trans **ttail = &c->trans;
+    struct st_sfc_action **atail = &c->actions;
+    static const char *const action_end[] = {"END_ACTION", NULL};
+    static const char *const trans_end[] = {"END_TRANSITION", NULL};
+    while (!p->abort && peek(p)->kind != T_EOF && !at_kw(p, end)) {
+        size_t before = p->i;
+        if (at_kw(p, "STEP") || at_kw(p, "INITIAL_STEP")) {
+            struct st_sfc_step *st = node(p, sizeof(*st));
+            st->initial = at_kw(p, "INITIAL_STEP");
+            next(p);
+            st->loc = peek(p)->loc;
+            st->name = name(p, "the step's name");
+            expect(p, T_COLON);
+            struct st_sfc_assoc **tail = &st->assocs;
+            while (!p->abort && peek(p)->kind == T_IDENT && !at_kw(p, "END_STEP")) {
+                struct st_sfc_assoc *a = sfc_assoc(p);
+                if (a) {
+                    *tail = a;
+                    tail = &a->next;
+                }
+            }
+            expect_kw(p, "END_STEP");
+            if (st->name) {
+                *stail = st;
+                stail = &st->next;
+            }
+        } else if (at_kw(p, "TRANSITION")) {
+            struct st_sfc_trans *t = node(p, sizeof(*t));
+            t->loc = next(p)->loc;
+            t->order = order++;
+            if (peek(p)->kind == T_IDENT && !at_kw(p, "FROM"))
+                t->loc = peek(p)->loc, t->name = name(p, "the transition's name");
+            if (accept(p, T_LPAREN)) {
+                const struct st_token *k = peek(p);
+                if (!is_kw(k, "PRIORITY"))
+                    expected(p, "PRIORITY");
+                next(p);
+                expect(p, T_ASSIGN);
+                if (peek(p)->kind == T_INT && !peek(p)->overflow && peek(p)->ival <= INT32_MAX)
+                    t->priority = (int64_t)next(p)->ival;
+                else
+                    expected(p, "the priority, an integer");
+                expect(p, T_RPAREN);
+            }
+            if (expect_kw(p, "FROM"))
+                t->from = sfc_names(p);
+            if (expect_kw(p, "TO"))
+                t->to = sfc_names(p);
+            if (accept(p, T_ASSIGN)) {
+                t->cond = expr(p);
+                expect(p, T_SEMI);
+            } else if (accept(p, T_COLON)) {
+                if (!t->name)
+                    st_error(p->ctx, t->loc, 1001, "a transition written as statements needs a "
+                             "name for them to assign");
+                t->body = stmt_list(p, trans_end, false);
+            } else {
+                expected(p, "':=' and the condition");
+            }
+            expect_kw(p, "END_TRANSITION");
+            if (t->from && t->to && (t->cond || t->body)) {
+                *ttail = t;
+                ttail = &t->next;
+            }
+        } else if (at_kw(p, "ACTION")) {
+            struct st_sfc_action *a = node(p, sizeof(*a));
+            next(p);
+            a->loc = peek(p)->loc;
+            a->name = name(p, "the action's name");
+            expect(p, T_COLON);
+            a->body = stmt_list(p, action_end, false);
+            expect_kw(p, "END_ACTION");
+            if (a->name) {
+                *atail = a;
+                atail = &a->next;
+            }
+        } else if (peek(p)->kind == T_PRAGMA) {
+            next(p);
+        } else {
+            st_error(p->ctx, peek(p)->loc, 5013, "a statement in a Sequential Function Chart: "
+                     "a body is either a chart or statements, not both (put them in an ACTION)");
+            while (!p->abort && peek(p)->kind != T_EOF && !at_kw(p, end))
+                next(p);
+            return;
+        }
+        accept(p, T_SEMI);
+        if (p->i == before)
+            next(p);
+    }
+    u->sfc = c;
+    if (p->ctx->errors == errors && !p->abort)
+        st_sfc_lower(p->ctx, u);
+}
+
 static void pou(struct parser *p, enum st_pou_kind kind, const char *end)
 {
     struct st_pou *u = node(p, sizeof(*u));
@@ -1080,7 +1230,16 @@ static void pou(struct parser *p, enum st_pou_kind kind, const char *end)
     const char *ends[] = {end, NULL};
     (void)none;
     p->pending_pragma = false;
-    u->body = stmt_list(p, ends, false);
+    if (at_sfc(p) && kind == POU_FUNCTION) {
+        st_error(p->ctx, peek(p)->loc, 5002, "%s: a FUNCTION has no state to hold a Sequential "
+                 "Function Chart's steps (write it in a PROGRAM or FUNCTION_BLOCK)",
+                 peek(p)->text);
+        p->abort = true;
+    } else if (at_sfc(p)) {
+        sfc_body(p, u, end);
+    } else {
+        u->body = stmt_list(p, ends, false);
+    }
     if (p->pending_pragma && !u->has_pragma) {
         u->has_pragma = true;
         u->pragma_loc = p->pragma_loc;

@@ -194,9 +194,7 @@ static struct st_var *new_var(struct sema *S, struct st_vardecl *d, struct st_po
     v->decl = d;
     v->owner = owner;
     v->id = ++S->next_id;
-    char buf[96];
-    snprintf(buf, sizeof(buf), "v_%s", d->name);
-    v->cname = st_lower(&S->ctx->arena, buf);
+    v->cname = st_cident(&S->ctx->arena, "v_", d->name);
     return v;
 }
 

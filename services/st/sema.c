@@ -824,6 +824,9 @@ const struct st_type *sema_expr(struct sema *S, struct st_expr *e)
     case E_CONV:
         t = e->type;
         break;
+    case E_NOW:
+        t = st_type_elem(TY_TIME);
+        break;
     }
     if (!t)
         t = st_type_elem(TY_ERROR);

@@ -1232,6 +1232,37 @@ static void online_change_carries_running_timers_and_counters(void **state)
     plc_region_detach(status);
 }
 
+/*
+ * Online change of a Sequential Function Chart: the active step, the
+ * chart's started flag and the step's entry time are hidden variables of
+ * the state, so a reload goes on in the same step (no return to the initial
+ * one) with its step time running on.
+ */
+static void online_change_keeps_a_charts_position(void **state)
+{
+    struct t *t = *state;
+    char path[256];
+    start_st(t, "test-st-sfc", 1, path, sizeof(path));
+    struct plc_region *status =
+        plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
+    assert_non_null(status);
+    steps(t, 5); /* a for 3 scans, then b for 2 */
+    assert_true(tag(t, status, "ack") == 2);
+    assert_true(tag(t, status, "total") == 5);
+    double bt = tag(t, status, "scans_seen");
+
+    put_st(path, "test-st-sfc", 2);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), 0);
+    assert_non_null(strstr(t->log, "online change"));
+    steps(t, 2);
+    assert_true(tag(t, status, "ack") == 20); /* still in b, version 2's action */
+    assert_true(tag(t, status, "total") == 7);
+    /* b.T from b's entry before the reload: on, not from 0 nor from no entry */
+    double bt2 = tag(t, status, "scans_seen");
+    assert_true(bt2 > bt && bt2 < bt + 100);
+    plc_region_detach(status);
+}
+
 /* A faulted PLC leaves its fault by a reload as by any other way: a cold
  * restart, the new program's initial values, a first scan. */
 static void reload_of_a_faulted_st_program_is_a_cold_restart(void **state)
@@ -1328,6 +1359,7 @@ int main(void)
         T(init_fault_names_its_st_line),
         T(online_change_keeps_what_is_unchanged),
         T(online_change_carries_running_timers_and_counters),
+        T(online_change_keeps_a_charts_position),
         T(reload_of_a_faulted_st_program_is_a_cold_restart),
         T(task_interval_is_the_period_unless_configured),
     };

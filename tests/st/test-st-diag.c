@@ -112,7 +112,9 @@ static void bad_literals_are_lexical_errors(void **state)
 static void refused_constructs_are_named(void **state)
 {
     expect_diag("PROGRAM p VAR x : INT; END_VAR\n  LD x\nEND_PROGRAM", "error[P5001]");
-    expect_diag("PROGRAM p\nINITIAL_STEP s0: END_STEP\nEND_PROGRAM", "error[P5002]");
+    expect_diag("FUNCTION f : BOOL\nINITIAL_STEP s0: END_STEP\nEND_FUNCTION", "error[P5002]");
+    expect_diag("PROGRAM p VAR x : BOOL; END_VAR\nx := TRUE;\nINITIAL_STEP s0: END_STEP\nEND_PROGRAM",
+                "error[P5013]");
     expect_diag("PROGRAM p VAR q : POINTER TO INT; END_VAR END_PROGRAM", "error[P5009]");
     expect_diag("FUNCTION_BLOCK b EXTENDS a END_FUNCTION_BLOCK PROGRAM p END_PROGRAM",
                 "error[P5004]");
