@@ -94,7 +94,8 @@ struct plc_ctx {
  * scan and dt; all share ctx->state and the tick's snapshot.
  */
 struct plc_task {
-    const char *name;      /**< unique in the program; [a-z0-9_] to name diagnostics tags */
+    const char *name;      /**< unique in the program (case ignored); diagnostics tags
+                            *   task_<name>_* show its statistics */
     uint64_t interval_ns;  /**< above 0, a multiple of 1 us */
     uint32_t priority;     /**< 0 runs first, as IEC 61131-3 PRIORITY */
     /** Called when the task is due. Nonzero faults the PLC, as a scan does. */
