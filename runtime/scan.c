@@ -106,6 +106,9 @@ static void start_tasks(struct plc_scan *s)
     plc_tasks_order(s->tasks, n, s->task_order);
     s->tick_index = 0;
     memset(s->task_run, 0, sizeof(s->task_run));
+    /* after an online change (no init) the first runs' dt is since the last scan */
+    for (size_t i = 0; i < n; i++)
+        s->task_run[i].last_time = s->last_scan_time;
     plc_scan_map_task_tags(s);
 }
 
