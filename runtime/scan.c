@@ -110,6 +110,19 @@ static void start_tasks(struct plc_scan *s)
     for (size_t i = 0; i < n; i++)
         s->task_run[i].last_time = s->last_scan_time;
     plc_scan_map_task_tags(s);
+    if (!n)
+        return;
+    /* the schedule as it will run: the order within a tick */
+    char list[512] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < n && len < sizeof(list); k++) {
+        const struct plc_task *t = &s->tasks[s->task_order[k]];
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s'%s' every %" PRIu64
+                                " us (priority %" PRIu32 ")", k ? ", " : "", t->name,
+                                t->interval_ns / 1000u, t->priority);
+    }
+    plc_scan_log(s, PLC_LOG_INFO, "program '%s': %zu tasks, in this order: %s",
+                 s->prog.desc->name ? s->prog.desc->name : "?", n, list);
 }
 
 /*

@@ -1316,6 +1316,8 @@ static void st_tasks_run_at_their_intervals_on_the_period(void **state)
     steps(t, 12);
     assert_true(tag(t, status, "total") == 6);
     assert_true(tag(t, status, "scans_seen") == 2);
+    assert_non_null(strstr(t->log, "program 'Config0': 2 tasks, in this order: 'slow' every "
+                                   "6000 us (priority 0), 'fast' every 2000 us (priority 1)"));
     struct plc_scan_stats st;
     plc_scan_get_stats(t->scan, &st);
     assert_int_equal(st.period_us, 1000);
