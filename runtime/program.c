@@ -59,12 +59,21 @@ static int copy_to_memfd(const char *path, struct plc_diag *diag)
 int plc_program_check(const struct plc_program *p, const struct plc_layout *l, const char *where,
                       struct plc_diag *diag)
 {
-    if (p->abi != PLC_PROGRAM_ABI || p->size != sizeof(struct plc_program))
+    /* A descriptor from before tasks existed ends at scan: still ABI 1. */
+    if (p->abi != PLC_PROGRAM_ABI ||
+        (p->size != sizeof(struct plc_program) && p->size != PLC_PROGRAM_SIZE_NO_TASKS))
         return plc_fail(diag, where, EINVAL,
                         "program ABI %" PRIu32 " (descriptor %" PRIu32 " bytes) is not ABI %u "
                         "(%zu bytes) of this plc-logic: rebuild it against this release",
                         p->abi, p->size, PLC_PROGRAM_ABI, sizeof(struct plc_program));
-    if (!p->scan)
+    const struct plc_task *tasks;
+    size_t ntasks;
+    if (plc_program_tasks(p, &tasks, &ntasks, diag) < 0) {
+        if (diag)
+            snprintf(diag->file, sizeof(diag->file), "%s", where ? where : "");
+        return -1;
+    }
+    if (!p->scan && !ntasks)
         return plc_fail(diag, where, EINVAL, "program '%s' has no scan function",
                         p->name ? p->name : "?");
     if (p->layout_hash != plc_layout_get_hash(l) || !p->layout_name ||

@@ -12,6 +12,7 @@
 #include "plc-force.h"
 #include "plc-scan.h"
 #include "plc-st.h"
+#include "plc-task.h"
 
 /*
  * Lateness histogram (hist.c): 1 us buckets below 2 ms, 100 us buckets to
@@ -138,6 +139,27 @@ struct plc_scan {
     bool first_scan;
     uint64_t prog_scans;
 
+    /* the program's cyclic tasks (plc-task.h); task_n 0: it runs desc->scan */
+    const struct plc_task *tasks;
+    size_t task_n;
+    size_t task_order[PLC_TASK_MAX];
+    uint64_t tick_index;           /* ticks since init, skipped ones included */
+    struct plc_task_run {
+        uint64_t next_tick;        /* the tick it is due on next */
+        uint64_t last_time;        /* scan time of its last run */
+        uint64_t scans;            /* runs since init (its ctx->scan_count) */
+        bool first;                /* its next run is its first since init */
+        uint64_t runs, overruns, last, max, sum; /* statistics, since load */
+    } task_run[PLC_TASK_MAX];
+    /* diagnostics tags task_<name>_<stat>, matched to a task at each load */
+    struct plc_task_tag {
+        const struct plc_tag_def *tag;
+        char task[64];
+        int stat;                  /* enum task_stat */
+        int index;                 /* into tasks, or -1: no such task */
+    } *task_tags;
+    size_t task_tag_n;
+
     uint64_t t0, deadline, last_scan_time;
     uint64_t cycle_deadline, cycle_wake; /* of the cycle under way or last */
     bool started;
@@ -206,6 +228,8 @@ void plc_scan_fault_cycle(struct plc_scan *s, uint64_t wake, bool readable);
 /* Find the statistic of each tag in diagnostics region @def; EINVAL + diag for an unknown one. */
 int plc_scan_map_diagnostics(struct plc_scan *s, const struct plc_region_def *def,
                              struct plc_diag *diag);
+/* Point the task tags at the tasks of the program now loaded. */
+void plc_scan_map_task_tags(struct plc_scan *s);
 /* Fill the diagnostics region from the statistics and publish it. */
 void plc_scan_publish_diagnostics(struct plc_scan *s, enum plc_scan_state state,
                                   enum plc_fault_cause cause);

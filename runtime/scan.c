@@ -81,27 +81,100 @@ static void fill_ctx(struct plc_scan *s, struct plc_ctx *ctx, uint64_t scan_time
 
 /* Fault the PLC for a program's init or scan that returned @p r, saying why
  * in the program's own words (ctx->fault) when it gave them. */
-static void program_fault(struct plc_scan *s, const struct plc_ctx *ctx, const char *call, int r)
+static void program_fault(struct plc_scan *s, const struct plc_ctx *ctx, const char *call, int r,
+                          const char *task)
 {
+    char in[48] = "";
+    if (task)
+        snprintf(in, sizeof(in), "task '%.32s': ", task);
     if (ctx->fault)
-        plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %.200s",
-                             s->prog.desc->name, ctx->fault);
+        plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %s%.200s",
+                             s->prog.desc->name, in, ctx->fault);
     else
-        plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %s returned %d",
-                             s->prog.desc->name, call, r);
+        plc_scan_enter_fault(s, PLC_FAULT_PROGRAM, false, "program '%s': %s%s returned %d",
+                             s->prog.desc->name, in, call, r);
+}
+
+/* The tasks of the program now loaded, statistics zeroed, all due on the
+ * next tick. */
+static void start_tasks(struct plc_scan *s)
+{
+    size_t n;
+    if (plc_program_tasks(s->prog.desc, &s->tasks, &n, NULL) < 0)
+        n = 0; /* checked at load: not reached */
+    s->task_n = n;
+    plc_tasks_order(s->tasks, n, s->task_order);
+    s->tick_index = 0;
+    memset(s->task_run, 0, sizeof(s->task_run));
+    /* after an online change (no init) the first runs' dt is since the last scan */
+    for (size_t i = 0; i < n; i++)
+        s->task_run[i].last_time = s->last_scan_time;
+    plc_scan_map_task_tags(s);
+    if (!n)
+        return;
+    /* the schedule as it will run: the order within a tick */
+    char list[512] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < n && len < sizeof(list); k++) {
+        const struct plc_task *t = &s->tasks[s->task_order[k]];
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s'%s' every %" PRIu64
+                                " us (priority %" PRIu32 ")", k ? ", " : "", t->name,
+                                t->interval_ns / 1000u, t->priority);
+    }
+    plc_scan_log(s, PLC_LOG_INFO, "program '%s': %zu tasks, in this order: %s",
+                 s->prog.desc->name ? s->prog.desc->name : "?", n, list);
+}
+
+/*
+ * The tick for program @p with tasks: the configured period, when the layout
+ * or --period sets one, which every interval must be a multiple of; else the
+ * intervals' common divisor, within the period's bounds. 0 for no tasks.
+ */
+static int program_tick(struct plc_scan *s, const struct plc_program *p, const char *where,
+                        uint64_t *tick, struct plc_diag *diag)
+{
+    const struct plc_task *t;
+    size_t n;
+    *tick = 0;
+    if (plc_program_tasks(p, &t, &n, diag) < 0 || n == 0)
+        return n == 0 ? 0 : -1;
+    if (s->logic.period_set) {
+        *tick = (uint64_t)s->period_cfg_us * 1000u;
+        if (plc_tasks_check_tick(t, n, *tick, diag) < 0) {
+            if (diag)
+                snprintf(diag->file, sizeof(diag->file), "%s", where);
+            return -1;
+        }
+        return 0;
+    }
+    *tick = plc_tasks_tick(t, n);
+    if (*tick < PLC_LOGIC_PERIOD_MIN_US * 1000ull || *tick > PLC_LOGIC_PERIOD_MAX_US * 1000ull)
+        return plc_fail(diag, where, EINVAL,
+                        "program '%s': the tasks' common tick of %" PRIu64 " us is outside "
+                        "%u us..%u us: give the tasks intervals with a larger common divisor, "
+                        "or set a period",
+                        p->name ? p->name : "?", *tick / 1000u, PLC_LOGIC_PERIOD_MIN_US,
+                        PLC_LOGIC_PERIOD_MAX_US);
+    return 0;
 }
 
 int plc_scan_call_init(struct plc_scan *s)
 {
     s->first_scan = true;
     s->prog_scans = 0;
+    s->tick_index = 0;
+    for (size_t i = 0; i < s->task_n; i++) {
+        s->task_run[i].next_tick = 0;
+        s->task_run[i].scans = 0;
+        s->task_run[i].first = true;
+    }
     if (!s->prog.desc->init)
         return 0;
     struct plc_ctx ctx;
     fill_ctx(s, &ctx, s->deadline - s->t0);
     int r = s->prog.desc->init(&ctx);
     if (r != 0) {
-        program_fault(s, &ctx, "init", r);
+        program_fault(s, &ctx, "init", r, NULL);
         return -1;
     }
     return 0;
@@ -154,6 +227,18 @@ static void apply_period(struct plc_scan *s, bool first)
     const struct plc_st_meta *m = s->prog.meta;
     uint32_t us = plc_program_period_us(s->period_cfg_us, s->logic.period_set, m, &from_task,
                                         &clamped);
+    if (s->task_n) {
+        /* checked at load (program_tick()) */
+        from_task = clamped = false;
+        if (!s->logic.period_set) {
+            us = (uint32_t)(plc_tasks_tick(s->tasks, s->task_n) / 1000u);
+            plc_scan_log(s, PLC_LOG_INFO,
+                         "period %" PRIu32 " us: the common tick of the %zu tasks of program "
+                         "'%s' (no period in [logic] or --period)",
+                         us, s->task_n, prog_name(&s->prog));
+        }
+        m = NULL;
+    }
     if (from_task)
         plc_scan_log(s, clamped ? PLC_LOG_WARNING : PLC_LOG_INFO,
                      "period %" PRIu32 " us: the task interval of program '%s'%s (no period "
@@ -251,9 +336,13 @@ static int load_program(struct plc_scan *s, const struct plc_scan_config *cfg,
     } else {
         return plc_fail(diag, NULL, EINVAL, "no program given");
     }
+    uint64_t tick;
+    if (program_tick(s, s->prog.desc, s->prog.path[0] ? s->prog.path : "program", &tick, diag) < 0)
+        return -1;
     if (adopt_program(s, s->prog.desc, s->prog.meta) < 0)
         return -1;
     warn_meta_abi(s);
+    start_tasks(s);
     apply_period(s, true);
     return 0;
 }
@@ -329,6 +418,7 @@ void plc_scan_free(struct plc_scan *s)
     free(s->buf);
     free(s->image);
     free(s->mine);
+    free(s->task_tags);
     free(s);
 }
 
@@ -366,15 +456,59 @@ static void publish_mine(struct plc_scan *s)
     }
 }
 
+/*
+ * The tasks due on this tick, in order, each timed. One that returns nonzero
+ * ends the tick (*@p task says which). A task overruns when its run ends
+ * after its next release, the deadline of the tick it is due on next.
+ */
+static int run_tasks(struct plc_scan *s, struct plc_ctx *ctx, uint64_t scan_time,
+                     const char **task)
+{
+    for (size_t k = 0; k < s->task_n; k++) {
+        size_t i = s->task_order[k];
+        const struct plc_task *t = &s->tasks[i];
+        struct plc_task_run *r = &s->task_run[i];
+        if (s->tick_index < r->next_tick)
+            continue;
+        fill_ctx(s, ctx, scan_time);
+        ctx->dt_ns = r->first ? 0 : scan_time - r->last_time;
+        ctx->scan_count = r->scans;
+        ctx->first_scan = r->first;
+        uint64_t start = plc_scan_now(s);
+        int rc = t->scan(ctx);
+        uint64_t end = plc_scan_now(s), took = end - start;
+        uint64_t every = t->interval_ns / s->period_ns;
+        if (every == 0)
+            every = 1;
+        r->next_tick = (s->tick_index / every + 1) * every;
+        r->last_time = scan_time;
+        r->first = false;
+        r->scans++;
+        r->runs++;
+        r->last = took;
+        r->sum += took;
+        if (took > r->max)
+            r->max = took;
+        if (end > s->deadline + (r->next_tick - s->tick_index) * s->period_ns)
+            r->overruns++;
+        if (rc != 0) {
+            *task = t->name;
+            return rc;
+        }
+    }
+    return 0;
+}
+
 static void run_program(struct plc_scan *s, uint64_t wake)
 {
     struct plc_ctx ctx;
     uint64_t scan_time = s->deadline - s->t0;
+    const char *task = NULL;
     fill_ctx(s, &ctx, scan_time);
 
     atomic_store_explicit(&s->scan_started, wake, memory_order_relaxed);
     atomic_store_explicit(&s->phase, IN_PROGRAM, memory_order_release);
-    int r = s->prog.desc->scan(&ctx);
+    int r = s->task_n ? run_tasks(s, &ctx, scan_time, &task) : s->prog.desc->scan(&ctx);
     int expect = IN_PROGRAM;
     if (!atomic_compare_exchange_strong(&s->phase, &expect, IDLE)) {
         /* The watchdog thread faulted this scan: wait for it to finish writing. */
@@ -401,7 +535,7 @@ static void run_program(struct plc_scan *s, uint64_t wake)
         return;
     }
     if (r != 0) {
-        program_fault(s, &ctx, "scan", r);
+        program_fault(s, &ctx, "scan", r, task);
         return;
     }
     publish_mine(s);
@@ -436,8 +570,10 @@ static void count_scan_time(struct plc_scan *s, uint64_t took)
 static void next_deadline(struct plc_scan *s, uint64_t deadline, uint64_t wake, uint64_t end)
 {
     s->deadline += s->period_ns;
+    s->tick_index++;
     if (end > s->deadline) {
         uint64_t missed = (end - s->deadline) / s->period_ns + 1;
+        s->tick_index += missed;
         s->overruns++;
         s->skipped += missed;
         s->deadline += missed * s->period_ns;
@@ -550,6 +686,7 @@ static int online_change(struct plc_scan *s, struct plc_loaded *next, const char
     char what[64];
     snprintf(what, sizeof(what), "online change: %zu kept, %zu new", c.kept, c.fresh);
     plc_scan_event(s, PLC_EVENT_PROGRAM_RELOAD, PLC_LOG_NOTICE, s->prog.desc->name, 0, 0, what);
+    start_tasks(s);
     apply_period(s, false);
     return 0;
 }
@@ -561,7 +698,13 @@ int plc_scan_reload(struct plc_scan *s, const char *path, struct plc_diag *diag)
         path = s->prog.path[0] ? s->prog.path : NULL;
     if (!path)
         return plc_fail(diag, NULL, EINVAL, "the running program was linked in: nothing to reload");
-    if (plc_program_open(&next, path, s->layout, diag) < 0) {
+    uint64_t tick;
+    bool opened = plc_program_open(&next, path, s->layout, diag) == 0;
+    if (!opened || program_tick(s, next.desc, path, &tick, diag) < 0) {
+        int err = errno;
+        if (opened)
+            plc_program_close(&next);
+        errno = err;
         char msg[1200];
         plc_diag_format(diag, msg, sizeof(msg));
         plc_scan_log(s, PLC_LOG_ERR, "reload refused, program '%s' runs on: %s", s->prog.desc->name,
@@ -584,6 +727,7 @@ int plc_scan_reload(struct plc_scan *s, const char *path, struct plc_diag *diag)
     plc_scan_log(s, PLC_LOG_NOTICE, "program '%s' loaded from %s", s->prog.desc->name, path);
     plc_scan_event(s, PLC_EVENT_PROGRAM_RELOAD, PLC_LOG_NOTICE, s->prog.desc->name, 0, 0, path);
     warn_meta_abi(s);
+    start_tasks(s);
     apply_period(s, false);
     if (s->state == PLC_SCAN_FAULTED) {
         plc_scan_leave_fault(s, "reload");

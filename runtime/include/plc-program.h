@@ -84,6 +84,24 @@ struct plc_ctx {
     const char *fault;
 };
 
+/**
+ * @brief One cyclic task of a program (PLC_PROGRAM_TASKS()).
+ *
+ * The engine ticks at the layout's period, or at the greatest common divisor
+ * of the intervals when the layout sets none, and on each tick runs the tasks
+ * due (every interval / tick ticks, the first tick included) in priority
+ * order, ties in table order. Each task's ctx says its own scan count, first
+ * scan and dt; all share ctx->state and the tick's snapshot.
+ */
+struct plc_task {
+    const char *name;      /**< unique in the program (case ignored); diagnostics tags
+                            *   task_<name>_* show its statistics */
+    uint64_t interval_ns;  /**< above 0, a multiple of 1 us */
+    uint32_t priority;     /**< 0 runs first, as IEC 61131-3 PRIORITY */
+    /** Called when the task is due. Nonzero faults the PLC, as a scan does. */
+    int (*scan)(struct plc_ctx *ctx);
+};
+
 /** @brief The descriptor a program exports as PLC_PROGRAM_SYMBOL. */
 struct plc_program {
     uint32_t abi;          /**< PLC_PROGRAM_ABI */
@@ -95,9 +113,17 @@ struct plc_program {
     size_t state_size;
     /** Called before the first scan (and after reload or restart); may be NULL. Nonzero faults. */
     int (*init)(struct plc_ctx *ctx);
-    /** Called once per scan. Nonzero faults the PLC (outputs go safe). */
+    /** Called once per scan. Nonzero faults the PLC (outputs go safe). NULL
+     *  when the program has tasks. */
     int (*scan)(struct plc_ctx *ctx);
+    /* Added after ABI 1's first release; size says whether a program has
+     * them (PLC_PROGRAM_SIZE_NO_TASKS: it does not, and runs scan). */
+    uint32_t task_count;          /**< entries in tasks; 0: scan runs every period */
+    const struct plc_task *tasks; /**< see struct plc_task; NULL when task_count is 0 */
 };
+
+/** The size of a descriptor built before tasks existed: still loaded. */
+#define PLC_PROGRAM_SIZE_NO_TASKS offsetof(struct plc_program, task_count)
 
 #define PLC_PROGRAM_EXPORT __attribute__((visibility("default"), used))
 
@@ -106,6 +132,10 @@ struct plc_program {
  * @param NAME a string; STATE_SIZE bytes of ctx->state; INIT may be NULL.
  */
 #define PLC_PROGRAM(NAME, STATE_SIZE, INIT, SCAN)                                         \
+    PLC_PROGRAM_DESCRIPTOR_(NAME, STATE_SIZE, INIT, SCAN, 0u, NULL)
+
+/* Both macros' descriptor: one definition of what the engine checks. */
+#define PLC_PROGRAM_DESCRIPTOR_(NAME, STATE_SIZE, INIT, SCAN, TASK_COUNT, TASKS)            \
     PLC_PROGRAM_EXPORT const struct plc_program plc_program = {                           \
         .abi = PLC_PROGRAM_ABI,                                                           \
         .size = sizeof(struct plc_program),                                               \
@@ -116,7 +146,25 @@ struct plc_program {
         .state_size = (STATE_SIZE),                                                       \
         .init = (INIT),                                                                   \
         .scan = (SCAN),                                                                   \
+        .task_count = (TASK_COUNT),                                                       \
+        .tasks = (TASKS),                                                                 \
     }
+
+/**
+ * @brief Export a descriptor whose scan is split in cyclic tasks.
+ * @param TASKS a `static const struct plc_task[]` (its element count is taken).
+ *
+ * @code
+ * static const struct plc_task tasks[] = {
+ *     {"fast", PLC_MS(10), 0, fast_scan},
+ *     {"slow", PLC_MS(100), 1, slow_scan},
+ * };
+ * PLC_PROGRAM_TASKS("mixer", sizeof(struct state), NULL, tasks);
+ * @endcode
+ */
+#define PLC_PROGRAM_TASKS(NAME, STATE_SIZE, INIT, TASKS)                                  \
+    PLC_PROGRAM_DESCRIPTOR_(NAME, STATE_SIZE, INIT, NULL,                                 \
+                            (uint32_t)(sizeof(TASKS) / sizeof((TASKS)[0])), (TASKS))
 
 #ifdef __cplusplus
 }

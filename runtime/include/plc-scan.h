@@ -30,6 +30,7 @@
 #include "plc.h"
 #include "plc-event.h"
 #include "plc-program.h"
+#include "plc-task.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,6 +95,19 @@ enum plc_fault_cause {
     PLC_FAULT_INPUT = 3,     /**< a region could not be read */
 };
 
+/**
+ * @brief One task's statistics; times in ns (the task's own scan call).
+ * A task overruns when a run of it ends after its next release (the start
+ * of the tick it is due on next); the engine then skips the ticks passed.
+ */
+struct plc_task_stats {
+    char name[32];
+    uint64_t interval_ns;
+    uint32_t priority;
+    uint64_t runs, overruns;
+    uint64_t scan_last, scan_max, scan_mean;
+};
+
 /** @brief Statistics; times in ns. Lateness is wake-up time minus deadline. */
 struct plc_scan_stats {
     uint64_t scans;       /**< cycles that ran the program */
@@ -107,6 +121,10 @@ struct plc_scan_stats {
     enum plc_fault_cause cause;
     char fault[256];      /**< the last fault, in words; "" if none */
     char program[64];     /**< name of the running program */
+    /** The program's tasks in table order (0 for a program without tasks);
+     *  a cycle (scans, scan_*) is then one tick. */
+    uint32_t task_count;
+    struct plc_task_stats tasks[PLC_TASK_MAX];
 };
 
 struct plc_scan;

@@ -112,7 +112,8 @@ struct plc_st_meta {
     uint32_t var_count;
     const struct plc_st_var *vars;
     /** The task's INTERVAL in ns (sim's default cycle, plc-logic's period
-     *  unless the layout sets one), or 0 when the source has no task. */
+     *  unless the layout sets one), or 0 when the source has no task; for a
+     *  program of several tasks (plc-task.h), their common tick. */
     uint64_t interval_ns;
     const char *source;  /**< the ST file(s) it was built from, as given */
 };

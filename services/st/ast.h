@@ -482,7 +482,12 @@ struct st_task {
     struct st_loc loc;
     struct st_expr *interval;
     struct st_expr *single;
+    struct st_expr *priority;
     struct st_task *next;
+    /* sema */
+    uint64_t interval_ns;      /* 0: none given */
+    uint32_t prio;
+    bool used;                 /* an instance runs WITH it */
 };
 
 struct st_instance {
@@ -492,6 +497,7 @@ struct st_instance {
     struct st_loc loc;
     struct st_instance *next;
     struct st_pou *pou;
+    struct st_task *with;      /* sema: its task, or NULL (the tick's task) */
 };
 
 struct st_config {
@@ -513,6 +519,12 @@ struct st_unit {
     struct st_var *globals;
     uint64_t interval_ns;
     struct st_instance *run;   /* what scan runs, in order */
+    /* The tasks of the program object when it has several (0 otherwise: one
+     * scan runs every instance): the used ones in declaration order, then
+     * sched_tick's for instances without WITH. */
+    struct st_task *sched[16];
+    size_t sched_count;
+    struct st_task sched_tick;
     const struct st_type **order; /* aggregate types, each after those it holds */
     size_t order_count, order_cap;
     struct st_pou *root;       /* the program run without a configuration */

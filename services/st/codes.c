@@ -163,6 +163,12 @@ static const struct st_code codes[] = {
      "The qualifiers N, S, R and P take no time.\n"
      "Failing:  STEP s1: pump(S, T#2s); END_STEP\n"
      "Fix:      STEP s1: pump(S); END_STEP   (or SL, T#2s to store it for 2 s)"},
+    {2023, "bad task settings",
+     "A TASK's INTERVAL must be a constant TIME above 0, in whole microseconds, and its\n"
+     "PRIORITY a constant integer 0..65535 (0 runs first). With several tasks each needs\n"
+     "an INTERVAL.\n"
+     "Failing:  TASK fast(INTERVAL := T#0s, PRIORITY := 0);\n"
+     "Fix:      TASK fast(INTERVAL := T#10ms, PRIORITY := 0);"},
     {3001, "type mismatch",
      "A value of one type is used where another is needed and the conversion could lose\n"
      "information; the message names the conversion function to call.\n"
@@ -302,11 +308,11 @@ static const struct st_code codes[] = {
      "newer OpenPLC editors append, is refused too, naming its file.\n"
      "Failing:  a program calls a library block that contains {{ ... }}\n"
      "Fix:      write the block in ST, or remove the call."},
-    {5007, "tasks and resources",
-     "One CONFIGURATION with one RESOURCE and one cyclic TASK is supported; several tasks,\n"
-     "several resources and SINGLE tasks are not yet.\n"
-     "Failing:  TASK t1(INTERVAL := T#10ms); TASK t2(INTERVAL := T#100ms);\n"
-     "Fix:      run every program on one task."},
+    {5007, "configurations and tasks",
+     "One CONFIGURATION runs, with at most 16 tasks (the tick's task of the instances\n"
+     "without WITH counted).\n"
+     "Failing:  CONFIGURATION a ... END_CONFIGURATION CONFIGURATION b ... END_CONFIGURATION\n"
+     "Fix:      put every program instance and task in one configuration."},
     {5008, "Siemens SCL",
      "This is Siemens SCL (#local, \"DB\".x, REGION, ORGANIZATION_BLOCK, DATA_BLOCK), not\n"
      "IEC 61131-3 Structured Text.\n"
@@ -340,6 +346,15 @@ static const struct st_code codes[] = {
      "the chart's phases is not defined. Put them in an ACTION of a step.\n"
      "Failing:  x := 1;  INITIAL_STEP s0: END_STEP\n"
      "Fix:      INITIAL_STEP s0: init(N); END_STEP  ACTION init: x := 1; END_ACTION"},
+    {5015, "SINGLE (event) task",
+     "A TASK with SINGLE runs on a rising edge of a variable; only cyclic tasks (INTERVAL)\n"
+     "are supported.\n"
+     "Failing:  TASK ev(SINGLE := trigger, PRIORITY := 0);\n"
+     "Fix:      TASK ev(INTERVAL := T#10ms, PRIORITY := 0); and test the edge with R_TRIG."},
+    {5016, "several resources",
+     "One RESOURCE runs all the tasks of the configuration; a second one is refused.\n"
+     "Failing:  RESOURCE r0 ON PLC ... END_RESOURCE RESOURCE r1 ON PLC ... END_RESOURCE\n"
+     "Fix:      move the second resource's TASKs and PROGRAMs into the first."},
     {9001, "internal compiler error",
      "The C compiler rejected the generated code: a bug in plc-st, not in your program.\n"
      "The message quotes the ST line it came from. Please report it with the file.\n"

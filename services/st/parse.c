@@ -1301,7 +1301,9 @@ static void task_decl(struct parser *p, struct st_config *c)
                 t->interval = v;
             else if (st_ieq(k->text, "SINGLE"))
                 t->single = v;
-            else if (!st_ieq(k->text, "PRIORITY"))
+            else if (st_ieq(k->text, "PRIORITY"))
+                t->priority = v;
+            else
                 st_error(p->ctx, k->loc, 1001, "a TASK takes INTERVAL, PRIORITY or SINGLE, "
                          "not '%s'", k->text);
             if (!accept(p, T_COMMA))
@@ -1359,7 +1361,8 @@ static void resource_body(struct parser *p, struct st_config *c, const char *end
             if (c->resources++ == 0)
                 c->resource_loc = rl;
             else
-                st_error(p->ctx, rl, 5007, "several RESOURCEs are not supported yet");
+                st_error(p->ctx, rl, 5016, "a second RESOURCE: one RESOURCE runs all the "
+                         "tasks");
             name(p, "the resource's name");
             if (expect_kw(p, "ON"))
                 name(p, "the resource type");

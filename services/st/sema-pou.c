@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "plc-layout.h"
+#include "plc-task.h"
 #include "sema.h"
 
 
@@ -512,6 +513,102 @@ void sema_use_pou(struct sema *S, struct st_pou *u, struct st_loc loc, bool call
 
 /* ---- the configuration ------------------------------------------------------------------ */
 
+/* Each TASK's INTERVAL and PRIORITY, folded; SINGLE refused. With one task,
+ * an INTERVAL may be left out (the cycle is then the layout's). */
+static void tasks(struct sema *S, struct st_config *c)
+{
+    unsigned ntasks = 0;
+    for (struct st_task *t = c->tasks; t; t = t->next)
+        ntasks++;
+    for (struct st_task *t = c->tasks; t; t = t->next) {
+        for (struct st_task *o = c->tasks; o != t; o = o->next)
+            if (st_ieq(o->name, t->name))
+                st_error(S->ctx, t->loc, 2002, "TASK '%s' is declared twice", t->name);
+        if (t->single) {
+            st_error(S->ctx, t->single->loc, 5015, "SINGLE (event) tasks are not supported: "
+                     "task '%s' would run on a rising edge; make it cyclic with INTERVAL",
+                     t->name);
+            continue;
+        }
+        if (t->priority) {
+            const struct st_type *pt = sema_expr(S, t->priority);
+            struct st_value v;
+            if (!st_type_is_int(pt) || !st_fold(t->priority, &v) || v.i < 0 || v.i > 65535)
+                st_error(S->ctx, t->priority->loc, 2023, "PRIORITY of task '%s' must be a "
+                         "constant integer 0..65535 (0 runs first)", t->name);
+            else
+                t->prio = (uint32_t)v.i;
+        }
+        if (!t->interval) {
+            if (ntasks > 1)
+                st_error(S->ctx, t->loc, 2023, "task '%s' has no INTERVAL: with several "
+                         "tasks, each needs one", t->name);
+            continue;
+        }
+        const struct st_type *it = sema_expr(S, t->interval);
+        struct st_value v;
+        if (it->kind != TY_TIME)
+            st_error(S->ctx, t->interval->loc, 3001, "INTERVAL must be a TIME, as T#20ms");
+        else if (!st_fold(t->interval, &v) || v.i <= 0)
+            st_error(S->ctx, t->interval->loc, 2023, "INTERVAL of task '%s' must be a "
+                     "constant TIME above 0", t->name);
+        else if (v.i % 1000)
+            st_error(S->ctx, t->interval->loc, 2023, "INTERVAL of task '%s' must be a whole "
+                     "number of microseconds", t->name);
+        else
+            t->interval_ns = (uint64_t)v.i;
+    }
+}
+
+/*
+ * What the program object runs. One task (or none) used: one scan of every
+ * instance, the task's INTERVAL the cycle, as before tasks. Several: a task
+ * table of the used tasks, and instances without WITH in one more task,
+ * "tick", at the others' common divisor (the tick unless the layout sets a
+ * period).
+ */
+static void schedule(struct sema *S, struct st_config *c)
+{
+    struct st_unit *u = S->unit;
+    size_t used = 0;
+    bool unbound = false;
+    /* the tick as plc-logic computes it (plc-task.h) */
+    struct plc_task iv[sizeof(u->sched) / sizeof(u->sched[0])];
+    for (struct st_task *t = c->tasks; t; t = t->next)
+        if (t->used && used++ < sizeof(iv) / sizeof(iv[0]))
+            iv[used - 1] = (struct plc_task){.interval_ns = t->interval_ns};
+    uint64_t tick = plc_tasks_tick(iv, used <= sizeof(iv) / sizeof(iv[0]) ? used : 0);
+    for (struct st_instance *in = c->instances; in; in = in->next)
+        unbound = unbound || !in->with;
+    if (used + unbound < 2) {
+        for (struct st_task *t = c->tasks; t; t = t->next)
+            if (t->interval_ns && (t->used || !u->interval_ns)) {
+                u->interval_ns = t->interval_ns;
+                if (t->used)
+                    break;
+            }
+        return;
+    }
+    if (used + unbound > sizeof(u->sched) / sizeof(u->sched[0])) {
+        st_error(S->ctx, c->loc, 5007, "%zu tasks: at most %zu run", used + unbound,
+                 sizeof(u->sched) / sizeof(u->sched[0]));
+        return;
+    }
+    for (struct st_task *t = c->tasks; t; t = t->next)
+        if (t->used)
+            u->sched[u->sched_count++] = t;
+    if (unbound) {
+        const char *name = "tick";
+        for (struct st_task *t = c->tasks; t; t = t->next)
+            if (st_ieq(t->name, name))
+                name = "tick_";
+        u->sched_tick = (struct st_task){.name = name, .loc = c->loc, .interval_ns = tick,
+                                         .prio = UINT32_MAX};
+        u->sched[u->sched_count++] = &u->sched_tick;
+    }
+    u->interval_ns = tick;
+}
+
 static void configuration(struct sema *S, struct st_config *c)
 {
     struct st_var **tail = &S->unit->globals;
@@ -533,23 +630,7 @@ static void configuration(struct sema *S, struct st_config *c)
         if (v->decl->init)
             sema_check_init(S, v->decl->init, v->type);
     }
-    unsigned ntasks = 0;
-    for (struct st_task *t = c->tasks; t; t = t->next) {
-        if (++ntasks == 2)
-            st_error(S->ctx, t->loc, 5007, "a second TASK: one cyclic task is supported");
-        if (t->single) {
-            st_error(S->ctx, t->loc, 5007, "SINGLE (event) tasks are not supported");
-            continue;
-        }
-        if (t->interval) {
-            const struct st_type *it = sema_expr(S, t->interval);
-            struct st_value v;
-            if (it->kind != TY_TIME || !st_fold(t->interval, &v) || v.i <= 0)
-                st_error(S->ctx, t->interval->loc, 3001, "INTERVAL must be a positive TIME");
-            else if (ntasks == 1)
-                S->unit->interval_ns = (uint64_t)v.i;
-        }
-    }
+    tasks(S, c);
     struct st_instance **run = &S->unit->run;
     for (struct st_instance *in = c->instances; in; in = in->next) {
         for (struct st_instance *o = c->instances; o != in; o = o->next)
@@ -561,6 +642,9 @@ static void configuration(struct sema *S, struct st_config *c)
                 t = t->next;
             if (!t)
                 st_error(S->ctx, in->loc, 2001, "no TASK '%s'", in->task);
+            else
+                t->used = true;
+            in->with = t;
         }
         struct st_pou *u = sema_find_pou(S, in->type);
         if (!u || u->kind != POU_PROGRAM) {
@@ -572,6 +656,7 @@ static void configuration(struct sema *S, struct st_config *c)
         *run = in;
         run = &in->next;
     }
+    schedule(S, c);
 }
 
 unsigned st_sema(struct st_ctx *ctx, struct st_unit *unit, const struct st_sema_options *o)

@@ -18,6 +18,7 @@
 
 #include "plc-program.h"
 #include "plc-st.h"
+#include "plc-task.h"
 #include "plc.h"
 #include "sim.h"
 #include "st-value.h"
@@ -42,12 +43,18 @@ struct step {
 struct column {
     const char *key;
     const struct plc_st_var *var;
+    char *own; /* key, when made here ("instance.path") */
 };
 
 struct sim {
     const struct plc_st_meta *meta;
     size_t state_size;
     const char *program; /* the selected instance, as the meta spells it, or NULL */
+    /* Several instances, none selected, in a program of tasks: all run, so
+     * all print, as "instance.path"; plain names are the globals'. */
+    bool all;
+    const struct plc_task *tasks; /* the program's (plc-task.h), or NULL */
+    size_t task_count;
     FILE *out, *err;
     struct json_object **scripts; /* parsed script lines: the names point into them */
     size_t script_count;
@@ -329,6 +336,11 @@ static int select_program(struct sim *s, const char *want)
         if (want ? strcasecmp(want, p) == 0 : !s->program)
             s->program = p;
         else if (!want && strcmp(p, s->program) != 0) {
+            if (s->task_count) {
+                s->all = true;
+                s->program = NULL;
+                return 0;
+            }
             list_programs(s, list, sizeof(list));
             say(s->err, "several program instances (%s): choose one with --program", list);
             return -1;
@@ -533,14 +545,25 @@ static int make_columns(const struct sim *s, const struct plc_st_sim_options *o,
     }
     for (uint32_t i = 0; i < s->meta->var_count; i++) {
         const struct plc_st_var *v = &s->meta->vars[i];
-        if (in_scope(s, v) && (v->flags & PLC_ST_VAR_SHOW) && !(v->flags & PLC_ST_VAR_IMAGE))
-            (*cols)[(*n)++] = (struct column){v->path, v};
+        if (!(v->flags & PLC_ST_VAR_SHOW) || (v->flags & PLC_ST_VAR_IMAGE))
+            continue;
+        if (in_scope(s, v)) {
+            (*cols)[(*n)++] = (struct column){v->path, v, NULL};
+        } else if (s->all) {
+            struct column *c = &(*cols)[(*n)++];
+            *c = (struct column){NULL, v, NULL};
+            if (asprintf(&c->own, "%s.%s", v->program, v->path) < 0) {
+                c->own = NULL;
+                return -1;
+            }
+            c->key = c->own;
+        }
     }
     return 0;
 }
 
 static int print_scan(FILE *out, uint64_t scan, uint64_t now, const unsigned char *state,
-                      const struct column *cols, size_t n)
+                      const struct column *cols, size_t n, struct json_object *tasks)
 {
     struct json_object *o = json_object_new_object(), *vars = json_object_new_object();
     if (!o || !vars) {
@@ -550,6 +573,8 @@ static int print_scan(FILE *out, uint64_t scan, uint64_t now, const unsigned cha
     }
     json_object_object_add(o, "scan", json_object_new_uint64(scan));
     json_object_object_add(o, "now_ns", json_object_new_uint64(now));
+    if (tasks)
+        json_object_object_add(o, "tasks", json_object_get(tasks));
     for (size_t i = 0; i < n; i++)
         json_object_object_add(vars, cols[i].key,
                                plc_st_value_to_json(cols[i].var, state + cols[i].var->offset));
@@ -599,6 +624,46 @@ static void say_fault(const struct sim *s, const char *what, const struct plc_ct
         say(s->err, "%s: program faulted: returned %d", what, r);
 }
 
+/* Per task of a program of tasks: what its ctx carries from run to run. */
+struct task_clock {
+    uint64_t last, runs;
+};
+
+/*
+ * Scan @i at @now (@dt after the one before) of a program of tasks: the
+ * tasks due on tick @i of @cycle, in order, as plc-logic runs them; their
+ * names into @ran. A task that faults ends the scan, said.
+ */
+static int run_tasks(const struct sim *s, size_t i, uint64_t cycle, uint64_t now,
+                     unsigned char *state, struct task_clock *tc, struct json_object *ran)
+{
+    size_t order[PLC_TASK_MAX];
+    plc_tasks_order(s->tasks, s->task_count, order);
+    for (size_t k = 0; k < s->task_count; k++) {
+        const struct plc_task *t = &s->tasks[order[k]];
+        struct task_clock *c = &tc[order[k]];
+        if (!plc_task_due(t, cycle, i))
+            continue;
+        struct plc_ctx ctx = {.abi = PLC_PROGRAM_ABI,
+                              .now_ns = now,
+                              .dt_ns = c->runs ? now - c->last : 0,
+                              .scan_count = c->runs,
+                              .first_scan = c->runs == 0,
+                              .state = state};
+        c->last = now;
+        c->runs++;
+        json_object_array_add(ran, json_object_new_string(t->name));
+        int r = t->scan(&ctx);
+        if (r != 0) {
+            char what[96];
+            snprintf(what, sizeof(what), "scan %zu, task '%.40s'", i, t->name);
+            say_fault(s, what, &ctx, r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Init, the --set values, then @count scans as @steps say; an enum plc_st_sim_status. */
 static int run_scans(const struct sim *s, const struct plc_program *prog, uint64_t cycle,
                      const struct assign *cli_sets, size_t cli_set_count, const struct step *steps,
@@ -619,6 +684,7 @@ static int run_scans(const struct sim *s, const struct plc_program *prog, uint64
         return PLC_ST_SIM_FAULT;
     }
     apply(state, cli_sets, cli_set_count); /* after init: they override initial values */
+    struct task_clock tc[PLC_TASK_MAX] = {{0}};
     uint64_t now = 0;
     for (size_t i = 0; i < count; i++) {
         const struct step *st = &steps[i];
@@ -633,21 +699,33 @@ static int run_scans(const struct sim *s, const struct plc_program *prog, uint64
             now += dt;
         }
         apply(state, st->sets, st->set_count);
-        ctx = (struct plc_ctx){.abi = PLC_PROGRAM_ABI,
-                               .now_ns = now,
-                               .dt_ns = dt,
-                               .scan_count = i,
-                               .first_scan = i == 0,
-                               .state = state};
-        r = prog->scan(&ctx);
-        if (r != 0) {
-            char what[32];
-            snprintf(what, sizeof(what), "scan %zu", i);
-            say_fault(s, what, &ctx, r);
-            status = PLC_ST_SIM_FAULT;
-            break;
+        struct json_object *ran = s->task_count ? json_object_new_array() : NULL;
+        if (s->task_count) {
+            r = !ran ? 0 : run_tasks(s, i, cycle, now, state, tc, ran);
+            if (!ran || r < 0) {
+                json_object_put(ran);
+                status = ran ? PLC_ST_SIM_FAULT : PLC_ST_SIM_USAGE;
+                break;
+            }
+        } else {
+            ctx = (struct plc_ctx){.abi = PLC_PROGRAM_ABI,
+                                   .now_ns = now,
+                                   .dt_ns = dt,
+                                   .scan_count = i,
+                                   .first_scan = i == 0,
+                                   .state = state};
+            r = prog->scan(&ctx);
+            if (r != 0) {
+                char what[32];
+                snprintf(what, sizeof(what), "scan %zu", i);
+                say_fault(s, what, &ctx, r);
+                status = PLC_ST_SIM_FAULT;
+                break;
+            }
         }
-        if (print_scan(s->out, i, now, state, cols, ncols) < 0) {
+        int printed = print_scan(s->out, i, now, state, cols, ncols, ran);
+        json_object_put(ran);
+        if (printed < 0) {
             say(s->err, "out of memory");
             status = PLC_ST_SIM_USAGE;
             break;
@@ -675,9 +753,16 @@ static void *open_program(struct sim *s, const char *path, const struct plc_prog
     *prog = dlsym(dl, PLC_PROGRAM_SYMBOL);
     s->meta = dlsym(dl, PLC_ST_META_SYMBOL);
     const struct plc_program *p = *prog;
-    if (!p || p->abi != PLC_PROGRAM_ABI || p->size < sizeof(*p) || !p->scan) {
+    if (!p || p->abi != PLC_PROGRAM_ABI || p->size < PLC_PROGRAM_SIZE_NO_TASKS) {
         say(s->err, "%s: not a program object of ABI %u (%s)", path, PLC_PROGRAM_ABI,
             PLC_PROGRAM_SYMBOL);
+        dlclose(dl);
+        return NULL;
+    }
+    struct plc_diag d;
+    if (plc_program_tasks(p, &s->tasks, &s->task_count, &d) < 0 ||
+        (!p->scan && !s->task_count)) {
+        say(s->err, "%s: %s", path, s->task_count || p->scan ? d.msg : "no scan function");
         dlclose(dl);
         return NULL;
     }
@@ -744,15 +829,24 @@ int plc_st_sim_run(const char *so_path, const struct plc_st_sim_options *o, FILE
         memset(steps + script_lines, 0, (count - script_lines) * sizeof(*steps));
         nsteps = count;
     }
+    /* a program of tasks: one scan is one tick, as in plc-logic */
     uint64_t cycle = o->cycle_ns >= 0      ? (uint64_t)o->cycle_ns
+                     : s.task_count        ? plc_tasks_tick(s.tasks, s.task_count)
                      : s.meta->interval_ns ? s.meta->interval_ns
                                            : (uint64_t)PLC_ST_SIM_DEFAULT_CYCLE_NS;
+    struct plc_diag d;
+    if (plc_tasks_check_tick(s.tasks, s.task_count, cycle, &d) < 0) {
+        say(err, "--cycle: %s", d.msg);
+        goto out;
+    }
     status = run_scans(&s, prog, cycle, cli, ncli, steps, count, cols, ncols);
 out:
     for (size_t i = 0; i < ncli; i++)
         free(cli[i].value);
     free(cli);
     free_steps(steps, nsteps);
+    for (size_t i = 0; cols && i < ncols; i++)
+        free(cols[i].own);
     free(cols);
     for (size_t i = 0; i < s.script_count; i++)
         json_object_put(s.scripts[i]);

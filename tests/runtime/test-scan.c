@@ -1328,6 +1328,58 @@ static void task_interval_is_the_period_unless_configured(void **state)
                                    "program 'counter' (2000 us)"));
 }
 
+/*
+ * An ST program of two tasks (tests/programs/st-tasks1.st) on the 1 ms
+ * period of engine.ini: fast (2 ms) on every second tick, slow (6 ms) on
+ * every sixth, each counting its runs into a status tag; without a period
+ * the tick is their divisor. A reload to a program whose interval the
+ * period does not divide (st-tasks2.st, 1500 us) is refused, and the old
+ * program runs on.
+ */
+static void st_tasks_run_at_their_intervals_on_the_period(void **state)
+{
+    struct t *t = *state;
+    char path[256];
+    start_st(t, "test-st-tasks", 1, path, sizeof(path));
+    struct plc_region *status =
+        plc_region_attach(t->f->layout, t->f->base, "status", PLC_READER, NULL, &t->f->diag);
+    assert_non_null(status);
+    steps(t, 12);
+    assert_true(tag(t, status, "total") == 6);
+    assert_true(tag(t, status, "scans_seen") == 2);
+    assert_non_null(strstr(t->log, "program 'Config0': 2 tasks, in this order: 'slow' every "
+                                   "6000 us (priority 0), 'fast' every 2000 us (priority 1)"));
+    struct plc_scan_stats st;
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.period_us, 1000);
+    assert_int_equal(st.task_count, 2);
+    assert_string_equal(st.tasks[0].name, "fast");
+    assert_int_equal(st.tasks[0].runs, 6);
+    assert_int_equal(st.tasks[1].runs, 2);
+
+    put_st(path, "test-st-tasks", 2);
+    assert_int_equal(plc_scan_reload(t->scan, NULL, &t->f->diag), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_string_equal(t->f->diag.msg,
+                        "task 'fast': interval 1500 us is not a multiple of the period 1000 us: "
+                        "set a period that divides every task's interval, or none (the tick is "
+                        "then their common divisor)");
+    steps(t, 2);
+    assert_true(tag(t, status, "total") == 7);
+    plc_scan_free(t->scan);
+    t->scan = NULL;
+
+    /* no period configured: the tick is the intervals' divisor, 2 ms */
+    t->logic.period_set = false;
+    start_st(t, "test-st-tasks", 1, path, sizeof(path));
+    steps(t, 3);
+    plc_scan_get_stats(t->scan, &st);
+    assert_int_equal(st.period_us, 2000);
+    assert_int_equal(st.tasks[0].runs, 3);
+    assert_int_equal(st.tasks[1].runs, 1);
+    plc_region_detach(status);
+}
+
 int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -1362,6 +1414,7 @@ int main(void)
         T(online_change_keeps_a_charts_position),
         T(reload_of_a_faulted_st_program_is_a_cold_restart),
         T(task_interval_is_the_period_unless_configured),
+        T(st_tasks_run_at_their_intervals_on_the_period),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
  * array element, a struct member, an FB instance's pins, a located variable,
  * a hidden one, a CONSTANT and a global. Its logic makes outputs follow
  * inputs and the clock, and faults like generated code on a division by 0.
- * Built with FIXTURE_TWO it has a second program instance, "aux".
+ * Built with FIXTURE_TWO it has a second program instance, "aux"; with
+ * FIXTURE_TASKS too, main and aux run as two tasks (plc-task.h): main every
+ * 20 ms, aux every 60 ms and first (PRIORITY 0).
  */
 #include <stddef.h>
 #include <string.h>
@@ -93,11 +95,29 @@ static int scan(struct plc_ctx *ctx)
         return 1;
     }
     st->quotient = st->divisor == -1 ? -1000 : 1000 / st->divisor;
+#ifndef FIXTURE_TASKS
     st->aux_x = (int16_t)(uint16_t)((unsigned)st->aux_x + 1u);
+#endif
     return 0;
 }
 
+#ifdef FIXTURE_TASKS
+/* aux's task: x counts its runs, plus 100 times its dt in 10 ms */
+static int aux_scan(struct plc_ctx *ctx)
+{
+    struct state *st = ctx->state;
+    st->aux_x = (int16_t)(st->aux_x + 1 + (int16_t)(ctx->dt_ns / 10000000u) * 100);
+    return 0;
+}
+
+static const struct plc_task tasks[] = {
+    {"main", 20000000u, 1, scan},
+    {"aux", 60000000u, 0, aux_scan},
+};
+PLC_PROGRAM_TASKS("fixture", sizeof(struct state), init, tasks);
+#else
 PLC_PROGRAM("fixture", sizeof(struct state), init, scan);
+#endif
 
 static const char *const color_names[] = {"RED", "GREEN", "BLUE"};
 static const int32_t color_values[] = {RED, GREEN, BLUE};

@@ -63,6 +63,7 @@ static struct run sim_on(const char *object, ...)
 
 #define SIM(...) sim_on(SIM_FIXTURE, __VA_ARGS__, NULL)
 #define SIM2(...) sim_on(SIM_FIXTURE2, __VA_ARGS__, NULL)
+#define SIM_TASKS(...) sim_on(SIM_FIXTURE_TASKS, __VA_ARGS__, NULL)
 
 /* A script file in the test's directory; removed by unlink_script(). */
 static const char *script(const char *text)
@@ -301,6 +302,40 @@ static void test_program_selection(void **unused)
     assert_int_equal(r.rc, 2);
     assert_string_equal(r.err, "plc-st sim: --program: no program instance 'nope' (there are: "
                                "main, aux)\n");
+    run_free(&r);
+}
+
+/* A program of tasks: one scan per tick (their divisor, 20 ms), the tasks due
+ * on it in priority order listed, each with its own dt; every instance prints
+ * as instance.path, plain names are the globals'. */
+static void test_tasks_run_on_the_engine_schedule(void **unused)
+{
+    struct run r = SIM_TASKS("--scans", "4", "--watch", "main.count,aux.x,g_limit");
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(
+        r.out, "{\"scan\":0,\"now_ns\":0,\"tasks\":[\"aux\",\"main\"],\"vars\":"
+               "{\"main.count\":1,\"aux.x\":1,\"g_limit\":100}}\n"
+               "{\"scan\":1,\"now_ns\":20000000,\"tasks\":[\"main\"],\"vars\":"
+               "{\"main.count\":2,\"aux.x\":1,\"g_limit\":100}}\n"
+               "{\"scan\":2,\"now_ns\":40000000,\"tasks\":[\"main\"],\"vars\":"
+               "{\"main.count\":3,\"aux.x\":1,\"g_limit\":100}}\n"
+               "{\"scan\":3,\"now_ns\":60000000,\"tasks\":[\"aux\",\"main\"],\"vars\":"
+               "{\"main.count\":4,\"aux.x\":602,\"g_limit\":100}}\n");
+    run_free(&r);
+    /* without --watch, every instance's variables, named instance.path */
+    r = SIM_TASKS("--scans", "1");
+    assert_int_equal(r.rc, 0);
+    assert_non_null(strstr(r.out, "\"main.count\":1,"));
+    assert_non_null(strstr(r.out, "\"aux.x\":1}"));
+    assert_non_null(strstr(r.out, "\"g_limit\":100,"));
+    run_free(&r);
+    /* a --cycle that does not divide an interval is refused */
+    r = SIM_TASKS("--cycle", "40ms");
+    assert_int_equal(r.rc, 2);
+    assert_string_equal(r.err, "plc-st sim: --cycle: task 'main': interval 20000 us is not a "
+                               "multiple of the period 40000 us: set a period that divides "
+                               "every task's interval, or none (the tick is then their common "
+                               "divisor)\n");
     run_free(&r);
 }
 
@@ -583,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_real_shortest),
         cmocka_unit_test(test_set_by_name_address_case),
         cmocka_unit_test(test_program_selection),
+        cmocka_unit_test(test_tasks_run_on_the_engine_schedule),
         cmocka_unit_test(test_script_dt_and_expect_pass),
         cmocka_unit_test(test_script_more_scans),
         cmocka_unit_test(test_expect_fails_and_runs_on),
