@@ -116,7 +116,7 @@ static void refused_constructs_are_named(void **state)
     expect_diag("PROGRAM p VAR q : POINTER TO INT; END_VAR END_PROGRAM", "error[P5009]");
     expect_diag("FUNCTION_BLOCK b EXTENDS a END_FUNCTION_BLOCK PROGRAM p END_PROGRAM",
                 "error[P5004]");
-    expect_diag("PROGRAM p VAR d : DATE; END_VAR END_PROGRAM", "error[P5005]");
+    expect_diag("PROGRAM p VAR d : LTIME; END_VAR END_PROGRAM", "error[P5005]");
     expect_diag("PROGRAM p VAR x : INT; END_VAR #x := 1; END_PROGRAM", "error[P5008]");
     expect_diag("ORGANIZATION_BLOCK ob1 END_ORGANIZATION_BLOCK", "error[P5008]");
     expect_diag("PROGRAM p VAR x : BOOL; END_VAR x S= TRUE; END_PROGRAM", "error[P5009]");
