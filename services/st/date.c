@@ -91,16 +91,21 @@ static bool counts_seconds(enum st_tkind k)
     return k == TY_DATE || k == TY_DT;
 }
 
-bool sema_date_conv(struct sema *S, const struct st_expr *e, const struct st_type *from,
-                    const struct st_type *to)
+bool st_date_conv_exists(const struct st_type *from, const struct st_type *to)
 {
     enum st_tkind f = from->kind, t = to->kind;
     if (!st_tkind_is_date(f) && !st_tkind_is_date(t))
         return true;
-    bool ok = f == t || f == TY_STRING || t == TY_STRING ||
-              (st_tkind_is_date(f) && st_type_is_anyint(to)) ||
-              (st_tkind_is_date(t) && st_type_is_anyint(from)) ||
-              (f == TY_DT && (t == TY_DATE || t == TY_TOD)) || (f == TY_DATE && t == TY_DT);
+    return f == t || f == TY_STRING || t == TY_STRING ||
+           (st_tkind_is_date(f) && st_type_is_anyint(to)) ||
+           (st_tkind_is_date(t) && st_type_is_anyint(from)) ||
+           (f == TY_DT && (t == TY_DATE || t == TY_TOD)) || (f == TY_DATE && t == TY_DT);
+}
+
+bool sema_date_conv(struct sema *S, const struct st_expr *e, const struct st_type *from,
+                    const struct st_type *to)
+{
+    bool ok = st_date_conv_exists(from, to);
     if (!ok)
         st_error(S->ctx, e->loc, 2005,
                  "%s is not defined: DATE, TOD and DT convert to and from STRING and the "

@@ -22,6 +22,9 @@ const struct st_type *sema_date_binary(struct sema *S, struct st_expr *e,
 bool sema_date_fn(struct sema *S, const struct st_expr *e, int fn, struct st_expr **ops,
                   struct st_expr *low);
 
+/* Whether <A>_TO_<B> exists as far as the date types go (true for two others). */
+bool st_date_conv_exists(const struct st_type *from, const struct st_type *to);
+
 /* A <A>_TO_<B> with a date type on either side: false, after an error, when it
  * is not one plc-st defines. */
 bool sema_date_conv(struct sema *S, const struct st_expr *e, const struct st_type *from,

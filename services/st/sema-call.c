@@ -571,8 +571,9 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
     case FN_MIN: case FN_MAX: case FN_LIMIT: {
         const struct st_type *c = common_of(S, e, ops, n);
         if (c->kind != TY_ERROR && !st_type_is_num(c) && !st_type_is_bits(c) &&
-            c->kind != TY_TIME) {
-            st_error(S->ctx, e->loc, 3003, "%s takes numbers, bit strings or TIME", e->name);
+            c->kind != TY_TIME && !st_tkind_is_date(c->kind)) {
+            st_error(S->ctx, e->loc, 3003, "%s takes numbers, bit strings, TIME, DATE, TOD or DT",
+                     e->name);
             return err;
         }
         return c;

@@ -401,7 +401,7 @@ void sema_coerce(struct sema *S, struct st_expr *e, const struct st_type *to, co
         return;
     }
     if (st_type_is_scalar(from) && st_type_is_scalar(to) && from->kind != TY_ENUM &&
-        to->kind != TY_ENUM) {
+        to->kind != TY_ENUM && st_date_conv_exists(from, to)) {
         sema_conv_name(from, to, conv, sizeof(conv));
         bool mix = (st_type_is_signed(from) != st_type_is_signed(to) &&
                     st_type_is_int(from) && st_type_is_int(to) &&
@@ -455,7 +455,7 @@ static const struct st_type *common(struct sema *S, struct st_expr *e, const str
     type_name_of(b, bn, sizeof(bn));
     if (st_type_is_scalar(a) && st_type_is_scalar(b) && a->kind != TY_ENUM &&
         b->kind != TY_ENUM && a->kind != TY_ANYINT && b->kind != TY_ANYINT &&
-        a->kind != TY_ANYREAL && b->kind != TY_ANYREAL) {
+        a->kind != TY_ANYREAL && b->kind != TY_ANYREAL && st_date_conv_exists(b, a)) {
         sema_conv_name(b, a, conv, sizeof(conv));
         bool mix = st_type_is_anyint(a) && st_type_is_anyint(b);
         st_error(S->ctx, e->loc, mix ? 3004 : 3001,
