@@ -33,7 +33,7 @@ const struct st_type *st_type_elem(enum st_tkind k)
 
 const struct st_type *st_type_by_name(const char *name)
 {
-    for (size_t i = 0; i <= TY_STRING - 1 + 3; i++) /* BOOL..STRING, DATE, TOD, DT */
+    for (size_t i = 0; elementary[i].kind != TY_ANYINT; i++) /* the names a source spells */
         if (st_ieq(elementary[i].name, name))
             return &elementary[i];
     if (st_ieq(name, "TIME_OF_DAY"))
