@@ -103,29 +103,17 @@ class Gen:
 
     def date_expr(self, t, d):
         """DATE, TOD, DT: IEC's operators on them and their conversions (docs/st.md)."""
-        r = self.rng
-        k = r.random()
-        if k < 0.15:
-            return f"{r.choice(['MIN', 'MAX'])}({self.expr(t, d)}, {self.expr(t, d)})"
-        if k < 0.25:
-            return f"SEL({self.expr('BOOL', d)}, {self.expr(t, d)}, {self.expr(t, d)})"
-        if t == "DATE":
-            if k < 0.6:
-                return f"DT_TO_DATE({self.expr('DT', d)})"
-            return f"UDINT_TO_DATE({self.expr('UDINT', d)})"
-        if t == "TOD":
-            if k < 0.6:
-                return f"({self.expr(t, d)} {r.choice(['+', '-'])} {self.expr('TIME', d)})"
-            if k < 0.8:
-                return f"DT_TO_TOD({self.expr('DT', d)})"
-            return f"DINT_TO_TOD({self.expr('DINT', d)})"
-        if k < 0.6:
-            return f"({self.expr(t, d)} {r.choice(['+', '-'])} {self.expr('TIME', d)})"
-        if k < 0.75:
-            return f"CONCAT_DATE_TOD({self.expr('DATE', d)}, {self.expr('TOD', d)})"
-        if k < 0.85:
-            return f"DATE_TO_DT({self.expr('DATE', d)})"
-        return f"LINT_TO_DT({self.expr('LINT', d)})"
+        r, e = self.rng, self.expr
+        shift = lambda: f"({e(t, d)} {r.choice(['+', '-'])} {e('TIME', d)})"
+        forms = {
+            "DATE": [lambda: f"DT_TO_DATE({e('DT', d)})", lambda: f"UDINT_TO_DATE({e('UDINT', d)})"],
+            "TOD": [shift, shift, lambda: f"DT_TO_TOD({e('DT', d)})",
+                    lambda: f"DINT_TO_TOD({e('DINT', d)})"],
+            "DT": [shift, shift, lambda: f"CONCAT_DATE_TOD({e('DATE', d)}, {e('TOD', d)})",
+                   lambda: f"DATE_TO_DT({e('DATE', d)})", lambda: f"LINT_TO_DT({e('LINT', d)})"],
+        }[t] + [lambda: f"{r.choice(['MIN', 'MAX'])}({e(t, d)}, {e(t, d)})",
+                lambda: f"SEL({e('BOOL', d)}, {e(t, d)}, {e(t, d)})"]
+        return r.choice(forms)()
 
     def literal(self, t):
         if t in DATES:
