@@ -64,6 +64,9 @@ enum plc_st_kind {
     PLC_ST_TIME,     /**< [int64_t] nanoseconds */
     PLC_ST_STRING,   /**< [char[size]]: NUL-terminated, at most size - 1 characters */
     PLC_ST_ENUM,     /**< [int32_t] one of enum_type's values */
+    PLC_ST_DATE,     /**< [int64_t] ns since 1970-01-01, whole days (plc-date.h) */
+    PLC_ST_TOD,      /**< [int64_t] TIME_OF_DAY: ns since midnight */
+    PLC_ST_DT,       /**< [int64_t] DATE_AND_TIME: ns since 1970-01-01 00:00 */
 };
 
 /** @brief An enumerated type: its value names and their values. */

@@ -124,6 +124,7 @@ void st_lex(struct st_ctx *ctx, uint32_t file, struct st_tokens *out);
 enum st_tkind {
     TY_BOOL = 1, TY_SINT, TY_INT, TY_DINT, TY_LINT, TY_USINT, TY_UINT, TY_UDINT, TY_ULINT,
     TY_BYTE, TY_WORD, TY_DWORD, TY_LWORD, TY_REAL, TY_LREAL, TY_TIME, TY_STRING, TY_ENUM,
+    TY_DATE, TY_TOD, TY_DT, /* int64 ns, like TIME (date.c) */
     TY_STRUCT, TY_ARRAY, TY_FB, TY_STDFB, TY_ANYINT, TY_ANYREAL, TY_VOID, TY_ERROR,
 };
 
@@ -188,7 +189,7 @@ void st_type_describe(const struct st_type *t, char *buf, size_t len);
 enum st_stdfb_kind {
     SFB_TON = 1, SFB_TOF, SFB_TP, SFB_RTRIG, SFB_FTRIG, SFB_SR, SFB_RS, SFB_CTU, SFB_CTD, SFB_CTUD,
     /* OpenPLC's library (matiec's lib/): a user POU of the same name wins */
-    SFB_HYSTERESIS, SFB_INTEGRAL, SFB_DERIVATIVE, SFB_PID, SFB_RAMP, SFB_SEMA,
+    SFB_HYSTERESIS, SFB_INTEGRAL, SFB_DERIVATIVE, SFB_PID, SFB_RAMP, SFB_SEMA, SFB_RTC,
 };
 
 struct st_stdfb_pin {
@@ -590,6 +591,9 @@ enum st_fn {
     FN_SHR, FN_ROL, FN_ROR, FN_MOVE, FN_ADD, FN_SUB, FN_MUL, FN_DIV, FN_MOD, FN_GT, FN_GE,
     FN_EQ, FN_NE, FN_LE, FN_LT, FN_AND, FN_OR, FN_XOR, FN_NOT, FN_ADD_TIME, FN_SUB_TIME,
     FN_MUL_TIME, FN_DIV_TIME, FN_LEN, FN_CONCAT, FN_LEFT, FN_RIGHT, FN_MID, FN_FIND,
+    /* date.c */
+    FN_ADD_TOD_TIME, FN_ADD_DT_TIME, FN_SUB_DT_DT, FN_SUB_TOD_TOD, FN_SUB_DATE_DATE,
+    FN_SUB_DT_TIME, FN_SUB_TOD_TIME, FN_CONCAT_DATE_TOD,
 };
 
 #endif

@@ -51,6 +51,13 @@ static const struct st_code codes[] = {
      "position is where libxml2 found the fault.\n"
      "Failing:  <project><types><pous></types></project>\n"
      "Fix:      <project><types><pous></pous></types></project>"},
+    {10, "malformed date or time of day",
+     "A DATE literal is D#yyyy-mm-dd, a TIME_OF_DAY TOD#hh:mm:ss with an optional\n"
+     "fraction of a second (to the nanosecond), a DATE_AND_TIME DT#yyyy-mm-dd-hh:mm:ss;\n"
+     "the day must exist (2100-02-29 does not), hours run 0..23, minutes and seconds\n"
+     "0..59, years 1970..2261 (64-bit nanoseconds end in 2262).\n"
+     "Failing:  d := D#2023-02-29;   t := TOD#24:00:00;   x := DT#2024-01-31 12:00:00;\n"
+     "Fix:      d := D#2023-02-28;   t := TOD#23:59:59;   x := DT#2024-01-31-12:00:00;"},
     {1001, "syntax error",
      "The parser expected something else here; the message says what.\n"
      "Failing:  IF a THEN b := 1 END_IF;\n"
@@ -179,10 +186,11 @@ static const struct st_code codes[] = {
      "Failing:  VAR b : SINT; END_VAR b := 200;\n"
      "Fix:      b := 100;  or declare b : INT."},
     {3003, "operator not defined for the type",
-     "Arithmetic is for integers, reals and TIME; AND, OR, XOR, NOT for BOOL, bit strings\n"
-     "and integers; comparisons for values of one type.\n"
-     "Failing:  x := TRUE + 1;\n"
-     "Fix:      x := BOOL_TO_INT(TRUE) + 1;"},
+     "Arithmetic is for integers, reals and TIME, and between DATE, TOD, DT and TIME as\n"
+     "IEC's table lists (DT - DT, DT + TIME, TOD + TIME, DATE - DATE...); AND, OR, XOR,\n"
+     "NOT for BOOL, bit strings and integers; comparisons for values of one type.\n"
+     "Failing:  x := TRUE + 1;   d := D#2024-01-01 + D#2024-01-02;\n"
+     "Fix:      x := BOOL_TO_INT(TRUE) + 1;   t := D#2024-01-02 - D#2024-01-01;"},
     {3004, "signed and unsigned mixed",
      "An operation mixes a signed and an unsigned type of the same width, or a bit string\n"
      "with a number; the message names the conversion to call.\n"
@@ -297,11 +305,11 @@ static const struct st_code codes[] = {
      "METHOD, PROPERTY, INTERFACE, EXTENDS, IMPLEMENTS, THIS and SUPER are not supported.\n"
      "Failing:  FUNCTION_BLOCK b EXTENDS a\n"
      "Fix:      compose blocks: declare an instance of a inside b."},
-    {5005, "date and time of day types",
-     "DATE, TIME_OF_DAY, DATE_AND_TIME and LTIME (and their literals D#, TOD#, DT#, LT#)\n"
-     "are not supported.\n"
-     "Failing:  d : DATE := D#2024-01-01;\n"
-     "Fix:      keep a DINT of days or seconds instead."},
+    {5005, "LTIME",
+     "LTIME and its literals LT#, LTIME# are not supported: TIME already counts\n"
+     "nanoseconds in 64 bits.\n"
+     "Failing:  d : LTIME := LT#1s;\n"
+     "Fix:      d : TIME := T#1s;"},
     {5006, "C code in a used POU",
      "A { ... } pragma or a (*FILE:...*) block carries C code; a POU that holds one may be\n"
      "in the file but not called by the program. A (*FILE:...*) block outside any POU, as\n"

@@ -131,6 +131,9 @@ static void fb_call(struct emit *E, const struct st_expr *e)
                   E->out);
             break;
         case SFB_SEMA: fputs("plc_sema(&st_f->fb, st_f->claim, st_f->release);\n", E->out); break;
+        case SFB_RTC:
+            fprintf(E->out, "plc_rtc(&st_f->fb, st_f->in, st_f->pdt, %s);\n", now);
+            break;
         case SFB_CTU:
             if (u64)
                 fputs("plc_ctu_u64(&st_f->fb, st_f->cu, st_f->r, st_f->pv);\n", E->out);
@@ -544,6 +547,7 @@ static bool init_folded(struct emit *E, const char *lv, const struct st_type *t,
             fprintf(out, "%s%a", v.type->kind == TY_REAL ? "(float)" : "", v.r);
         break;
     case TY_SINT: case TY_INT: case TY_DINT: case TY_LINT: case TY_TIME: case TY_ENUM:
+    case TY_DATE: case TY_TOD: case TY_DT:
         /* through the bit pattern: INT64_MIN has no literal of its own */
         fprintf(out, "(int64_t)UINT64_C(%" PRIu64 ")", (uint64_t)v.i);
         break;

@@ -9,7 +9,8 @@
 const char st_emit_prelude[] =
     "#include <math.h>\n#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n"
     "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
-    "#include \"plc-program.h\"\n#include \"plc-iec.h\"\n#include \"plc-st.h\"\n\n"
+    "#include \"plc-program.h\"\n#include \"plc-iec.h\"\n#include \"plc-st.h\"\n"
+    "#include \"plc-date.h\"\n\n"
     "#define ST_NTMP 16\n"
     "struct st_rt {\n"
     "    struct plc_ctx *ctx;\n"
@@ -114,6 +115,12 @@ const char st_emit_prelude[] =
     "    for (int i = 0; i < 7; i++) {\n        uint64_t q = a / (uint64_t)us[i].ns;\n"
     "        if (q) l += (size_t)snprintf(t + l, 1025 - l, \"%llu%s\", (unsigned long long)q, us[i].u);\n"
     "        a %= (uint64_t)us[i].ns;\n    }\n    return t;\n}\n"
+    /* DATE/TOD/DT_TO_STRING: the literal; STRING_TO_DATE/TOD/DT: a literal,
+     * prefix optional, else 0 (1970-01-01, midnight) as STRING_TO_TIME */
+    "static inline const char *st_date2s(struct st_rt *rt, enum plc_date_kind k, int64_t v)\n"
+    "{ char *t = st_tmp(rt); plc_date_format(k, v, t, 1025); return t; }\n"
+    "static inline int64_t st_s2date(enum plc_date_kind k, const char *s)\n"
+    "{ int64_t v; return plc_date_parse(k, s, strlen(s), &v) < 0 ? 0 : v; }\n"
     "static inline int64_t st_s2i(const char *s, int64_t lo, int64_t hi)\n"
     "{\n    char *e;\n    long long v = strtoll(s, &e, 10);\n"
     "    if (e == s || *e) return 0;\n    return v < lo ? lo : v > hi ? hi : v;\n}\n"
@@ -174,6 +181,7 @@ const char st_emit_prelude[] =
     "struct st_ramp { bool st_en, st_eno, run; float x0, x1; int64_t tr, cycle;\n"
     "    struct plc_ramp fb; };\n"
     "struct st_sema { bool st_en, st_eno, claim, release; struct plc_sema fb; };\n"
+    "struct st_rtc { bool st_en, st_eno, in; int64_t pdt; struct plc_rtc fb; };\n"
     "#define ST_COUNTER(S, T, F)                                                        \\\n"
     "    struct st_cnt_##S { bool st_en, st_eno, cu, cd, r, ld; T pv; bool q, qu, qd; T cv; F fb; };\n"
     "ST_COUNTER(int, int16_t, struct plc_counter_range)\n"

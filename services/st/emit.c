@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "date.h"
 #include "emit.h"
 #include "plc-layout.h"
 
@@ -145,7 +146,7 @@ void decl(struct emit *E, const struct st_type *t, const char *name)
             fprintf(E->out, "struct st_bistable %s%s", name, dims);
             break;
         case SFB_HYSTERESIS: case SFB_INTEGRAL: case SFB_DERIVATIVE: case SFB_PID:
-        case SFB_RAMP: case SFB_SEMA: {
+        case SFB_RAMP: case SFB_SEMA: case SFB_RTC: {
             char lower[16];
             size_t i = 0;
             for (; t->std->name[i] && i + 1 < sizeof(lower); i++)
@@ -291,6 +292,8 @@ static void conv(struct emit *E, const struct st_expr *e)
     const struct st_expr *x = argn(e, 0);
     enum st_tkind fk = a->kind, tk = b->kind;
     bool freal = fk == TY_REAL || fk == TY_LREAL, treal = tk == TY_REAL || tk == TY_LREAL;
+    if (emit_date_conv(E, e, x))
+        return;
     if (tk == TY_STRING) {
         if (fk == TY_BOOL)
             fputs("st_b2s(", E->out), ex(E, x), fputc(')', E->out);
@@ -728,7 +731,10 @@ void ex(struct emit *E, const struct st_expr *e)
         return;
     }
     case E_BINARY:
-        binary(E, e);
+        if (e->type->kind == TY_TOD) /* TOD +/- TIME stays within the day (date.c) */
+            fputs("plc_tod_wrap(", E->out), binary(E, e), fputc(')', E->out);
+        else
+            binary(E, e);
         return;
     case E_CONV:
         return;

@@ -10,6 +10,8 @@
 #include <math.h>
 
 #include "ast.h"
+#include "date.h"
+#include "plc-date.h"
 
 static enum st_tkind kind_of(const struct st_type *t)
 {
@@ -22,12 +24,12 @@ static enum st_tkind kind_of(const struct st_type *t)
 
 static bool is_signed_kind(enum st_tkind k)
 {
-    return (k >= TY_SINT && k <= TY_LINT) || k == TY_TIME || k == TY_ENUM;
+    return (k >= TY_SINT && k <= TY_LINT) || k == TY_TIME || k == TY_ENUM || st_tkind_is_date(k);
 }
 
 static bool is_int_kind(enum st_tkind k)
 {
-    return (k >= TY_SINT && k <= TY_LWORD) || k == TY_TIME || k == TY_ENUM;
+    return (k >= TY_SINT && k <= TY_LWORD) || k == TY_TIME || k == TY_ENUM || st_tkind_is_date(k);
 }
 
 static unsigned width(enum st_tkind k)
@@ -310,6 +312,8 @@ bool st_fold(const struct st_expr *e, struct st_value *out)
     case E_BINARY:
         if (!fold_binary(e, &v))
             return false;
+        if (kind_of(e->type) == TY_TOD)
+            v.i = plc_tod_wrap(v.i);
         break;
     case E_CALL: {
         if (e->callee != CALL_STDFN)
@@ -329,6 +333,12 @@ bool st_fold(const struct st_expr *e, struct st_value *out)
                 return false;
             a = convert(&a, e->srctype);
             enum st_tkind fk = kind_of(e->srctype), tk = kind_of(e->optype);
+            if (st_tkind_is_date(fk) || st_tkind_is_date(tk)) {
+                struct st_value d = {.type = st_type_elem(TY_LINT), .div0 = a.div0};
+                d.i = st_date_conv_value(fk, tk, as_word(&a));
+                v = convert(&d, e->optype);
+                break;
+            }
             if (fk == TY_TIME && tk != TY_TIME) { /* ms */
                 if (tk == TY_REAL || tk == TY_LREAL) {
                     a.type = st_type_elem(TY_LREAL);

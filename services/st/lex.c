@@ -5,11 +5,13 @@
  * lexical error of a file is reported and the parser always gets T_EOF.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ast.h"
+#include "plc-date.h"
 
 struct lexer {
     struct st_ctx *ctx;
@@ -439,6 +441,33 @@ static bool prefix_is(const char *s, size_t n, const char *word)
     return strlen(word) == n && strncasecmp(s, word, n) == 0;
 }
 
+/* D#2024-01-31, TOD#12:30:15.5, DT#2024-01-31-12:30:15 (plc-date.h reads them): a
+ * T_TIME token whose text names the type. @p start is the prefix's first character. */
+static void lex_date(struct lexer *l, struct st_loc loc, const struct st_type *t,
+                     const char *start)
+{
+    const char *body = l->p;
+    while (l->p < l->end && (isalnum((unsigned char)*l->p) || strchr("_-:.", *l->p)))
+        l->p++;
+    static const enum plc_date_kind kinds[] = {[TY_DATE] = PLC_DATE_DATE,
+                                               [TY_TOD] = PLC_DATE_TOD, [TY_DT] = PLC_DATE_DT};
+    static const char *const forms[] = {[TY_DATE] = "D#2024-01-31",
+                                        [TY_TOD] = "TOD#12:30:15.5",
+                                        [TY_DT] = "DT#2024-01-31-12:30:15"};
+    int64_t ns = 0;
+    if (plc_date_parse(kinds[t->kind], body, (size_t)(l->p - body), &ns) < 0) {
+        st_error(l->ctx, loc, 10, "%s literal '%.*s': %s (write %s)", t->name,
+                 (int)(l->p - start), start,
+                 errno == ERANGE ? "a year outside 1970..2261"
+                                 : "malformed, or a day or time of day that does not exist",
+                 forms[t->kind]);
+        ns = 0;
+    }
+    struct st_token *tok = push(l, T_TIME, loc);
+    tok->tval = ns;
+    tok->text = t->name;
+}
+
 static void lex_ident(struct lexer *l)
 {
     const char *start = l->p;
@@ -452,12 +481,18 @@ static void lex_ident(struct lexer *l)
             lex_time(l, loc);
             return;
         }
-        if (prefix_is(start, n, "D") || prefix_is(start, n, "DATE") ||
-            prefix_is(start, n, "TOD") || prefix_is(start, n, "TIME_OF_DAY") ||
-            prefix_is(start, n, "DT") || prefix_is(start, n, "DATE_AND_TIME") ||
-            prefix_is(start, n, "LT") || prefix_is(start, n, "LTIME")) {
-            st_error(l->ctx, loc, 5005, "%.*s# literals (DATE, TIME_OF_DAY, DATE_AND_TIME, "
-                     "LTIME) are not supported", (int)n, start);
+        char word[16] = "";
+        if (n < sizeof(word))
+            memcpy(word, start, n);
+        const struct st_type *dk = prefix_is(start, n, "D") ? st_type_elem(TY_DATE)
+                                                            : st_type_by_name(word);
+        if (dk && (dk->kind == TY_DATE || dk->kind == TY_TOD || dk->kind == TY_DT)) {
+            lex_date(l, loc, dk, start);
+            return;
+        }
+        if (prefix_is(start, n, "LT") || prefix_is(start, n, "LTIME")) {
+            st_error(l->ctx, loc, 5005, "%.*s# literals (LTIME) are not supported", (int)n,
+                     start);
             while (l->p < l->end && (isalnum((unsigned char)*l->p) || strchr("_-:.", *l->p)))
                 l->p++;
             push(l, T_INT, loc);

@@ -259,6 +259,7 @@ static struct st_expr *literal(struct parser *p, const char *prefix, bool neg)
     case T_TIME:
         e = new_expr(p, E_TIME, t->loc);
         e->tval = t->tval;
+        prefix = t->text; /* D#, TOD#, DT#: DATE, TOD, DT; NULL for a TIME */
         break;
     case T_STRING:
         e = new_expr(p, E_STRING, t->loc);

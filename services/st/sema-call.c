@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "sema.h"
 
 static struct st_expr *new_node(struct sema *S, enum st_expr_kind k, struct st_loc loc)
@@ -270,6 +271,10 @@ static const struct fn_def fns[] = {
     {"MUL_TIME", FN_MUL_TIME, 2, 2}, {"DIV_TIME", FN_DIV_TIME, 2, 2},
     {"LEN", FN_LEN, 1, 1}, {"CONCAT", FN_CONCAT, 2, -1}, {"LEFT", FN_LEFT, 2, 2},
     {"RIGHT", FN_RIGHT, 2, 2}, {"MID", FN_MID, 3, 3}, {"FIND", FN_FIND, 2, 2},
+    {"ADD_TOD_TIME", FN_ADD_TOD_TIME, 2, 2}, {"ADD_DT_TIME", FN_ADD_DT_TIME, 2, 2},
+    {"SUB_DT_DT", FN_SUB_DT_DT, 2, 2}, {"SUB_TOD_TOD", FN_SUB_TOD_TOD, 2, 2},
+    {"SUB_DATE_DATE", FN_SUB_DATE_DATE, 2, 2}, {"SUB_DT_TIME", FN_SUB_DT_TIME, 2, 2},
+    {"SUB_TOD_TIME", FN_SUB_TOD_TIME, 2, 2}, {"CONCAT_DATE_TOD", FN_CONCAT_DATE_TOD, 2, 2},
 };
 
 static const struct st_type *elem_named(const char *s, size_t n)
@@ -304,7 +309,10 @@ static struct st_expr *lower_ops(struct sema *S, struct st_expr *e, enum st_fn f
                {FN_MOD, OP_MOD}, {FN_EXPT, OP_POW}, {FN_AND, OP_AND}, {FN_OR, OP_OR},
                {FN_XOR, OP_XOR}, {FN_GT, OP_GT}, {FN_GE, OP_GE}, {FN_EQ, OP_EQ},
                {FN_NE, OP_NE}, {FN_LE, OP_LE}, {FN_LT, OP_LT}, {FN_ADD_TIME, OP_ADD},
-               {FN_SUB_TIME, OP_SUB}, {FN_MUL_TIME, OP_MUL}, {FN_DIV_TIME, OP_DIV}};
+               {FN_SUB_TIME, OP_SUB}, {FN_MUL_TIME, OP_MUL}, {FN_DIV_TIME, OP_DIV},
+               {FN_ADD_TOD_TIME, OP_ADD}, {FN_ADD_DT_TIME, OP_ADD}, {FN_SUB_DT_DT, OP_SUB},
+               {FN_SUB_TOD_TOD, OP_SUB}, {FN_SUB_DATE_DATE, OP_SUB}, {FN_SUB_DT_TIME, OP_SUB},
+               {FN_SUB_TOD_TIME, OP_SUB}, {FN_CONCAT_DATE_TOD, OP_ADD}};
     if (fn == FN_MOVE)
         return ops[0];
     if (fn == FN_NOT)
@@ -489,6 +497,8 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
             st_error(S->ctx, ops[0]->loc, 3001, "%s of an enumerated value", e->name);
             return err;
         }
+        if (!sema_date_conv(S, e, a, b))
+            return err;
         sema_coerce(S, ops[0], a, "the argument");
         e->fn = FN_CONV;
         e->srctype = a;
@@ -520,6 +530,8 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
             st_error(S->ctx, ops[0]->loc, 3001, "%s takes a TIME first", e->name);
             return err;
         }
+        if (!sema_date_fn(S, e, (int)def->fn, ops, low))
+            return err;
         e->fn = FN_MOVE;
         e->b = low;
         const struct st_type *t = low == ops[0] ? ops[0]->type : sema_expr(S, low);
@@ -559,8 +571,9 @@ static const struct st_type *std_fn(struct sema *S, struct st_expr *e)
     case FN_MIN: case FN_MAX: case FN_LIMIT: {
         const struct st_type *c = common_of(S, e, ops, n);
         if (c->kind != TY_ERROR && !st_type_is_num(c) && !st_type_is_bits(c) &&
-            c->kind != TY_TIME) {
-            st_error(S->ctx, e->loc, 3003, "%s takes numbers, bit strings or TIME", e->name);
+            c->kind != TY_TIME && !st_tkind_is_date(c->kind)) {
+            st_error(S->ctx, e->loc, 3003, "%s takes numbers, bit strings, TIME, DATE, TOD or DT",
+                     e->name);
             return err;
         }
         return c;

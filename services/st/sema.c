@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "date.h"
 #include "plc-layout.h"
 #include "sema.h"
 
@@ -89,8 +90,7 @@ static const struct st_type *named_type(struct sema *S, const char *name, struct
         sema_use_pou(S, u, loc, false);
         return u->type ? u->type : st_type_elem(TY_ERROR);
     }
-    if (st_ieq(name, "DATE") || st_ieq(name, "TIME_OF_DAY") || st_ieq(name, "TOD") ||
-        st_ieq(name, "DATE_AND_TIME") || st_ieq(name, "DT") || st_ieq(name, "LTIME"))
+    if (st_ieq(name, "LTIME"))
         st_error(S->ctx, loc, 5005, "type %s is not supported", name);
     else if (u)
         st_error(S->ctx, loc, 2004, "'%s' is a %s, not a type", name,
@@ -401,7 +401,7 @@ void sema_coerce(struct sema *S, struct st_expr *e, const struct st_type *to, co
         return;
     }
     if (st_type_is_scalar(from) && st_type_is_scalar(to) && from->kind != TY_ENUM &&
-        to->kind != TY_ENUM) {
+        to->kind != TY_ENUM && st_date_conv_exists(from, to)) {
         sema_conv_name(from, to, conv, sizeof(conv));
         bool mix = (st_type_is_signed(from) != st_type_is_signed(to) &&
                     st_type_is_int(from) && st_type_is_int(to) &&
@@ -455,7 +455,7 @@ static const struct st_type *common(struct sema *S, struct st_expr *e, const str
     type_name_of(b, bn, sizeof(bn));
     if (st_type_is_scalar(a) && st_type_is_scalar(b) && a->kind != TY_ENUM &&
         b->kind != TY_ENUM && a->kind != TY_ANYINT && b->kind != TY_ANYINT &&
-        a->kind != TY_ANYREAL && b->kind != TY_ANYREAL) {
+        a->kind != TY_ANYREAL && b->kind != TY_ANYREAL && st_date_conv_exists(b, a)) {
         sema_conv_name(b, a, conv, sizeof(conv));
         bool mix = st_type_is_anyint(a) && st_type_is_anyint(b);
         st_error(S->ctx, e->loc, mix ? 3004 : 3001,
@@ -497,6 +497,8 @@ static const struct st_type *binary(struct sema *S, struct st_expr *e)
         return base;
     }
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD: {
+        if (st_tkind_is_date(a->kind) || st_tkind_is_date(b->kind))
+            return sema_date_binary(S, e, a, b);
         bool ta = a->kind == TY_TIME, tb = b->kind == TY_TIME;
         if (ta || tb) {
             const struct st_type *time = st_type_elem(TY_TIME);
@@ -718,8 +720,8 @@ const struct st_type *sema_expr(struct sema *S, struct st_expr *e)
     case E_BOOL:
         t = st_type_elem(TY_BOOL);
         break;
-    case E_TIME:
-        t = st_type_elem(TY_TIME);
+    case E_TIME: /* D#, TOD#, DT# literals name their type */
+        t = e->lit_type ? st_type_by_name(e->lit_type) : st_type_elem(TY_TIME);
         break;
     case E_STRING: {
         struct st_type *s = st_alloc(&S->ctx->arena, sizeof(*s));

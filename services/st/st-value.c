@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "plc-date.h"
 #include "st-value.h"
 
 static const struct {
@@ -23,11 +24,17 @@ static const struct {
     [PLC_ST_BYTE] = {"BYTE", 1},   [PLC_ST_WORD] = {"WORD", 2},     [PLC_ST_DWORD] = {"DWORD", 4},
     [PLC_ST_LWORD] = {"LWORD", 8}, [PLC_ST_REAL] = {"REAL", 4},     [PLC_ST_LREAL] = {"LREAL", 8},
     [PLC_ST_TIME] = {"TIME", 8},   [PLC_ST_STRING] = {"STRING", 0}, [PLC_ST_ENUM] = {"ENUM", 4},
+    [PLC_ST_DATE] = {"DATE", 8},   [PLC_ST_TOD] = {"TOD", 8},       [PLC_ST_DT] = {"DT", 8},
 };
 
 size_t plc_st_kind_size(unsigned kind)
 {
     return kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[kind].size : 0;
+}
+
+static enum plc_date_kind date_kind(unsigned kind)
+{
+    return kind == PLC_ST_DATE ? PLC_DATE_DATE : kind == PLC_ST_TOD ? PLC_DATE_TOD : PLC_DATE_DT;
 }
 
 static bool is_signed(unsigned kind)
@@ -441,6 +448,18 @@ int plc_st_value_parse(const struct plc_st_var *var, const char *text, bool exac
         memcpy(dst, &ns, sizeof(ns));
         return 0;
     }
+    case PLC_ST_DATE:
+    case PLC_ST_TOD:
+    case PLC_ST_DT: {
+        int64_t ns;
+        if (plc_date_parse(date_kind(kind), text, strlen(text), &ns) < 0) {
+            snprintf(why, why_size, "%s takes a literal: D#2024-01-31, TOD#12:30:15.5, "
+                     "DT#2024-01-31-12:30:15 (the prefix optional)", kinds[kind].name);
+            return -1;
+        }
+        memcpy(dst, &ns, sizeof(ns));
+        return 0;
+    }
     case PLC_ST_STRING: {
         size_t n = strlen(text);
         if (n > var->size - 1u) {
@@ -493,6 +512,14 @@ struct json_object *plc_st_value_to_json(const struct plc_st_var *var, const voi
         int64_t ns;
         memcpy(&ns, src, sizeof(ns));
         plc_st_time_format(ns, buf, sizeof(buf));
+        return json_object_new_string(buf);
+    }
+    case PLC_ST_DATE:
+    case PLC_ST_TOD:
+    case PLC_ST_DT: {
+        int64_t ns;
+        memcpy(&ns, src, sizeof(ns));
+        plc_date_format(date_kind(kind), ns, buf, sizeof(buf));
         return json_object_new_string(buf);
     }
     case PLC_ST_STRING:

@@ -15,6 +15,8 @@ static const struct st_type elementary[] = {
     ELEM(TY_LWORD, "LWORD", "uint64_t"),  ELEM(TY_REAL, "REAL", "float"),
     ELEM(TY_LREAL, "LREAL", "double"),    ELEM(TY_TIME, "TIME", "int64_t"),
     {.kind = TY_STRING, .name = "STRING", .cname = NULL, .strlen = 80},
+    ELEM(TY_DATE, "DATE", "int64_t"),     ELEM(TY_TOD, "TOD", "int64_t"),
+    ELEM(TY_DT, "DT", "int64_t"),
     ELEM(TY_ANYINT, "an integer literal", "int64_t"),
     ELEM(TY_ANYREAL, "a real literal", "double"),
     ELEM(TY_VOID, "no value", "void"),
@@ -31,9 +33,13 @@ const struct st_type *st_type_elem(enum st_tkind k)
 
 const struct st_type *st_type_by_name(const char *name)
 {
-    for (size_t i = 0; i <= TY_STRING - 1; i++)
+    for (size_t i = 0; elementary[i].kind != TY_ANYINT; i++) /* the names a source spells */
         if (st_ieq(elementary[i].name, name))
             return &elementary[i];
+    if (st_ieq(name, "TIME_OF_DAY"))
+        return st_type_elem(TY_TOD);
+    if (st_ieq(name, "DATE_AND_TIME"))
+        return st_type_elem(TY_DT);
     return NULL;
 }
 
@@ -75,7 +81,7 @@ bool st_type_is_anyint(const struct st_type *t)
 
 bool st_type_is_scalar(const struct st_type *t)
 {
-    return t->kind >= TY_BOOL && t->kind <= TY_ENUM;
+    return t->kind >= TY_BOOL && t->kind <= TY_DT;
 }
 
 unsigned st_type_bits(const struct st_type *t)
@@ -104,7 +110,8 @@ int64_t st_type_min(const struct st_type *t)
     case TY_SINT: return INT8_MIN;
     case TY_INT: return INT16_MIN;
     case TY_DINT: case TY_ENUM: return INT32_MIN;
-    case TY_LINT: case TY_TIME: case TY_ANYINT: return INT64_MIN;
+    case TY_LINT: case TY_TIME: case TY_DATE: case TY_TOD: case TY_DT: case TY_ANYINT:
+        return INT64_MIN;
     default: return 0;
     }
 }
@@ -118,7 +125,7 @@ uint64_t st_type_max(const struct st_type *t)
     case TY_SINT: return INT8_MAX;
     case TY_INT: return INT16_MAX;
     case TY_DINT: case TY_ENUM: return INT32_MAX;
-    case TY_LINT: case TY_TIME: return INT64_MAX;
+    case TY_LINT: case TY_TIME: case TY_DATE: case TY_TOD: case TY_DT: return INT64_MAX;
     case TY_USINT: case TY_BYTE: return UINT8_MAX;
     case TY_UINT: case TY_WORD: return UINT16_MAX;
     case TY_UDINT: case TY_DWORD: return UINT32_MAX;
@@ -301,6 +308,15 @@ static const struct st_stdfb_pin sema_pins[] = {
     {"BUSY", true, TY_BOOL, "fb.busy"},
 };
 
+/* RTC: CDT runs on the scan's clock from PDT (plc_rtc, docs/st.md) */
+static const struct st_stdfb_pin rtc_pins[] = {
+    {"IN", false, TY_BOOL, "in"}, {"PDT", false, TY_DT, "pdt"},
+    {"Q", true, TY_BOOL, "fb.q"}, {"CDT", true, TY_DT, "fb.cdt"},
+};
+static const struct st_stdfb_pin rtc_priv[] = {
+    {"$in", true, TY_BOOL, "fb.in"}, {"$offset", true, TY_LINT, "fb.offset"},
+};
+
 #define PINS(a) a, (unsigned)(sizeof(a) / sizeof(a[0]))
 #define COUNTERS(sfx, k, priv)                                                             \
     {"CTU" sfx, SFB_CTU, k, PINS(ctu_pins), PINS(priv), false},                            \
@@ -327,6 +343,7 @@ static const struct st_stdfb stdfbs[] = {
     {"PID", SFB_PID, 0, PINS(pid_pins), PINS(pid_priv), true},
     {"RAMP", SFB_RAMP, 0, PINS(ramp_pins), PINS(ramp_priv), true},
     {"SEMA", SFB_SEMA, 0, PINS(sema_pins), NULL, 0, true},
+    {"RTC", SFB_RTC, 0, PINS(rtc_pins), PINS(rtc_priv), true},
 };
 
 const struct st_stdfb *st_stdfb_find(const char *name)
@@ -342,7 +359,8 @@ static const char *const stdfn_names[] = {
     "EXPT", "MIN", "MAX", "LIMIT", "SEL", "MUX", "SHL", "SHR", "ROL", "ROR", "MOVE", "ADD",
     "SUB", "MUL", "DIV", "MOD", "GT", "GE", "EQ", "NE", "LE", "LT", "AND", "OR", "XOR", "NOT",
     "ADD_TIME", "SUB_TIME", "MUL_TIME", "DIV_TIME", "LEN", "CONCAT", "LEFT", "RIGHT", "MID",
-    "FIND",
+    "FIND", "ADD_TOD_TIME", "ADD_DT_TIME", "SUB_DT_DT", "SUB_TOD_TOD", "SUB_DATE_DATE",
+    "SUB_DT_TIME", "SUB_TOD_TIME", "CONCAT_DATE_TOD",
 };
 
 bool st_is_std_function(const char *name)

@@ -33,7 +33,8 @@ BITS = {"BYTE": 8, "WORD": 16, "DWORD": 32, "LWORD": 64}
 REALS = ["REAL", "LREAL"]
 INTS = list(SIGNED) + list(UNSIGNED)
 NUMERIC = INTS + REALS
-ALL = ["BOOL"] + INTS + list(BITS) + REALS + ["TIME"]
+DATES = ["DATE", "TOD", "DT"]
+ALL = ["BOOL"] + INTS + list(BITS) + REALS + ["TIME"] + DATES
 
 
 def width(t):
@@ -92,7 +93,31 @@ class Gen:
         sign = "-" if r.random() < 0.2 else ""
         return f"T#{sign}{''.join(parts)}"
 
+    def date_literal(self, t):
+        r = self.rng
+        day = f"{r.randint(1970, 2261):04d}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
+        tod = f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
+        if r.random() < 0.4:
+            tod += f".{r.randint(0, 999999999):09d}"
+        return {"DATE": f"DATE#{day}", "TOD": f"TOD#{tod}", "DT": f"DT#{day}-{tod}"}[t]
+
+    def date_expr(self, t, d):
+        """DATE, TOD, DT: IEC's operators on them and their conversions (docs/st.md)."""
+        r, e = self.rng, self.expr
+        shift = lambda: f"({e(t, d)} {r.choice(['+', '-'])} {e('TIME', d)})"
+        forms = {
+            "DATE": [lambda: f"DT_TO_DATE({e('DT', d)})", lambda: f"UDINT_TO_DATE({e('UDINT', d)})"],
+            "TOD": [shift, shift, lambda: f"DT_TO_TOD({e('DT', d)})",
+                    lambda: f"DINT_TO_TOD({e('DINT', d)})"],
+            "DT": [shift, shift, lambda: f"CONCAT_DATE_TOD({e('DATE', d)}, {e('TOD', d)})",
+                   lambda: f"DATE_TO_DT({e('DATE', d)})", lambda: f"LINT_TO_DT({e('LINT', d)})"],
+        }[t] + [lambda: f"{r.choice(['MIN', 'MAX'])}({e(t, d)}, {e(t, d)})",
+                lambda: f"SEL({e('BOOL', d)}, {e(t, d)}, {e(t, d)})"]
+        return r.choice(forms)()
+
     def literal(self, t):
+        if t in DATES:
+            return self.date_literal(t)
         if t == "BOOL":
             return self.rng.choice(["TRUE", "FALSE"])
         if t in REALS:
@@ -110,6 +135,8 @@ class Gen:
         if depth <= 0 or r.random() < 0.2:
             return self.literal(t)
         d = depth - 1
+        if t in DATES:
+            return self.date_expr(t, d)
         if t == "BOOL":
             k = r.random()
             if k < 0.45:
@@ -127,6 +154,9 @@ class Gen:
             k = r.random()
             if k < 0.35:
                 return f"({self.expr(t, d)} {r.choice(['+', '-'])} {self.expr(t, d)})"
+            if k < 0.42:
+                u = r.choice(DATES)
+                return f"({self.expr(u, d)} - {self.expr(u, d)})"
             if k < 0.5:
                 return f"({self.expr(t, d)} * {self.expr('DINT', d)})"
             if k < 0.6:
@@ -182,7 +212,8 @@ class Gen:
                 return f"{r.choice(['MIN', 'MAX'])}({self.expr(t, d)}, {self.expr(t, d)})"
         if k < 0.8:
             return f"SEL({self.expr('BOOL', d)}, {self.expr(t, d)}, {self.expr(t, d)})"
-        u = r.choice(["BOOL"] + INTS + list(BITS) + REALS + (["TIME"] if t in ("DINT", "LINT", "UDINT", "ULINT") else []))
+        u = r.choice(["BOOL"] + INTS + list(BITS) + REALS
+                     + (["TIME"] + DATES if t in ("DINT", "LINT", "UDINT", "ULINT") else []))
         if u == t:
             return self.expr(t, d)
         return f"{u}_TO_{t}({self.expr(u, d)})"
@@ -200,6 +231,9 @@ def to_runtime(expr, declare):
                 break
         if hit:
             j = i + len(hit)
+            if hit[:-1] in DATES:  # D#2024-01-31, TOD#12:30:15.5, DT#...: digits - : .
+                while j < len(expr) and (expr[j].isdigit() or expr[j] in "-:."):
+                    j += 1
             while j < len(expr) and (expr[j].isalnum() or expr[j] in "#.-_+"):
                 # a sign belongs to the literal only right after '#', or in an exponent
                 if expr[j] in "+-" and expr[j - 1] not in "#Ee":

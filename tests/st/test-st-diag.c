@@ -107,6 +107,13 @@ static void bad_literals_are_lexical_errors(void **state)
     expect_diag("PROGRAM p VAR t : TIME; END_VAR t := T#5; END_PROGRAM", "error[P0006]");
     expect_diag("PROGRAM p VAR s : STRING; END_VAR s := 'abc; END_PROGRAM", "error[P0002]");
     expect_diag("PROGRAM p (* open", "error[P0001]");
+    /* a date or time of day: the literal named, the reason given */
+    expect_diag("PROGRAM p VAR d : DATE; END_VAR d := D#2023-02-29; END_PROGRAM",
+                "error[P0010]: DATE literal 'D#2023-02-29': malformed, or a day");
+    expect_diag("PROGRAM p VAR d : DT; END_VAR d := DT#1969-12-31-23:59:59; END_PROGRAM",
+                "error[P0010]: DT literal 'DT#1969-12-31-23:59:59': a year outside 1970..2261");
+    expect_diag("PROGRAM p VAR t : TOD; END_VAR t := TOD#12:60:00; END_PROGRAM", "error[P0010]");
+    expect_diag("PROGRAM p VAR t : LTIME; END_VAR t := LT#1s; END_PROGRAM", "error[P5005]");
 }
 
 static void refused_constructs_are_named(void **state)
@@ -118,7 +125,7 @@ static void refused_constructs_are_named(void **state)
     expect_diag("PROGRAM p VAR q : POINTER TO INT; END_VAR END_PROGRAM", "error[P5009]");
     expect_diag("FUNCTION_BLOCK b EXTENDS a END_FUNCTION_BLOCK PROGRAM p END_PROGRAM",
                 "error[P5004]");
-    expect_diag("PROGRAM p VAR d : DATE; END_VAR END_PROGRAM", "error[P5005]");
+    expect_diag("PROGRAM p VAR d : LTIME; END_VAR END_PROGRAM", "error[P5005]");
     expect_diag("PROGRAM p VAR x : INT; END_VAR #x := 1; END_PROGRAM", "error[P5008]");
     expect_diag("ORGANIZATION_BLOCK ob1 END_ORGANIZATION_BLOCK", "error[P5008]");
     expect_diag("PROGRAM p VAR x : BOOL; END_VAR x S= TRUE; END_PROGRAM", "error[P5009]");

@@ -176,6 +176,28 @@ static void ton_follows_the_scan_clock(void **state)
     done(&g);
 }
 
+/* DATE/TOD/DT are int64 ns in the state, typed in plc_st_meta; RTC's offset is
+ * listed, so an online change carries a running clock. */
+static void dates_and_rtc_state_are_in_the_table(void **state)
+{
+    struct prog g;
+    build(&g, "PROGRAM p\nVAR c : RTC; d : DATE := D#1970-01-02; t : TOD; x : DT; END_VAR\n"
+              "c(IN := TRUE, PDT := DT#1970-01-01-01:00:00);\nx := c.CDT;\n"
+              "t := DT_TO_TOD(x) + T#23h;\nEND_PROGRAM\n");
+    assert_int_equal(var(&g, "d")->kind, PLC_ST_DATE);
+    assert_int_equal(var(&g, "t")->kind, PLC_ST_TOD);
+    assert_int_equal(var(&g, "x")->kind, PLC_ST_DT);
+    assert_int_equal(var(&g, "c.CDT")->kind, PLC_ST_DT);
+    assert_int_equal(var(&g, "c.$offset")->kind, PLC_ST_LINT);
+    assert_int_equal(get(&g, "d"), 86400000000000LL);
+    assert_int_equal(scan(&g, 5000000000u), 0);
+    assert_int_equal(get(&g, "x"), 3600000000000LL); /* PDT on the rising edge */
+    assert_int_equal(scan(&g, 7000000000u), 0);
+    assert_int_equal(get(&g, "x"), 3602000000000LL); /* 2 s of scan clock later */
+    assert_int_equal(get(&g, "t"), 2000000000LL);    /* 01:00:02 + 23 h wraps to 00:00:02 */
+    done(&g);
+}
+
 static void user_blocks_and_functions_compute(void **state)
 {
     struct prog g;
@@ -217,6 +239,7 @@ int main(void)
         cmocka_unit_test(division_by_zero_faults_with_file_and_line),
         cmocka_unit_test(index_out_of_range_faults),
         cmocka_unit_test(ton_follows_the_scan_clock),
+        cmocka_unit_test(dates_and_rtc_state_are_in_the_table),
         cmocka_unit_test(user_blocks_and_functions_compute),
         cmocka_unit_test(int_counter_saturates_at_int_max),
     };
