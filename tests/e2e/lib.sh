@@ -23,3 +23,23 @@ eventually() {
         sleep 0.05
     done
 }
+
+# The services a test starts: spawn LOG COMMAND... runs one in the background,
+# its output appended to LOG; stop_all stops them (SIGTERM, then waits for
+# each); kill_all, for the exit trap, kills whatever is left.
+pids=()
+spawn() {
+    local log=$1
+    shift
+    "$@" >>"$log" 2>&1 &
+    pids+=($!)
+}
+stop_all() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    pids=()
+}
+kill_all() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+}

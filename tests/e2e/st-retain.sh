@@ -19,10 +19,8 @@ base=$(mktemp -d /dev/shm/plc-st-retain-XXXXXX)
 work=$(mktemp -d)
 export RASPIPLC_BASE_DIR=$base RASPIPLC_LAYOUT=$layout RASPIPLC_RETAIN_DIR=$work/retain
 unset RASPIPLC_IO_BACKEND
-pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
+    kill_all
     rm -rf "$base" "$work"
 }
 trap cleanup EXIT
@@ -39,18 +37,10 @@ press() {
         "$sim" set start_button 0 && eventually tag_is motor_run false
 }
 start_plc() {
-    "$build/services/plc-io" --backend sim >>"$work/io.log" 2>&1 &
-    pids+=($!)
-    "$build/services/plc-logic" --program "$work/hours.so" --priority 0 \
-        --no-lock-memory --cpu-dma-latency none >>"$work/logic.log" 2>&1 &
-    pids+=($!)
-    "$build/services/plc-retain" --no-journal --no-events >>"$work/retain.log" 2>&1 &
-    pids+=($!)
-}
-stop_plc() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    pids=()
+    spawn "$work/io.log" "$build/services/plc-io" --backend sim
+    spawn "$work/logic.log" "$build/services/plc-logic" --program "$work/hours.so" --priority 0 \
+        --no-lock-memory --cpu-dma-latency none
+    spawn "$work/retain.log" "$build/services/plc-retain" --no-journal --no-events
 }
 
 cat >"$work/hours.st" <<'ST'
@@ -83,14 +73,14 @@ check "press 2" press 2
 check "press 3" press 3
 check "plc-retain saved run_seconds 3" eventually saved 3
 
-stop_plc
+stop_all
 rm -rf "${base:?}"/*
 check "plc-shm-init restores the regions from the snapshot" "$build/services/plc-shm-init" -q
 check "run_seconds is 3 before any program runs" count_is 3
 start_plc
 check "the program starts from the retained 3, not from 0" eventually count_is 3
 check "and counts on: press 4" press 4
-stop_plc
+stop_all
 
 # Without a retained tag of its name a RETAIN variable could not be kept.
 sed 's/run_seconds/hours_run/g' "$work/hours.st" >"$work/bad.st"
