@@ -68,7 +68,7 @@ size_t plc_retain_restore_region(const struct plc_snapshot *s, const struct plc_
     memset(data, 0, def->data_size);
     for (size_t i = def->first_tag; i < def->first_tag + def->tag_count; i++) {
         const struct plc_tag_def *t = plc_layout_tag_at(l, i);
-        plc_tag_encode(t, t->initial, data);
+        plc_value_store(t->type, &t->initial_v, (unsigned char *)data + t->offset);
         if (!t->retain || !s)
             continue;
         const struct plc_snapshot_tag *st = plc_snapshot_find_tag(s, t->name);

@@ -446,7 +446,7 @@ static void read_first_values(struct plc_retain *r)
                 if (t->saved_known)
                     memcpy(t->live, t->saved, t->t->size);
                 else
-                    plc_tag_encode_at(t->t, t->t->initial, t->live);
+                    plc_value_store(t->t->type, &t->t->initial_v, t->live);
             }
     }
 }
