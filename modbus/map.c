@@ -142,8 +142,8 @@ static void format_range(const struct plc_modbus_map_entry *e, char *buf, size_t
         snprintf(buf, len, "0..1");
         return;
     }
-    plc_type_format_value(t->type, t->min, lo, sizeof(lo));
-    plc_type_format_value(t->type, t->max, hi, sizeof(hi));
+    plc_value_format(t->type, &t->min_v, lo, sizeof(lo));
+    plc_value_format(t->type, &t->max_v, hi, sizeof(hi));
     snprintf(buf, len, "%s..%s", lo, hi);
 }
 
@@ -202,8 +202,8 @@ int plc_modbus_map_write_csv(const struct plc_modbus_map *m, FILE *out)
             snprintf(lo, sizeof(lo), "0");
             snprintf(hi, sizeof(hi), "1");
         } else {
-            plc_type_format_value(t->type, t->min, lo, sizeof(lo));
-            plc_type_format_value(t->type, t->max, hi, sizeof(hi));
+            plc_value_format(t->type, &t->min_v, lo, sizeof(lo));
+            plc_value_format(t->type, &t->max_v, hi, sizeof(hi));
         }
         csv_field(out, plc_modbus_table_name(e->table), false);
         csv_field(out, addr, false);
