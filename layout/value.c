@@ -195,6 +195,31 @@ struct plc_value plc_value_from_double(enum plc_type type, double d)
     return v;
 }
 
+struct plc_value plc_value_from_slot(enum plc_type type, const void *slot)
+{
+    struct plc_value v;
+    double d;
+    if (plc_type_is_wide_int(type)) {
+        memcpy(&v, slot, 8);
+        return v;
+    }
+    memcpy(&d, slot, 8);
+    if (kind_of(type) == K_FLOAT)
+        v.f = d;
+    else
+        v = plc_value_from_double(type, d);
+    return v;
+}
+
+void plc_value_to_slot(enum plc_type type, const struct plc_value *v, void *slot)
+{
+    double d = plc_value_to_double(type, v);
+    if (plc_type_is_wide_int(type))
+        memcpy(slot, v, 8);
+    else
+        memcpy(slot, &d, 8);
+}
+
 void plc_value_store(enum plc_type type, const struct plc_value *v, void *at)
 {
     unsigned char *p = at;

@@ -82,37 +82,21 @@ static bool value_ok(enum plc_type type, const struct plc_value *v)
     return plc_value_in_range(type, v, &lo, &hi);
 }
 
-/* An entry's value field: the exact integer of int64/uint64, a double
- * otherwise; false when it holds no value of @type (a torn or foreign entry). */
+/* An entry's value (plc_value_from_slot()); false when it holds no value of
+ * @type (a torn or foreign entry): a double of an older integer type must be
+ * whole and within the type, checked before any conversion. */
 static bool entry_value(enum plc_type type, const struct plc_force_entry *e,
                         struct plc_value *v)
 {
     double d = e->value;
-    switch (type) {
-    case PLC_TYPE_INT64: v->i = e->value_i; break;
-    case PLC_TYPE_UINT64: v->u = e->value_u; break;
-    case PLC_TYPE_FLOAT32:
-    case PLC_TYPE_FLOAT64: v->f = d; break;
-    default:
-        /* a whole number, first within every older type so the conversion is defined */
-        if (!(d >= INT32_MIN && d <= UINT32_MAX && d == trunc(d)))
-            return false;
-        *v = plc_value_from_double(type, d);
-        if (plc_value_to_double(type, v) != d) /* clamped: outside the type */
-            return false;
-    }
+    bool older_int = !plc_type_is_wide_int(type) && type != PLC_TYPE_FLOAT32 &&
+                     type != PLC_TYPE_FLOAT64;
+    if (older_int && !(d >= INT32_MIN && d <= UINT32_MAX && d == trunc(d)))
+        return false;
+    *v = plc_value_from_slot(type, &e->value);
+    if (older_int && plc_value_to_double(type, v) != d) /* clamped: outside the type */
+        return false;
     return value_ok(type, v);
-}
-
-static void entry_set_value(enum plc_type type, const struct plc_value *v,
-                            struct plc_force_entry *e)
-{
-    if (type == PLC_TYPE_INT64)
-        e->value_i = v->i;
-    else if (type == PLC_TYPE_UINT64)
-        e->value_u = v->u;
-    else
-        e->value = plc_value_to_double(type, v);
 }
 
 int plc_force_value_parse(const struct plc_tag_def *tag, const char *text,
@@ -420,7 +404,7 @@ int plc_force_table_set(struct plc_force_table *t, const struct plc_force *f)
                                 .uid = f->uid,
                                 .since_ns = f->since_ns,
                                 .until_ns = f->until_ns};
-    entry_set_value(f->tag->type, &f->value, &e);
+    plc_value_to_slot(f->tag->type, &f->value, &e.value);
     snprintf(e.user, sizeof(e.user), "%s", f->user);
     snprintf(e.tag_name, sizeof(e.tag_name), "%s", f->tag->name);
     return put_entry(t, 0, PLC_FORCE_CAPACITY, &e);

@@ -87,28 +87,14 @@ static bool name_ok(const char *s)
 
 struct plc_value plc_snapshot_tag_get(const struct plc_snapshot_tag *tag)
 {
-    struct plc_value v;
-    if (tag->type == PLC_TYPE_INT64)
-        v.i = tag->value_i;
-    else if (tag->type == PLC_TYPE_UINT64)
-        v.u = tag->value_u;
-    else if (tag->type == PLC_TYPE_FLOAT32 || tag->type == PLC_TYPE_FLOAT64)
-        v.f = tag->value;
-    else
-        v = plc_value_from_double(tag->type, tag->value); /* whole, in range: value_fits() */
-    return v;
+    return plc_value_from_slot(tag->type, &tag->value);
 }
 
 void plc_snapshot_tag_set(struct plc_snapshot_tag *tag, enum plc_type type,
                           const struct plc_value *v)
 {
     tag->type = type;
-    if (type == PLC_TYPE_INT64)
-        tag->value_i = v->i;
-    else if (type == PLC_TYPE_UINT64)
-        tag->value_u = v->u;
-    else
-        tag->value = plc_value_to_double(type, v);
+    plc_value_to_slot(type, v, &tag->value);
 }
 
 /* A stored value must be one the type can hold (checked before any cast). */

@@ -151,6 +151,16 @@ PLC_API int plc_value_format(enum plc_type type, const struct plc_value *v, char
 PLC_API double plc_value_to_double(enum plc_type type, const struct plc_value *v);
 /** @brief @p d as a value of @p type, truncated and clamped to the type's range. */
 PLC_API struct plc_value plc_value_from_double(enum plc_type type, double d);
+/**
+ * @brief Read the 8-byte field of a force table entry or retain snapshot tag:
+ *        a double for every type but int64 and uint64, whose exact integer it
+ *        holds instead (those types came later, so the older ones keep the
+ *        double they always had). Integers are truncated and clamped as
+ *        plc_value_from_double() does; check the double first where it matters.
+ */
+PLC_API struct plc_value plc_value_from_slot(enum plc_type type, const void *slot);
+/** @brief The inverse of plc_value_from_slot(). */
+PLC_API void plc_value_to_slot(enum plc_type type, const struct plc_value *v, void *slot);
 /** @brief Store @p v as @p type's bytes at @p at (host order, unaligned is fine). */
 PLC_API void plc_value_store(enum plc_type type, const struct plc_value *v, void *at);
 /** @brief Read a value of @p type from its bytes at @p at. */

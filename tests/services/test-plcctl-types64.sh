@@ -30,6 +30,14 @@ sbyte  int8         16                -5
 OUT
 end
 
+begin watch_shows_64_bit_values_exactly
+init
+ctl watch big huge --count 2 --timeout 5
+expect_status 0
+grep -qE '^[0-9T:.+-]+ big=9007199254740993$' "$OUT" || fail "watch: $(cat "$OUT")"
+grep -qE '^[0-9T:.+-]+ huge=18446744073709551615$' "$OUT" || fail "watch: $(cat "$OUT")"
+end
+
 begin force_holds_int64_values_exactly
 init
 ctl force big 9007199254740995
