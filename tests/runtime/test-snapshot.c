@@ -408,6 +408,41 @@ static void restore_by_name_across_layout_change(void **state)
     plc_layout_free(l2);
 }
 
+/* 2^53 + 1 restored as it is; past a max that a double cannot tell from it, dropped. */
+static void restore_int64_exactly_and_checks_min_max_exactly(void **state)
+{
+    struct ctx *c = *state;
+    struct plc_diag d;
+    struct plc_layout *l = plc_layout_load_string(
+        "[layout]\nname = demo\nversion = 1\n[region p]\nwriter = modbus\nretain = yes\n"
+        "[tag total]\nregion = p\ntype = int64\n"
+        "[tag capped]\nregion = p\ntype = int64\nmax = 9007199254740992\n",
+        "t.ini", &d);
+    assert_non_null(l);
+    struct plc_snapshot_tag tags[2];
+    const struct plc_value odd = {.i = 9007199254740993LL};
+    snprintf(tags[0].name, sizeof(tags[0].name), "total");
+    snprintf(tags[1].name, sizeof(tags[1].name), "capped");
+    plc_snapshot_tag_set(&tags[0], PLC_TYPE_INT64, &odd);
+    plc_snapshot_tag_set(&tags[1], PLC_TYPE_INT64, &odd);
+    assert_int_equal(plc_snapshot_write(c->dir, l, 1, tags, 2, 0, &d), 0);
+    struct plc_snapshot *s = plc_snapshot_load_newest(c->dir, "demo", collect, c, &d);
+    assert_non_null(s);
+    const struct plc_region_def *p = plc_layout_find_region(l, "p");
+    unsigned char *data = malloc(p->data_size);
+    assert_int_equal(plc_retain_restore_region(s, l, p, data, collect, c), 1);
+    const struct plc_tag_def *total = plc_layout_find_tag(l, "total");
+    const struct plc_tag_def *capped = plc_layout_find_tag(l, "capped");
+    assert_true(plc_value_load(total->type, data + total->offset).i == 9007199254740993LL);
+    assert_true(plc_value_load(capped->type, data + capped->offset).i == 0);
+    assert_has(c->log, "tag 'capped' (region 'p'): stored value 9007199254740993 is outside "
+                       "min..max (-9223372036854775808..9007199254740992): dropped, initial "
+                       "value 0");
+    free(data);
+    plc_snapshot_free(s);
+    plc_layout_free(l);
+}
+
 static void restore_without_snapshot_gives_initial_values_silently(void **state)
 {
     struct ctx *c = *state;
@@ -502,6 +537,7 @@ int main(void)
         T(missing_current_falls_back_to_backup),
         T(valid_crc_over_bad_content_refused),
         T(restore_by_name_across_layout_change),
+        T(restore_int64_exactly_and_checks_min_max_exactly),
         T(restore_without_snapshot_gives_initial_values_silently),
         T(create_with_restores_only_made_regions),
         T(show_prints_stored_beside_live),
