@@ -470,7 +470,8 @@ static void post_writes(struct plc_modbus_core *c, const struct mb_region *r)
     for (size_t k = 0; k < c->nents; k++) {
         const struct plc_tag_def *t = r->tags[k];
         double before = plc_tag_decode(t, r->old), after = plc_tag_decode(t, r->data);
-        if (before != after)
+        /* the bytes, not the doubles: int64 values past 2^53 may round alike */
+        if (memcmp(r->old + t->offset, r->data + t->offset, t->size) != 0)
             plc_event_ring_post(c->events, PLC_SOURCE_MODBUS, PLC_EVENT_MODBUS_WRITE,
                                 LOG_NOTICE, t->name, before, after, "%s",
                                 c->client ? c->client : "");

@@ -137,12 +137,42 @@ static void bytes_take_one_register_sign_extended_and_range_checked(void **state
     (void)state;
 }
 
+/* A change a double cannot see (2^53 to 2^53 + 1) is still a change: one event each. */
+static void a_write_past_2_53_posts_its_event(void **state)
+{
+    srv_events = true;
+    struct srv *s = srv_start(NULL, false, NULL);
+    srv_events = false;
+    char path[256];
+    plc_event_ring_path(s->f->layout, s->f->base, PLC_SOURCE_MODBUS, path, sizeof(path));
+    struct plc_event_ring *r =
+        plc_event_ring_open(path, PLC_READER, plc_layout_get_hash(s->f->layout), &s->f->diag);
+    assert_non_null(r);
+    modbus_t *m = mb_client(s->port, 7);
+    static const uint16_t two53[4] = {0x0020, 0, 0, 0}, odd[4] = {0x0020, 0, 0, 1};
+    assert_int_equal(modbus_write_registers(m, 400, 4, two53), 4);
+    assert_int_equal(modbus_write_registers(m, 400, 4, odd), 4);
+    uint64_t cursor = 0;
+    struct plc_event ev;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(plc_event_ring_read(r, &cursor, &ev, NULL), 1);
+        assert_int_equal(ev.kind, PLC_EVENT_MODBUS_WRITE);
+        assert_string_equal(ev.name, "q_abcd");
+    }
+    assert_int_equal(plc_event_ring_read(r, &cursor, &ev, NULL), 0);
+    mb_close(m);
+    plc_event_ring_close(r);
+    srv_stop(s);
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sixty_four_bit_values_in_every_word_order),
         cmocka_unit_test(sixty_four_bit_values_written_only_whole),
         cmocka_unit_test(bytes_take_one_register_sign_extended_and_range_checked),
+        cmocka_unit_test(a_write_past_2_53_posts_its_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
