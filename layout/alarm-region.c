@@ -27,8 +27,8 @@ static void bind(struct maker *m, struct plc_tag_def *t, const struct plc_alarm_
         return;
     unsigned addr = base->address + index;
     t->modbus.table = base->table;
-    t->modbus.count = t->size == 4 ? 2 : 1;
-    t->modbus.word_order = t->size == 4 ? plc_layout_get_modbus(m->l)->default_word_order
+    t->modbus.count = t->size <= 2 ? 1 : (unsigned)t->size / 2;
+    t->modbus.word_order = t->modbus.count > 1 ? plc_layout_get_modbus(m->l)->default_word_order
                                         : PLC_WORD_ORDER_ABCD;
     if (addr + t->modbus.count > 65536) {
         layout_fail(m->p, base->line,
@@ -59,7 +59,8 @@ static struct plc_tag_def *make(struct maker *m, unsigned line, enum plc_type ty
     t->region = m->region;
     t->type = type;
     t->size = plc_type_size(type);
-    t->max = type == PLC_TYPE_BOOL ? 1 : type == PLC_TYPE_UINT16 ? 65535 : 4294967295.0;
+    plc_value_range(type, &t->min_v, &t->max_v);
+    t->max = plc_value_to_double(type, &t->max_v);
     t->safe_mode = PLC_SAFE_VALUE;
     snprintf(t->description, sizeof(t->description), "%s", description);
     t->line = line;

@@ -168,6 +168,10 @@ static const struct plc_tag_def *limit_tag(struct parse *p, struct section *s,
         else if (type == PLC_TYPE_BOOL)
             layout_fail(p, e->line, "%s: %s tag '%s' is a bool; a limit tag is numeric", s->what,
                         e->key, e->value);
+        else if (plc_type_is_wide_int(type))
+            layout_fail(p, e->line, "%s: %s tag '%s' is %s; a limit tag has a type a double "
+                        "holds exactly (not int64 or uint64)", s->what, e->key, e->value,
+                        plc_type_name(type));
         return o->slot ? plc_layout_tag_at(l, o->slot - 1) : NULL;
     }
     layout_fail(p, e->line, "%s: %s '%s' is neither a number nor a declared tag", s->what, e->key,
@@ -259,6 +263,11 @@ void layout_load_alarms(struct parse *p, struct section *s, const struct plc_lay
                     "%s: %s applies to numeric tags, not bool (give alarm = on, "
                     "off, rising or falling)",
                     s->what, lim->key);
+    else if (lim && plc_type_is_wide_int(t->type))
+        layout_fail(p, lim->line,
+                    "%s: %s does not apply to %s tags: alarms compare in doubles, which do "
+                    "not hold every 64-bit integer (use int32, uint32 or float64)",
+                    s->what, lim->key, plc_type_name(t->type));
     if (!b && !lim) {
         static const char *const shared[] = {"alarm_deadband", "alarm_delay", "alarm_severity",
                                              "alarm_message",  "alarm_latch", "alarm_shelve_max"};

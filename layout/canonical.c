@@ -22,6 +22,20 @@ static uint64_t fnv1a(const char *s, size_t n)
     return h;
 }
 
+/* initial, min, max and safe: %.17g of the double as ever for the first types,
+ * so their layouts keep their hashes; exact for the types that came later. */
+static void canonical_values(const struct plc_tag_def *t, char v[4][48])
+{
+    const double d[4] = {t->initial, t->min, t->max, t->safe};
+    const struct plc_value *x[4] = {&t->initial_v, &t->min_v, &t->max_v, &t->safe_v};
+    for (int i = 0; i < 4; i++) {
+        if (t->type <= PLC_TYPE_FLOAT32)
+            snprintf(v[i], 48, "%.17g", d[i]);
+        else
+            plc_value_format(t->type, x[i], v[i], 48);
+    }
+}
+
 int plc_layout_write_canonical(const struct plc_layout *l, FILE *out)
 {
     fprintf(out, "layout %s\n", plc_layout_get_name(l));
@@ -32,13 +46,14 @@ int plc_layout_write_canonical(const struct plc_layout *l, FILE *out)
     }
     for (size_t i = 0; i < plc_layout_tag_count(l); i++) {
         const struct plc_tag_def *t = plc_layout_tag_at(l, i);
-        fprintf(out, "tag %s region=%s type=%s offset=%zu initial=%.17g min=%.17g max=%.17g",
-                t->name, t->region->name, plc_type_name(t->type), t->offset, t->initial,
-                t->min, t->max);
+        char v[4][48];
+        canonical_values(t, v);
+        fprintf(out, "tag %s region=%s type=%s offset=%zu initial=%s min=%s max=%s", t->name,
+                t->region->name, plc_type_name(t->type), t->offset, v[0], v[1], v[2]);
         if (t->safe_mode == PLC_SAFE_HOLD)
             fprintf(out, " safe=hold");
         else
-            fprintf(out, " safe=%.17g", t->safe);
+            fprintf(out, " safe=%s", v[3]);
         fprintf(out, " retain=%d", t->retain);
         if (t->gpio.bound)
             fprintf(out, " gpio=%s:%d:%s active_low=%d bias=%d drive=%d debounce=%u",

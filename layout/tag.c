@@ -67,9 +67,9 @@ const char *plc_gpio_drive_name(enum plc_gpio_drive d)
 
 /* A value key of a tag, parsed with the tag's type. */
 static bool tag_value(struct parse *p, struct section *s, struct entry *e,
-                      const struct plc_tag_def *t, double *out)
+                      const struct plc_tag_def *t, struct plc_value *out)
 {
-    if (plc_type_parse_value(t->type, e->value, out) == 0)
+    if (plc_value_parse(t->type, e->value, out) == 0)
         return true;
     if (errno == ERANGE)
         layout_fail(p, e->line, "%s: %s %s is outside the range of %s", s->what, e->key,
@@ -200,13 +200,14 @@ static void load_modbus(struct parse *p, struct section *s, struct plc_tag_def *
     if (t->type != PLC_TYPE_BOOL && bit_table)
         layout_fail(p, b->line, "%s: a tag of type %s binds to registers, not %s", s->what,
                     plc_type_name(t->type), table);
-    m->count = t->size == 4 ? 2 : 1;
+    /* a byte in a register of its own; 32- and 64-bit values over 2 and 4 */
+    m->count = t->size <= 2 ? 1 : (unsigned)t->size / 2;
     if ((unsigned)addr + m->count > 65536)
         layout_fail(p, b->line, "%s: modbus %s runs past address 65535", s->what, b->value);
-    m->word_order = t->size == 4 ? default_order : PLC_WORD_ORDER_ABCD;
+    m->word_order = m->count > 1 ? default_order : PLC_WORD_ORDER_ABCD;
     if (o) {
-        if (t->size != 4)
-            layout_fail(p, o->line, "%s: modbus_word_order applies to 32-bit types only",
+        if (m->count == 1)
+            layout_fail(p, o->line, "%s: modbus_word_order applies to 32- and 64-bit types only",
                         s->what);
         else if (!(m->word_order = LOOKUP(order_names, o->value)))
             layout_fail(p, o->line, "%s: modbus_word_order '%s' is not ABCD, CDAB, BADC or DCBA",
@@ -240,11 +241,10 @@ static void load_iec_address(struct parse *p, struct section *s, struct plc_tag_
     if (width == 'X' && t->type != PLC_TYPE_BOOL)
         layout_fail(p, e->line, "%s: iec_address %s is a bit (X), which fits a bool, not %s",
                     s->what, a, type);
-    else if (width == 'B')
+    else if (width == 'B' && t->type != PLC_TYPE_INT8 && t->type != PLC_TYPE_UINT8)
         layout_fail(p, e->line,
-                    "%s: iec_address %s is a byte (B): no tag type has 8 bits yet (a word, W, "
-                    "fits int16 and uint16)",
-                    s->what, a);
+                    "%s: iec_address %s is a byte (B), which fits int8 or uint8, not %s",
+                    s->what, a, type);
     else if (width == 'W' && t->type != PLC_TYPE_INT16 && t->type != PLC_TYPE_UINT16)
         layout_fail(p, e->line,
                     "%s: iec_address %s is a word (W), which fits int16 or uint16, not %s",
@@ -254,9 +254,11 @@ static void load_iec_address(struct parse *p, struct section *s, struct plc_tag_
                     "%s: iec_address %s is a double word (D), which fits int32, uint32 or "
                     "float32, not %s",
                     s->what, a, type);
-    else if (width == 'L')
-        layout_fail(p, e->line, "%s: iec_address %s is a long word (L): no tag type has 64 "
-                    "bits yet", s->what, a);
+    else if (width == 'L' && t->size != 8)
+        layout_fail(p, e->line,
+                    "%s: iec_address %s is a long word (L), which fits int64, uint64 or "
+                    "float64, not %s",
+                    s->what, a, type);
     else if (t->region && area == 'I' && logic_writes)
         layout_fail(p, e->line,
                     "%s: iec_address %s is an input (%%I), but region '%s' is written by the "
@@ -282,8 +284,8 @@ static bool load_type(struct parse *p, struct section *s, struct plc_tag_def *t)
     }
     if ((t->type = plc_type_from_name(e->value)) == PLC_TYPE_ERROR) {
         layout_fail(p, e->line,
-                    "%s: unknown type '%s' (expected bool, int16, uint16, int32, uint32 or "
-                    "float32)",
+                    "%s: unknown type '%s' (expected bool, int8, uint8, int16, uint16, int32, "
+                    "uint32, int64, uint64, float32 or float64)",
                     s->what, e->value);
         return false;
     }
@@ -291,65 +293,72 @@ static bool load_type(struct parse *p, struct section *s, struct plc_tag_def *t)
     return true;
 }
 
+/* The double copies of the exact values, for the code that works in doubles. */
+static void sync_doubles(struct plc_tag_def *t)
+{
+    t->min = plc_value_to_double(t->type, &t->min_v);
+    t->max = plc_value_to_double(t->type, &t->max_v);
+    t->initial = plc_value_to_double(t->type, &t->initial_v);
+    t->safe = plc_value_to_double(t->type, &t->safe_v);
+}
+
+static bool outside(const struct plc_tag_def *t, const struct plc_value *v)
+{
+    return !plc_value_in_range(t->type, v, &t->min_v, &t->max_v);
+}
+
 /* min and max: the type's own range unless narrowed. */
 static void load_range(struct parse *p, struct section *s, struct plc_tag_def *t)
 {
     struct entry *e, *max_e = NULL;
-    double lo = 0, hi = 1;
-    if (t->type != PLC_TYPE_BOOL) {
-        static const char *const ends[][2] = {
-            [PLC_TYPE_INT16] = {"-32768", "32767"},
-            [PLC_TYPE_UINT16] = {"0", "65535"},
-            [PLC_TYPE_INT32] = {"-2147483648", "2147483647"},
-            [PLC_TYPE_UINT32] = {"0", "4294967295"},
-            [PLC_TYPE_FLOAT32] = {"-3.40282346e38", "3.40282346e38"},
-        };
-        plc_type_parse_value(t->type, ends[t->type][0], &lo);
-        plc_type_parse_value(t->type, ends[t->type][1], &hi);
-    }
-    t->min = lo;
-    t->max = hi;
+    plc_value_range(t->type, &t->min_v, &t->max_v);
     if ((e = layout_take(s, "min"))) {
         if (t->type == PLC_TYPE_BOOL)
             layout_fail(p, e->line, "%s: min does not apply to bool", s->what);
-        else if (tag_value(p, s, e, t, &t->min))
+        else if (tag_value(p, s, e, t, &t->min_v))
             t->has_min = true;
     }
     if ((max_e = layout_take(s, "max"))) {
         if (t->type == PLC_TYPE_BOOL)
             layout_fail(p, max_e->line, "%s: max does not apply to bool", s->what);
-        else if (tag_value(p, s, max_e, t, &t->max))
+        else if (tag_value(p, s, max_e, t, &t->max_v))
             t->has_max = true;
     }
     char vbuf[48], vbuf2[48];
-    if (t->min > t->max) { /* both given, or a bad one already failed */
-        plc_type_format_value(t->type, t->min, vbuf, sizeof(vbuf));
-        plc_type_format_value(t->type, t->max, vbuf2, sizeof(vbuf2));
+    if (plc_value_cmp(t->type, &t->min_v, &t->max_v) > 0) { /* both given, or a bad one already failed */
+        plc_value_format(t->type, &t->min_v, vbuf, sizeof(vbuf));
+        plc_value_format(t->type, &t->max_v, vbuf2, sizeof(vbuf2));
         layout_fail(p, max_e ? max_e->line : s->line, "%s: min %s is greater than max %s",
                     s->what, vbuf, vbuf2);
     }
+    sync_doubles(t);
 }
 
 static void load_initial(struct parse *p, struct section *s, struct plc_tag_def *t)
 {
     struct entry *e;
     char vbuf[48];
-    if ((e = layout_take(s, "initial")) && tag_value(p, s, e, t, &t->initial) &&
-        (t->initial < t->min || t->initial > t->max))
+    if ((e = layout_take(s, "initial")) && tag_value(p, s, e, t, &t->initial_v) &&
+        outside(t, &t->initial_v))
         layout_fail(p, e->line, "%s: initial %s is outside min..max", s->what, e->value);
-    if (!e && (t->initial < t->min || t->initial > t->max)) {
-        plc_type_format_value(t->type, t->min, vbuf, sizeof(vbuf));
+    if (!e && outside(t, &t->initial_v)) {
+        plc_value_format(t->type, &t->min_v, vbuf, sizeof(vbuf));
         layout_fail(p, s->line, "%s: the default initial value 0 is outside min..max: "
                     "give 'initial' (min is %s)", s->what, vbuf);
     }
+    sync_doubles(t);
 }
 
 /* What the tag goes to when its writer is gone: a value, or hold. */
 static void load_safe(struct parse *p, struct section *s, struct plc_tag_def *t)
 {
     struct entry *e;
+    struct plc_value zero = {.u = 0};
     t->safe_mode = PLC_SAFE_VALUE;
-    t->safe = t->min > 0 ? t->min : (t->max < 0 ? t->max : 0);
+    /* 0, or the end of min..max nearest to it (the zero of every kind is all-zero bits) */
+    t->safe_v = plc_value_cmp(t->type, &t->min_v, &zero) > 0   ? t->min_v
+                : plc_value_cmp(t->type, &t->max_v, &zero) < 0 ? t->max_v
+                                                               : zero;
     if ((e = layout_take(s, "safe"))) {
         if (t->region && strcmp(t->region->writer, "logic") != 0)
             layout_fail(p, e->line,
@@ -357,9 +366,10 @@ static void load_safe(struct parse *p, struct section *s, struct plc_tag_def *t)
                         s->what, t->region->name);
         else if (strcmp(e->value, "hold") == 0)
             t->safe_mode = PLC_SAFE_HOLD;
-        else if (tag_value(p, s, e, t, &t->safe) && (t->safe < t->min || t->safe > t->max))
+        else if (tag_value(p, s, e, t, &t->safe_v) && outside(t, &t->safe_v))
             layout_fail(p, e->line, "%s: safe %s is outside min..max", s->what, e->value);
     }
+    sync_doubles(t);
 }
 
 static void load_retain(struct parse *p, struct section *s, struct plc_tag_def *t)

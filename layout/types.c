@@ -25,11 +25,16 @@ static const struct type_info types[] = {
     [PLC_TYPE_UINT32] = {"uint32", "uint32_t", 4, 0, UINT32_MAX},
     [PLC_TYPE_FLOAT32] = {"float32", "float", 4, -3.40282346638528859811704183484516925e+38,
                           3.40282346638528859811704183484516925e+38},
+    [PLC_TYPE_INT64] = {"int64", "int64_t", 8, -9223372036854775808.0, 9223372036854775807.0},
+    [PLC_TYPE_UINT64] = {"uint64", "uint64_t", 8, 0, 18446744073709551615.0},
+    [PLC_TYPE_FLOAT64] = {"float64", "double", 8, -1.7976931348623157e308, 1.7976931348623157e308},
+    [PLC_TYPE_INT8] = {"int8", "int8_t", 1, INT8_MIN, INT8_MAX},
+    [PLC_TYPE_UINT8] = {"uint8", "uint8_t", 1, 0, UINT8_MAX},
 };
 
 static const struct type_info *info(enum plc_type type)
 {
-    if (type < PLC_TYPE_BOOL || type > PLC_TYPE_FLOAT32)
+    if (type < PLC_TYPE_BOOL || type > PLC_TYPE_LAST)
         return NULL;
     return &types[type];
 }
@@ -54,13 +59,19 @@ size_t plc_type_size(enum plc_type type)
 
 enum plc_type plc_type_from_name(const char *name)
 {
-    for (int i = PLC_TYPE_BOOL; i <= PLC_TYPE_FLOAT32; i++)
+    for (int i = PLC_TYPE_BOOL; i <= PLC_TYPE_LAST; i++)
         if (strcmp(types[i].name, name) == 0)
             return (enum plc_type)i;
     return PLC_TYPE_ERROR;
 }
 
-/* Values travel as double: every supported type converts to it exactly. */
+bool plc_type_is_wide_int(enum plc_type type)
+{
+    return type == PLC_TYPE_INT64 || type == PLC_TYPE_UINT64;
+}
+
+/* Values travel as double here: exact for every type but int64/uint64 past
+ * 2^53, which take the struct plc_value calls of value.c instead. */
 void plc_tag_encode(const struct plc_tag_def *tag, double v, void *data)
 {
     plc_tag_encode_at(tag, v, (unsigned char *)data + tag->offset);
@@ -73,97 +84,31 @@ double plc_tag_decode(const struct plc_tag_def *tag, const void *data)
 
 void plc_tag_encode_at(const struct plc_tag_def *tag, double v, void *at)
 {
-    unsigned char *p = at;
-    switch (tag->type) {
-    case PLC_TYPE_BOOL: { bool x = v != 0; memcpy(p, &x, 1); break; }
-    case PLC_TYPE_INT16: { int16_t x = (int16_t)v; memcpy(p, &x, 2); break; }
-    case PLC_TYPE_UINT16: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-    case PLC_TYPE_INT32: { int32_t x = (int32_t)v; memcpy(p, &x, 4); break; }
-    case PLC_TYPE_UINT32: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
-    case PLC_TYPE_FLOAT32: { float x = (float)v; memcpy(p, &x, 4); break; }
-    default: break;
-    }
+    struct plc_value x = plc_value_from_double(tag->type, v);
+    plc_value_store(tag->type, &x, at);
 }
 
 double plc_tag_decode_at(const struct plc_tag_def *tag, const void *at)
 {
-    const unsigned char *p = at;
-    switch (tag->type) {
-    case PLC_TYPE_BOOL: { unsigned char x; memcpy(&x, p, 1); return x != 0; }
-    case PLC_TYPE_INT16: { int16_t x; memcpy(&x, p, 2); return x; }
-    case PLC_TYPE_UINT16: { uint16_t x; memcpy(&x, p, 2); return x; }
-    case PLC_TYPE_INT32: { int32_t x; memcpy(&x, p, 4); return x; }
-    case PLC_TYPE_UINT32: { uint32_t x; memcpy(&x, p, 4); return x; }
-    case PLC_TYPE_FLOAT32: { float x; memcpy(&x, p, 4); return x; }
-    default: return 0;
-    }
-}
-
-static int parse_bool(const char *s, double *v)
-{
-    static const char *const yes[] = {"1", "true", "yes", "on"};
-    static const char *const no[] = {"0", "false", "no", "off"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0) { *v = 1; return 0; }
-        if (strcasecmp(s, no[i]) == 0) { *v = 0; return 0; }
-    }
-    errno = EINVAL;
-    return -1;
+    struct plc_value x = plc_value_load(tag->type, at);
+    return plc_value_to_double(tag->type, &x);
 }
 
 int plc_type_parse_value(enum plc_type type, const char *text, double *value)
 {
-    const struct type_info *t = info(type);
-    if (!t || !text || !*text) {
-        errno = EINVAL;
+    struct plc_value v;
+    if (plc_value_parse(type, text, &v) < 0)
         return -1;
-    }
-    if (type == PLC_TYPE_BOOL)
-        return parse_bool(text, value);
-
-    char *end;
-    double v;
-    errno = 0;
-    if (type == PLC_TYPE_FLOAT32) {
-        v = strtod(text, &end);
-        if (*end || end == text || isnan(v)) {
-            errno = EINVAL;
-            return -1;
-        }
-        if (errno == ERANGE || isinf(v) || v < t->lo || v > t->hi) {
-            errno = ERANGE;
-            return -1;
-        }
-        v = (float)v;
-    } else {
-        /* Decimal, or hex with 0x; never octal, so "010" is ten. */
-        const char *digits = text + (text[0] == '-' || text[0] == '+');
-        bool hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
-        long long n = strtoll(text, &end, hex ? 16 : 10);
-        if (*end || end == text) {
-            errno = EINVAL;
-            return -1;
-        }
-        if (errno == ERANGE || (double)n < t->lo || (double)n > t->hi) {
-            errno = ERANGE;
-            return -1;
-        }
-        v = (double)n;
-    }
-    *value = v;
+    *value = plc_value_to_double(type, &v);
     return 0;
 }
 
 int plc_type_format_value(enum plc_type type, double value, char *buf, size_t len)
 {
-    switch (type) {
-    case PLC_TYPE_BOOL:
-        return snprintf(buf, len, "%s", value != 0 ? "true" : "false");
-    case PLC_TYPE_FLOAT32:
-        return snprintf(buf, len, "%.9g", value);
-    default:
-        return snprintf(buf, len, "%.0f", value);
-    }
+    struct plc_value v = plc_value_from_double(type, value);
+    if (type == PLC_TYPE_FLOAT64 || type == PLC_TYPE_FLOAT32)
+        v.f = value; /* NaN and infinities as they are */
+    return plc_value_format(type, &v, buf, len);
 }
 
 /* A duration unit: its suffix ("" for a bare number) and how many of the smallest unit it is. */

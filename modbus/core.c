@@ -40,10 +40,14 @@ struct mb_ent {
     uint32_t offset; /* of the tag in its region's data */
     uint16_t region; /* index into the core's regions */
     uint16_t address;
-    uint8_t size;  /* of the tag's value: 1 (bool), 2 or 4 bytes */
-    uint8_t count; /* registers or bits: 1 or 2 */
+    uint8_t size;  /* of the tag's value: 1 (bool, int8, uint8), 2, 4 or 8 bytes */
+    uint8_t count; /* registers or bits: 1, 2 or 4 */
     uint8_t word_order;
+    bool sign;     /* int8: sign-extended to its register */
 };
+
+/* Registers of the widest value (64 bits). */
+#define MB_WORDS_MAX 4
 
 struct plc_modbus_core {
     const struct plc_layout *layout;
@@ -129,7 +133,8 @@ struct plc_modbus_core *plc_modbus_core_new(const struct plc_layout *l, const ch
                                     .address = e->address,
                                     .size = (uint8_t)e->tag->size,
                                     .count = (uint8_t)e->count,
-                                    .word_order = (uint8_t)e->tag->modbus.word_order};
+                                    .word_order = (uint8_t)e->tag->modbus.word_order,
+                                    .sign = e->tag->type == PLC_TYPE_INT8};
     }
     mb_ident_init(&c->ident, l);
     c->unit_id = plc_layout_get_modbus(l)->unit_id;
@@ -253,7 +258,7 @@ static int collect(struct plc_modbus_core *c, int table, unsigned addr, unsigned
             return PLC_MODBUS_EX_ILLEGAL_ADDRESS; /* no silent zeros */
         }
         if (i == last)
-            continue; /* a 32-bit value's second register */
+            continue; /* a later register of a 32- or 64-bit value */
         last = i;
         ents[n++] = (uint16_t)i;
         unsigned ri = ent[i].region;
@@ -276,7 +281,7 @@ static int collect(struct plc_modbus_core *c, int table, unsigned addr, unsigned
     const struct plc_modbus_map_entry *first = &m->entries[c->ents[0]];
     const struct plc_modbus_map_entry *end = &m->entries[c->ents[c->nents - 1]];
     if (first->address < addr || end->address + end->count > addr + qty)
-        return PLC_MODBUS_EX_ILLEGAL_ADDRESS; /* half of a 32-bit value */
+        return PLC_MODBUS_EX_ILLEGAL_ADDRESS; /* part of a 32- or 64-bit value */
     for (size_t k = 0; k < c->nents; k++) {
         const struct plc_modbus_map_entry *e = &m->entries[c->ents[k]];
         if (!e->writable || e->tag->region != first->tag->region)
@@ -301,54 +306,89 @@ static int snapshot(struct plc_modbus_core *c)
     return rc;
 }
 
-/* The 16-bit words of a register entry's value at @p, in its word order. */
-static void ent_words(const struct mb_ent *e, const uint8_t *p, uint16_t w[2])
+/*
+ * Word orders over 2 or 4 registers: the words of the value, most significant
+ * first (ABCD), with the order of the words reversed for CDAB and DCBA and the
+ * bytes in each word swapped for BADC and DCBA, so a 64-bit value follows the
+ * rules of a 32-bit one (docs/layout.md, Word order).
+ */
+static bool order_low_first(unsigned order)
 {
-    if (e->size == 2) {
-        uint16_t v;
-        memcpy(&v, p, 2);
-        w[0] = v;
+    return order == PLC_WORD_ORDER_CDAB || order == PLC_WORD_ORDER_DCBA;
+}
+
+static bool order_swaps_bytes(unsigned order)
+{
+    return order == PLC_WORD_ORDER_BADC || order == PLC_WORD_ORDER_DCBA;
+}
+
+static uint16_t swap16(uint16_t w)
+{
+    return (uint16_t)(w << 8 | w >> 8);
+}
+
+/* The raw bits of a value of @size bytes at @p (host order). */
+static uint64_t raw_load(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+/* The 16-bit words of a register entry's value at @p, in its word order. */
+static void ent_words(const struct mb_ent *e, const uint8_t *p, uint16_t w[MB_WORDS_MAX])
+{
+    if (e->count == 1) {
+        /* int8 sign-extended, so -1 reads as 0xffff as it would from an int16 */
+        w[0] = e->sign ? (uint16_t)(int16_t)(int8_t)*p : (uint16_t)raw_load(p, e->size);
         return;
     }
-    uint32_t u;
-    memcpy(&u, p, 4);
-    unsigned A = u >> 24, B = (u >> 16) & 0xff, C = (u >> 8) & 0xff, D = u & 0xff;
-    switch (e->word_order) {
-    case PLC_WORD_ORDER_CDAB: w[0] = (uint16_t)(C << 8 | D); w[1] = (uint16_t)(A << 8 | B); break;
-    case PLC_WORD_ORDER_BADC: w[0] = (uint16_t)(B << 8 | A); w[1] = (uint16_t)(D << 8 | C); break;
-    case PLC_WORD_ORDER_DCBA: w[0] = (uint16_t)(D << 8 | C); w[1] = (uint16_t)(B << 8 | A); break;
-    default:                  w[0] = (uint16_t)(A << 8 | B); w[1] = (uint16_t)(C << 8 | D); break;
+    uint64_t u = raw_load(p, e->size);
+    for (unsigned j = 0; j < e->count; j++) {
+        uint16_t x = (uint16_t)(u >> (16 * (e->count - 1 - j))); /* high word first */
+        if (order_swaps_bytes(e->word_order))
+            x = swap16(x);
+        w[order_low_first(e->word_order) ? e->count - 1 - j : j] = x;
     }
 }
 
-/* The inverse: words as they came on the wire to the tag's raw 32 bits. */
-static uint32_t words_raw32(const struct plc_tag_def *t, const uint16_t w[2])
+/* The inverse: words as they came on the wire to the tag's raw bits. */
+static uint64_t words_raw(unsigned order, unsigned count, const uint16_t *w)
 {
-    unsigned A, B, C, D;
-    switch (t->modbus.word_order) {
-    case PLC_WORD_ORDER_CDAB: C = w[0] >> 8; D = w[0] & 0xff; A = w[1] >> 8; B = w[1] & 0xff; break;
-    case PLC_WORD_ORDER_BADC: B = w[0] >> 8; A = w[0] & 0xff; D = w[1] >> 8; C = w[1] & 0xff; break;
-    case PLC_WORD_ORDER_DCBA: D = w[0] >> 8; C = w[0] & 0xff; B = w[1] >> 8; A = w[1] & 0xff; break;
-    default:                  A = w[0] >> 8; B = w[0] & 0xff; C = w[1] >> 8; D = w[1] & 0xff; break;
+    uint64_t u = 0;
+    for (unsigned j = 0; j < count; j++) {
+        uint16_t x = w[order_low_first(order) ? count - 1 - j : j];
+        if (order_swaps_bytes(order))
+            x = swap16(x);
+        u = u << 16 | x;
     }
-    return (uint32_t)A << 24 | (uint32_t)B << 16 | (uint32_t)C << 8 | D;
+    return u;
 }
 
-/* Value of a register tag from its words; false when it is no number (NaN, inf). */
-static bool words_value(const struct plc_tag_def *t, const uint16_t w[2], double *v)
+/* Exact value of a register tag from its words; false when it is no number (NaN, inf). */
+static bool words_value(const struct plc_tag_def *t, const uint16_t *w, struct plc_value *v)
 {
+    uint64_t u = words_raw(t->modbus.word_order, t->modbus.count, w);
     switch (t->type) {
-    case PLC_TYPE_INT16: *v = (int16_t)w[0]; return true;
-    case PLC_TYPE_UINT16: *v = w[0]; return true;
-    case PLC_TYPE_INT32: *v = (int32_t)words_raw32(t, w); return true;
-    case PLC_TYPE_UINT32: *v = words_raw32(t, w); return true;
+    case PLC_TYPE_INT8:
+    case PLC_TYPE_INT16: v->i = (int16_t)w[0]; return true; /* int8: range-checked after */
+    case PLC_TYPE_UINT8:
+    case PLC_TYPE_UINT16: v->u = w[0]; return true;
+    case PLC_TYPE_INT32: v->i = (int32_t)(uint32_t)u; return true;
+    case PLC_TYPE_UINT32: v->u = (uint32_t)u; return true;
+    case PLC_TYPE_INT64: v->i = (int64_t)u; return true;
+    case PLC_TYPE_UINT64: v->u = u; return true;
     case PLC_TYPE_FLOAT32: {
-        uint32_t u = words_raw32(t, w);
+        uint32_t u32 = (uint32_t)u;
         float f;
-        memcpy(&f, &u, 4);
-        *v = f;
+        memcpy(&f, &u32, 4);
+        v->f = f;
         return isfinite(f);
     }
+    case PLC_TYPE_FLOAT64: memcpy(&v->f, &u, 8); return isfinite(v->f);
     default: return false;
     }
 }
@@ -398,7 +438,7 @@ static int read_regs(struct plc_modbus_core *c, int table, unsigned addr, unsign
     const uint16_t *ents = c->ents;
     for (size_t k = 0, n = c->nents; k < n; k++) {
         const struct mb_ent *e = &ent[ents[k]];
-        uint16_t w[2];
+        uint16_t w[MB_WORDS_MAX];
         ent_words(e, regions[e->region].data + e->offset, w);
         if (e->count == 1) {
             put16(out + 2 * (e->address - addr), w[0]);
@@ -437,7 +477,8 @@ static void post_writes(struct plc_modbus_core *c, const struct mb_region *r)
     for (size_t k = 0; k < c->nents; k++) {
         const struct plc_tag_def *t = r->tags[k];
         double before = plc_tag_decode(t, r->old), after = plc_tag_decode(t, r->data);
-        if (before != after)
+        /* the bytes, not the doubles: int64 values past 2^53 may round alike */
+        if (memcmp(r->old + t->offset, r->data + t->offset, t->size) != 0)
             plc_event_ring_post(c->events, PLC_SOURCE_MODBUS, PLC_EVENT_MODBUS_WRITE,
                                 LOG_NOTICE, t->name, before, after, "%s",
                                 c->client ? c->client : "");
@@ -489,13 +530,13 @@ static int stage_registers(struct plc_modbus_core *c, unsigned addr, unsigned qt
     for (size_t k = 0; k < c->nents; k++) {
         const struct plc_modbus_map_entry *e = &m->entries[c->ents[k]];
         const struct plc_tag_def *t = e->tag;
-        uint16_t w[2] = {0, 0};
-        double v;
+        uint16_t w[MB_WORDS_MAX] = {0};
+        struct plc_value v;
         for (unsigned i = 0; i < e->count; i++)
             w[i] = (uint16_t)get16(values + 2 * (e->address + i - addr));
-        if (!words_value(t, w, &v) || v < t->min || v > t->max)
+        if (!words_value(t, w, &v) || !plc_value_in_range(t->type, &v, &t->min_v, &t->max_v))
             return PLC_MODBUS_EX_ILLEGAL_VALUE;
-        plc_tag_encode(t, v, data);
+        plc_value_store(t->type, &v, data + t->offset);
     }
     return 0;
 }
@@ -565,7 +606,7 @@ static size_t mask_write_register(struct plc_modbus_core *c, const uint8_t *req,
     if (!ex)
         ex = snapshot(c);
     if (!ex) {
-        uint16_t w[2];
+        uint16_t w[MB_WORDS_MAX];
         const uint8_t *v;
         const struct mb_ent *e = ent_at(c, 0, &v);
         ent_words(e, v, w);

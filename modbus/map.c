@@ -142,8 +142,8 @@ static void format_range(const struct plc_modbus_map_entry *e, char *buf, size_t
         snprintf(buf, len, "0..1");
         return;
     }
-    plc_type_format_value(t->type, t->min, lo, sizeof(lo));
-    plc_type_format_value(t->type, t->max, hi, sizeof(hi));
+    plc_value_format(t->type, &t->min_v, lo, sizeof(lo));
+    plc_value_format(t->type, &t->max_v, hi, sizeof(hi));
     snprintf(buf, len, "%s..%s", lo, hi);
 }
 
@@ -156,14 +156,14 @@ int plc_modbus_map_write_table(const struct plc_modbus_map *m, FILE *out)
         const struct plc_tag_def *t = e->tag;
         char ref[16], addr[16], range[100];
         format_ref(e, ref, sizeof(ref));
-        if (e->count == 2)
-            snprintf(addr, sizeof(addr), "%u-%u", e->address, e->address + 1);
+        if (e->count > 1)
+            snprintf(addr, sizeof(addr), "%u-%u", e->address, e->address + e->count - 1);
         else
             snprintf(addr, sizeof(addr), "%u", e->address);
         format_range(e, range, sizeof(range));
         fprintf(out, "%-16s %7s %7s  %-24s %-7s %-5s %-10s %-11s %-20s %s\n",
                 plc_modbus_table_name(e->table), addr, ref, t->name, plc_type_name(t->type),
-                e->count == 2 ? plc_word_order_name(t->modbus.word_order) : "-",
+                e->count > 1 ? plc_word_order_name(t->modbus.word_order) : "-",
                 access_name(e), t->region->name, range, t->unit[0] ? t->unit : "-");
     }
     return ferror(out) ? -1 : 0;
@@ -202,8 +202,8 @@ int plc_modbus_map_write_csv(const struct plc_modbus_map *m, FILE *out)
             snprintf(lo, sizeof(lo), "0");
             snprintf(hi, sizeof(hi), "1");
         } else {
-            plc_type_format_value(t->type, t->min, lo, sizeof(lo));
-            plc_type_format_value(t->type, t->max, hi, sizeof(hi));
+            plc_value_format(t->type, &t->min_v, lo, sizeof(lo));
+            plc_value_format(t->type, &t->max_v, hi, sizeof(hi));
         }
         csv_field(out, plc_modbus_table_name(e->table), false);
         csv_field(out, addr, false);
@@ -211,7 +211,7 @@ int plc_modbus_map_write_csv(const struct plc_modbus_map *m, FILE *out)
         csv_field(out, cnt, false);
         csv_field(out, t->name, false);
         csv_field(out, plc_type_name(t->type), false);
-        csv_field(out, e->count == 2 ? plc_word_order_name(t->modbus.word_order) : "", false);
+        csv_field(out, e->count > 1 ? plc_word_order_name(t->modbus.word_order) : "", false);
         csv_field(out, access_name(e), false);
         csv_field(out, t->region->name, false);
         csv_field(out, lo, false);

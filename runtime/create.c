@@ -127,7 +127,7 @@ static int write_region(int fd, const struct plc_layout *l, const struct plc_reg
     } else {
         for (size_t i = def->first_tag; i < def->first_tag + def->tag_count; i++) {
             const struct plc_tag_def *t = plc_layout_tag_at(l, i);
-            plc_tag_encode(t, t->initial, data);
+            plc_value_store(t->type, &t->initial_v, (unsigned char *)data + t->offset);
         }
     }
     /* The initial data is the first complete write (seq 0). */

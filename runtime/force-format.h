@@ -64,7 +64,14 @@ struct plc_force_entry {
     uint32_t tag;       /* the tag's index in the layout plus one, a shelving's
                            PLC_FORCE_ALARM_BIT | alarm index plus one; 0 = free */
     uint32_t uid;
-    double value;       /* a shelving's: 0 */
+    /* The value as a double, the exact integer of an int64/uint64 tag (a
+     * double holds no more than 2^53; those types came later, so the double of
+     * every older type stays as it was); a shelving's: 0 */
+    union {
+        double value;
+        int64_t value_i;
+        uint64_t value_u;
+    };
     int64_t since_ns;   /* CLOCK_REALTIME */
     int64_t until_ns;   /* CLOCK_REALTIME, or PLC_FORCE_FOREVER */
     char user[32];      /* NUL-terminated */

@@ -71,32 +71,51 @@ int plc_force_tag_check(const struct plc_tag_def *tag, struct plc_diag *diag)
     return 0;
 }
 
-/* The range of @type; false for one out of range (floats: finite, within float). */
-static bool value_ok(enum plc_type type, double v)
+/* Whether @v is a value of @type: within it, and a float finite. */
+static bool value_ok(enum plc_type type, const struct plc_value *v)
 {
-    switch (type) {
-    case PLC_TYPE_BOOL: return v == 0 || v == 1;
-    case PLC_TYPE_INT16: return v >= INT16_MIN && v <= INT16_MAX && v == trunc(v);
-    case PLC_TYPE_UINT16: return v >= 0 && v <= UINT16_MAX && v == trunc(v);
-    case PLC_TYPE_INT32: return v >= INT32_MIN && v <= INT32_MAX && v == trunc(v);
-    case PLC_TYPE_UINT32: return v >= 0 && v <= UINT32_MAX && v == trunc(v);
-    case PLC_TYPE_FLOAT32: return isfinite(v) && fabs(v) <= 3.40282346638528859812e+38;
-    default: return false;
-    }
+    struct plc_value lo, hi;
+    if (plc_value_range(type, &lo, &hi) < 0)
+        return false;
+    if ((type == PLC_TYPE_FLOAT32 || type == PLC_TYPE_FLOAT64) && !isfinite(v->f))
+        return false;
+    return plc_value_in_range(type, v, &lo, &hi);
 }
 
-int plc_force_value_parse(const struct plc_tag_def *tag, const char *text, double *value,
-                          struct plc_diag *diag)
+/* An entry's value (plc_value_from_slot()); false when it holds no value of
+ * @type (a torn or foreign entry): a double of an older integer type must be
+ * whole and within the type, checked before any conversion. */
+static bool entry_value(enum plc_type type, const struct plc_force_entry *e,
+                        struct plc_value *v)
+{
+    double d = e->value;
+    bool older_int = !plc_type_is_wide_int(type) && type != PLC_TYPE_FLOAT32 &&
+                     type != PLC_TYPE_FLOAT64;
+    if (older_int && !(d >= INT32_MIN && d <= UINT32_MAX && d == trunc(d)))
+        return false;
+    *v = plc_value_from_slot(type, &e->value);
+    if (older_int && plc_value_to_double(type, v) != d) /* clamped: outside the type */
+        return false;
+    return value_ok(type, v);
+}
+
+int plc_force_value_parse(const struct plc_tag_def *tag, const char *text,
+                          struct plc_value *value, struct plc_diag *diag)
 {
     static const char *const want[] = {
         [PLC_TYPE_BOOL] = "0, 1, true or false",
+        [PLC_TYPE_INT8] = "an integer from -128 to 127",
+        [PLC_TYPE_UINT8] = "an integer from 0 to 255",
         [PLC_TYPE_INT16] = "an integer from -32768 to 32767",
         [PLC_TYPE_UINT16] = "an integer from 0 to 65535",
         [PLC_TYPE_INT32] = "an integer from -2147483648 to 2147483647",
         [PLC_TYPE_UINT32] = "an integer from 0 to 4294967295",
+        [PLC_TYPE_INT64] = "an integer from -9223372036854775808 to 9223372036854775807",
+        [PLC_TYPE_UINT64] = "an integer from 0 to 18446744073709551615",
         [PLC_TYPE_FLOAT32] = "a finite number within +-3.40282346e38",
+        [PLC_TYPE_FLOAT64] = "a finite number within +-1.7976931348623157e308",
     };
-    if (plc_type_parse_value(tag->type, text, value) == 0 && value_ok(tag->type, *value))
+    if (plc_value_parse(tag->type, text, value) == 0 && value_ok(tag->type, value))
         return 0;
     int err = errno == ERANGE ? ERANGE : EINVAL;
     return plc_diag_fail(diag, NULL, err, "tag '%s' is %s: '%s' is %s (%s)", tag->name,
@@ -113,8 +132,9 @@ static const struct plc_tag_def *entry_tag(const struct plc_layout *l,
     if (e->tag == 0 || e->tag > plc_layout_tag_count(l))
         return NULL;
     const struct plc_tag_def *t = plc_layout_tag_at(l, e->tag - 1);
+    struct plc_value v;
     if (strncmp(t->name, e->tag_name, sizeof(e->tag_name)) != 0 ||
-        !plc_force_tag_check(t, NULL) || !value_ok(t->type, e->value) ||
+        !plc_force_tag_check(t, NULL) || !entry_value(t->type, e, &v) ||
         memchr(e->user, '\0', sizeof(e->user)) == NULL)
         return NULL;
     return t;
@@ -150,7 +170,7 @@ static void to_force(const struct plc_force_entry *e, const struct plc_tag_def *
                      struct plc_force *f)
 {
     f->tag = t;
-    f->value = e->value;
+    entry_value(t->type, e, &f->value); /* checked by entry_tag() */
     f->since_ns = e->since_ns;
     f->until_ns = e->until_ns;
     f->uid = e->uid;
@@ -375,16 +395,16 @@ int plc_force_table_set(struct plc_force_table *t, const struct plc_force *f)
         errno = EPERM;
         return -1;
     }
-    if (!plc_force_tag_check(f->tag, NULL) || !value_ok(f->tag->type, f->value)) {
+    if (!plc_force_tag_check(f->tag, NULL) || !value_ok(f->tag->type, &f->value)) {
         errno = EINVAL;
         return -1;
     }
     size_t index = (size_t)(f->tag - plc_layout_tag_at(t->layout, 0));
     struct plc_force_entry e = {.tag = (uint32_t)index + 1,
                                 .uid = f->uid,
-                                .value = f->value,
                                 .since_ns = f->since_ns,
                                 .until_ns = f->until_ns};
+    plc_value_to_slot(f->tag->type, &f->value, &e.value);
     snprintf(e.user, sizeof(e.user), "%s", f->user);
     snprintf(e.tag_name, sizeof(e.tag_name), "%s", f->tag->name);
     return put_entry(t, 0, PLC_FORCE_CAPACITY, &e);
@@ -590,14 +610,17 @@ void plc_force_table_set_events(struct plc_force_table *t, struct plc_event_ring
     t->source = source;
 }
 
-static void tell_expired(struct plc_force_table *t, const struct plc_force_entry *e)
+static void tell_expired(struct plc_force_table *t, const struct plc_tag_def *tag,
+                         const struct plc_force_entry *e)
 {
     struct plc_event ev;
     if (!t->events ||
         plc_event_init(&ev, t->source, PLC_EVENT_FORCE_OFF, LOG_NOTICE, e->tag_name,
                        "expired") < 0)
         return;
-    ev.before = e->value;
+    struct plc_value v;
+    entry_value(tag->type, e, &v); /* checked by entry_tag() */
+    ev.before = plc_value_to_double(tag->type, &v);
     plc_event_ring_append(t->events, &ev);
 }
 
@@ -615,11 +638,13 @@ size_t plc_force_table_apply(struct plc_force_table *t, const struct plc_region_
             continue;
         if (!in_force(e, now)) {
             if (t->applied[i])
-                tell_expired(t, e);
+                tell_expired(t, tag, e);
             t->applied[i] = false;
             continue;
         }
-        plc_tag_encode(tag, e->value, data);
+        struct plc_value v;
+        entry_value(tag->type, e, &v); /* checked by entry_tag() */
+        plc_value_store(tag->type, &v, (unsigned char *)data + tag->offset);
         t->applied[i] = true;
         n++;
     }

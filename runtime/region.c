@@ -257,7 +257,8 @@ int plc_region_read_tags(struct plc_region *r, const struct plc_tag_def *const *
     return rc;
 }
 
-int plc_region_read_tag(struct plc_region *r, const struct plc_tag_def *tag, double *value)
+int plc_region_read_value(struct plc_region *r, const struct plc_tag_def *tag,
+                          struct plc_value *value)
 {
     unsigned char buf[8];
     struct range one = {tag->offset, 0, tag->size};
@@ -267,7 +268,16 @@ int plc_region_read_tag(struct plc_region *r, const struct plc_tag_def *tag, dou
     }
     if (read_ranges(r, &one, 1, buf) < 0)
         return -1;
-    *value = plc_tag_decode_at(tag, buf);
+    *value = plc_value_load(tag->type, buf);
+    return 0;
+}
+
+int plc_region_read_tag(struct plc_region *r, const struct plc_tag_def *tag, double *value)
+{
+    struct plc_value v;
+    if (plc_region_read_value(r, tag, &v) < 0)
+        return -1;
+    *value = plc_value_to_double(tag->type, &v);
     return 0;
 }
 
@@ -335,7 +345,8 @@ int plc_region_write_tags(struct plc_region *r, const struct plc_tag_def *const 
     return rc;
 }
 
-int plc_region_write_tag(struct plc_region *r, const struct plc_tag_def *tag, double value)
+int plc_region_write_value(struct plc_region *r, const struct plc_tag_def *tag,
+                           const struct plc_value *value)
 {
     unsigned char buf[8];
     struct range one = {tag->offset, 0, tag->size};
@@ -343,8 +354,14 @@ int plc_region_write_tag(struct plc_region *r, const struct plc_tag_def *tag, do
         errno = EINVAL;
         return -1;
     }
-    plc_tag_encode_at(tag, value, buf);
+    plc_value_store(tag->type, value, buf);
     return write_ranges(r, &one, 1, buf);
+}
+
+int plc_region_write_tag(struct plc_region *r, const struct plc_tag_def *tag, double value)
+{
+    struct plc_value v = plc_value_from_double(tag->type, value);
+    return plc_region_write_value(r, tag, &v);
 }
 
 int plc_region_heartbeat(struct plc_region *r)

@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,13 @@ const char *plc_retain_dir(const struct plc_layout *layout, const char *override
     return PLC_RETAIN_DIR_DEFAULT;
 }
 
+/* A stored value as its type prints it, exactly. */
+static void format_stored(const struct plc_snapshot_tag *st, char *buf, size_t len)
+{
+    struct plc_value v = plc_snapshot_tag_get(st);
+    plc_value_format(st->type, &v, buf, len);
+}
+
 size_t plc_retain_restore_region(const struct plc_snapshot *s, const struct plc_layout *l,
                                  const struct plc_region_def *def, void *data,
                                  plc_retain_log_fn *log, void *user)
@@ -68,11 +76,11 @@ size_t plc_retain_restore_region(const struct plc_snapshot *s, const struct plc_
     memset(data, 0, def->data_size);
     for (size_t i = def->first_tag; i < def->first_tag + def->tag_count; i++) {
         const struct plc_tag_def *t = plc_layout_tag_at(l, i);
-        plc_tag_encode(t, t->initial, data);
+        plc_value_store(t->type, &t->initial_v, (unsigned char *)data + t->offset);
         if (!t->retain || !s)
             continue;
         const struct plc_snapshot_tag *st = plc_snapshot_find_tag(s, t->name);
-        plc_type_format_value(t->type, t->initial, v, sizeof(v));
+        plc_value_format(t->type, &t->initial_v, v, sizeof(v));
         if (!st) {
             plc_logf(log, user, PLC_LOG_NOTICE,
                             "tag '%s' (region '%s') is not in snapshot %s: initial value %s",
@@ -87,18 +95,20 @@ size_t plc_retain_restore_region(const struct plc_snapshot *s, const struct plc_
                 t->name, def->name, plc_type_name(st->type), plc_type_name(t->type), v);
             continue;
         }
-        if (!(st->value >= t->min && st->value <= t->max)) {
+        struct plc_value sv_v = plc_snapshot_tag_get(st);
+        bool nan = (t->type == PLC_TYPE_FLOAT32 || t->type == PLC_TYPE_FLOAT64) && isnan(sv_v.f);
+        if (nan || !plc_value_in_range(t->type, &sv_v, &t->min_v, &t->max_v)) {
             char sv[48];
-            plc_type_format_value(t->type, st->value, sv, sizeof(sv));
-            plc_type_format_value(t->type, t->min, lo, sizeof(lo));
-            plc_type_format_value(t->type, t->max, hi, sizeof(hi));
+            plc_value_format(t->type, &sv_v, sv, sizeof(sv));
+            plc_value_format(t->type, &t->min_v, lo, sizeof(lo));
+            plc_value_format(t->type, &t->max_v, hi, sizeof(hi));
             plc_logf(log, user, PLC_LOG_WARNING,
                             "tag '%s' (region '%s'): stored value %s is outside min..max "
                             "(%s..%s): dropped, initial value %s",
                             t->name, def->name, sv, lo, hi, v);
             continue;
         }
-        plc_tag_encode(t, st->value, data);
+        plc_value_store(t->type, &sv_v, (unsigned char *)data + t->offset);
         restored++;
     }
     return restored;
@@ -116,7 +126,7 @@ size_t plc_retain_report_dropped(const struct plc_snapshot *s, const struct plc_
         const struct plc_tag_def *t = plc_layout_find_tag(l, st->name);
         n++;
         char v[48];
-        plc_type_format_value(st->type, st->value, v, sizeof(v));
+        format_stored(st, v, sizeof(v));
         plc_logf(log, user, PLC_LOG_WARNING, "tag '%s' (stored %s %s) %s: dropped",
                         st->name, plc_type_name(st->type), v,
                         t ? "is no longer retained in the layout"
@@ -189,13 +199,13 @@ static void show_retained(const struct plc_snapshot *s, const struct plc_layout 
                 reg = plc_region_attach(l, base, def->name, PLC_READER, NULL, NULL);
             const struct plc_snapshot_tag *st = plc_snapshot_find_tag(s, t->name);
             char stored[48] = "-", live[48] = "-";
-            double v;
+            struct plc_value v;
             if (st && st->type == t->type)
-                plc_type_format_value(t->type, st->value, stored, sizeof(stored));
+                format_stored(st, stored, sizeof(stored));
             else if (st)
                 snprintf(stored, sizeof(stored), "(%s)", plc_type_name(st->type));
-            if (reg && plc_region_read_tag(reg, t, &v) == 0)
-                plc_type_format_value(t->type, v, live, sizeof(live));
+            if (reg && plc_region_read_value(reg, t, &v) == 0)
+                plc_value_format(t->type, &v, live, sizeof(live));
             fprintf(out, "%-24s %-12s %-8s %14s %14s\n", t->name, def->name,
                     plc_type_name(t->type), stored, live);
         }
@@ -222,7 +232,7 @@ int plc_retain_show(const struct plc_layout *l, const char *base, const char *di
             continue;
         const struct plc_tag_def *t = plc_layout_find_tag(l, st->name);
         char stored[48];
-        plc_type_format_value(st->type, st->value, stored, sizeof(stored));
+        format_stored(st, stored, sizeof(stored));
         fprintf(out, "%-24s %-12s %-8s %14s %14s\n", st->name, t ? "(not kept)" : "(gone)",
                 plc_type_name(st->type), stored, "-");
     }

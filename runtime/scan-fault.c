@@ -39,7 +39,7 @@ void plc_scan_write_safe_outputs(struct plc_scan *s)
     for (size_t i = def->first_tag; i < def->first_tag + def->tag_count; i++) {
         const struct plc_tag_def *t = plc_layout_tag_at(s->layout, i);
         if (t->safe_mode == PLC_SAFE_VALUE)
-            plc_tag_encode(t, t->safe, s->safe_buf);
+            plc_value_store(t->type, &t->safe_v, (unsigned char *)s->safe_buf + t->offset);
     }
     memcpy(s->last_pub, s->safe_buf, def->data_size);
     plc_scan_publish(s, s->outputs, s->safe_buf);

@@ -61,9 +61,17 @@ static char *format_snapshot(const struct plc_layout *l, uint64_t seq,
     fprintf(f, "seq %" PRIu64 "\n", seq);
     fprintf(f, "time %" PRIu64 ".%09" PRIu64 "\n", now / 1000000000u, now % 1000000000u);
     fprintf(f, "tags %zu\n", n);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (plc_type_is_wide_int(tags[i].type)) { /* exact, never a double */
+            struct plc_value v = plc_snapshot_tag_get(&tags[i]);
+            char text[32];
+            plc_value_format(tags[i].type, &v, text, sizeof(text));
+            fprintf(f, "tag %s %s %s\n", tags[i].name, plc_type_name(tags[i].type), text);
+            continue;
+        }
         fprintf(f, "tag %s %s %.17g\n", tags[i].name, plc_type_name(tags[i].type),
                 tags[i].value);
+    }
     if (fflush(f) != 0) {
         fclose(f);
         free(buf);

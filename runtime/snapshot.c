@@ -20,7 +20,8 @@
  *   crc32 1a2b3c4d
  *
  * Values are written with %.17g, which gives every value of every type back
- * exactly. The file must end right after the CRC line's newline.
+ * exactly, but int64 and uint64 values, written as their integers (a double
+ * holds no more than 2^53). The file must end right after the CRC line's newline.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,10 +85,25 @@ static bool name_ok(const char *s)
     return true;
 }
 
+struct plc_value plc_snapshot_tag_get(const struct plc_snapshot_tag *tag)
+{
+    return plc_value_from_slot(tag->type, &tag->value);
+}
+
+void plc_snapshot_tag_set(struct plc_snapshot_tag *tag, enum plc_type type,
+                          const struct plc_value *v)
+{
+    tag->type = type;
+    plc_value_to_slot(type, v, &tag->value);
+}
+
 /* A stored value must be one the type can hold (checked before any cast). */
 static bool value_fits(enum plc_type type, double v)
 {
     switch (type) {
+    case PLC_TYPE_INT8: return v == trunc(v) && v >= INT8_MIN && v <= INT8_MAX;
+    case PLC_TYPE_UINT8: return v == trunc(v) && v >= 0 && v <= UINT8_MAX;
+    case PLC_TYPE_FLOAT64: return true;
     case PLC_TYPE_BOOL: return v == 0 || v == 1;
     case PLC_TYPE_INT16: return v == trunc(v) && v >= INT16_MIN && v <= INT16_MAX;
     case PLC_TYPE_UINT16: return v == trunc(v) && v >= 0 && v <= UINT16_MAX;
@@ -160,9 +176,17 @@ static bool parse(struct plc_snapshot *s, char *text, size_t len, char *why, siz
         char *end;
         t->type = plc_type_from_name(type);
         errno = 0;
-        t->value = strtod(value, &end);
-        if (!name_ok(name) || t->type == PLC_TYPE_ERROR || *end || errno == ERANGE ||
-            !value_fits(t->type, t->value))
+        bool ok;
+        if (plc_type_is_wide_int(t->type)) {
+            struct plc_value v;
+            ok = plc_value_parse(t->type, value, &v) == 0;
+            plc_snapshot_tag_set(t, t->type, &v);
+        } else {
+            t->value = strtod(value, &end);
+            ok = !*end && errno != ERANGE && t->type != PLC_TYPE_ERROR &&
+                 value_fits(t->type, t->value);
+        }
+        if (!name_ok(name) || !ok)
             return snprintf(why, whylen, "bad tag line %zu", i + 1), false;
         snprintf(t->name, sizeof(t->name), "%.63s", name); /* name_ok: at most 63 */
         s->ntags++;

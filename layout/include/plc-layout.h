@@ -88,6 +88,29 @@ enum plc_type {
     PLC_TYPE_INT32,
     PLC_TYPE_UINT32,
     PLC_TYPE_FLOAT32,
+    /* Appended, so the numbers above (kept in retain snapshots) stay. */
+    PLC_TYPE_INT64,
+    PLC_TYPE_UINT64,
+    PLC_TYPE_FLOAT64,
+    PLC_TYPE_INT8,
+    PLC_TYPE_UINT8,
+};
+/** The last valid enum plc_type. */
+#define PLC_TYPE_LAST PLC_TYPE_UINT8
+
+/**
+ * @brief A value of any tag type, held exactly: @c i for bool and the signed
+ *        types, @c u for the unsigned ones, @c f for float32 and float64.
+ *
+ * A double holds integers exactly only up to 2^53, so int64 and uint64
+ * values travel in this rather than in a double.
+ */
+struct plc_value {
+    union {
+        int64_t i;
+        uint64_t u;
+        double f;
+    };
 };
 
 /** @brief The layout name of a type ("bool", "int16", ...), or NULL. */
@@ -98,6 +121,50 @@ PLC_API const char *plc_type_ctype(enum plc_type type);
 PLC_API size_t plc_type_size(enum plc_type type);
 /** @brief Look a type up by its layout name; PLC_TYPE_ERROR if unknown. */
 PLC_API enum plc_type plc_type_from_name(const char *name);
+/** @brief Whether @p type is int64 or uint64, whose values a double does not hold exactly. */
+PLC_API bool plc_type_is_wide_int(enum plc_type type);
+
+/**
+ * @brief The range of @p type: [0, 1] for bool, +-FLT_MAX / DBL_MAX for floats.
+ * @return 0, or -1 with errno EINVAL for an unknown type.
+ */
+PLC_API int plc_value_range(enum plc_type type, struct plc_value *lo, struct plc_value *hi);
+/** @brief Compare two values of @p type: -1, 0 or 1. */
+PLC_API int plc_value_cmp(enum plc_type type, const struct plc_value *a,
+                          const struct plc_value *b);
+/** @brief Whether @p min <= @p v <= @p max as values of @p type. */
+PLC_API bool plc_value_in_range(enum plc_type type, const struct plc_value *v,
+                                const struct plc_value *min, const struct plc_value *max);
+/**
+ * @brief Parse a value of @p type exactly: decimal or 0x hex for integers
+ *        (strtoll/strtoull, never through a double), strtod for floats,
+ *        1/0/true/false/yes/no/on/off for bool.
+ * @param out Set on success only.
+ * @return 0, or -1 with errno EINVAL (not a value of the type) or ERANGE
+ *         (outside the type).
+ */
+PLC_API int plc_value_parse(enum plc_type type, const char *text, struct plc_value *out);
+/** @brief Format a value of @p type exactly ("9007199254740993", "2.5", "true"); as snprintf(). */
+PLC_API int plc_value_format(enum plc_type type, const struct plc_value *v, char *buf,
+                             size_t len);
+/** @brief @p v as a double (rounded for int64/uint64 past 2^53). */
+PLC_API double plc_value_to_double(enum plc_type type, const struct plc_value *v);
+/** @brief @p d as a value of @p type, truncated and clamped to the type's range. */
+PLC_API struct plc_value plc_value_from_double(enum plc_type type, double d);
+/**
+ * @brief Read the 8-byte field of a force table entry or retain snapshot tag:
+ *        a double for every type but int64 and uint64, whose exact integer it
+ *        holds instead (those types came later, so the older ones keep the
+ *        double they always had). Integers are truncated and clamped as
+ *        plc_value_from_double() does; check the double first where it matters.
+ */
+PLC_API struct plc_value plc_value_from_slot(enum plc_type type, const void *slot);
+/** @brief The inverse of plc_value_from_slot(). */
+PLC_API void plc_value_to_slot(enum plc_type type, const struct plc_value *v, void *slot);
+/** @brief Store @p v as @p type's bytes at @p at (host order, unaligned is fine). */
+PLC_API void plc_value_store(enum plc_type type, const struct plc_value *v, void *at);
+/** @brief Read a value of @p type from its bytes at @p at. */
+PLC_API struct plc_value plc_value_load(enum plc_type type, const void *at);
 
 /** @} */
 
@@ -271,11 +338,13 @@ struct plc_tag_def {
     enum plc_type type;
     size_t offset;     /**< from the start of the region's data */
     size_t size;
-    double initial;    /**< exact for every type above */
+    double initial;    /**< as a double: exact but for int64/uint64 past 2^53 */
     double min, max;   /**< the type's range when not given */
     bool has_min, has_max;
     enum plc_safe_mode safe_mode;
     double safe;
+    /** The same four values held exactly (struct plc_value); use these for int64/uint64. */
+    struct plc_value initial_v, min_v, max_v, safe_v;
     bool retain;       /**< kept across reboots by plc-retain (default: the region's) */
     char unit[32];
     char description[192];

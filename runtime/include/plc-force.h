@@ -46,7 +46,7 @@ extern "C" {
 /** @brief One force, as plc_force_table_list() gives it. */
 struct plc_force {
     const struct plc_tag_def *tag; /**< the forced tag, in the layout the table was opened with */
-    double value;                  /**< the value it is held at */
+    struct plc_value value;        /**< the value it is held at, exactly */
     int64_t since_ns;              /**< CLOCK_REALTIME when it was forced */
     int64_t until_ns;              /**< CLOCK_REALTIME when it ends, or PLC_FORCE_FOREVER */
     uint32_t uid;                  /**< who forced it */
@@ -92,8 +92,8 @@ PLC_API int plc_force_tag_check(const struct plc_tag_def *tag, struct plc_diag *
  * @param diag Optional; names the tag, the value and what it should be.
  * @return 0, or -1 with errno EINVAL (not a value of the type) or ERANGE.
  */
-PLC_API int plc_force_value_parse(const struct plc_tag_def *tag, const char *text, double *value,
-                                  struct plc_diag *diag);
+PLC_API int plc_force_value_parse(const struct plc_tag_def *tag, const char *text,
+                                  struct plc_value *value, struct plc_diag *diag);
 
 /**
  * @brief Make the table empty (plc-shm-init, every time it runs).

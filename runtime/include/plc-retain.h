@@ -80,8 +80,20 @@ PLC_API int plc_snapshot_path(const char *dir, const char *layout_name,
 struct plc_snapshot_tag {
     char name[PLC_TAG_NAME_MAX + 1];
     enum plc_type type;
-    double value; /**< exact for every type */
+    /** The value: a double, exact for every type but int64 and uint64, whose
+     *  exact integer is in value_i / value_u instead (plc_snapshot_tag_get()). */
+    union {
+        double value;
+        int64_t value_i;
+        uint64_t value_u;
+    };
 };
+
+/** @brief The exact value of a stored tag, of its own type. */
+PLC_API struct plc_value plc_snapshot_tag_get(const struct plc_snapshot_tag *tag);
+/** @brief Set a stored tag's type and exact value. */
+PLC_API void plc_snapshot_tag_set(struct plc_snapshot_tag *tag, enum plc_type type,
+                                  const struct plc_value *v);
 
 struct plc_snapshot;
 

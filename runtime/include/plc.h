@@ -138,6 +138,9 @@ PLC_API int plc_region_read_tags(struct plc_region *region,
 /** @brief Read one tag's value; as plc_region_read_tags() for one tag. */
 PLC_API int plc_region_read_tag(struct plc_region *region, const struct plc_tag_def *tag,
                                 double *value);
+/** @brief As plc_region_read_tag(), exactly (int64/uint64 past 2^53 included). */
+PLC_API int plc_region_read_value(struct plc_region *region, const struct plc_tag_def *tag,
+                                  struct plc_value *value);
 
 /**
  * @brief Publish the whole data as one update (writers only).
@@ -159,6 +162,9 @@ PLC_API int plc_region_write_tags(struct plc_region *region,
 /** @brief Publish one tag's value; as plc_region_write_tags() for one tag. */
 PLC_API int plc_region_write_tag(struct plc_region *region, const struct plc_tag_def *tag,
                                  double value);
+/** @brief As plc_region_write_tag(), exactly (int64/uint64 past 2^53 included). */
+PLC_API int plc_region_write_value(struct plc_region *region, const struct plc_tag_def *tag,
+                                   const struct plc_value *value);
 
 /** @brief Say the writer is alive without changing data (writers only). @return 0 or -1. */
 PLC_API int plc_region_heartbeat(struct plc_region *region);

@@ -44,7 +44,8 @@ int ctl_dump(struct ctl *ctl, int argc, char **argv)
         table_str(t, COL_TAG, tag->name);
         table_str(t, COL_TYPE, plc_type_name(tag->type));
         table_uint(t, COL_OFFSET, tag->offset);
-        table_value(t, COL_VALUE, tag->type, plc_tag_decode(tag, data));
+        struct plc_value v = plc_value_load(tag->type, (const unsigned char *)data + tag->offset);
+        table_exact(t, COL_VALUE, tag->type, &v);
         table_str(t, COL_UNIT, tag->unit);
     }
     if (table_print(t, stdout, ctl->json) == 0)

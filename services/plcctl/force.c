@@ -190,9 +190,10 @@ int ctl_force(struct ctl *ctl, int argc, char **argv)
             ctl_err("force: tag '%s': %s", f.tag->name, plc_strerror(err));
         return CTL_FAIL;
     }
-    ctl_tell(ctl, &at, PLC_EVENT_FORCE_ON, f.tag->name, f.user, f.until_ns, 0, f.value);
+    ctl_tell(ctl, &at, PLC_EVENT_FORCE_ON, f.tag->name, f.user, f.until_ns, 0,
+             plc_value_to_double(f.tag->type, &f.value));
     char value[64], until[64];
-    plc_type_format_value(f.tag->type, f.value, value, sizeof(value));
+    plc_value_format(f.tag->type, &f.value, value, sizeof(value));
     ctl_until_text(f.until_ns, until, sizeof(until));
     printf("%s forced to %s %s%s\n", f.tag->name, value,
            f.until_ns == PLC_FORCE_FOREVER ? "" : "until ", until);
@@ -220,7 +221,7 @@ int ctl_unforce(struct ctl *ctl, int argc, char **argv)
     for (int i = 0; i < n; i++) {
         ctl_user(released[i].user, sizeof(released[i].user));
         ctl_tell(ctl, &at, PLC_EVENT_FORCE_OFF, released[i].tag->name, released[i].user, 0,
-                 released[i].value, 0);
+                 plc_value_to_double(released[i].tag->type, &released[i].value), 0);
         printf("%s released\n", released[i].tag->name);
     }
     if (n == 0)
@@ -252,7 +253,7 @@ int ctl_forces(struct ctl *ctl, int argc, char **argv)
         table_row(t);
         table_str(t, COL_TAG, f[i].tag->name);
         table_str(t, COL_REGION, f[i].tag->region->name);
-        table_value(t, COL_VALUE, f[i].tag->type, f[i].value);
+        table_exact(t, COL_VALUE, f[i].tag->type, &f[i].value);
         table_str(t, COL_BY, f[i].user);
         ctl_format_time((uint64_t)f[i].since_ns, since, sizeof(since));
         table_str(t, COL_SINCE, since);

@@ -21,7 +21,7 @@ static const struct table_column columns[COL_COUNT] = {
 
 /* Read the tags of one region, tags[i] for every i with tags[i]->region == def. */
 static int read_region(const struct ctl *ctl, const struct plc_region_def *def,
-                       const struct plc_tag_def **tags, size_t n, double *values)
+                       const struct plc_tag_def **tags, size_t n, struct plc_value *values)
 {
     const struct plc_tag_def **mine = calloc(n, sizeof(*mine));
     unsigned char *data = calloc(1, def->data_size);
@@ -45,7 +45,7 @@ static int read_region(const struct ctl *ctl, const struct plc_region_def *def,
     }
     for (size_t i = 0; i < n; i++)
         if (tags[i]->region == def)
-            values[i] = plc_tag_decode(tags[i], data);
+            values[i] = plc_value_load(tags[i]->type, data + tags[i]->offset);
     rc = 0;
 out:
     plc_region_detach(r);
@@ -58,7 +58,7 @@ int ctl_get(struct ctl *ctl, int argc, char **argv)
 {
     size_t n = (size_t)argc - 1;
     const struct plc_tag_def **tags = calloc(n, sizeof(*tags));
-    double *values = calloc(n, sizeof(*values));
+    struct plc_value *values = calloc(n, sizeof(*values));
     struct table *t = NULL;
     struct plc_force_table *forces = NULL;
     bool any_forced = false;
@@ -88,7 +88,7 @@ int ctl_get(struct ctl *ctl, int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         table_row(t);
         table_str(t, COL_TAG, tags[i]->name);
-        table_value(t, COL_VALUE, tags[i]->type, values[i]);
+        table_exact(t, COL_VALUE, tags[i]->type, &values[i]);
         table_str(t, COL_UNIT, tags[i]->unit);
         if (any_forced && ctl_force_marker(forces, tags[i], marker, sizeof(marker)))
             table_str(t, COL_FORCED, marker);

@@ -139,6 +139,8 @@ void table_double(struct table *t, size_t col, double v, const char *text,
 void table_null(struct table *t, size_t col, const char *text);
 /* A tag value of @p type, formatted with plc_type_format_value(). */
 void table_value(struct table *t, size_t col, enum plc_type type, double v);
+/* As table_value(), exactly: an int64/uint64 past 2^53 as it is. */
+void table_exact(struct table *t, size_t col, enum plc_type type, const struct plc_value *v);
 /* An age in nanoseconds (-1: never): "0.3s" or "-"; JSON seconds or null. */
 void table_age(struct table *t, size_t col, int64_t age_ns);
 

@@ -180,17 +180,32 @@ void table_null(struct table *t, size_t col, const char *text)
 
 void table_value(struct table *t, size_t col, enum plc_type type, double v)
 {
+    struct plc_value x = plc_value_from_double(type, v);
+    if (type == PLC_TYPE_FLOAT32 || type == PLC_TYPE_FLOAT64)
+        x.f = v;
+    table_exact(t, col, type, &x);
+}
+
+void table_exact(struct table *t, size_t col, enum plc_type type, const struct plc_value *v)
+{
     char buf[64];
-    plc_type_format_value(type, v, buf, sizeof(buf));
+    plc_value_format(type, v, buf, sizeof(buf));
     switch (type) {
     case PLC_TYPE_BOOL:
-        table_bool(t, col, v != 0, buf, buf);
+        table_bool(t, col, v->i != 0, buf, buf);
         break;
     case PLC_TYPE_FLOAT32:
-        table_double(t, col, v, buf, buf);
+    case PLC_TYPE_FLOAT64:
+        table_double(t, col, v->f, buf, buf);
+        break;
+    case PLC_TYPE_UINT8:
+    case PLC_TYPE_UINT16:
+    case PLC_TYPE_UINT32:
+    case PLC_TYPE_UINT64:
+        table_uint(t, col, v->u);
         break;
     default:
-        table_int(t, col, (int64_t)v);
+        table_int(t, col, v->i);
         break;
     }
 }

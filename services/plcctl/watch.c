@@ -48,7 +48,7 @@ struct event {
     uint32_t tag;     /* index in the watch list */
     int32_t err;      /* 0, or why the thread stopped */
     uint64_t when_ns; /* CLOCK_REALTIME */
-    double value;
+    struct plc_value value;
 };
 
 struct watch;
@@ -191,7 +191,7 @@ static void *watch_region(void *arg)
                 continue;
             struct event ev = {.tag = wr->index[i],
                                .when_ns = now,
-                               .value = plc_tag_decode(t, wr->data)};
+                               .value = plc_value_load(t->type, wr->data + t->offset)};
             if (send_event(w, &ev) < 0)
                 return NULL;
         }
@@ -279,7 +279,8 @@ static int setup_signals(struct watch *w)
 /* ---- printing ------------------------------------------------------------ */
 
 static int print_value(struct watch *w, struct table *t, bool json,
-                       const struct plc_tag_def *tag, uint64_t when_ns, double value)
+                       const struct plc_tag_def *tag, uint64_t when_ns,
+                       const struct plc_value *value)
 {
     char when[64], marker[96];
     bool forced = ctl_force_marker(w->forces, tag, marker, sizeof(marker));
@@ -291,7 +292,7 @@ static int print_value(struct watch *w, struct table *t, bool json,
         table_str(t, COL_FORCED, marker);
     table_str(t, COL_TIME, when);
     table_str(t, COL_TAG, tag->name);
-    table_value(t, COL_VALUE, tag->type, value);
+    table_exact(t, COL_VALUE, tag->type, value);
     return table_print(t, stdout, json);
 }
 
@@ -310,9 +311,11 @@ static int print_initial(struct watch *w, struct table *t, bool json)
     for (size_t i = 0; i < w->ntags; i++) {
         const struct plc_tag_def *tag = w->tags[i];
         for (size_t j = 0; j < w->nregions; j++)
-            if (w->regions[j].def == tag->region &&
-                print_value(w, t, json, tag, now, plc_tag_decode(tag, w->regions[j].data)) < 0)
-                return -1;
+            if (w->regions[j].def == tag->region) {
+                struct plc_value v = plc_value_load(tag->type, w->regions[j].data + tag->offset);
+                if (print_value(w, t, json, tag, now, &v) < 0)
+                    return -1;
+            }
     }
     return 0;
 }
@@ -353,7 +356,7 @@ static int run(struct watch *w, struct table *t, bool json)
             ctl_err("region '%s': %s", w->tags[ev.tag]->region->name, plc_strerror(ev.err));
             return CTL_FAIL;
         }
-        if (print_value(w, t, json, w->tags[ev.tag], ev.when_ns, ev.value) < 0)
+        if (print_value(w, t, json, w->tags[ev.tag], ev.when_ns, &ev.value) < 0)
             return CTL_FAIL;
         if (w->count && ++printed >= w->count)
             return CTL_OK;

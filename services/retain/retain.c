@@ -125,8 +125,8 @@ static int write_locked(struct plc_retain *r)
         const struct plc_tag_def *t = r->tags[i].t;
         memcpy(r->outbytes[i], r->tags[i].live, t->size);
         snprintf(r->out[i].name, sizeof(r->out[i].name), "%s", t->name);
-        r->out[i].type = t->type;
-        r->out[i].value = plc_tag_decode_at(t, r->tags[i].live);
+        struct plc_value v = plc_value_load(t->type, r->tags[i].live);
+        plc_snapshot_tag_set(&r->out[i], t->type, &v);
     }
     uint64_t seq = r->stats.seq + 1;
     unsigned flags = r->cur_good ? PLC_SNAPSHOT_KEEP_BACKUP : 0;
@@ -340,7 +340,8 @@ static void load_saved(struct plc_retain *r)
         struct rtag *t = &r->tags[i];
         const struct plc_snapshot_tag *st = plc_snapshot_find_tag(s, t->t->name);
         if (st && st->type == t->t->type) {
-            plc_tag_encode_at(t->t, st->value, t->saved);
+            struct plc_value v = plc_snapshot_tag_get(st);
+            plc_value_store(t->t->type, &v, t->saved);
             t->saved_known = true;
         }
     }
@@ -446,7 +447,7 @@ static void read_first_values(struct plc_retain *r)
                 if (t->saved_known)
                     memcpy(t->live, t->saved, t->t->size);
                 else
-                    plc_tag_encode_at(t->t, t->t->initial, t->live);
+                    plc_value_store(t->t->type, &t->t->initial_v, t->live);
             }
     }
 }

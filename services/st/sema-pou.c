@@ -99,6 +99,11 @@ static bool tag_type_fits(enum plc_type tt, enum st_tkind k)
     case PLC_TYPE_INT32: return k == TY_DINT;
     case PLC_TYPE_UINT32: return k == TY_UDINT || k == TY_DWORD;
     case PLC_TYPE_FLOAT32: return k == TY_REAL;
+    case PLC_TYPE_INT8: return k == TY_SINT;
+    case PLC_TYPE_UINT8: return k == TY_USINT || k == TY_BYTE;
+    case PLC_TYPE_INT64: return k == TY_LINT;
+    case PLC_TYPE_UINT64: return k == TY_ULINT || k == TY_LWORD;
+    case PLC_TYPE_FLOAT64: return k == TY_LREAL;
     default: return false;
     }
 }

@@ -111,13 +111,18 @@ static void size_letter_must_fit_the_type(void **state)
     } cases[] = {
         {"out", "int16", "%QX0.0", "%QX0.0 is a bit (X), which fits a bool, not int16"},
         {"in", "float32", "%I0.3", "%IX0.3 is a bit (X), which fits a bool, not float32"},
-        {"par", "uint16", "%MB2",
-         "%MB2 is a byte (B): no tag type has 8 bits yet (a word, W, fits int16 and uint16)"},
+        {"par", "uint16", "%MB2", "%MB2 is a byte (B), which fits int8 or uint8, not uint16"},
+        {"in", "bool", "%IB0", "%IB0 is a byte (B), which fits int8 or uint8, not bool"},
         {"par", "bool", "%MW2", "%MW2 is a word (W), which fits int16 or uint16, not bool"},
         {"par", "int32", "%MW2", "%MW2 is a word (W), which fits int16 or uint16, not int32"},
         {"out", "int16", "%QD2",
          "%QD2 is a double word (D), which fits int32, uint32 or float32, not int16"},
-        {"par", "int32", "%ML2", "%ML2 is a long word (L): no tag type has 64 bits yet"},
+        {"par", "int32", "%ML2",
+         "%ML2 is a long word (L), which fits int64, uint64 or float64, not int32"},
+        {"out", "uint8", "%QL2",
+         "%QL2 is a long word (L), which fits int64, uint64 or float64, not uint8"},
+        {"par", "float64", "%MD2",
+         "%MD2 is a double word (D), which fits int32, uint32 or float32, not float64"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char text[512], want[256];
@@ -126,6 +131,19 @@ static void size_letter_must_fit_the_type(void **state)
         snprintf(want, sizeof(want), "t.ini:13: tag 'x': iec_address %s", cases[i].want);
         assert_load_fails(text, want);
     }
+    (void)state;
+}
+
+static void byte_and_long_addresses_fit_their_types(void **state)
+{
+    struct plc_layout *l = load_ok(HEAD AT("a", "in", "uint8", "%IB0") AT("b", "out", "int8", "%QB1")
+                                   AT("c", "par", "uint8", "%MB2") AT("d", "par", "int64", "%ML0")
+                                   AT("e", "in", "uint64", "%IL1") AT("f", "out", "float64", "%QL2"));
+    static const char *const want[][2] = {{"%IB0", "a"}, {"%qb1", "b"}, {"%MB2", "c"},
+                                          {"%ml0", "d"}, {"%IL1", "e"}, {"%QL2", "f"}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        assert_string_equal(plc_layout_find_iec_address(l, want[i][0])->name, want[i][1]);
+    plc_layout_free(l);
     (void)state;
 }
 
@@ -216,6 +234,7 @@ int main(void)
         cmocka_unit_test(find_takes_canonical_and_loose_forms),
         cmocka_unit_test(not_an_address_refused_with_the_forms),
         cmocka_unit_test(size_letter_must_fit_the_type),
+        cmocka_unit_test(byte_and_long_addresses_fit_their_types),
         cmocka_unit_test(area_must_fit_the_writer),
         cmocka_unit_test(one_address_one_tag),
         cmocka_unit_test(given_twice_refused),

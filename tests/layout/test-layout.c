@@ -523,15 +523,15 @@ static const struct bad bad[] = {
     {"tag_in_unknown_region", BASE "[tag motor]\nregion = outptus\ntype = bool\n",
      "t.ini:11: tag 'motor': region 'outptus' is not declared"},
     {"unknown_region_reported_before_later_tag_errors",
-     BASE "[tag motor]\nregion = outptus\ntype = bool\n" TAG("x", "inputs", "int8"),
+     BASE "[tag motor]\nregion = outptus\ntype = bool\n" TAG("x", "inputs", "int128"),
      "t.ini:11: tag 'motor': region 'outptus' is not declared"},
     {"tag_without_region", BASE "[tag x]\ntype = bool\n",
      "t.ini:10: tag 'x': 'region' is required"},
     {"tag_without_type", BASE "[tag x]\nregion = inputs\n",
      "t.ini:10: tag 'x': 'type' is required"},
-    {"unknown_type", BASE TAG("x", "inputs", "int8"),
-     "t.ini:12: tag 'x': unknown type 'int8' (expected bool, int16, uint16, int32, uint32 or "
-     "float32)"},
+    {"unknown_type", BASE TAG("x", "inputs", "int128"),
+     "t.ini:12: tag 'x': unknown type 'int128' (expected bool, int8, uint8, int16, uint16, int32, "
+     "uint32, int64, uint64, float32 or float64)"},
     {"tag_name_with_dash", BASE TAG("motor-on", "inputs", "bool"),
      "t.ini:10: tag 'motor-on': tag name may hold only lowercase letters, digits and '_'"},
     {"tag_name_starting_with_digit", BASE TAG("2nd", "inputs", "bool"),
@@ -640,7 +640,7 @@ static const struct bad bad[] = {
     {"modbus_word_order_on_16_bit",
      BASE TAG("x", "params", "uint16") "modbus = holding_register:0\n"
                                        "modbus_word_order = CDAB\n",
-     "t.ini:14: tag 'x': modbus_word_order applies to 32-bit types only"},
+     "t.ini:14: tag 'x': modbus_word_order applies to 32- and 64-bit types only"},
     {"modbus_word_order_without_modbus",
      BASE TAG("x", "params", "int32") "modbus_word_order = CDAB\n",
      "t.ini:13: tag 'x': 'modbus_word_order' given without a 'modbus' binding"},
@@ -860,7 +860,7 @@ static void load_file_reports_its_path_and_line(void **state)
     char path[] = "/tmp/plc-layout-test-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    static const char text[] = BASE TAG("x", "inputs", "int8");
+    static const char text[] = BASE TAG("x", "inputs", "int128");
     assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
     close(fd);
 
@@ -873,8 +873,8 @@ static void load_file_reports_its_path_and_line(void **state)
     assert_int_equal(errno, EINVAL);
     plc_diag_format(&d, buf, sizeof(buf));
     snprintf(want, sizeof(want),
-             "%s:12: tag 'x': unknown type 'int8' (expected bool, int16, uint16, int32, "
-             "uint32 or float32)",
+             "%s:12: tag 'x': unknown type 'int128' (expected bool, int8, uint8, int16, uint16, "
+             "int32, uint32, int64, uint64, float32 or float64)",
              path);
     assert_string_equal(buf, want);
     (void)state;

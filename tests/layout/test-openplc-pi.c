@@ -35,7 +35,7 @@ static const int wpi_to_bcm[] = {17, 18, 27, 22, 23, 24, 25, 4, 2,  3,  8,  7,  
                                  14, 15, 28, 29, 30, 31, 5,  6, 13, 19, 26, 12, 16, 20, 21};
 
 /* modbus.cpp: the holding registers of %MW, %MD and %ML start here; %QW below. */
-enum { MIN_16B_RANGE = 1024, MIN_32B_RANGE = 2048, MAX_INP_REGS = 1024 };
+enum { MIN_16B_RANGE = 1024, MIN_32B_RANGE = 2048, MIN_64B_RANGE = 4096, MAX_INP_REGS = 1024 };
 
 static void check_gpio(const struct plc_tag_def *t, int wpi, enum plc_gpio_bias bias)
 {
@@ -82,7 +82,7 @@ static struct plc_layout *load_pi(void)
 static void every_tag_follows_openplcs_rules(void **state)
 {
     struct plc_layout *l = load_pi();
-    size_t inputs = 0, outputs = 0;
+    size_t inputs = 0, outputs = 0, longs = 0;
     for (size_t i = 0; i < plc_layout_tag_count(l); i++) {
         const struct plc_tag_def *t = plc_layout_tag_at(l, i);
         const char *writer = t->region->writer;
@@ -127,10 +127,16 @@ static void every_tag_follows_openplcs_rules(void **state)
                 /* high word first, each word high byte first */
                 check_modbus(t, PLC_MODBUS_HOLDING_REGISTER, MIN_32B_RANGE + 2 * a, 2);
                 assert_int_equal(t->modbus.word_order, PLC_WORD_ORDER_ABCD);
+            } else if (area == 'M' && width == 'L') {
+                /* lint_memory: as %MD, over four registers */
+                assert_int_equal(t->type, PLC_TYPE_INT64);
+                check_modbus(t, PLC_MODBUS_HOLDING_REGISTER, MIN_64B_RANGE + 4 * a, 4);
+                assert_int_equal(t->modbus.word_order, PLC_WORD_ORDER_ABCD);
+                longs++;
             } else {
                 fail_msg("%s: unexpected %s", t->name, t->iec_address);
             }
-            assert_int_equal(t->size, width == 'W' ? 2 : 4);
+            assert_int_equal(t->size, width == 'W' ? 2 : width == 'D' ? 4 : 8);
         } else {
             fail_msg("%s: no IEC address ('%s')", t->name, t->iec_address);
         }
@@ -140,6 +146,7 @@ static void every_tag_follows_openplcs_rules(void **state)
     /* the whole Pi map, %IX0.0..%IX1.5 and %QX0.0..%QX1.2, each once */
     assert_int_equal(inputs, COUNT(in_wpi));
     assert_int_equal(outputs, COUNT(out_wpi));
+    assert_int_equal(longs, 8); /* %ML0..%ML7 */
     plc_layout_free(l);
     (void)state;
 }

@@ -53,6 +53,9 @@ static inline char *mb_layout_text(const char *modbus_keys)
             MB_BLOCK_START + i);
     ADD("[tag ro]\nregion = status\ntype = uint16\nmodbus = holding_register:30\n");
     ADD("[tag st]\nregion = status\ntype = uint16\nmodbus = input_register:10\n");
+#ifdef MB_LAYOUT_EXTRA
+    ADD("%s", MB_LAYOUT_EXTRA); /* a test's own tags, in the regions above */
+#endif
     /* plc-logic's fault state, which FC17's run indicator looks at */
     ADD("[region diagnostics]\nwriter = logic\n");
     ADD("[tag fault_state]\nregion = diagnostics\ntype = uint16\nmodbus = input_register:40\n");

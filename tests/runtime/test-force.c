@@ -66,7 +66,8 @@ static int64_t realtime(void)
 
 static struct plc_force force_of(const struct plc_tag_def *tag, double value, int64_t for_ns)
 {
-    struct plc_force f = {.tag = tag, .value = value, .since_ns = realtime(), .uid = 1000};
+    struct plc_force f = {.tag = tag, .value = plc_value_from_double(tag->type, value),
+                          .since_ns = realtime(), .uid = 1000};
     f.until_ns = for_ns == PLC_FORCE_FOREVER ? PLC_FORCE_FOREVER : f.since_ns + for_ns;
     snprintf(f.user, sizeof(f.user), "alice");
     return f;
@@ -111,9 +112,9 @@ static void values_outside_the_type_are_refused(void **state)
 {
     struct t *t = *state;
     struct plc_diag d;
-    double v;
+    struct plc_value v;
     assert_int_equal(plc_force_value_parse(t->motor, "true", &v, &d), 0);
-    assert_true(v == 1);
+    assert_true(v.i == 1);
     assert_int_equal(plc_force_value_parse(t->motor, "2", &v, &d), -1);
     assert_string_equal(d.msg, "tag 'motor' is bool: '2' is not a value of the type "
                                "(0, 1, true or false)");
@@ -126,7 +127,7 @@ static void values_outside_the_type_are_refused(void **state)
     assert_int_equal(plc_force_value_parse(t->level, "inf", &v, &d), -1);
     assert_int_equal(plc_force_value_parse(t->level, "nan", &v, &d), -1);
     assert_int_equal(plc_force_value_parse(t->level, "-12.5", &v, &d), 0);
-    assert_true(v == -12.5);
+    assert_true(v.f == -12.5);
 }
 
 /* ---- the file ---------------------------------------------------------------------- */
@@ -212,14 +213,14 @@ static void set_lists_and_replaces_a_force_of_the_same_tag(void **state)
     struct plc_force got[PLC_FORCE_CAPACITY], one;
     assert_int_equal(plc_force_table_list(r, 0, got), 2);
     assert_ptr_equal(got[0].tag, t->motor);
-    assert_true(got[0].value == 0);
+    assert_true(got[0].value.i == 0);
     assert_string_equal(got[0].user, "alice");
     assert_int_equal(got[0].uid, 1000);
     assert_true(got[0].until_ns - got[0].since_ns == 60000000000);
     assert_ptr_equal(got[1].tag, t->level);
     assert_true(got[1].until_ns == PLC_FORCE_FOREVER);
     assert_int_equal(plc_force_table_find(r, t->level, 0, &one), 1);
-    assert_true(one.value == 42.5);
+    assert_true(one.value.f == 42.5);
     assert_int_equal(plc_force_table_find(r, t->button, 0, NULL), 0);
     plc_force_table_close(r);
 }

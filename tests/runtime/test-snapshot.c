@@ -55,10 +55,10 @@ static void assert_has(const char *text, const char *part)
 static void write_demo(struct ctx *c, uint64_t seq, double level_high)
 {
     struct plc_snapshot_tag tags[] = {
-        {"level_high", PLC_TYPE_FLOAT32, level_high},
-        {"level_low", PLC_TYPE_FLOAT32, 21.5},
-        {"fault_delay_ms", PLC_TYPE_UINT32, 1500},
-        {"run_seconds", PLC_TYPE_UINT32, 4000000000.0},
+        {"level_high", PLC_TYPE_FLOAT32, {level_high}},
+        {"level_low", PLC_TYPE_FLOAT32, {21.5}},
+        {"fault_delay_ms", PLC_TYPE_UINT32, {1500}},
+        {"run_seconds", PLC_TYPE_UINT32, {4000000000.0}},
     };
     struct plc_diag d;
     if (plc_snapshot_write(c->dir, c->f->layout, seq, tags, 4, PLC_SNAPSHOT_KEEP_BACKUP, &d) < 0)
@@ -89,15 +89,15 @@ static void write_then_load_round_trips_every_type(void **state)
 {
     struct ctx *c = *state;
     struct plc_snapshot_tag tags[] = {
-        {"b", PLC_TYPE_BOOL, 1},
-        {"i16", PLC_TYPE_INT16, -32768},
-        {"u16", PLC_TYPE_UINT16, 65535},
-        {"i32", PLC_TYPE_INT32, -2147483648.0},
-        {"u32", PLC_TYPE_UINT32, 4294967295.0},
-        {"f", PLC_TYPE_FLOAT32, (double)0.1f},
-        {"tiny", PLC_TYPE_FLOAT32, (double)1.17549435e-38f},
-        {"neg_zero", PLC_TYPE_FLOAT32, -0.0},
-        {"nan", PLC_TYPE_FLOAT32, NAN},
+        {"b", PLC_TYPE_BOOL, {1}},
+        {"i16", PLC_TYPE_INT16, {-32768}},
+        {"u16", PLC_TYPE_UINT16, {65535}},
+        {"i32", PLC_TYPE_INT32, {-2147483648.0}},
+        {"u32", PLC_TYPE_UINT32, {4294967295.0}},
+        {"f", PLC_TYPE_FLOAT32, {(double)0.1f}},
+        {"tiny", PLC_TYPE_FLOAT32, {(double)1.17549435e-38f}},
+        {"neg_zero", PLC_TYPE_FLOAT32, {-0.0}},
+        {"nan", PLC_TYPE_FLOAT32, {NAN}},
     };
     size_t n = sizeof(tags) / sizeof(tags[0]);
     struct plc_diag d;
@@ -130,6 +130,39 @@ static void write_then_load_round_trips_every_type(void **state)
     assert_int_equal(access(c->tmp, F_OK), -1); /* no temporary left */
 }
 
+static void int64_and_uint64_values_kept_exactly_past_2_53(void **state)
+{
+    struct ctx *c = *state;
+    static const struct plc_value want[] = {
+        {.i = 9007199254740993LL}, {.i = INT64_MIN}, {.u = UINT64_MAX}, {.i = -5}, {.u = 255}};
+    static const enum plc_type types[] = {PLC_TYPE_INT64, PLC_TYPE_INT64, PLC_TYPE_UINT64,
+                                          PLC_TYPE_INT8, PLC_TYPE_UINT8};
+    static const char *const names[] = {"big", "least", "most", "sbyte", "ubyte"};
+    struct plc_snapshot_tag tags[5];
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(tags[i].name, sizeof(tags[i].name), "%s", names[i]);
+        plc_snapshot_tag_set(&tags[i], types[i], &want[i]);
+    }
+    struct plc_diag d;
+    assert_int_equal(plc_snapshot_write(c->dir, c->f->layout, 1, tags, 5, 0, &d), 0);
+    size_t len;
+    char *text = slurp(c->cur, &len);
+    assert_non_null(strstr(text, "\ntag big int64 9007199254740993\n"));
+    assert_non_null(strstr(text, "\ntag most uint64 18446744073709551615\n"));
+    free(text);
+    struct plc_snapshot *s = plc_snapshot_load(c->cur, &d);
+    if (!s)
+        fail_msg("load: %s", d.msg);
+    for (size_t i = 0; i < 5; i++) {
+        const struct plc_snapshot_tag *st = plc_snapshot_find_tag(s, names[i]);
+        assert_non_null(st);
+        assert_int_equal(st->type, types[i]);
+        struct plc_value v = plc_snapshot_tag_get(st);
+        assert_true(v.u == want[i].u);
+    }
+    plc_snapshot_free(s);
+}
+
 static void write_keeps_previous_as_backup(void **state)
 {
     struct ctx *c = *state;
@@ -153,7 +186,7 @@ static void write_into_missing_directory_names_file_and_errno(void **state)
     struct ctx *c = *state;
     char dir[128], want[300];
     struct plc_diag d;
-    struct plc_snapshot_tag t = {"level_high", PLC_TYPE_FLOAT32, 1};
+    struct plc_snapshot_tag t = {"level_high", PLC_TYPE_FLOAT32, {1}};
     snprintf(dir, sizeof(dir), "%s/missing", c->dir);
     assert_int_equal(plc_snapshot_write(dir, c->f->layout, 1, &t, 1, 0, &d), -1);
     assert_int_equal(errno, ENOENT);
@@ -331,9 +364,9 @@ static void restore_by_name_across_layout_change(void **state)
     assert_non_null(l1);
     assert_non_null(l2);
     struct plc_snapshot_tag tags[] = {
-        {"same", PLC_TYPE_INT32, -123456}, {"retyped", PLC_TYPE_UINT16, 4},
-        {"removed", PLC_TYPE_FLOAT32, 2.5}, {"old_name", PLC_TYPE_INT16, -5},
-        {"narrowed", PLC_TYPE_UINT16, 500}, {"unkept", PLC_TYPE_BOOL, 1},
+        {"same", PLC_TYPE_INT32, {-123456}}, {"retyped", PLC_TYPE_UINT16, {4}},
+        {"removed", PLC_TYPE_FLOAT32, {2.5}}, {"old_name", PLC_TYPE_INT16, {-5}},
+        {"narrowed", PLC_TYPE_UINT16, {500}}, {"unkept", PLC_TYPE_BOOL, {1}},
     };
     assert_int_equal(plc_snapshot_write(c->dir, l1, 4, tags, 6, 0, &d), 0);
     struct plc_snapshot *s = plc_snapshot_load_newest(c->dir, "demo", collect, c, &d);
@@ -373,6 +406,41 @@ static void restore_by_name_across_layout_change(void **state)
     plc_snapshot_free(s);
     plc_layout_free(l1);
     plc_layout_free(l2);
+}
+
+/* 2^53 + 1 restored as it is; past a max that a double cannot tell from it, dropped. */
+static void restore_int64_exactly_and_checks_min_max_exactly(void **state)
+{
+    struct ctx *c = *state;
+    struct plc_diag d;
+    struct plc_layout *l = plc_layout_load_string(
+        "[layout]\nname = demo\nversion = 1\n[region p]\nwriter = modbus\nretain = yes\n"
+        "[tag total]\nregion = p\ntype = int64\n"
+        "[tag capped]\nregion = p\ntype = int64\nmax = 9007199254740992\n",
+        "t.ini", &d);
+    assert_non_null(l);
+    struct plc_snapshot_tag tags[2];
+    const struct plc_value odd = {.i = 9007199254740993LL};
+    snprintf(tags[0].name, sizeof(tags[0].name), "total");
+    snprintf(tags[1].name, sizeof(tags[1].name), "capped");
+    plc_snapshot_tag_set(&tags[0], PLC_TYPE_INT64, &odd);
+    plc_snapshot_tag_set(&tags[1], PLC_TYPE_INT64, &odd);
+    assert_int_equal(plc_snapshot_write(c->dir, l, 1, tags, 2, 0, &d), 0);
+    struct plc_snapshot *s = plc_snapshot_load_newest(c->dir, "demo", collect, c, &d);
+    assert_non_null(s);
+    const struct plc_region_def *p = plc_layout_find_region(l, "p");
+    unsigned char *data = malloc(p->data_size);
+    assert_int_equal(plc_retain_restore_region(s, l, p, data, collect, c), 1);
+    const struct plc_tag_def *total = plc_layout_find_tag(l, "total");
+    const struct plc_tag_def *capped = plc_layout_find_tag(l, "capped");
+    assert_true(plc_value_load(total->type, data + total->offset).i == 9007199254740993LL);
+    assert_true(plc_value_load(capped->type, data + capped->offset).i == 0);
+    assert_has(c->log, "tag 'capped' (region 'p'): stored value 9007199254740993 is outside "
+                       "min..max (-9223372036854775808..9007199254740992): dropped, initial "
+                       "value 0");
+    free(data);
+    plc_snapshot_free(s);
+    plc_layout_free(l);
 }
 
 static void restore_without_snapshot_gives_initial_values_silently(void **state)
@@ -459,6 +527,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(write_then_load_round_trips_every_type),
+        T(int64_and_uint64_values_kept_exactly_past_2_53),
         T(write_keeps_previous_as_backup),
         T(write_into_missing_directory_names_file_and_errno),
         T(no_snapshot_is_enoent_naming_both_files),
@@ -468,6 +537,7 @@ int main(void)
         T(missing_current_falls_back_to_backup),
         T(valid_crc_over_bad_content_refused),
         T(restore_by_name_across_layout_change),
+        T(restore_int64_exactly_and_checks_min_max_exactly),
         T(restore_without_snapshot_gives_initial_values_silently),
         T(create_with_restores_only_made_regions),
         T(show_prints_stored_beside_live),

@@ -389,9 +389,9 @@ static void shm_init_reports_layout_change_by_name(void **state)
     struct ctx *c = *state;
     char out[8192], path[160];
     struct plc_snapshot_tag tags[] = {
-        {"level_high", PLC_TYPE_FLOAT32, 70}, {"level_low", PLC_TYPE_FLOAT32, 30},
-        {"level_alarm", PLC_TYPE_FLOAT32, 99}, {"fault_delay_ms", PLC_TYPE_UINT32, 50000},
-        {"run_seconds", PLC_TYPE_UINT32, 77},
+        {"level_high", PLC_TYPE_FLOAT32, {70}}, {"level_low", PLC_TYPE_FLOAT32, {30}},
+        {"level_alarm", PLC_TYPE_FLOAT32, {99}}, {"fault_delay_ms", PLC_TYPE_UINT32, {50000}},
+        {"run_seconds", PLC_TYPE_UINT32, {77}},
     };
     assert_int_equal(plc_snapshot_write(c->dir, c->f->layout, 9, tags, 5, 0, NULL), 0);
 
