@@ -62,6 +62,11 @@ check "%MD1 declared REAL is float32 at 2050-2051, high word first" \
     map_has holding_register 2050-2051 md1 float32 read-write scada
 check "%MD2 declared DINT is int32 at 2052-2053, written by the scan" \
     map_has holding_register 2052-2053 md2 int32 read-only memory
+check "%ML2 declared LINT is int64 at 4104-4107, written by the scan" \
+    map_has holding_register 4104-4107 ml2 int64 read-only memory
+check "%IB3 declared BYTE is a uint8 input" key_is ib3 type uint8
+check "... with no Modbus address on OpenPLC's map, named in a warning" \
+    warns "all-areas.st:16:.*P4009.*%IB3.*no Modbus address"
 check "plc-logic's statistics are in region diagnostics" key_is scan_count region diagnostics
 check "... which [logic] names" bash -c "awk '/^\[logic\]/,/^$/' '$base/plant.ini' | grep -qx 'diagnostics = diagnostics'"
 check "no unmapped_reads without --zero-fill" bash -c "! grep -q unmapped_reads '$base/plant.ini'"
