@@ -11,7 +11,8 @@ set(PLC_SYSUSERSDIR "${CMAKE_INSTALL_PREFIX}/lib/sysusers.d" CACHE PATH
 set(PLC_BINDIR "${CMAKE_INSTALL_FULL_BINDIR}")
 set(PLC_DOCDIR "${CMAKE_INSTALL_FULL_DOCDIR}")
 
-set(_plc_programs plc-shm-init plcctl plc-logic plc-retain plc-supervise plc-layout plc-st)
+set(_plc_programs plc-shm-init plcctl plc-logic plc-retain plc-supervise plc-layout plc-st
+                   plc-web)
 foreach(t plc-io plc-io-sim plc-modbus)
   if(TARGET ${t})
     list(APPEND _plc_programs ${t})

@@ -9,7 +9,8 @@ packages=(
   gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf  #   (tests/runtime/test-barriers.sh), cross builds
   help2man                             # manual pages from --help (cmake/Manpages.cmake)
   libinih-dev                          # layout files
-  libjson-c-dev                        # plcctl --json
+  libjson-c-dev                        # plcctl --json, plc-web
+  libmicrohttpd-dev                    # plc-web: HTTP server
   libxml2-dev                          # plc-st: PLCopen XML (plc.xml)
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO

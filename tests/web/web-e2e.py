@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""plc-web end to end, over real HTTP: the demo PLC runs examples/motor.c
+(plc-shm-init, plc-io on the sim backend, plc-logic) and plc-web listens on a
+free port with a 2 s idle timeout. Checks the JSON API against plcctl, a
+change of start_button arriving on /api/stream, the errors (404 naming the
+tag, 405, 413), and that a slowloris client neither delays another client
+nor stays connected past the timeout. Every wait is for a state.
+usage: web-e2e.py BUILD_DIR LAYOUT"""
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+build, layout = sys.argv[1], sys.argv[2]
+svc = os.path.join(build, "services")
+base = tempfile.mkdtemp(prefix="plc-web-e2e-", dir="/dev/shm")
+env = dict(os.environ, RASPIPLC_BASE_DIR=base, RASPIPLC_LAYOUT=layout)
+env.pop("RASPIPLC_IO_BACKEND", None)
+procs = []
+failures = 0
+TIMEOUT_S = 2
+
+
+def check(what, ok, detail=""):
+    global failures
+    if ok:
+        print(f"ok: {what}")
+    else:
+        failures += 1
+        print(f"FAIL: {what}: {detail}")
+
+
+def spawn(name, *args, **kw):
+    log = open(os.path.join(base, name + ".log"), "w")
+    p = subprocess.Popen([os.path.join(svc, name), *args], env=env, stderr=log,
+                         stdout=kw.get("stdout", log))
+    procs.append(p)
+    return p
+
+
+def run(name, *args):
+    return subprocess.run([os.path.join(svc, name), *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def request(method, path, body=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, body=body)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    ctype = resp.getheader("Content-Type", "")
+    return resp.status, json.loads(data) if ctype.startswith("application/json") else data
+
+
+class Stream:
+    """A client of /api/stream over HTTP/1.0 (so no chunked framing): its
+    events as (kind, data) in arrival order, and the keep-alive comments seen."""
+
+    def __init__(self):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall(b"GET /api/stream HTTP/1.0\r\n\r\n")
+        self.buf = b""
+        self.head = None
+        self.comments = 0
+        self.eof = False
+
+    def event(self, deadline):
+        """The next event, counting comments; None at the deadline or EOF."""
+        while True:
+            if self.head is None and b"\r\n\r\n" in self.buf:
+                self.head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            while self.head is not None and b"\n\n" in self.buf:
+                block, self.buf = self.buf.split(b"\n\n", 1)
+                kind, data = None, None
+                for line in block.decode().splitlines():
+                    if line.startswith(":"):
+                        self.comments += 1
+                    elif line.startswith("event: "):
+                        kind = line[7:]
+                    elif line.startswith("data: "):
+                        data = json.loads(line[6:])
+                if kind:
+                    return kind, data
+            left = deadline - time.monotonic()
+            if left <= 0 or self.eof:
+                return None
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            if not chunk:
+                self.eof = True
+            self.buf += chunk
+
+    def change_of(self, name, within=10):
+        """The new value of @name in the first change event naming it, or None."""
+        deadline = time.monotonic() + within
+        while (ev := self.event(deadline)) is not None:
+            if ev[0] == "change" and name in ev[1]["changes"]:
+                return ev[1]["changes"][name]
+        return None
+
+    def close(self):
+        self.sock.close()
+
+
+try:
+    subprocess.run([os.path.join(svc, "plc-shm-init"), "-q"], env=env, check=True)
+    io = spawn("plc-io", "--backend", "sim")
+    logic = spawn("plc-logic", "--program", os.path.join(build, "examples", "motor.so"),
+                  "--priority", "0", "--no-lock-memory", "--cpu-dma-latency", "none")
+    ready = run("plc-io-sim", "wait", "motor_fault", "0", "30000")
+    check("the PLC runs (motor_fault follows the program)", ready.returncode == 0, ready.stderr)
+
+    web = spawn("plc-web", "--listen", "127.0.0.1:0", "--timeout", str(TIMEOUT_S),
+                stdout=subprocess.PIPE)
+    line = web.stdout.readline().decode()  # readiness: it says so once it listens
+    check("plc-web says where it listens", line.startswith("plc-web: listening on 127.0.0.1:"),
+          line)
+    port = int(line.rsplit(":", 1)[1])
+
+    # /api/layout as plcctl info shows the region headers.
+    info = json.loads(run("plcctl", "--json", "info", "inputs").stdout)
+    status, lay = request("GET", "/api/layout")
+    check("GET /api/layout", status == 200 and lay == {
+        "name": info["layout"], "version": info["layout_version"], "hash": info["layout_hash"]},
+        f"{status} {lay} {info}")
+
+    # /api/regions: the rows of plcctl ls, the writers' pids those started here.
+    status, regions = request("GET", "/api/regions")
+    ls = json.loads(run("plcctl", "--json", "ls").stdout)
+    check("GET /api/regions lists the regions of plcctl ls",
+          status == 200 and [r["region"] for r in regions] == [r["region"] for r in ls],
+          f"{status} {regions}")
+    by = {r["region"]: r for r in regions}
+    check("inputs: written by plc-io, alive",
+          by["inputs"]["writer_pid"] == io.pid and by["inputs"]["writer_alive"] is True
+          and by["inputs"]["writer"] == "io", by["inputs"])
+    check("outputs: written by plc-logic", by["outputs"]["writer_pid"] == logic.pid, by["outputs"])
+
+    # /api/tags: values, Modbus references, retained markers.
+    status, tags = request("GET", "/api/tags")
+    t = {x["name"]: x for x in tags}
+    declared = [l.split()[1].rstrip("]") for l in open(layout) if l.startswith("[tag ")]
+    check("GET /api/tags has every tag the layout declares",
+          status == 200 and all(n in t for n in declared), f"{status} {sorted(t)}")
+    check("start_button: false, discrete input 0 = 10001",
+          t["start_button"]["value"] is False and t["start_button"]["modbus"] == {
+              "table": "discrete_input", "address": 0, "reference": "10001", "count": 1},
+          t["start_button"])
+    check("motor_fault: the program's false, coil 2 = 00003",
+          t["motor_fault"]["value"] is False and t["motor_fault"]["modbus"]["reference"] == "00003",
+          t["motor_fault"])
+    check("level_high: retained, holding register 100 = 40101",
+          t["level_high"]["retained"] is True and
+          t["level_high"]["modbus"]["reference"] == "40101" and t["level_high"]["value"] == 80,
+          t["level_high"])
+    check("start_button is not retained", t["start_button"]["retained"] is False)
+
+    # /api/stream: a snapshot first, then the change plc-io-sim makes.
+    stream = Stream()
+    ev = stream.event(time.monotonic() + 10)
+    check("the stream starts with a snapshot",
+          ev and ev[0] == "snapshot" and ev[1]["tags"]["start_button"] is False, ev)
+    run("plc-io-sim", "set", "start_button", "1")
+    seen = stream.change_of("start_button")
+    check("plc-io-sim set start_button 1 arrives on the stream", seen is True, seen)
+    status, tag = request("GET", "/api/tags/start_button")
+    check("GET /api/tags/start_button: true", status == 200 and tag["value"] is True, tag)
+
+    # Forcing shows as a marker.
+    run("plcctl", "force", "stop_button", "1")
+    status, tag = request("GET", "/api/tags/stop_button")
+    check("a forced tag is marked forced", tag.get("forced") is True, tag)
+    run("plcctl", "unforce", "--all")
+
+    # Errors: JSON with the status that says what is wrong.
+    status, err = request("GET", "/api/tags/no_such_tag")
+    check("unknown tag: 404 naming it", status == 404 and "'no_such_tag'" in err["error"], err)
+    status, err = request("GET", "/api/nothing")
+    check("unknown path: 404", status == 404 and "error" in err, err)
+    status, err = request("POST", "/api/tags", body=b"{}")
+    check("POST /api/tags: 405", status == 405 and "error" in err, err)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /api/tags HTTP/1.1\r\nHost: test\r\nContent-Length: 100000000\r\n\r\n")
+        head = s.recv(4096).decode(errors="replace")
+    check("a huge body: 413 before it is sent", head.startswith("HTTP/1.1 413"), head[:80])
+
+    # Slowloris: half a request held open delays nobody and is dropped after the timeout.
+    slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+    slow.sendall(b"GET /api/layout HTTP/1.1\r\nHost: te")
+    since = time.monotonic()
+    status, lay = request("GET", "/api/layout")
+    took = time.monotonic() - since
+    check("another client is served while one is slow", status == 200 and took < 1.0,
+          f"{status} in {took:.2f}s")
+    try:
+        got = slow.recv(4096)
+    except socket.timeout:
+        got = None
+    held = time.monotonic() - since
+    check(f"the slow client is dropped after the {TIMEOUT_S}s timeout",
+          got is not None and not got.startswith(b"HTTP/1.1 200") and
+          TIMEOUT_S - 0.5 <= held <= TIMEOUT_S + 5, f"{got!r} after {held:.2f}s")
+    slow.close()
+
+    # The stream outlives the idle timeout: it sends changes (the scan
+    # statistics change every scan), or keep-alive comments while nothing does.
+    deadline, got = time.monotonic() + TIMEOUT_S + 1.5, 0
+    while stream.event(deadline):
+        got += 1
+    check("a stream outlives the idle timeout",
+          not stream.eof and got + stream.comments > 0,
+          f"eof={stream.eof} events={got} comments={stream.comments}")
+    run("plc-io-sim", "set", "start_button", "0")
+    seen = stream.change_of("start_button")
+    check("... and still carries changes after it", seen is False, seen)
+    stream.close()
+
+    # SIGTERM stops it cleanly.
+    web.terminate()
+    check("plc-web exits 0 on SIGTERM", web.wait(timeout=10) == 0)
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    shutil.rmtree(base, ignore_errors=True)
+
+sys.exit(1 if failures else 0)
