@@ -358,14 +358,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     if (*upload_size) {
-        /* A chunked body has no length up front: count it, stop when too much. */
+        /* A chunked body has no length up front: MHD takes no answer before the
+         * body ends, so it is counted and dropped, and the connection closed
+         * once it passes many times the limit. */
         req->body += *upload_size;
         *upload_size = 0;
-        if (req->body > web->cfg.max_body)
-            return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                              "request body larger than the %zu bytes allowed", web->cfg.max_body);
-        return MHD_YES;
+        return req->body > 16 * web->cfg.max_body ? MHD_NO : MHD_YES;
     }
+    if (req->body > web->cfg.max_body)
+        return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                          "request body larger than the %zu bytes allowed", web->cfg.max_body);
     bool get =
         strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     return route(web, conn, url, get);

@@ -193,6 +193,16 @@ try:
         s.sendall(b"POST /api/tags HTTP/1.1\r\nHost: test\r\nContent-Length: 100000000\r\n\r\n")
         head = s.recv(4096).decode(errors="replace")
     check("a huge body: 413 before it is sent", head.startswith("HTTP/1.1 413"), head[:80])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /api/tags HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n")
+        s.sendall(b"10000\r\n" + b"x" * 0x10000 + b"\r\n" + b"10\r\n" + b"x" * 16 + b"\r\n0\r\n\r\n")
+        head = s.recv(4096).decode(errors="replace")
+    check("a chunked body past 64 KiB: 413", head.startswith("HTTP/1.1 413"), head[:80])
+
+    busy = run("plc-web", "--listen", f"127.0.0.1:{port}")
+    check("a port in use is refused, named",
+          busy.returncode == 1 and f"cannot listen on '127.0.0.1:{port}'" in busy.stderr,
+          busy.stderr)
 
     # Slowloris: half a request held open delays nobody and is dropped after the timeout.
     slow = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -223,6 +233,16 @@ try:
     run("plc-io-sim", "set", "start_button", "0")
     seen = stream.change_of("start_button")
     check("... and still carries changes after it", seen is False, seen)
+
+    # With plc-logic stopped nothing changes: keep-alive comments hold the stream.
+    logic.terminate()
+    logic.wait(timeout=30)
+    stream.change_of("no_such_tag", within=1)  # the last scan's changes drain
+    comments = stream.comments
+    ev = stream.event(time.monotonic() + TIMEOUT_S + 1.5)
+    check("an idle stream gets keep-alive comments and is not dropped",
+          ev is None and not stream.eof and stream.comments > comments,
+          f"{ev} eof={stream.eof} comments {comments} -> {stream.comments}")
     stream.close()
 
     # SIGTERM stops it cleanly.
