@@ -25,6 +25,7 @@ struct region_state {
     struct plc_region *handle;
     unsigned char *data, *next; /* last read (under the lock), this read */
     bool valid;                 /* data holds a read */
+    bool ok;                    /* this read worked */
     unsigned retry_in;
 };
 
@@ -123,18 +124,17 @@ static char *event_text(const char *kind, uint64_t seq, const char *key, json_ob
 static void poll_once(struct web_snapshot *s, bool first)
 {
     json_object *changes = json_object_new_object();
-    bool ok[s->nregions];
     for (size_t i = 0; i < s->nregions; i++) {
-        ok[i] = read_region(s, &s->regions[i]);
-        diff_region(s, &s->regions[i], ok[i], changes);
+        s->regions[i].ok = read_region(s, &s->regions[i]);
+        diff_region(s, &s->regions[i], s->regions[i].ok, changes);
     }
     bool any = json_object_object_length(changes) > 0;
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->nregions; i++) {
         struct region_state *r = &s->regions[i];
-        if (ok[i])
+        if (r->ok)
             memcpy(r->data, r->next, r->def->data_size);
-        r->valid = ok[i];
+        r->valid = r->ok;
     }
     if (any && !first) {
         struct batch *b = &s->ring[(s->seq + 1) % RING];
@@ -246,8 +246,11 @@ void web_snapshot_free(struct web_snapshot *s)
 static json_object *value_locked(struct web_snapshot *s, size_t i)
 {
     const struct plc_tag_def *tag = plc_layout_tag_at(s->layout, i);
-    const struct region_state *r = &s->regions[tag->region - plc_layout_region_at(s->layout, 0)];
-    return r->valid ? web_value_json(tag->type, r->data + tag->offset) : NULL;
+    for (size_t k = 0; k < s->nregions; k++)
+        if (s->regions[k].def == tag->region)
+            return s->regions[k].valid ? web_value_json(tag->type, s->regions[k].data + tag->offset)
+                                       : NULL;
+    return NULL;
 }
 
 json_object *web_snapshot_value(struct web_snapshot *s, size_t i)

@@ -203,8 +203,11 @@ static enum MHD_Result api_tag(struct plc_web *web, struct MHD_Connection *conn,
     if (!tag)
         return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown tag '%s' in layout '%s'", name,
                           plc_layout_get_name(web->layout));
+    size_t i = 0;
+    while (plc_layout_tag_at(web->layout, i) != tag)
+        i++;
     struct plc_force_table *forces = forces_open(web);
-    json_object *obj = tag_json(web, (size_t)(tag - plc_layout_tag_at(web->layout, 0)), forces);
+    json_object *obj = tag_json(web, i, forces);
     plc_force_table_close(forces);
     return send_json(conn, MHD_HTTP_OK, obj);
 }
