@@ -182,6 +182,19 @@ try:
     check("a forced tag is marked forced", tag.get("forced") is True, tag)
     run("plcctl", "unforce", "--all")
 
+    # The page and its script come from plc-web itself, nothing from elsewhere.
+    status, page = request("GET", "/")
+    check("GET / is the page, loading /app.js", status == 200 and
+          b'<script src="/app.js"></script>' in page and b"http" not in page, page[:80])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/app.js")
+    resp = conn.getresponse()
+    script = resp.read()
+    conn.close()
+    check("GET /app.js is JavaScript that follows /api/stream",
+          resp.status == 200 and resp.getheader("Content-Type").startswith("text/javascript")
+          and b'new EventSource("/api/stream")' in script, resp.status)
+
     # Errors: JSON with the status that says what is wrong.
     status, err = request("GET", "/api/tags/no_such_tag")
     check("unknown tag: 404 naming it", status == 404 and "'no_such_tag'" in err["error"], err)
