@@ -235,6 +235,39 @@ try:
           TIMEOUT_S - 0.5 <= held <= TIMEOUT_S + 5, f"{got!r} after {held:.2f}s")
     slow.close()
 
+    # Past --max-connections a client is turned away at once, not queued.
+    few = spawn("plc-web", "--listen", "127.0.0.1:0", "--max-connections", "2",
+                stdout=subprocess.PIPE)
+    few_port = int(few.stdout.readline().decode().rsplit(":", 1)[1])
+    held = [socket.create_connection(("127.0.0.1", few_port), timeout=10) for _ in range(2)]
+    for h in held:
+        h.sendall(b"GET /api/layout HTTP/1.1\r\nHost: te")
+    since = time.monotonic()
+    extra = socket.create_connection(("127.0.0.1", few_port), timeout=10)
+    try:
+        extra.sendall(b"GET /api/layout HTTP/1.0\r\n\r\n")
+        got = extra.recv(4096)
+    except OSError:  # reset: turned away as well
+        got = b""
+    took = time.monotonic() - since
+    check("a third connection past --max-connections 2 is closed at once",
+          got == b"" and took < 1.5, f"{got[:40]!r} after {took:.2f}s")
+    extra.close()
+    for h in held:
+        h.close()
+    deadline, status = time.monotonic() + 10, None
+    while status != 200 and time.monotonic() < deadline:  # their threads end a moment later
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", few_port, timeout=10)
+            conn.request("GET", "/api/layout")
+            status = conn.getresponse().status
+            conn.close()
+        except OSError:
+            time.sleep(0.05)
+    check("... and served again once the others leave", status == 200, status)
+    few.terminate()
+    few.wait(timeout=10)
+
     # The stream outlives the idle timeout: it sends changes (the scan
     # statistics change every scan), or keep-alive comments while nothing does.
     deadline, got = time.monotonic() + TIMEOUT_S + 1.5, 0
