@@ -11,7 +11,6 @@ a deadline; whatever happens, everything it started is stopped and every
 directory it made removed.
 usage: browser-test.py BUILD_DIR LAYOUT ARTIFACT_DIR"""
 import os
-import select
 import shutil
 import signal
 import socket
@@ -46,16 +45,22 @@ for exe in (CHROMIUM, CHROMEDRIVER):
 
 build, layout, artifacts = sys.argv[1], sys.argv[2], sys.argv[3]
 svc = os.path.join(build, "services")
+STARTED = time.monotonic()
 
 
 class Fail(Exception):
     pass
 
 
-def check(what, ok, detail=""):
-    if not ok:
+def ok(what):
+    """Say what holds, and when since the start: where the time goes."""
+    print(f"ok [{time.monotonic() - STARTED:5.2f} s]: {what}")
+
+
+def check(what, good, detail=""):
+    if not good:
         raise Fail(f"{what}: {detail}")
-    print(f"ok: {what}")
+    ok(what)
 
 
 def wait_until(what, probe, within):
@@ -80,11 +85,11 @@ class Plc:
         self.env.pop("RASPIPLC_IO_BACKEND", None)
         self.procs = []
 
-    def spawn(self, name, *args, stdout=None):
-        log = open(os.path.join(self.base, name + ".log"), "w")
-        p = subprocess.Popen([os.path.join(svc, name), *args], env=self.env, stderr=log,
-                             stdout=stdout or log, start_new_session=True)
-        log.close()
+    def spawn(self, name, *args):
+        """Start service NAME, its output to NAME.log in the base directory."""
+        with open(os.path.join(self.base, name + ".log"), "w") as log:
+            p = subprocess.Popen([os.path.join(svc, name), *args], env=self.env, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(p)
         return p
 
@@ -95,18 +100,16 @@ class Plc:
             raise Fail(f"{name} {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
         return r.stdout
 
-    def first_line(self, p, within=30):
-        """The first line p prints (its readiness), read with a deadline."""
-        deadline, buf = time.monotonic() + within, b""
-        while b"\n" not in buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([p.stdout], [], [], left)[0]:
-                raise Fail(f"{p.args[0]}: no line within {within} s")
-            chunk = os.read(p.stdout.fileno(), 4096)
-            if not chunk:
-                raise Fail(f"{p.args[0]}: exited ({p.wait()}) before saying it listens")
-            buf += chunk
-        return buf.split(b"\n", 1)[0].decode()
+    def line(self, p, name, text, within=30):
+        """The first line of NAME.log holding TEXT (p says there where it
+        listens once it does), waited for with a deadline."""
+        def said():
+            with open(os.path.join(self.base, name + ".log")) as log:
+                found = next((l for l in log if text in l and l.endswith("\n")), None)
+            if found is None and p.poll() is not None:
+                raise Fail(f"{name} exited ({p.returncode}) before saying '{text}'")
+            return found
+        return wait_until(f"{name} says '{text}'", said, within).rstrip("\n")
 
     def start(self):
         self.run("plc-shm-init", "-q")
@@ -114,15 +117,14 @@ class Plc:
         self.spawn("plc-logic", "--program", os.path.join(build, "examples", "motor.so"),
                    "--priority", "0", "--no-lock-memory", "--cpu-dma-latency", "none")
         self.run("plc-io-sim", "wait", "motor_fault", "0", "30000")  # the program scans
-        mb = self.spawn("plc-modbus", "--listen", "127.0.0.1:0", stdout=subprocess.PIPE)
-        line = self.first_line(mb)
-        check("plc-modbus says where it serves", " on 127.0.0.1:" in line, line)
+        mb = self.spawn("plc-modbus", "--listen", "127.0.0.1:0")
+        line = self.line(mb, "plc-modbus", " on 127.0.0.1:")
         self.modbus_port = int(line.split(" on 127.0.0.1:")[1].split()[0])
-        self.web = self.spawn("plc-web", "--listen", "127.0.0.1:0", stdout=subprocess.PIPE)
-        line = self.first_line(self.web)
-        check("plc-web says where it listens",
-              line.startswith("plc-web: listening on 127.0.0.1:"), line)
+        ok(f"plc-modbus serves on port {self.modbus_port}")
+        self.web = self.spawn("plc-web", "--listen", "127.0.0.1:0")
+        line = self.line(self.web, "plc-web", "plc-web: listening on 127.0.0.1:")
         self.url = "http://" + line.rsplit(" ", 1)[1] + "/"
+        ok(f"plc-web listens at {self.url}")
 
     def modbus(self, pdu):
         """One Modbus TCP request to unit 1: the answer's PDU."""
@@ -248,7 +250,7 @@ def console(driver):
 def test_motor_start(plc, driver):
     """The simulated start button: motor_run true on the page within REACT_S."""
     wait_tag(driver, "motor_run", "false")
-    print("ok: motor_run shows false")
+    ok("motor_run shows false")
     plc.run("plc-io-sim", "set", "motor_feedback", "1")  # the contactor answers: no trip
     pressed = time.monotonic()
     plc.run("plc-io-sim", "set", "start_button", "1")
@@ -279,13 +281,13 @@ def main():
     try:
         t0 = time.monotonic()
         plc.start()
-        print(f"ok: the PLC started in {time.monotonic() - t0:.2f} s")
+        ok(f"the PLC started in {time.monotonic() - t0:.2f} s")
         t0 = time.monotonic()
         driver = start_browser(service, tmp)
-        print(f"ok: Chromium started in {time.monotonic() - t0:.2f} s")
+        ok(f"Chromium started in {time.monotonic() - t0:.2f} s")
         driver.get(plc.url)
         wait_until("the page says live", lambda: page_status(driver) == "live", 10)
-        print("ok: the page is live")
+        ok("the page is live")
         for scenario in SCENARIOS:
             scenario(plc, driver)
         # Screenshots once the release's highlight has faded (the scan statistics'
@@ -300,6 +302,7 @@ def main():
               "".join(f"\n  {e['level']}: {e['message']}" for e in entries))
         driver.quit()
         driver = None
+        ok("Chromium has quit")
         # Under the sanitizers this is where a leak in what the browser did shows.
         check("plc-web exits 0 on SIGTERM once the browser has gone", stop_group(plc.web) == 0,
               f"exit status {plc.web.returncode}")
