@@ -59,7 +59,7 @@ void web_client_address(struct MHD_Connection *conn, char *buf, size_t len)
 static void users_refresh(struct web_auth *a, bool force)
 {
     int64_t now = now_ns();
-    if (!force && now - a->checked_ns < 1000000000)
+    if (!a->path || (!force && now - a->checked_ns < 1000000000))
         return;
     a->checked_ns = now;
     struct stat st;
@@ -233,9 +233,14 @@ static enum MHD_Result login(struct web_auth *a, struct MHD_Connection *conn, js
     enum plc_web_role role = PLC_WEB_ROLE_ERROR;
     pthread_mutex_lock(&a->lock);
     users_refresh(a, true);
+    bool none = !a->users;
     const char *found = a->users ? plc_web_users_find(a->users, user, &role) : NULL;
-    char *hash = strdup(found ? found : a->dummy);
+    char *hash = none ? NULL : strdup(found ? found : a->dummy);
     pthread_mutex_unlock(&a->lock);
+    if (none)
+        return web_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+                              "logins are off: no users file '%s' (plc-web user add makes it)",
+                              a->path);
     int ok = hash && plc_web_password_check(password, hash) == 1 && found;
     free(hash);
     if (!ok) {
@@ -304,7 +309,10 @@ int web_auth_route(struct web_auth *a, struct MHD_Connection *conn, const char *
         if (web_method_allowed(conn, url, method, "GET, HEAD", rc)) {
             /* Logged out is a state, not an error: 200 with nulls, so a page logs nothing. */
             json_object *obj = session_json(session_of(a, conn, &s) ? &s : NULL);
-            json_object_object_add(obj, "logins", json_object_new_boolean(a->path != NULL));
+            pthread_mutex_lock(&a->lock);
+            users_refresh(a, false);
+            json_object_object_add(obj, "logins", json_object_new_boolean(a->users != NULL));
+            pthread_mutex_unlock(&a->lock);
             *rc = web_send_json(conn, MHD_HTTP_OK, obj, NULL);
         }
     } else {

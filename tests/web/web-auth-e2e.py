@@ -390,11 +390,37 @@ try:
     check("plain HTTP to the TLS port gets no answer", not got.startswith(b"HTTP/1.1 200"), got)
 
     # Off localhost without TLS the Secure cookie would not be kept: said at start.
-    wide = spawn("plc-web", "--listen", "0.0.0.0:0", "--users", users, stdout=subprocess.PIPE)
-    wide.stdout.readline()  # its warning comes before this line
-    log = open(os.path.join(tmp, "plc-web.log")).read()
+    # And without a users file nobody can log in, which it says too.
+    missing = os.path.join(tmp, "no-such-users")
+    wide = spawn("plc-web", "--listen", "0.0.0.0:0", "--users", missing, stdout=subprocess.PIPE)
+    wide_port = int(wide.stdout.readline().decode().strip().rsplit(":", 1)[1])
+    log = open(os.path.join(tmp, "plc-web.log")).read()  # its warnings come before that line
     check("listening off localhost without TLS warns about the cookie",
           "browsers will not keep the login cookie" in log and "--insecure-cookies" in log, log)
+    check("a missing users file is named at start", f"{missing}: no users file" in log, log)
+    nobody = Client(at=wide_port)
+    status, obj = nobody.request("GET", "/api/session")
+    check("without a users file /api/session says logins are off", status == 200 and
+          obj["logins"] is False, obj)
+    status, obj = nobody.login("alice", "alice-pw")
+    check("without a users file a login is 503 naming the file", status == 503 and
+          missing in err(obj), obj)
+
+    # The gateway out of reach: 503 naming it (a plc-web of its own has its own limiter).
+    away = spawn("plc-web", "--listen", "127.0.0.1:0", "--users", users, "--modbus",
+                 "127.0.0.1:1", stdout=subprocess.PIPE)
+    away_client = Client(at=int(away.stdout.readline().decode().strip().rsplit(":", 1)[1]))
+    away_client.login("alice", "alice-pw")
+    status, obj = away_client.request("POST", "/api/tags/level_high", {"value": 80})
+    check("the gateway out of reach: 503 naming its address", status == 503 and
+          err(obj).startswith("Modbus gateway at 127.0.0.1:1 is unreachable"), obj)
+
+    # plc-logic stopped: nobody acknowledges a command, 504 naming it.
+    logic.terminate()
+    logic.wait(timeout=10)
+    status, obj = alice.request("POST", "/api/commands/cmd_stop")
+    check("plc-logic stopped: a command is 504 naming it", status == 504 and
+          "command 'cmd_stop'" in err(obj) and "not acknowledged" in err(obj), obj)
 finally:
     for p in procs:
         if p.poll() is None:
