@@ -421,6 +421,10 @@ try:
     status, obj = alice.request("POST", "/api/commands/cmd_stop")
     check("plc-logic stopped: a command is 504 naming it", status == 504 and
           "command 'cmd_stop'" in err(obj) and "not acknowledged" in err(obj), obj)
+
+    for name, p in [("plc-web", web), ("plc-web over TLS", tls_web), ("a third plc-web", away)]:
+        p.terminate()
+        check(f"{name} exits 0 on SIGTERM", p.wait(timeout=10) == 0, p.returncode)
 finally:
     for p in procs:
         if p.poll() is None:
