@@ -55,6 +55,16 @@ void web_client_address(struct MHD_Connection *conn, char *buf, size_t len)
     }
 }
 
+void web_log(const char *line)
+{
+    char safe[1100];
+    size_t n = 0;
+    for (; line[n] && n + 1 < sizeof(safe); n++)
+        safe[n] = (unsigned char)line[n] < ' ' || line[n] == 0x7f ? '?' : line[n];
+    safe[n] = '\0';
+    fprintf(stderr, "plc-web: %s\n", safe);
+}
+
 /* Caller holds the lock: read the users file again if it changed (at most once a second). */
 static void users_refresh(struct web_auth *a, bool force)
 {
@@ -221,8 +231,10 @@ static enum MHD_Result login(struct web_auth *a, struct MHD_Connection *conn, js
         char after[16];
         snprintf(after, sizeof(after), "%u", wait);
         const char *const headers[] = {MHD_HTTP_HEADER_RETRY_AFTER, after, NULL};
-        fprintf(stderr, "plc-web: login of '%.64s' from %s refused: too many failures\n", user,
-                addr);
+        char line[200];
+        snprintf(line, sizeof(line), "login of '%.64s' from %s refused: too many failures", user,
+                 addr);
+        web_log(line);
         return web_send_error(conn, MHD_HTTP_TOO_MANY_REQUESTS, headers,
                               "too many failed logins: try again in %u s", wait);
     }
@@ -244,7 +256,9 @@ static enum MHD_Result login(struct web_auth *a, struct MHD_Connection *conn, js
     int ok = hash && plc_web_password_check(password, hash) == 1 && found;
     free(hash);
     if (!ok) {
-        fprintf(stderr, "plc-web: login of '%.64s' from %s failed\n", user, addr);
+        char line[200];
+        snprintf(line, sizeof(line), "login of '%.64s' from %s failed", user, addr);
+        web_log(line);
         return web_send_error(conn, MHD_HTTP_UNAUTHORIZED, NULL, "wrong user name or password");
     }
     web_limiter_reset(a->limiter, user_key);

@@ -89,6 +89,10 @@ unsigned web_auth_check(struct web_auth *a, struct MHD_Connection *conn, enum pl
 int web_method_allowed(struct MHD_Connection *conn, const char *url, const char *method,
                        const char *allow, enum MHD_Result *rc);
 
+/* "plc-web: LINE" on stderr, control characters shown as '?': a client's
+ * text (a user name, a URL) cannot forge log lines. */
+void web_log(const char *line);
+
 /* "127.0.0.1" of the client of @p conn, into @p buf. */
 void web_client_address(struct MHD_Connection *conn, char *buf, size_t len);
 

@@ -62,8 +62,10 @@ static enum MHD_Result refuse(const struct ask *q, unsigned status, const char *
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     web_client_address(q->conn, addr, sizeof(addr));
-    fprintf(stderr, "plc-web: refused %s %s from %s%s%s: %d %s\n", q->method, q->url, addr,
-            q->who.user[0] ? " user " : "", q->who.user, status, msg);
+    char line[1024];
+    snprintf(line, sizeof(line), "refused %s %s from %s%s%s: %u %s", q->method, q->url, addr,
+             q->who.user[0] ? " user " : "", q->who.user, status, msg);
+    web_log(line);
     return web_send_error(q->conn, status, NULL, "%s", msg);
 }
 

@@ -172,6 +172,10 @@ try:
     status, obj = anon.request("POST", "/api/login", {"user": "nobody", "password": "x"})
     check("an unknown user: the same 401", status == 401 and
           err(obj) == "wrong user name or password", obj)
+    anon.request("POST", "/api/login", {"user": "x\nplc-web: user 'root' logged in", "password": "x"})
+    log = open(os.path.join(tmp, "plc-web.log")).read()
+    check("a client's text cannot forge a log line", "login of 'x?plc-web: user 'root'" in log
+          and "\nplc-web: user 'root'" not in log, log)
     status, obj = anon.request("POST", "/api/login", "{\"user\": \"alice\"")
     check("a login body that is not JSON: 400 naming the parse error",
           status == 400 and "not JSON" in err(obj), obj)
