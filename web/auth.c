@@ -218,6 +218,14 @@ static enum MHD_Result login(struct web_auth *a, struct MHD_Connection *conn, js
     if (!a->path)
         return web_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
                               "logins are off: plc-web runs without a users file (--users)");
+    pthread_mutex_lock(&a->lock);
+    users_refresh(a, true);
+    bool none = !a->users;
+    pthread_mutex_unlock(&a->lock);
+    if (none)
+        return web_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+                              "logins are off: no users file '%s' (plc-web user add makes it)",
+                              a->path);
     char addr[64], user_key[80], addr_key[80];
     web_client_address(conn, addr, sizeof(addr));
     snprintf(user_key, sizeof(user_key), "user %.60s", user);
@@ -244,15 +252,9 @@ static enum MHD_Result login(struct web_auth *a, struct MHD_Connection *conn, js
 
     enum plc_web_role role = PLC_WEB_ROLE_ERROR;
     pthread_mutex_lock(&a->lock);
-    users_refresh(a, true);
-    bool none = !a->users;
     const char *found = a->users ? plc_web_users_find(a->users, user, &role) : NULL;
-    char *hash = none ? NULL : strdup(found ? found : a->dummy);
+    char *hash = strdup(found ? found : a->dummy);
     pthread_mutex_unlock(&a->lock);
-    if (none)
-        return web_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
-                              "logins are off: no users file '%s' (plc-web user add makes it)",
-                              a->path);
     int ok = hash && plc_web_password_check(password, hash) == 1 && found;
     free(hash);
     if (!ok) {
