@@ -11,6 +11,7 @@ packages=(
   libinih-dev                          # layout files
   libjson-c-dev                        # plcctl --json, plc-web
   libmicrohttpd-dev                    # plc-web: HTTP server
+  libcrypt-dev openssl                 # plc-web: yescrypt password hashes; its TLS test's certificate
   libxml2-dev                          # plc-st: PLCopen XML (plc.xml)
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
