@@ -153,7 +153,7 @@ sup=
 start() { # start N: plc-supervise in the background, ready within the bound
     local t0=$(now)
     # chroot and env exec: $! is plc-supervise itself.
-    "${in_root[@]}" plc-supervise --status-interval 0 --log-dir "/var/log/plc-test-$1" >"$log/supervise-$1" 2>&1 &
+    "${in_root[@]}" plc-supervise --status-interval 0 --web 127.0.0.1:0 --log-dir "/var/log/plc-test-$1" >"$log/supervise-$1" 2>&1 &
     sup=$!
     # Up to 180 s (the first start under qemu is slow), less if it gives up.
     local end=$(($(now) + 180))
