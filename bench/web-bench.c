@@ -17,6 +17,7 @@
  * memory (RSS, PSS) idle and with N clients. Prints; asserts nothing.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -290,6 +291,37 @@ static double cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/*
+ * Over every thread of @p pid: the time on a CPU in seconds (schedstat, in
+ * ns, where /proc/PID/stat counts 10 ms ticks) and the context switches (each
+ * a wake-up or a preemption).
+ */
+static void threads(pid_t pid, double *cpu, unsigned long long *switches)
+{
+    char path[96], line[256];
+    *cpu = 0;
+    *switches = 0;
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%.16s/schedstat", (int)pid, e->d_name);
+        line[0] = 0;
+        read_first_line(path, line, sizeof(line));
+        *cpu += strtod(line, NULL) / 1e9;
+        snprintf(path, sizeof(path), "/proc/%d/task/%.16s/status", (int)pid, e->d_name);
+        FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof(line), f))
+            if (strstr(line, "ctxt_switches:"))
+                *switches += strtoull(strchr(line, ':') + 1, NULL, 10);
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* A "Key:   N kB" line of a /proc file, in KiB. */
 static long proc_kib(pid_t pid, const char *file, const char *key)
 {
@@ -439,10 +471,13 @@ int main(int argc, char **argv)
 
     /* ---- idle: the scan runs, nobody follows plc-web ---- */
     sleep_until_ns(now_ns() + 1000000000ull); /* its first reads and the scan settle */
-    double idle0 = cpu_s(web_pid);
+    double idle0 = cpu_s(web_pid), idle_sched0, idle_sched;
+    unsigned long long idle_sw0, idle_sw;
+    threads(web_pid, &idle_sched0, &idle_sw0);
     uint64_t t0 = now_ns();
     sleep_until_ns(t0 + IDLE_S * 1000000000ull);
     double idle_cpu = cpu_s(web_pid) - idle0, idle_wall = (double)(now_ns() - t0) / 1e9;
+    threads(web_pid, &idle_sched, &idle_sw);
     long rss_idle = proc_kib(web_pid, "status", "VmRSS");
     long pss_idle = proc_kib(web_pid, "smaps_rollup", "Pss");
 
@@ -489,7 +524,9 @@ int main(int argc, char **argv)
     struct timespec ts;
     clock_gettime(sender_clock, &ts);
     double sender0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    double web0 = cpu_s(web_pid);
+    double web0 = cpu_s(web_pid), sched0, sched;
+    unsigned long long sw0, sw;
+    threads(web_pid, &sched0, &sw0);
     atomic_store(&b->measuring, true);
     t0 = now_ns();
     uint64_t period_ns = (uint64_t)(period_ms * 1e6), next = t0, writes = 0;
@@ -505,6 +542,7 @@ int main(int argc, char **argv)
     atomic_store(&b->measuring, false);
     double wall = (double)(now_ns() - t0) / 1e9;
     double web_cpu = cpu_s(web_pid) - web0;
+    threads(web_pid, &sched, &sw);
     clock_gettime(sender_clock, &ts);
     double sender_cpu = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - sender0;
     long rss = proc_kib(web_pid, "status", "VmRSS"), pss = proc_kib(web_pid, "smaps_rollup", "Pss");
@@ -530,19 +568,26 @@ int main(int argc, char **argv)
            (unsigned long long)b->web_events);
 
     printf("CPU and memory:\n\n| figure | plc-web | floor | ratio |\n|---|---|---|---|\n");
-    printf("| CPU idle, no client, %d s (%% of one core) | %.2f %% | | |\n", IDLE_S,
-           100 * idle_cpu / idle_wall);
+    printf("| CPU idle, no client, %d s (%% of one core): ticks / schedstat | %.2f / %.3f %% | | "
+           "|\n",
+           IDLE_S, 100 * idle_cpu / idle_wall, 100 * (idle_sched - idle_sched0) / idle_wall);
+    printf("| context switches idle, per second | %.1f | | |\n",
+           (double)(idle_sw - idle_sw0) / idle_wall);
     printf("| CPU streaming to %d clients (%% of one core) | %.1f %% | %.1f %% | %.1fx |\n",
            nclients, 100 * web_cpu / wall, 100 * sender_cpu / wall, ratio(web_cpu, sender_cpu));
+    printf("| CPU streaming, schedstat (%% of one core) | %.1f %% | | |\n",
+           100 * (sched - sched0) / wall);
+    printf("| context switches streaming, per second | %.0f | | |\n", (double)(sw - sw0) / wall);
     double per_web = b->web_events ? web_cpu * 1e6 / (double)b->web_events : 0;
     double per_raw = b->floor_sends ? sender_cpu * 1e6 / (double)b->floor_sends : 0;
     printf("| CPU per event delivered to one client | %.1f us | %.1f us | %.1fx |\n", per_web,
            per_raw, ratio(per_web, per_raw));
     printf("| RSS idle / with %d clients | %ld / %ld KiB | | |\n", nclients, rss_idle, rss);
     printf("| PSS idle / with %d clients | %ld / %ld KiB | | |\n\n", nclients, pss_idle, pss);
-    printf("plc-web CPU: utime + stime from /proc/%d/stat (10 ms ticks) over %.1f s; the floor's: "
-           "its sending thread's CPU clock. Both ran at once on the same writes.\n",
-           (int)web_pid, wall);
+    printf("plc-web CPU: utime + stime from /proc/%d/stat (10 ms ticks) over %.1f s, and the "
+           "sum of its threads' /proc/%d/task/*/schedstat (ns); the floor's: its sending thread's "
+           "CPU clock. Both ran at once on the same writes.\n",
+           (int)web_pid, wall, (int)web_pid);
     read_first_line("/proc/loadavg", load, sizeof(load));
     printf("# loadavg at end: %s\n", load);
 
