@@ -10,7 +10,7 @@
 
 #include "plc-web.h"
 
-/* ---- the snapshot thread (snapshot.c) ------------------------------------ */
+/* ---- the snapshot and its region threads (snapshot.c) -------------------- */
 
 /*
  * The last values of every region and the last change batches. While a

@@ -44,7 +44,7 @@ struct plc_web *plc_web_new(const struct plc_layout *layout, const char *base,
 /** @brief The TCP port it listens on (the one picked when asked for 0). */
 uint16_t plc_web_get_port(const struct plc_web *web);
 
-/** @brief Stop the server and the snapshot thread, close every connection; NULL is accepted. */
+/** @brief Stop the server and the region threads, close every connection; NULL is accepted. */
 void plc_web_free(struct plc_web *web);
 
 /**
