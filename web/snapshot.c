@@ -7,6 +7,9 @@
  * write; with no stream open they sleep on a condition variable and a request
  * reads the regions itself when its copy is older than the poll interval, so
  * an idle plc-web costs nothing. HTTP threads take the lock only to copy.
+ * The scan statistics (the logic's diagnostics region), which change every
+ * scan, go out at most once per poll interval: they would otherwise make most
+ * of the events and of the CPU spent sending them.
  *
  * Locks: a region's mutex (held by whoever reads that region: its thread or
  * an HTTP thread) before the snapshot's lock.
@@ -42,6 +45,7 @@ struct region_state {
     bool valid;                /* data holds a read; written under mu and the lock */
     int64_t read_ns;           /* when last read or tried, under mu */
     int64_t attach_ns;         /* when attaching last failed, under mu */
+    bool throttled;            /* read at most once per poll interval: scan statistics */
     pthread_t thread;
     bool started;
 };
@@ -251,10 +255,13 @@ static void *follow_region(void *arg)
             plc_region_detach(w);
             w = NULL;
         }
+        int64_t read_at = now_ns();
         if (poll_region_locked(s, r) < 0)
             again = true; /* a burst of writes: read again */
         else if (rc < 0 && err == PLC_EDEADWRITER)
             nap(s, WAIT_SLICE_NS); /* cannot change until its writer is back */
+        else if (r->throttled && read_at + s->poll_ns > now_ns())
+            nap(s, read_at + s->poll_ns - now_ns()); /* the writes meanwhile: one read */
     }
     plc_region_detach(w);
     return NULL;
@@ -286,6 +293,7 @@ struct web_snapshot *web_snapshot_new(const struct plc_layout *layout, const cha
         struct region_state *r = &s->regions[i];
         r->s = s;
         r->def = plc_layout_region_at(layout, i);
+        r->throttled = r->def == plc_layout_get_logic(layout)->diagnostics;
         r->data = calloc(1, r->def->data_size + 1);
         r->next = calloc(1, r->def->data_size + 1);
         if (!r->data || !r->next)
