@@ -22,7 +22,7 @@ stop() {
 }
 trap stop EXIT
 "$build/services/plc-supervise" --program "$build/examples/motor.so" --listen 127.0.0.1:15020 \
-    --log-dir "$work" >"$work/supervise.log" 2>&1 &
+    --web 127.0.0.1:0 --log-dir "$work" >"$work/supervise.log" 2>&1 &
 sup=$!
 # Ready: the scan has counted SECONDS worth of its 10 ms cycles.
 want=$((secs * 100))
@@ -39,7 +39,7 @@ echo "# service-memory.sh $build $secs (source at $commit): demo layout, $(uname
 echo
 echo "| service | resident (VmRSS) | locked range (VmLck) | proportional (Pss) | private |"
 echo "|---|---|---|---|---|"
-for s in plc-logic plc-io plc-modbus plc-retain plc-supervise; do
+for s in plc-logic plc-io plc-modbus plc-retain plc-web plc-supervise; do
     # this run's processes only: plc-supervise's children, not another instance's
     if [ "$s" = plc-supervise ]; then pid=$sup; else pid=$(pgrep -x -P "$sup" "$s"); fi
     st=/proc/$pid/status ro=/proc/$pid/smaps_rollup

@@ -67,7 +67,7 @@ endforeach()
 
 # Units: ExecStart= paths from this prefix.
 set(PLC_UNITS plc-shm-init.service plc-io.service plc-logic.service plc-modbus.service
-              plc-retain.service)
+              plc-retain.service plc-web.service)
 foreach(u ${PLC_UNITS})
   configure_file(${CMAKE_SOURCE_DIR}/systemd/${u}.in ${CMAKE_BINARY_DIR}/systemd/${u} @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/systemd/${u} DESTINATION ${PLC_UNITDIR})

@@ -2,8 +2,9 @@
 # Install what is needed, build, and run the whole demo PLC in the foreground
 # under plc-supervise (as systemd runs the units in systemd/ on a Pi):
 # plc-shm-init once, then plc-io on the simulated field, plc-logic running
-# examples/motor.c, plc-modbus on 127.0.0.1:1502 and plc-retain, each restarted
-# when it dies. Ctrl-C stops them all (plc-retain last).
+# examples/motor.c, plc-modbus on 127.0.0.1:1502, plc-retain and plc-web (the
+# page on 127.0.0.1:8080), each restarted when it dies. Ctrl-C stops them all
+# (plc-retain last).
 #
 # Everything lives in private places, never a real deployment's: regions in
 # /dev/shm/raspiplc-demo, retained tags in build/demo-retain, each service's
@@ -19,6 +20,15 @@ export RASPIPLC_RETAIN_DIR=${RASPIPLC_RETAIN_DIR:-$PWD/build/demo-retain}
 logs=$PWD/build/demo-logs
 mkdir -p "$RASPIPLC_RETAIN_DIR" "$logs"
 
+# The page's address: the last --web given, else plc-supervise's default.
+web=127.0.0.1:8080
+prev=
+for a in "$@"; do
+    case $prev in --web) web=$a ;; esac
+    case $a in --web=*) web=${a#--web=} ;; --no-web) web= ;; esac
+    prev=$a
+done
+
 cat <<EOF
 RaspiPLC demo: regions in $RASPIPLC_BASE_DIR, retained tags in $RASPIPLC_RETAIN_DIR,
 service logs in $logs. In another shell (README.md, "Press start, read the motor"):
@@ -33,6 +43,9 @@ Alarms (README.md, "Raise, acknowledge and clear an alarm"); events as they come
   mbpoll -m tcp -p 1502 -a 1 -t 4 -r 4 127.0.0.1 1           # acknowledge (cmd_alarm_ack + 1)
   build/services/plcctl unforce tank_level                   # clear
 EOF
+if [ -n "$web" ]; then
+    echo "Open http://$web/ in a browser: the status page, every tag live (docs/web.md)."
+fi
 echo
 # plc-logic runs a copy of example (a) at a path of its own, so a program built
 # there and loaded with SIGHUP replaces it until the next start (README.md,

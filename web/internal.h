@@ -11,24 +11,30 @@
 
 #include "plc-web.h"
 
-/* ---- the snapshot thread (snapshot.c) ------------------------------------ */
+/* ---- the snapshot and its region threads (snapshot.c) -------------------- */
 
 /*
- * One thread reads every region each poll interval and keeps the last values
- * and the last change batches; HTTP threads only read what it keeps, so many
+ * The last values of every region and the last change batches. While a
+ * stream is open a thread per region waits for its writer (plc_region_wait)
+ * and reads it at once; with none open, a request reads a region whose copy
+ * is older than @p poll_ms. HTTP threads only read what it keeps, so many
  * clients cost the regions nothing more than one.
  */
 struct web_snapshot;
 
-/* Reads the regions once (so values are there at once), then starts the thread. */
+/* Reads the regions once (so values are there at once), then starts the threads. */
 struct web_snapshot *web_snapshot_new(const struct plc_layout *layout, const char *base,
                                       unsigned poll_ms);
-/* Wake every waiting stream to end it; the thread stops too. */
+/* Wake every waiting stream to end it; the threads stop too. */
 void web_snapshot_stop(struct web_snapshot *s);
 void web_snapshot_free(struct web_snapshot *s);
 
 /* The value of tag @p i as JSON (a new reference), null while its region cannot be read. */
 json_object *web_snapshot_value(struct web_snapshot *s, size_t i);
+
+/* A stream opens and closes: the region threads follow the regions only while one is open. */
+void web_snapshot_stream_begin(struct web_snapshot *s);
+void web_snapshot_stream_end(struct web_snapshot *s);
 
 /* The first call for a stream passes *last = WEB_STREAM_NEW. */
 #define WEB_STREAM_NEW UINT64_MAX

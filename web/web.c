@@ -308,6 +308,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
     struct stream *st = cls;
+    web_snapshot_stream_end(st->web->snap);
     free(st->text);
     free(st);
 }
@@ -325,6 +326,7 @@ static enum MHD_Result api_stream(struct plc_web *web, struct MHD_Connection *co
         free(st);
         return MHD_NO;
     }
+    web_snapshot_stream_begin(web->snap); /* ended by stream_free() */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, resp);

@@ -2,7 +2,7 @@
 /*
  * plc-supervise: the whole PLC in the foreground, as systemd runs the units in
  * systemd/ on a Pi: plc-shm-init once, then plc-io (sim backend), plc-logic,
- * plc-modbus and plc-retain, restarted when they die; Ctrl-C stops them all,
+ * plc-modbus, plc-retain and plc-web, restarted when they die; Ctrl-C stops them all,
  * plc-retain last. The status view's region and tag tables are plcctl's own
  * (run as a child), so there is one table printer.
  *
@@ -25,8 +25,12 @@
 #include "supervise.h"
 #include "report.h"
 
+/* plc-web's own default (PLC_WEB_LISTEN_DEFAULT), as plc-web.service listens. */
+#define WEB_LISTEN_DEFAULT "127.0.0.1:8080"
+
 struct config {
     const char *layout, *base_dir, *retain_dir, *program, *listen, *log_dir;
+    const char *web; /* plc-web's --listen; NULL: no plc-web (--no-web) */
     char bin_dir[PATH_MAX];
     uint32_t status_us, restart_us;
     struct plc_layout *l;
@@ -37,10 +41,10 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: plc-supervise [--layout FILE] [--base-dir DIR] [--retain-dir DIR]\n"
             "                     [--program FILE.so] [--listen ADDR:PORT] [--bin-dir DIR]\n"
-            "                     [--log-dir DIR] [--status-interval DUR] [--restart-delay DUR]\n"
-            "                     [LAYOUT]\n"
+            "                     [--web ADDR:PORT | --no-web] [--log-dir DIR]\n"
+            "                     [--status-interval DUR] [--restart-delay DUR] [LAYOUT]\n"
             "Run the whole PLC in the foreground: plc-shm-init once, then plc-io (sim\n"
-            "backend), plc-logic, plc-modbus and plc-retain, each restarted after\n"
+            "backend), plc-logic, plc-modbus, plc-retain and plc-web, each restarted after\n"
             "--restart-delay (default 100ms) when it dies. SIGINT/SIGTERM stop them all,\n"
             "plc-retain last. A service whose binary is not in --bin-dir (default: this\n"
             "program's directory) is skipped.\n"
@@ -51,13 +55,16 @@ static void usage(FILE *out)
             "                         %s)\n"
             "  --listen ADDR:PORT     plc-modbus listens here (default: where the layout's\n"
             "                         [modbus] listen says)\n"
+            "  --web ADDR:PORT        plc-web, the status page, listens here\n"
+            "                         (default %s; port 0: any free one)\n"
+            "  --no-web               do not run plc-web\n"
             "  --log-dir DIR          each service's output to DIR/NAME.log (default: ours)\n"
             "  --status-interval DUR  status view every DUR (default 1s on a terminal, else\n"
             "                         0: none)\n"
             "DUR is 10ms, 500us or 1s (a bare number is ms).\n"
             "Exit status: 0 stopped by SIGINT/SIGTERM, 1 plc-shm-init failed or cannot\n"
             "run, 2 bad usage.\n",
-            PLC_LAYOUT_HELP, PLC_PROGRAM_PATH_DEFAULT);
+            PLC_LAYOUT_HELP, PLC_PROGRAM_PATH_DEFAULT, WEB_LISTEN_DEFAULT);
 }
 
 static int parse_duration(const char *opt, const char *arg, uint32_t max_us, uint32_t *out)
@@ -71,13 +78,15 @@ static int parse_duration(const char *opt, const char *arg, uint32_t max_us, uin
 
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
-    enum { OPT_STATUS = 256, OPT_RESTART, OPT_BIN, OPT_LOG, OPT_RETAIN };
+    enum { OPT_STATUS = 256, OPT_RESTART, OPT_BIN, OPT_LOG, OPT_RETAIN, OPT_WEB, OPT_NO_WEB };
     static const struct option opts[] = {
         {"layout", required_argument, NULL, 'L'},
         {"base-dir", required_argument, NULL, 'b'},
         {"retain-dir", required_argument, NULL, OPT_RETAIN},
         {"program", required_argument, NULL, 'p'},
         {"listen", required_argument, NULL, 'l'},
+        {"web", required_argument, NULL, OPT_WEB},
+        {"no-web", no_argument, NULL, OPT_NO_WEB},
         {"bin-dir", required_argument, NULL, OPT_BIN},
         {"log-dir", required_argument, NULL, OPT_LOG},
         {"status-interval", required_argument, NULL, OPT_STATUS},
@@ -90,6 +99,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
     struct plc_diag diag;
     cfg->status_us = isatty(STDOUT_FILENO) ? 1000000 : 0;
     cfg->restart_us = 100000;
+    cfg->web = WEB_LISTEN_DEFAULT;
     while ((c = getopt_long(argc, argv, "L:b:p:l:h", opts, NULL)) != -1) {
         switch (c) {
         case 'L': layout = optarg; break;
@@ -97,6 +107,8 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case OPT_RETAIN: cfg->retain_dir = optarg; break;
         case 'p': cfg->program = optarg; break;
         case 'l': cfg->listen = optarg; break;
+        case OPT_WEB: cfg->web = optarg; break;
+        case OPT_NO_WEB: cfg->web = NULL; break;
         case OPT_BIN: bin = optarg; break;
         case OPT_LOG: cfg->log_dir = optarg; break;
         case OPT_STATUS:
@@ -239,12 +251,13 @@ static int open_signalfd(void)
 static int supervise(struct config *cfg, int sigfd)
 {
     char p_init[PATH_MAX + 16], p_io[PATH_MAX + 16], p_logic[PATH_MAX + 16],
-        p_modbus[PATH_MAX + 16], p_retain[PATH_MAX + 16];
+        p_modbus[PATH_MAX + 16], p_retain[PATH_MAX + 16], p_web[PATH_MAX + 16];
     snprintf(p_init, sizeof(p_init), "%s/plc-shm-init", cfg->bin_dir);
     snprintf(p_io, sizeof(p_io), "%s/plc-io", cfg->bin_dir);
     snprintf(p_logic, sizeof(p_logic), "%s/plc-logic", cfg->bin_dir);
     snprintf(p_modbus, sizeof(p_modbus), "%s/plc-modbus", cfg->bin_dir);
     snprintf(p_retain, sizeof(p_retain), "%s/plc-retain", cfg->bin_dir);
+    snprintf(p_web, sizeof(p_web), "%s/plc-web", cfg->bin_dir);
     char o_backend[] = "--backend", v_sim[] = "sim", o_program[] = "--program",
          o_listen[] = "--listen";
     char *a_init[] = {p_init, NULL};
@@ -254,17 +267,20 @@ static int supervise(struct config *cfg, int sigfd)
     char *a_logic[] = {p_logic, cfg->program ? o_program : NULL, (char *)cfg->program, NULL};
     char *a_modbus[] = {p_modbus, cfg->listen ? o_listen : NULL, (char *)cfg->listen, NULL};
     char *a_retain[] = {p_retain, NULL};
+    char *a_web[] = {p_web, o_listen, (char *)cfg->web, NULL};
     const struct plc_supervise_service services[] = {
         {.name = "plc-shm-init", .argv = a_init, .oneshot = true},
         {.name = "plc-io", .argv = a_io},
         {.name = "plc-logic", .argv = a_logic},
         {.name = "plc-modbus", .argv = a_modbus},
         {.name = "plc-retain", .argv = a_retain, .stop_stage = 1},
+        {.name = "plc-web", .argv = a_web}, /* last, so --no-web leaves it out */
     };
+    size_t nservices = sizeof(services) / sizeof(services[0]) - (cfg->web ? 0 : 1);
 
     struct plc_supervise_config sc = {
         .services = services,
-        .nservices = sizeof(services) / sizeof(services[0]),
+        .nservices = nservices,
         .log_dir = cfg->log_dir,
         .restart_delay_ns = cfg->restart_us ? cfg->restart_us * 1000LL : 1,
         .status_interval_ns = cfg->status_us * 1000LL,

@@ -469,8 +469,8 @@ static int plc_start(void **state)
         dup2(fds[1], 2);
         execl(BIN_DIR "/plc-supervise", "plc-supervise", "--layout", PLC_TEST_LAYOUT,
               "--base-dir", p->base, "--retain-dir", retain, "--program", PROGRAM, "--listen",
-              listen, "--log-dir", logs, "--restart-delay", delay, "--status-interval", "0",
-              (char *)NULL);
+              listen, "--web", "127.0.0.1:0", "--log-dir", logs, "--restart-delay", delay,
+              "--status-interval", "0", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

@@ -28,7 +28,7 @@ check() { # check WHAT CMD...: one line per check
 
 DESTDIR=$S cmake --install "$BUILD" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log"; exit 1; }
 
-for b in plc-shm-init plcctl plc-logic plc-retain plc-supervise plc-layout; do
+for b in plc-shm-init plcctl plc-logic plc-retain plc-supervise plc-layout plc-web; do
     check "binary $b installed and executable" test -x "$S$PREFIX/bin/$b"
 done
 for b in plc-io plc-io-sim plc-modbus; do
@@ -38,7 +38,7 @@ for b in plc-io plc-io-sim plc-modbus; do
 done
 cached() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
 units=$(cached PLC_UNITDIR) # /lib/systemd/system in a Debian package
-for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain; do
+for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain plc-web; do
     f=$S$units/$u.service
     check "unit $u.service installed" test -f "$f"
     check "unit $u.service runs $PREFIX/bin/$u" grep -q "^ExecStart=$PREFIX/bin/$u\\b" "$f"

@@ -45,7 +45,7 @@ begin() {
     mkdir -p "$DIR"
     OUT=$DIR/out
     CASE_LAYOUT=$LAYOUT
-    LISTEN=(--listen 127.0.0.1:0)
+    LISTEN=(--listen 127.0.0.1:0 --web 127.0.0.1:0)
     WRAP=()
 }
 end() {
@@ -57,7 +57,8 @@ end() {
 }
 
 # start_sv [BIN_DIR] [EXTRA ARGS...]: the supervisor in the background, out to $OUT,
-# on $CASE_LAYOUT with the options in $LISTEN (by default plc-modbus on any free port),
+# on $CASE_LAYOUT with the options in $LISTEN (by default plc-modbus and plc-web on any
+# free port),
 # started through the command in $WRAP if there is one.
 start_sv() {
     local bin=$1
@@ -111,7 +112,7 @@ stop_sv() {
 
 # The long-running services this build has.
 SERVICES=()
-for s in plc-io plc-logic plc-modbus plc-retain; do
+for s in plc-io plc-logic plc-modbus plc-retain plc-web; do
     [ -x "$BIN/$s" ] && SERVICES+=("$s")
 done
 
@@ -185,7 +186,7 @@ mkdir -p "$DIR/bin"
 for b in plc-supervise plc-shm-init plc-logic plcctl; do ln -s "$BIN/$b" "$DIR/bin/$b"; done
 start_sv "$DIR/bin"
 wait_line "^plc-supervise: plc-logic ready"
-for s in plc-io plc-modbus plc-retain; do
+for s in plc-io plc-modbus plc-retain plc-web; do
     n=$(grep -c "^plc-supervise: $s not built ('$DIR/bin/$s': No such file or directory): skipped$" "$OUT")
     [ "$n" -eq 1 ] || fail "expected one 'not built' line for $s, got $n"
 done
@@ -265,7 +266,7 @@ begin "without --listen plc-modbus listens where the layout's [modbus] says"
 if [[ " ${SERVICES[*]} " == *" plc-modbus "* ]]; then
     port=$(free_port 127.0.0.2)
     modbus_layout "127.0.0.2:$port"
-    LISTEN=()
+    LISTEN=(--web 127.0.0.1:0) # plc-modbus's --listen left out; plc-web off 8080
     start_sv "$BIN"
     if wait_line "^plc-supervise: plc-modbus ready"; then
         grep -Eq "^plc-modbus: serving layout 'demo' version [0-9]+ \([0-9]+ tags\) as unit 1 on 127\.0\.0\.2:$port\$" \
@@ -296,6 +297,49 @@ if [[ " ${SERVICES[*]} " == *" plc-modbus "* ]]; then
 else
     echo "  plc-modbus not built: nothing to check"
 fi
+end
+
+# ---------------------------------------------------------------------------
+# web_get PORT PATH: the body of GET http://127.0.0.1:PORT/PATH, or a failure.
+web_get() {
+    python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2]), timeout=10).read().decode())' "$1" "$2"
+}
+begin "plc-web serves the page where --web says, and is restarted when it dies"
+if [[ " ${SERVICES[*]} " == *" plc-web "* ]]; then
+    port=$(free_port 127.0.0.1)
+    LISTEN=(--listen 127.0.0.1:0 --web "127.0.0.1:$port")
+    start_sv "$BIN"
+    if wait_line "^plc-supervise: plc-web ready"; then
+        grep -qx "plc-web: listening on 127.0.0.1:$port" "$DIR/logs/plc-web.log" ||
+            fail "plc-web does not say it listens on 127.0.0.1:$port: $(cat "$DIR/logs/plc-web.log")"
+        web_get "$port" /api/layout | grep -q '"name":"demo"' || fail "GET /api/layout on port $port is not layout demo"
+        old=$(pid_of plc-web)
+        kill -9 "$old"
+        wait_line "^plc-supervise: plc-web \(pid $old\) killed by signal 9 \(KILL\); restarting in 100 ms" &&
+            wait_line "^plc-supervise: started plc-web \(pid [0-9]+, restart 1\)" &&
+            wait_line "^plc-supervise: plc-web ready \(pid $(pid_of plc-web)," || fail "plc-web not ready again after kill -9"
+        web_get "$port" /api/layout | grep -q '"name":"demo"' || fail "GET /api/layout fails after the restart"
+    fi
+    stop_sv TERM
+    [ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
+else
+    echo "  plc-web not built: nothing to check"
+fi
+end
+
+# ---------------------------------------------------------------------------
+begin "--no-web: no plc-web"
+LISTEN=(--listen 127.0.0.1:0 --no-web)
+start_sv "$BIN"
+for s in "${SERVICES[@]}"; do
+    [ "$s" = plc-web ] || wait_line "^plc-supervise: $s ready" || break
+done
+if grep -Eq "^plc-supervise: (started )?plc-web" "$OUT"; then
+    fail "plc-web was run: $(grep -E "^plc-supervise: (started )?plc-web" "$OUT" | head -1)"
+fi
+stop_sv TERM
+[ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
 end
 
 # ---------------------------------------------------------------------------

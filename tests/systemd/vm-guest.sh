@@ -9,7 +9,8 @@
 #     (GPIO0..GPIO27), with the real libgpiod backend, the installed demo
 #     layout, Modbus moved to port 502;
 #   - each service as its own user with only its capability; plc-logic at
-#     SCHED_FIFO; Modbus start -> motor line on;
+#     SCHED_FIFO; plc-web answers on 127.0.0.1:8080; Modbus start -> motor
+#     line on;
 #   - kill -9 of plc-logic: outputs safe, restarted by systemd; the same with
 #     plc-logic hidden from plc-io's /proc (ProtectProc=invisible drop-in);
 #   - every service hung (SIGSTOP): systemd's watchdog restarts it;
@@ -52,7 +53,8 @@ sys=/sys/devices/platform/$(cat "$cfg/dev_name")/$chip
 level() { cat "$sys/sim_gpio$1/value"; }
 level_is() { eq "$(level "$1")" "$2"; }
 udevadm settle
-services=(io logic modbus retain)
+services=(io logic modbus retain web)
+watched=(io logic modbus retain) # plc-web has no watchdog: nothing depends on it
 pid_of() { systemctl show -p MainPID --value "plc-$1"; }
 restarted() { local p; p=$(pid_of "$1"); [ "$p" != 0 ] && [ "$p" != "$2" ] && [ "$(systemctl is-active "plc-$1")" = active ]; }
 # The journal's lines of plc-NAME (systemd's own about it included) that hold TEXT;
@@ -62,6 +64,10 @@ logged_more() { (($(logged "$1" "$3") > $2)); }
 mb() { mbpoll -m tcp -a 1 -p 502 -o 10 -1 "$@" 127.0.0.1 2>&1 | sed -n 's/^\[[0-9]*\]:[[:space:]]*//p;/failed/p'; }
 mbw() { mbpoll -m tcp -a 1 -p 502 -o 10 "$@" 2>&1 | sed -n '/^Written\|failed/p'; }
 reads() { eq "$(mb "${@:2}")" "$1"; } # reads WANT MBPOLL-ARGS...
+# plc-web's API on its default address (plc-web.service: 127.0.0.1:8080).
+web_get() { /usr/bin/python3 -c 'import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:8080" + sys.argv[1], timeout=10).read().decode())' "$1"; }
+web_layout_is_demo() { web_get /api/layout | grep -q '"name":"demo"'; }
 echo "guest: boot $phase: /dev/$chip is $(stat -c '%U:%G %a' "/dev/$chip") ($(cut -d' ' -f1 /proc/uptime) s after boot)"
 
 if [ "$phase" = 2 ]; then
@@ -88,7 +94,7 @@ user_ok() { # user_ok NAME: a system user in group raspiplc that cannot log in
     gid=$(getent group raspiplc | cut -d: -f3)
     eq "$(echo "$e" | cut -d: -f4,7)" "$gid:/usr/sbin/nologin"
 }
-for u in init io logic modbus retain; do
+for u in init io logic modbus retain web; do
     check "user raspiplc-$u exists, group raspiplc, no login" user_ok "raspiplc-$u"
 done
 udevadm settle
@@ -116,10 +122,13 @@ for s in "${services[@]}"; do
 done
 check "plc-io: no capability" eq "$(cap_eff "$(pid_of io)")" 0000000000000000
 check "plc-retain: no capability" eq "$(cap_eff "$(pid_of retain)")" 0000000000000000
+check "plc-web: no capability" eq "$(cap_eff "$(pid_of web)")" 0000000000000000
 check "plc-modbus: CAP_NET_BIND_SERVICE only" eq "$(cap_eff "$(pid_of modbus)")" 0000000000000400
 check "plc-logic: CAP_SYS_NICE only" eq "$(cap_eff "$(pid_of logic)")" 0000000000800000
 check "plc-modbus serves port 502 (sched_priority 30227 reads 50: SCHED_FIFO granted)" \
     eq "$(mb -t 3 -r 227)" 50
+check "plc-web answers GET /api/layout on 127.0.0.1:8080 (layout demo)" until_ms "$WAIT_MS" web_layout_is_demo
+check "plc-web listens on 127.0.0.1:8080 only" eq "$(ss -Hltn 'sport = :8080' | awk '{ print $4 }')" 127.0.0.1:8080
 check "plc-logic's scan thread is SCHED_FIFO" \
     bash -c "ps -L -o cls= -p $(pid_of logic) | grep -q FF"
 check "plc-logic holds the cpu_dma_latency request (60-raspiplc.rules, DeviceAllow=)" \
@@ -172,7 +181,7 @@ check "plc-io restarts without the drop-in" systemctl restart plc-io
 check "motor_fault low again" until_ms "$WAIT_MS" level_is 25 0
 
 # ---- a hung service: systemd's watchdog restarts it ----------------------------------------
-for s in "${services[@]}"; do
+for s in "${watched[@]}"; do
     old=$(pid_of "$s")
     timeouts=$(logged "$s" "Watchdog timeout")
     wd=$(systemctl show -p WatchdogUSec --value "plc-$s")

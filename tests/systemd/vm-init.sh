@@ -41,6 +41,10 @@ if [ "$phase" = 1 ]; then
     # A container's marker would make systemd ignore the kernel command line and
     # skip udev: this guest is a machine.
     rm -f /newroot/.dockerenv /newroot/run/.containerenv
+    # A container's policy-rc.d (exit 101) makes deb-systemd-invoke refuse the
+    # prerm's stop of raspiplc.target, so dpkg -r left the PLC running (the
+    # services with a watchdog died only once their units were gone). A Pi has none.
+    rm -f /newroot/usr/sbin/policy-rc.d
     # A fresh machine: a RaspiPLC installed on the host must not show through.
     rm -rf /newroot/etc/raspiplc /newroot/var/lib/raspiplc
     # systemd-tmpfiles empties /tmp at boot; a checkout there must stay visible.
@@ -60,7 +64,7 @@ else
     # No login prompt: a getty on the console would hang up the suite's output.
     ln -sf /dev/null /newroot/etc/systemd/system/serial-getty@.service
     ln -sf /dev/null /newroot/etc/systemd/system/getty@.service
-    after="plc-shm-init.service plc-io.service plc-logic.service plc-modbus.service plc-retain.service"
+    after="plc-shm-init.service plc-io.service plc-logic.service plc-modbus.service plc-retain.service plc-web.service"
     unit=multi-user.target
 fi
 cat > /newroot/etc/systemd/system/plc-vmtest.service <<UNIT

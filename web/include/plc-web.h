@@ -2,9 +2,9 @@
 /*
  * plc-web: the process image over HTTP, read only (docs/web.md). One handle
  * runs an HTTP server (libmicrohttpd, a thread per connection under a
- * connection limit and an idle timeout) and one snapshot thread that reads
- * every region each poll interval and tells Server-Sent Events clients what
- * changed.
+ * connection limit and an idle timeout) and, while a Server-Sent Events
+ * client is connected, a thread per region that wakes on its writes and tells
+ * the clients what changed.
  */
 #ifndef PLC_WEB_H
 #define PLC_WEB_H
@@ -20,7 +20,7 @@ struct plc_web_config {
     const char *listen;       /**< "HOST:PORT" or "[V6]:PORT"; port 0 picks a free one */
     unsigned timeout_s;       /**< an idle connection (slowloris) is closed after this */
     unsigned max_connections; /**< further connections are refused */
-    unsigned poll_ms;         /**< how often the snapshot thread reads the regions */
+    unsigned poll_ms;         /**< with no stream open, the most a value served may lag */
     size_t max_body;          /**< a larger request body is answered 413 */
     /* Logins and operator writes (web/auth.c, web/write.c); all zero: read only. */
     const char *users;        /**< users file (plc_web_users_load()); NULL: no logins */
@@ -53,7 +53,7 @@ struct plc_web *plc_web_new(const struct plc_layout *layout, const char *base,
 /** @brief The TCP port it listens on (the one picked when asked for 0). */
 uint16_t plc_web_get_port(const struct plc_web *web);
 
-/** @brief Stop the server and the snapshot thread, close every connection; NULL is accepted. */
+/** @brief Stop the server and the region threads, close every connection; NULL is accepted. */
 void plc_web_free(struct plc_web *web);
 
 /**
