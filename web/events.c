@@ -26,6 +26,7 @@
 #include "plc-retain.h"
 
 #define FOLLOW_POLL_MS 100
+#define FOLLOW_OPEN_POLLS 10 /* polls between looks for rings not there yet (about 1 s) */
 
 static const enum plc_event_source sources[] = {
     PLC_SOURCE_SHM_INIT, PLC_SOURCE_IO,     PLC_SOURCE_LOGIC, PLC_SOURCE_MODBUS,
@@ -283,6 +284,7 @@ static void *follow(void *arg)
     struct web_events *e = arg;
     struct rings rs = {0};
     uint64_t heads[NSOURCES] = {0};
+    unsigned polls = 0;
     pthread_mutex_lock(&e->lock);
     while (!e->stopping) {
         if (!e->streams) { /* nobody listens: no polling at all */
@@ -294,7 +296,8 @@ static void *follow(void *arg)
         while (!e->stopping && pthread_cond_timedwait(&e->wanted, &e->lock, &until) == 0) {
         }
         pthread_mutex_unlock(&e->lock);
-        rings_open(e->layout, e->base, &rs, 0);
+        if (polls++ % FOLLOW_OPEN_POLLS == 0) /* a ring not made yet: look again now and then */
+            rings_open(e->layout, e->base, &rs, 0);
         bool moved = false;
         for (size_t i = 0; i < NSOURCES; i++) {
             uint64_t h = rs.r[i] ? plc_event_ring_get_head(rs.r[i]) : 0;
@@ -404,7 +407,8 @@ json_object *web_events_list(struct web_events *e, const struct web_event_filter
     oom |= rings_read(&rs, f, &rows) < 0;
     rings_close(&rs);
 
-    qsort(rows.v, rows.n, sizeof(*rows.v), plc_event_record_compare);
+    if (rows.n) /* qsort() takes no NULL, even for nothing */
+        qsort(rows.v, rows.n, sizeof(*rows.v), plc_event_record_compare);
     size_t from = rows.n > f->limit ? rows.n - f->limit : 0;
     json_object *obj = json_object_new_object(), *list = json_object_new_array();
     for (size_t i = from; i < rows.n; i++)
@@ -449,7 +453,8 @@ static char *next_text(struct stream *st, bool *stopping)
     struct rows rows = {0};
     rings_open(e->layout, e->base, &st->rs, 0); /* a ring made since: from its first record */
     rings_read(&st->rs, &st->f, &rows);
-    qsort(rows.v, rows.n, sizeof(*rows.v), plc_event_record_compare);
+    if (rows.n) /* qsort() takes no NULL, even for nothing */
+        qsort(rows.v, rows.n, sizeof(*rows.v), plc_event_record_compare);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);

@@ -133,6 +133,34 @@ static void tag_of_a_region_not_made_is_null(void **state)
     plc_web_free(web);
 }
 
+static void views_before_the_regions_are_made_say_so(void **state)
+{
+    struct fixture *f = *state;
+    char events[96];
+    snprintf(events, sizeof(events), "%s/events", f->base); /* none: not this machine's */
+    setenv("RASPIPLC_EVENTS_DIR", events, 1);
+    struct plc_web *web = plc_web_new(f->layout, f->base, &f->cfg, NULL);
+    assert_non_null(web);
+    char buf[8192];
+    uint16_t port = plc_web_get_port(web);
+    http_get(port, "/api/services", buf, sizeof(buf));
+    assert_non_null(strstr(buf, " 200 OK\r\n"));
+    assert_non_null(strstr(buf, "{\"name\":\"io\",\"regions\":[\"inputs\"],"
+                                "\"state\":\"never started\",\"error\":\""));
+    assert_null(strstr(buf, "\"running\""));
+    http_get(port, "/api/scan", buf, sizeof(buf));
+    assert_non_null(strstr(buf, "\"scan_count\":null"));
+    assert_non_null(strstr(buf, "\"outputs\":\"unknown\",\"outputs_reason\":\"plc-io is not "
+                                "running\""));
+    http_get(port, "/api/alarms/tank_level.h", buf, sizeof(buf));
+    assert_non_null(strstr(buf, "\"state\":null,\"active\":null,\"acked\":null"));
+    http_get(port, "/api/events?source=logic", buf, sizeof(buf));
+    assert_non_null(strstr(buf, " 200 OK\r\n"));
+    assert_non_null(strstr(buf, "{\"events\":[],\"more\":false,"));
+    plc_web_free(web);
+    unsetenv("RASPIPLC_EVENTS_DIR");
+}
+
 static void free_accepts_null(void **state)
 {
     plc_web_free(NULL);
@@ -145,6 +173,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(busy_port_is_eaddrinuse_naming_it, setup, teardown),
         cmocka_unit_test_setup_teardown(port_zero_picks_a_free_port_that_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(tag_of_a_region_not_made_is_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(views_before_the_regions_are_made_say_so, setup,
+                                        teardown),
         cmocka_unit_test(free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
