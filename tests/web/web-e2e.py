@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -336,6 +337,19 @@ try:
     scan = until("following", lambda: (s := request("GET", "/api/scan")[1])
                  ["outputs"] == "following" and s)
     check("... and the outputs follow it again", bool(scan), scan)
+    # Stopped (SIGSTOP): alive but silent past what it promised.
+    os.kill(logic.pid, signal.SIGSTOP)
+    try:
+        stale = until("stale", lambda: service("logic")["state"] == "stale heartbeat")
+        check("plc-logic stopped: 'stale heartbeat'", stale, service("logic"))
+        scan = until("safe", lambda: (s := request("GET", "/api/scan")[1])["outputs"] == "safe"
+                     and s)
+        check("... and the outputs safe for its old heartbeat",
+              scan and scan["outputs_reason"].startswith("plc-logic heartbeat "), scan)
+    finally:
+        os.kill(logic.pid, signal.SIGCONT)
+    check("continued: running again",
+          until("running", lambda: service("logic")["state"] == "running"), service("logic"))
     # The page is the views of docs/web.md.
     status, page = request("GET", "/")
     for name in [b'href="#overview"', b'href="#operate"', b'id="view-events"', b'id="trend-chart"',
