@@ -90,15 +90,43 @@ static bool stale(const struct plc_region_info *info)
            (info->heartbeat_age_ns < 0 || info->heartbeat_age_ns > info->max_silence_ns);
 }
 
-static const char *state_of(const struct plc_region_info *info, bool is_stale)
+/* What a writer claim says of its service, from a region's header or an event ring's. */
+struct claim {
+    pid_t pid;
+    bool alive;
+    const char *holder;
+    uint64_t claims;  /* its starts since the file was made */
+    uint64_t made_ns; /* when the file was made, CLOCK_REALTIME */
+};
+
+static const char *state_of(const struct claim *c, bool is_stale)
 {
-    if (!info->claims && !info->writer_pid)
+    if (!c->claims && !c->pid)
         return "never started";
-    if (!info->writer_pid)
+    if (!c->pid)
         return "stopped";
-    if (!info->writer_alive)
+    if (!c->alive)
         return "dead";
     return is_stale ? "stale heartbeat" : "running";
+}
+
+/* The fields of a service its claim gives; @p beat_ns -1 when it has no heartbeat. */
+static void claim_json(json_object *obj, const struct claim *c, bool is_stale, int64_t beat_ns)
+{
+    char made[48];
+    json_object_object_add(obj, "state", json_object_new_string(state_of(c, is_stale)));
+    json_object_object_add(obj, "pid", c->pid ? json_object_new_int(c->pid) : NULL);
+    json_object_object_add(obj, "process", c->holder[0] ? json_object_new_string(c->holder)
+                                                        : NULL);
+    json_object_object_add(obj, "alive", json_object_new_boolean(c->alive));
+    json_object_object_add(obj, "uptime_s", seconds_json(c->alive ? uptime_of(c->pid) : -1));
+    json_object_object_add(obj, "starts", json_object_new_int64((int64_t)c->claims));
+    json_object_object_add(obj, "restarts",
+                           json_object_new_int64(c->claims ? (int64_t)c->claims - 1 : 0));
+    json_object_object_add(obj, "heartbeat_age_s",
+                           seconds_json(beat_ns < 0 ? -1 : (double)beat_ns / 1e9));
+    web_format_time((int64_t)c->made_ns, made, sizeof(made));
+    json_object_object_add(obj, "counted_since", json_object_new_string(made));
 }
 
 /* Service @p name: the regions it writes from @p first on, their headers, /proc. */
@@ -139,40 +167,39 @@ static json_object *service_json(const struct plc_layout *l, const char *base, s
         json_object_object_add(obj, "error", json_object_new_string(error ? error : "no region"));
         return obj;
     }
-    double up = info.writer_alive ? uptime_of(info.writer_pid) : -1;
-    json_object_object_add(obj, "state", json_object_new_string(state_of(&info, is_stale)));
-    json_object_object_add(obj, "pid", info.writer_pid ? json_object_new_int(info.writer_pid)
-                                                        : NULL);
-    json_object_object_add(obj, "process", info.holder[0] ? json_object_new_string(info.holder)
-                                                          : NULL);
-    json_object_object_add(obj, "alive", json_object_new_boolean(info.writer_alive));
-    json_object_object_add(obj, "uptime_s", seconds_json(up));
-    json_object_object_add(obj, "starts", json_object_new_int64(info.claims));
-    json_object_object_add(obj, "restarts",
-                           json_object_new_int64(info.claims ? info.claims - 1 : 0));
-    json_object_object_add(obj, "heartbeat_age_s",
-                           seconds_json(beat < 0 ? -1 : (double)beat / 1e9));
-    char made[48];
-    web_format_time((int64_t)info.created_ns, made, sizeof(made));
-    json_object_object_add(obj, "counted_since", json_object_new_string(made));
+    struct claim c = {info.writer_pid, info.writer_alive, info.holder, info.claims,
+                      info.created_ns};
+    claim_json(obj, &c, is_stale, beat);
     return obj;
 }
 
-json_object *web_services_json(const struct plc_layout *l, const char *base)
-{
-    json_object *rows = json_object_new_array();
-    for (size_t i = 0; i < plc_layout_region_count(l); i++) {
-        const char *w = plc_layout_region_at(l, i)->writer;
-        size_t k = 0;
-        while (k < i && strcmp(plc_layout_region_at(l, k)->writer, w) != 0)
-            k++;
-        if (k == i) /* the first region this service writes */
-            json_object_array_add(rows, service_json(l, base, i));
-    }
-    return rows;
-}
+/* Long-running services that may write no region: seen by their event ring. */
+static const enum plc_event_source ring_services[] = {
+    PLC_SOURCE_IO, PLC_SOURCE_LOGIC, PLC_SOURCE_MODBUS, PLC_SOURCE_RETAIN,
+    PLC_SOURCE_WEB, PLC_SOURCE_MQTT,
+};
 
-/* ---- outputs: safe or following ------------------------------------------------- */
+/* Service @p source by its event ring's claim, or NULL when it has no ring. */
+static json_object *ring_service_json(const struct plc_layout *l, const char *base,
+                                      enum plc_event_source source)
+{
+    char path[PATH_MAX];
+    struct plc_event_ring_writer w;
+    if (plc_event_ring_path(l, base, source, path, sizeof(path)) < 0)
+        return NULL;
+    struct plc_event_ring *ring =
+        plc_event_ring_open(path, PLC_READER, plc_layout_get_hash(l), NULL);
+    if (!ring)
+        return NULL;
+    plc_event_ring_get_writer(ring, &w);
+    struct claim c = {w.pid, w.alive, w.holder, w.claims, plc_event_ring_get_id(ring)};
+    plc_event_ring_close(ring);
+    json_object *obj = json_object_new_object();
+    json_object_object_add(obj, "name", json_object_new_string(plc_event_source_name(source)));
+    json_object_object_add(obj, "regions", json_object_new_array());
+    claim_json(obj, &c, false, -1);
+    return obj;
+}
 
 /* The first region @p service writes, or NULL. */
 static const struct plc_region_def *region_of(const struct plc_layout *l, const char *service)
@@ -182,6 +209,26 @@ static const struct plc_region_def *region_of(const struct plc_layout *l, const 
             return plc_layout_region_at(l, i);
     return NULL;
 }
+
+json_object *web_services_json(const struct plc_layout *l, const char *base)
+{
+    json_object *rows = json_object_new_array(), *row;
+    for (size_t i = 0; i < plc_layout_region_count(l); i++) {
+        const char *w = plc_layout_region_at(l, i)->writer;
+        size_t k = 0;
+        while (k < i && strcmp(plc_layout_region_at(l, k)->writer, w) != 0)
+            k++;
+        if (k == i) /* the first region this service writes */
+            json_object_array_add(rows, service_json(l, base, i));
+    }
+    for (size_t i = 0; i < sizeof(ring_services) / sizeof(ring_services[0]); i++)
+        if (!region_of(l, plc_event_source_name(ring_services[i])) &&
+            (row = ring_service_json(l, base, ring_services[i])))
+            json_object_array_add(rows, row);
+    return rows;
+}
+
+/* ---- outputs: safe or following ------------------------------------------------- */
 
 static bool alive(const struct plc_layout *l, const char *base, const struct plc_region_def *def)
 {

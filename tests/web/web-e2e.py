@@ -21,7 +21,9 @@ import time
 build, layout = sys.argv[1], sys.argv[2]
 svc = os.path.join(build, "services")
 base = tempfile.mkdtemp(prefix="plc-web-e2e-", dir="/dev/shm")
-env = dict(os.environ, RASPIPLC_BASE_DIR=base, RASPIPLC_LAYOUT=layout)
+env = dict(os.environ, RASPIPLC_BASE_DIR=base, RASPIPLC_LAYOUT=layout,
+           RASPIPLC_RETAIN_DIR=os.path.join(base, "retain"))
+env.pop("RASPIPLC_EVENTS_DIR", None)  # the history goes in the retain directory
 env.pop("RASPIPLC_IO_BACKEND", None)
 procs = []
 failures = 0
@@ -153,6 +155,7 @@ def spawn_logic():
 try:
     subprocess.run([os.path.join(svc, "plc-shm-init"), "-q"], env=env, check=True)
     io = spawn("plc-io", "--backend", "sim")
+    retain = spawn("plc-retain", "--no-journal")  # writes no region: seen by its event ring
     logic = spawn_logic()
     ready = run("plc-io-sim", "wait", "motor_fault", "0", "30000")
     check("the PLC runs (motor_fault follows the program)", ready.returncode == 0, ready.stderr)
@@ -225,9 +228,9 @@ try:
     writers = {}
     for r in ls:
         writers.setdefault(r["writer"], []).append(r["region"])
-    check("GET /api/services: one entry per region writer, with its regions",
-          status == 200 and {s["name"]: s["regions"] for s in services} == writers,
-          f"{status} {services} {writers}")
+    check("GET /api/services: one entry per region writer, with its regions, then retain",
+          status == 200 and {s["name"]: s["regions"] for s in services} ==
+          dict(writers, retain=[]), f"{status} {services} {writers}")
     by = {s["name"]: s for s in services}
     check("io and logic running with the pids started here, not restarted",
           by["io"]["state"] == "running" and by["io"]["pid"] == io.pid and
@@ -237,6 +240,9 @@ try:
           0 < by["logic"]["uptime_s"] < 300, by["logic"])
     info = json.loads(run("plcctl", "--json", "info", "outputs").stdout)
     check("starts are plcctl info's claims", by["logic"]["starts"] == info["claims"] == 1, info)
+    check("retain, by its event ring: running with its pid, not restarted",
+          by["retain"]["state"] == "running" and by["retain"]["pid"] == retain.pid and
+          by["retain"]["restarts"] == 0 and by["retain"]["uptime_s"] > 0, by["retain"])
     check("modbus, never run here: never started, no pid",
           by["modbus"]["state"] == "never started" and by["modbus"]["pid"] is None, by["modbus"])
 
@@ -293,6 +299,14 @@ try:
                 [1]["events"])
     check("motor_trip's raise, its before NaN (no value yet), is JSON with before null",
           got and got[0]["name"] == "motor_trip" and got[0]["before"] is None, got)
+    # plc-retain keeps the rings' records in the history: each is listed once.
+    until("history", lambda: os.path.exists(os.path.join(base, "retain", "events", "demo.events")))
+    status, got = request("GET", "/api/events?limit=10000")
+    ids = [e["id"] for e in got["events"]]
+    check("history and rings together, each record once",
+          status == 200 and got["history_error"] is None and len(ids) == len(set(ids)) and
+          any(e["kind"] == "service-start" and e["source"] == "retain" for e in got["events"]),
+          got)
     status, got = request("GET", "/api/events?limit=1")
     check("limit=1: the newest, and more", len(got["events"]) == 1 and got["more"] is True, got)
     if raised:
