@@ -393,6 +393,32 @@ static bool words_value(const struct plc_tag_def *t, const uint16_t *w, struct p
     }
 }
 
+/* The public face of ent_words() and words_value(), for clients such as plc-web:
+ * one encoding of a tag's value on the wire, the gateway's. */
+void plc_modbus_tag_words(const struct plc_tag_def *tag, const struct plc_value *v,
+                          uint16_t *words)
+{
+    uint8_t bytes[8] = {0};
+    const struct mb_ent e = {.size = (uint8_t)tag->size,
+                             .count = (uint8_t)tag->modbus.count,
+                             .word_order = (uint8_t)tag->modbus.word_order,
+                             .sign = tag->type == PLC_TYPE_INT8};
+    uint16_t w[MB_WORDS_MAX];
+    plc_value_store(tag->type, v, bytes);
+    ent_words(&e, bytes, w);
+    memcpy(words, w, e.count * sizeof(*w));
+}
+
+int plc_modbus_tag_value(const struct plc_tag_def *tag, const uint16_t *words,
+                         struct plc_value *v)
+{
+    if (!words_value(tag, words, v)) {
+        errno = ERANGE;
+        return -1;
+    }
+    return 0;
+}
+
 static size_t read_bits(struct plc_modbus_core *c, const uint8_t *req, size_t len,
                         uint8_t *rsp)
 {

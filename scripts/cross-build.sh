@@ -18,7 +18,7 @@ while (($#)) && [ "$1" != "--" ]; do arches+=("$1"); shift; done
 native=$(dpkg --print-architecture)
 # The libraries the build links and tests with, per target architecture.
 libs=(libc6-dev libinih-dev libjson-c-dev zlib1g-dev libsystemd-dev libmodbus-dev libgpiod-dev
-      libcmocka-dev libxml2-dev libmicrohttpd-dev)
+      libcmocka-dev libxml2-dev libmicrohttpd-dev libcrypt-dev)
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then

@@ -11,10 +11,12 @@ packages=(
   libinih-dev                          # layout files
   libjson-c-dev                        # plcctl --json, plc-web
   libmicrohttpd-dev                    # plc-web: HTTP server
+  libcrypt-dev openssl                 # plc-web: yescrypt password hashes; its TLS test's certificate
   libxml2-dev                          # plc-st: PLCopen XML (plc.xml)
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
   libcmocka-dev python3 strace         # tests (strace: retain fault injection)
+  chromium chromium-driver python3-selenium  # plc-web's page in a real browser (tests/web/browser-test.py)
   stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
   qemu-system-x86 busybox-static       # gpio-sim suite (tests/gpio/run.sh): qemu guest, initramfs
   cpio kmod xz-utils                   #   initramfs archive, depmod, linux-source tarball

@@ -173,10 +173,13 @@ static json_object *service_json(const struct plc_layout *l, const char *base, s
     return obj;
 }
 
-/* Long-running services that may write no region: seen by their event ring. */
+/* Long-running services that may write no region: seen by their event ring,
+ * which they hold while they run (plc-web and plcctl open theirs per post). */
 static const enum plc_event_source ring_services[] = {
-    PLC_SOURCE_IO, PLC_SOURCE_LOGIC, PLC_SOURCE_MODBUS, PLC_SOURCE_RETAIN,
-    PLC_SOURCE_WEB, PLC_SOURCE_MQTT,
+    PLC_SOURCE_IO,
+    PLC_SOURCE_LOGIC,
+    PLC_SOURCE_MODBUS,
+    PLC_SOURCE_RETAIN,
 };
 
 /* Service @p source by its event ring's claim, or NULL when it has no ring. */

@@ -25,7 +25,7 @@ struct web_views {
 
 json_object *web_error_vjson(const char *fmt, va_list ap)
 {
-    char msg[512];
+    char msg[768];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     json_object *obj = json_object_new_object();
     json_object_object_add(obj, "error", json_object_new_string(msg));

@@ -17,8 +17,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "internal.h"
 #include "plc-force.h"
+#include "tls.h"
 #include "plc.h"
 
 struct plc_web {
@@ -29,17 +31,23 @@ struct plc_web {
     struct web_views *views; /* services, scan, alarms, events (views.c) */
     struct MHD_Daemon *daemon;
     uint16_t port;
+    struct web_operate *op; /* logins and operator writes (auth.c, write.c) */
+    struct web_tls tls;
 };
 
 /* Per request: how much body came, and whether it was too much. */
 struct request {
     size_t body;
+    char *data; /* the body, up to max_body, NUL-terminated (logins and writes read it) */
 };
 
 /* ---- answers ------------------------------------------------------------- */
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *type,
-                                 const void *data, size_t len, enum MHD_ResponseMemoryMode mode)
+/* @p headers: name, value pairs ending in NULL, or NULL (a 405 then allows GET, HEAD). */
+static enum MHD_Result send_text_with(struct MHD_Connection *conn, unsigned status,
+                                      const char *type, const void *data, size_t len,
+                                      enum MHD_ResponseMemoryMode mode,
+                                      const char *const *headers)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data, mode);
     if (!resp)
@@ -47,24 +55,30 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+    for (size_t i = 0; headers && headers[i]; i += 2)
+        MHD_add_response_header(resp, headers[i], headers[i + 1]);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED && !headers)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     enum MHD_Result rc = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return rc;
 }
 
+static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *type,
+                                 const void *data, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+    return send_text_with(conn, status, type, data, len, mode, NULL);
+}
+
 /* Send @p obj (its reference is taken). */
 static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_object *obj)
 {
-    const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE);
-    enum MHD_Result rc = text ? send_text(conn, status, "application/json", text, strlen(text),
-                                          MHD_RESPMEM_MUST_COPY)
-                              : MHD_NO;
-    json_object_put(obj);
-    return rc;
+    return web_send_json(conn, status, obj, NULL);
 }
+
+static enum MHD_Result send_errorv(struct MHD_Connection *conn, unsigned status,
+                                   const char *const *headers, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *fmt,
                                   ...) __attribute__((format(printf, 3, 4)));
@@ -73,9 +87,38 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, 
 {
     va_list ap;
     va_start(ap, fmt);
-    json_object *obj = web_error_vjson(fmt, ap);
+    enum MHD_Result rc = send_errorv(conn, status, NULL, fmt, ap);
     va_end(ap);
-    return send_json(conn, status, obj);
+    return rc;
+}
+
+/* The answers of the other files (auth.c, write.c), with headers of their own. */
+enum MHD_Result web_send_json(struct MHD_Connection *conn, unsigned status, json_object *obj,
+                              const char *const *headers)
+{
+    const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE);
+    enum MHD_Result rc = text ? send_text_with(conn, status, "application/json", text,
+                                               strlen(text), MHD_RESPMEM_MUST_COPY, headers)
+                              : MHD_NO;
+    json_object_put(obj);
+    return rc;
+}
+
+static enum MHD_Result send_errorv(struct MHD_Connection *conn, unsigned status,
+                                   const char *const *headers, const char *fmt, va_list ap)
+{
+    return web_send_json(conn, status, web_error_vjson(fmt, ap), headers);
+}
+
+enum MHD_Result web_send_error(struct MHD_Connection *conn, unsigned status,
+                               const char *const *headers, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = send_errorv(conn, status, headers, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* ---- /api/... ------------------------------------------------------------ */
@@ -374,7 +417,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (*upload_size) {
         /* A chunked body has no length up front: MHD takes no answer before the
          * body ends, so it is counted and dropped, and the connection closed
-         * once it passes many times the limit. */
+         * once it passes many times the limit. Up to the limit it is kept. */
+        if (req->body + *upload_size <= web->cfg.max_body) {
+            char *grown = realloc(req->data, req->body + *upload_size + 1);
+            if (!grown)
+                return MHD_NO;
+            memcpy(grown + req->body, upload, *upload_size);
+            grown[req->body + *upload_size] = '\0';
+            req->data = grown;
+        }
         req->body += *upload_size;
         *upload_size = 0;
         return req->body > 16 * web->cfg.max_body ? MHD_NO : MHD_YES;
@@ -382,6 +433,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (req->body > web->cfg.max_body)
         return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
                           "request body larger than the %zu bytes allowed", web->cfg.max_body);
+    /* Logins and operator writes answer every method of their paths (write.c). */
+    enum MHD_Result rc;
+    if (web_operate_route(web->op, conn, url, method, req->data, req->body, &rc))
+        return rc;
     bool get =
         strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     return route(web, conn, url, get);
@@ -390,7 +445,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static void request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    free(*req_cls);
+    struct request *req = *req_cls;
+    if (req)
+        free(req->data);
+    free(req);
     *req_cls = NULL;
 }
 
@@ -478,13 +536,28 @@ struct plc_web *plc_web_new(const struct plc_layout *layout, const char *base,
         plc_diag_set(diag, NULL, "cannot start the events follower: %s", strerror(errno));
         goto fail;
     }
+    if (web_tls_load(cfg, &web->tls, diag) < 0 ||
+        !(web->op = web_operate_new(layout, web->base, cfg, web->snap, diag)))
+        goto fail;
+    struct MHD_OptionItem tls[] = {
+        {web->tls.cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, web->tls.cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, web->tls.key},
+        {MHD_OPTION_END, 0, NULL},
+    };
     web->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0, NULL,
-        NULL, handle, web, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+            (web->tls.cert ? MHD_USE_TLS : 0),
+        0, NULL, NULL, handle, web, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!web->daemon) {
-        plc_diag_set(diag, NULL, "cannot start the HTTP server on '%s'", cfg->listen);
+        if (web->tls.cert)
+            plc_diag_set(diag, NULL,
+                         "cannot start HTTPS on '%s' with certificate '%s' and key '%s': do "
+                         "they belong together?",
+                         cfg->listen, cfg->tls_cert, cfg->tls_key);
+        else
+            plc_diag_set(diag, NULL, "cannot start the HTTP server on '%s'", cfg->listen);
         errno = EIO;
         goto fail;
     }
@@ -494,6 +567,10 @@ fail:;
     if (fd >= 0)
         close(fd);
     web_views_free(web ? web->views : NULL);
+    if (web) {
+        web_operate_free(web->op);
+        web_tls_free(&web->tls);
+    }
     web_snapshot_free(web ? web->snap : NULL);
     if (web)
         free(web->base);
@@ -516,6 +593,8 @@ void plc_web_free(struct plc_web *web)
     web_views_stop(web->views);
     MHD_stop_daemon(web->daemon);
     web_views_free(web->views);
+    web_operate_free(web->op);
+    web_tls_free(&web->tls);
     web_snapshot_free(web->snap);
     free(web->base);
     free(web);

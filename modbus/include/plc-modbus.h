@@ -75,6 +75,19 @@ plc_modbus_map_find(const struct plc_modbus_map *map, enum plc_modbus_table tabl
 /** @brief The 1-based reference: 00001/10001/30001/40001 + address up to address 9998,
  *         the six-digit 000001/100001/300001/400001 + address above. */
 PLC_API unsigned long plc_modbus_reference(enum plc_modbus_table table, uint16_t address);
+/**
+ * @brief The registers @p tag (a register binding, tag->modbus.count of them)
+ *        takes on the wire for value @p v, in its word order: what a client
+ *        writes to set it, as the gateway reads them back.
+ */
+PLC_API void plc_modbus_tag_words(const struct plc_tag_def *tag, const struct plc_value *v,
+                                  uint16_t *words);
+/**
+ * @brief The inverse of plc_modbus_tag_words(): the value of @p tag's registers.
+ * @return 0, or -1 with errno ERANGE for a float that is no number (NaN, infinity).
+ */
+PLC_API int plc_modbus_tag_value(const struct plc_tag_def *tag, const uint16_t *words,
+                                 struct plc_value *v);
 /** @brief Print the map as an aligned table. @return 0, or -1 with errno from the stream. */
 PLC_API int plc_modbus_map_write_table(const struct plc_modbus_map *map, FILE *out);
 /** @brief Print the map as CSV (RFC 4180, a header line first). @return 0 or -1. */

@@ -40,7 +40,7 @@ expect_no_err
 for r in $REGIONS; do
     [ -f "$BASE/demo/${r%%:*}" ] || fail "no region file $BASE/demo/${r%%:*}"
 done
-for s in shm-init io logic modbus retain plcctl; do
+for s in shm-init io logic modbus retain plcctl web; do
     [ "$(stat -c %a:%s "$BASE/demo/events-$s" 2>&1)" = 660:131584 ] ||
         fail "events-$s: $(stat -c %a:%s "$BASE/demo/events-$s" 2>&1), expected mode 660, 1024 records"
 done
@@ -122,12 +122,12 @@ changed_layout
 run "$SHM_INIT" --base-dir "$BASE" "$WORK/demo.ini"
 expect_status 1
 expect_out </dev/null
-[ "$(wc -l <"$ERR")" -eq 11 ] || fail "expected one error per ring and region: $(cat "$ERR")"
+[ "$(wc -l <"$ERR")" -eq 12 ] || fail "expected one error per ring and region: $(cat "$ERR")"
 expect_err_contains "plc-shm-init: $BASE/demo/events-io: event ring was made for layout hash "
 expect_err_contains "plc-shm-init: $BASE/demo/inputs: region 'inputs' was made from layout 'demo' version 1 (hash "
 expect_err_contains "was made from layout 'demo' version 1"
 expect_err_contains "--recreate"
-[ "$(grep -c -- "--recreate" "$ERR")" -eq 11 ] || fail "every line should name --recreate"
+[ "$(grep -c -- "--recreate" "$ERR")" -eq 12 ] || fail "every line should name --recreate"
 # Left alone: the old layout still reads its value.
 ctl get level_high
 expect_status 0

@@ -9,6 +9,7 @@
 #ifndef PLC_WEB_H
 #define PLC_WEB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,13 @@ struct plc_web_config {
     unsigned max_connections; /**< further connections are refused */
     unsigned poll_ms;         /**< how often the snapshot thread reads the regions */
     size_t max_body;          /**< a larger request body is answered 413 */
+    /* Logins and operator writes (web/auth.c, web/write.c); all zero: read only. */
+    const char *users;        /**< users file (plc_web_users_load()); NULL: no logins */
+    const char *modbus;       /**< "HOST:PORT" of the gateway writes go through; NULL: the
+                                   layout's [modbus] listen address */
+    const char *tls_cert;     /**< PEM certificate file for HTTPS, with tls_key; NULL: HTTP */
+    const char *tls_key;      /**< PEM private key file */
+    bool insecure_cookies;    /**< the login cookie without Secure (plain HTTP off localhost) */
 };
 
 #define PLC_WEB_LISTEN_DEFAULT "127.0.0.1:8080"
@@ -28,6 +36,7 @@ struct plc_web_config {
 #define PLC_WEB_MAX_CONNECTIONS_DEFAULT 64u
 #define PLC_WEB_POLL_MS_DEFAULT 50u
 #define PLC_WEB_MAX_BODY_DEFAULT 65536u
+#define PLC_WEB_USERS_DEFAULT "/etc/raspiplc/web-users"
 
 struct plc_web;
 
@@ -55,5 +64,76 @@ void plc_web_free(struct plc_web *web);
  * @return 0, or -1 with errno EINVAL (no such table) or ENOSPC (@p len too small).
  */
 int plc_web_modbus_ref(enum plc_modbus_table table, unsigned address, char *buf, size_t len);
+
+/** @defgroup web_users Users of plc-web
+ * Who may log in and what they may do (docs/web.md): a file of
+ * "NAME:ROLE:HASH" lines, HASH from crypt(3) with yescrypt.
+ * @{ */
+
+/** Longest user name, without the terminating NUL. */
+#define PLC_WEB_USER_MAX 31
+
+/** @brief What a user may do; each role may do what the ones before it may. */
+enum plc_web_role {
+    PLC_WEB_ROLE_ERROR = -1,
+    PLC_WEB_ROLE_VIEWER = 1, /**< read only */
+    PLC_WEB_ROLE_OPERATOR,   /**< parameters, commands, alarm acknowledge */
+    PLC_WEB_ROLE_ENGINEER,   /**< an operator who may also force and unforce */
+};
+
+/** @brief "viewer", "operator", "engineer", or NULL. */
+const char *plc_web_role_name(enum plc_web_role role);
+/** @brief The role named @p name, or PLC_WEB_ROLE_ERROR. */
+enum plc_web_role plc_web_role_from_name(const char *name);
+/** @brief Whether @p name is 1 to PLC_WEB_USER_MAX letters, digits, '_', '.', '-' (not first). */
+bool plc_web_user_name_valid(const char *name);
+
+struct plc_web_users;
+
+/** @brief An empty table, to free with plc_web_users_free(); NULL on ENOMEM. */
+struct plc_web_users *plc_web_users_new(void);
+/**
+ * @brief Read a users file: blank lines and '#' comments, else NAME:ROLE:HASH.
+ * @param diag Optional; on failure "FILE:LINE: what is wrong" (no line when
+ *        the file cannot be read).
+ * @return A table to free with plc_web_users_free(), or NULL with errno
+ *         (EINVAL for a bad line, ENOENT and the like from the file).
+ */
+struct plc_web_users *plc_web_users_load(const char *path, struct plc_diag *diag);
+/** @brief Free a table; NULL is accepted. */
+void plc_web_users_free(struct plc_web_users *users);
+/**
+ * @brief Add the user @p name, or replace the role and hash of the one there.
+ * @return 0, or -1 with errno EINVAL (a bad name, role or hash) or ENOMEM.
+ */
+int plc_web_users_set(struct plc_web_users *users, const char *name, enum plc_web_role role,
+                      const char *hash);
+/** @brief Remove @p name. @return 0, or -1 with errno ENOENT (no such user). */
+int plc_web_users_del(struct plc_web_users *users, const char *name);
+/** @brief How many users. */
+size_t plc_web_users_count(const struct plc_web_users *users);
+/** @brief The hash of @p name and its role (if @p role), or NULL; valid until the next change. */
+const char *plc_web_users_find(const struct plc_web_users *users, const char *name,
+                               enum plc_web_role *role);
+/**
+ * @brief Write the table to @p path: a temporary file in the same directory,
+ *        mode 0640 (and the group of the file it replaces), synced, renamed in.
+ * @return 0, or -1 with errno and @p diag naming the file.
+ */
+int plc_web_users_save(const struct plc_web_users *users, const char *path,
+                       struct plc_diag *diag);
+/**
+ * @brief Hash @p password with yescrypt and a fresh salt (crypt_gensalt_ra("$y$")).
+ *        Slow on purpose (tens of milliseconds); thread-safe.
+ * @return The hash to free(), or NULL with errno and @p diag.
+ */
+char *plc_web_password_hash(const char *password, struct plc_diag *diag);
+/**
+ * @brief Whether @p password hashes to @p hash, compared in constant time. Thread-safe.
+ * @return 1 it does, 0 it does not, -1 with errno EINVAL when @p hash is no hash crypt knows.
+ */
+int plc_web_password_check(const char *password, const char *hash);
+
+/** @} */
 
 #endif
