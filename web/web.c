@@ -319,7 +319,6 @@ int web_queue_sse(struct MHD_Connection *conn, ssize_t (*reader)(void *, uint64_
         done(cls);
         return MHD_NO;
     }
-    web_snapshot_stream_begin(web->snap); /* ended by stream_free() */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, resp);
@@ -334,6 +333,8 @@ static enum MHD_Result api_stream(struct plc_web *web, struct MHD_Connection *co
         return MHD_NO;
     st->web = web;
     st->last = WEB_STREAM_NEW;
+    /* Before queueing: every path out of web_queue_sse() ends it in stream_free(). */
+    web_snapshot_stream_begin(web->snap);
     return web_queue_sse(conn, stream_read, st, stream_free);
 }
 
