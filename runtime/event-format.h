@@ -64,7 +64,8 @@ struct plc_event_ring_header {
     char holder[16];            /* comm of the claiming process, for messages */
     _Atomic uint64_t takeovers; /* claims taken from a dead writer */
     _Atomic uint64_t broken;    /* records a dead writer left half written */
-    uint8_t reserved3[216];
+    _Atomic uint64_t claims;    /* writer claims since made (0 in older rings' bytes) */
+    uint8_t reserved3[208];
 };
 
 struct plc_event_slot {
@@ -86,6 +87,7 @@ _Static_assert(offsetof(struct plc_event_ring_header, claim) == 256, "event form
 _Static_assert(offsetof(struct plc_event_ring_header, holder) == 264, "event format");
 _Static_assert(offsetof(struct plc_event_ring_header, takeovers) == 280, "event format");
 _Static_assert(offsetof(struct plc_event_ring_header, broken) == 288, "event format");
+_Static_assert(offsetof(struct plc_event_ring_header, claims) == 296, "event format");
 _Static_assert(sizeof(struct plc_event_ring_header) == PLC_EVENT_HEADER_SIZE, "event format");
 
 _Static_assert(offsetof(struct plc_event_slot, body) == 8, "event format");

@@ -346,6 +346,7 @@ static int claim(struct plc_event_ring *r, struct plc_diag *diag)
     r->writer = true;
     if (took)
         atomic_fetch_add_explicit(&r->h->takeovers, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->h->claims, 1, memory_order_relaxed); /* starts, for restarts */
     take_over(r);
     return 0;
 }
@@ -524,6 +525,19 @@ uint64_t plc_event_ring_get_head(const struct plc_event_ring *r)
 unsigned plc_event_ring_get_capacity(const struct plc_event_ring *r)
 {
     return (unsigned)(r->mask + 1);
+}
+
+int plc_event_ring_get_writer(const struct plc_event_ring *r, struct plc_event_ring_writer *w)
+{
+    uint64_t c = atomic_load_explicit(&r->h->claim, memory_order_acquire);
+    memset(w, 0, sizeof(*w));
+    w->pid = PLC_CLAIM_PID(c);
+    w->alive = c && plc_proc_claim_alive(c);
+    if (c)
+        snprintf(w->holder, sizeof(w->holder), "%.15s", r->h->holder);
+    w->claims = atomic_load_explicit(&r->h->claims, memory_order_relaxed);
+    w->takeovers = atomic_load_explicit(&r->h->takeovers, memory_order_relaxed);
+    return 0;
 }
 
 uint64_t plc_event_ring_get_id(const struct plc_event_ring *r)

@@ -34,6 +34,20 @@ bool plc_event_has_values(const struct plc_event *ev)
            ev->kind == PLC_EVENT_MODBUS_WRITE || ev->before != 0 || ev->after != 0;
 }
 
+int plc_event_record_compare(const void *a, const void *b)
+{
+    const struct plc_event_record *x = a, *y = b;
+    if (x->boot != y->boot) { /* boots by when they started */
+        int64_t bx = x->ev.realtime_ns - (int64_t)x->ev.mono_ns;
+        int64_t by = y->ev.realtime_ns - (int64_t)y->ev.mono_ns;
+        return bx < by ? -1 : bx > by;
+    }
+    if (x->ev.mono_ns != y->ev.mono_ns)
+        return x->ev.mono_ns < y->ev.mono_ns ? -1 : 1;
+    return x->ev.source != y->ev.source ? x->ev.source - y->ev.source
+                                        : (x->ev.seq > y->ev.seq) - (x->ev.seq < y->ev.seq);
+}
+
 const char *plc_event_severity_name(int severity)
 {
     static const char *const names[] = {"emerg",   "alert",  "crit", "err",

@@ -115,6 +115,7 @@ int plc_region_claim(struct plc_region *r, struct plc_diag *diag)
                           memory_order_release);
     atomic_store_explicit(&r->h->heartbeat_ns, plc_now_ns(), memory_order_relaxed);
     atomic_store_explicit(&r->h->max_silence_ns, 0, memory_order_relaxed); /* a new promise */
+    atomic_fetch_add_explicit(&r->h->claims, 1, memory_order_relaxed); /* starts, for restarts */
     repair(r);
     return 0;
 }

@@ -48,6 +48,7 @@ int plc_region_get_info(struct plc_region *r, struct plc_region_info *info)
     info->heartbeat_age_ns = age(beat, now);
     info->update_age_ns = age(update, now);
     info->repairs = atomic_load_explicit(&h->repairs, memory_order_relaxed);
+    info->claims = atomic_load_explicit(&h->claims, memory_order_relaxed);
     info->max_silence_ns = c ? (int64_t)atomic_load_explicit(&h->max_silence_ns,
                                                              memory_order_relaxed)
                              : 0;

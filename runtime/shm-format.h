@@ -68,7 +68,7 @@ struct plc_shm_header {
     _Atomic uint32_t writer_flags; /* PLC_SHM_WRITER_MEMBARRIER */
     char holder[16];               /* comm of the claiming process */
     _Atomic uint32_t repairs;      /* writes left half-done by a dead writer, undone */
-    uint32_t reserved5;
+    _Atomic uint32_t claims;       /* writer claims taken since made (0 in older regions' bytes) */
     _Atomic uint64_t max_silence_ns; /* longest the writer may go without a heartbeat; 0 = unsaid */
     uint8_t reserved7[8];
 
@@ -103,6 +103,7 @@ _Static_assert(offsetof(struct plc_shm_header, waiters) == 400, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, writer_flags) == 404, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, holder) == 408, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, repairs) == 424, "shm format");
+_Static_assert(offsetof(struct plc_shm_header, claims) == 428, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, max_silence_ns) == 432, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, reads) == 448, "shm format");
 _Static_assert(offsetof(struct plc_shm_header, attaches) == 472, "shm format");

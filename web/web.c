@@ -28,6 +28,7 @@ struct plc_web {
     char *base;
     struct plc_web_config cfg;
     struct web_snapshot *snap;
+    struct web_views *views; /* services, scan, alarms, events (views.c) */
     struct MHD_Daemon *daemon;
     uint16_t port;
     struct web_operate *op; /* logins and operator writes (auth.c, write.c) */
@@ -107,11 +108,7 @@ enum MHD_Result web_send_json(struct MHD_Connection *conn, unsigned status, json
 static enum MHD_Result send_errorv(struct MHD_Connection *conn, unsigned status,
                                    const char *const *headers, const char *fmt, va_list ap)
 {
-    char msg[768];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    json_object *obj = json_object_new_object();
-    json_object_object_add(obj, "error", json_object_new_string(msg));
-    return web_send_json(conn, status, obj, headers);
+    return web_send_json(conn, status, web_error_vjson(fmt, ap), headers);
 }
 
 enum MHD_Result web_send_error(struct MHD_Connection *conn, unsigned status,
@@ -313,6 +310,22 @@ static void stream_free(void *cls)
     free(st);
 }
 
+int web_queue_sse(struct MHD_Connection *conn, ssize_t (*reader)(void *, uint64_t, char *, size_t),
+                  void *cls, void (*done)(void *))
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, cls, done);
+    if (!resp) {
+        done(cls);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 static enum MHD_Result api_stream(struct plc_web *web, struct MHD_Connection *conn)
 {
     struct stream *st = calloc(1, sizeof(*st));
@@ -320,18 +333,9 @@ static enum MHD_Result api_stream(struct plc_web *web, struct MHD_Connection *co
         return MHD_NO;
     st->web = web;
     st->last = WEB_STREAM_NEW;
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
-    if (!resp) {
-        free(st);
-        return MHD_NO;
-    }
-    web_snapshot_stream_begin(web->snap); /* ended by stream_free() */
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    /* Before queueing: every path out of web_queue_sse() ends it in stream_free(). */
+    web_snapshot_stream_begin(web->snap);
+    return web_queue_sse(conn, stream_read, st, stream_free);
 }
 
 /* ---- routing -------------------------------------------------------------- */
@@ -361,6 +365,13 @@ static enum MHD_Result route(struct plc_web *web, struct MHD_Connection *conn, c
 {
     static const char *const exact[] = {"/api/layout", "/api/regions", "/api/tags", "/api/stats",
                                         "/api/stream"};
+    /* The overview, alarms and events views answer their own paths (views.c). */
+    json_object *body = NULL;
+    int view = web_views_route(web->views, conn, url, get, &body);
+    if (view > 0)
+        return send_json(conn, (unsigned)view, body);
+    if (view != WEB_VIEW_NOT_MINE)
+        return view == WEB_VIEW_STREAM_OK ? MHD_YES : MHD_NO;
     const struct web_asset *asset = find_asset(url);
     bool known = asset != NULL || strncmp(url, "/api/tags/", 10) == 0;
     for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
@@ -523,6 +534,11 @@ struct plc_web *plc_web_new(const struct plc_layout *layout, const char *base,
         plc_diag_set(diag, NULL, "cannot start the snapshot thread: %s", strerror(errno));
         goto fail;
     }
+    web->views = web_views_new(layout, web->base, web->snap, cfg->timeout_s);
+    if (!web->views) {
+        plc_diag_set(diag, NULL, "cannot start the events follower: %s", strerror(errno));
+        goto fail;
+    }
     if (web_tls_load(cfg, &web->tls, diag) < 0 ||
         !(web->op = web_operate_new(layout, web->base, cfg, web->snap, diag)))
         goto fail;
@@ -553,6 +569,7 @@ fail:;
     int err = errno;
     if (fd >= 0)
         close(fd);
+    web_views_free(web ? web->views : NULL);
     if (web) {
         web_operate_free(web->op);
         web_tls_free(&web->tls);
@@ -576,7 +593,9 @@ void plc_web_free(struct plc_web *web)
         return;
     /* Streams end when the snapshot says it stops; then MHD can join their threads. */
     web_snapshot_stop(web->snap);
+    web_views_stop(web->views);
     MHD_stop_daemon(web->daemon);
+    web_views_free(web->views);
     web_operate_free(web->op);
     web_tls_free(&web->tls);
     web_snapshot_free(web->snap);

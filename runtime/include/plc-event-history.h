@@ -174,6 +174,15 @@ PLC_API uint64_t plc_event_history_boot_id(void);
  */
 PLC_API bool plc_event_has_values(const struct plc_event *ev);
 
+/**
+ * @brief Time order of two struct plc_event_record, for qsort(): boots in the
+ *        order they started (CLOCK_REALTIME less CLOCK_MONOTONIC), within a
+ *        boot CLOCK_MONOTONIC (the services' clocks agree on it and it never
+ *        jumps), then source and seq.
+ * @return <0, 0 or >0 as strcmp().
+ */
+PLC_API int plc_event_record_compare(const void *a, const void *b);
+
 /** @brief "emerg" .. "debug": a syslog severity's name, "?" out of range. Never NULL. */
 PLC_API const char *plc_event_severity_name(int severity);
 

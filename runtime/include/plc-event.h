@@ -240,6 +240,23 @@ PLC_API uint64_t plc_event_ring_get_head(const struct plc_event_ring *ring);
 /** @brief How many records the ring holds. */
 PLC_API unsigned plc_event_ring_get_capacity(const struct plc_event_ring *ring);
 
+/** @brief Who writes a ring, from its header (plc_event_ring_get_writer()). */
+struct plc_event_ring_writer {
+    pid_t pid;          /**< the claim's pid; 0 when nobody holds it (a clean close) */
+    bool alive;         /**< that process lives (its pid and start time) */
+    char holder[16];    /**< its process name, "" without a claim */
+    uint64_t claims;    /**< writer claims since the ring was made: its service's starts */
+    uint64_t takeovers; /**< ... of them taken from a writer that died */
+};
+
+/**
+ * @brief Fill @p w from the ring's header; for readers too (services that
+ *        write no region, such as plc-retain, are seen by their ring).
+ * @return 0.
+ */
+PLC_API int plc_event_ring_get_writer(const struct plc_event_ring *ring,
+                                      struct plc_event_ring_writer *w);
+
 /**
  * @brief The ring's identity: when it was made (CLOCK_REALTIME ns). A ring
  *        made again (a reboot, plc-shm-init --recreate) numbers its records

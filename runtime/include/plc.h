@@ -222,6 +222,7 @@ struct plc_region_info {
     int64_t update_age_ns;    /**< -1 when never written */
     uint64_t writes, reads, retries, stale_reads, attaches;
     uint32_t repairs; /**< half-done writes of dead writers undone (see plc_region_attach) */
+    uint32_t claims;  /**< writer claims taken since the region was made: its writer's starts */
     int64_t max_silence_ns; /**< what the holder said with plc_region_set_max_silence(), or 0 */
     bool repaired;    /**< this handle's claim undid one */
 };

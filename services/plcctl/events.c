@@ -173,25 +173,6 @@ static int read_rings(struct ring *rings, uint64_t boot, struct rows *rows)
     return 0;
 }
 
-/* Sort key: when the record's boot started (realtime), then its monotonic time. */
-static int64_t boot_start(const struct plc_event_record *r)
-{
-    return r->ev.realtime_ns - (int64_t)r->ev.mono_ns;
-}
-
-static int by_time(const void *a, const void *b)
-{
-    const struct plc_event_record *x = a, *y = b;
-    if (x->boot != y->boot) {
-        int64_t bx = boot_start(x), by = boot_start(y);
-        return bx < by ? -1 : bx > by;
-    }
-    if (x->ev.mono_ns != y->ev.mono_ns)
-        return x->ev.mono_ns < y->ev.mono_ns ? -1 : 1;
-    return x->ev.source != y->ev.source ? x->ev.source - y->ev.source
-                                        : (x->ev.seq > y->ev.seq) - (x->ev.seq < y->ev.seq);
-}
-
 static void print_json(const struct plc_event_record *r)
 {
     const struct plc_event *ev = &r->ev;
@@ -272,7 +253,7 @@ static int follow(struct ctl *ctl, struct ring *rings, uint64_t boot, struct row
         open_rings(ctl, NULL, rings);
         if (read_rings(rings, boot, rows) < 0)
             return CTL_FAIL;
-        qsort(rows->v, rows->n, sizeof(*rows->v), by_time);
+        qsort(rows->v, rows->n, sizeof(*rows->v), plc_event_record_compare);
         if (print_rows(rows, 0, json) < 0)
             return CTL_FAIL;
     }
@@ -334,7 +315,7 @@ int ctl_events(struct ctl *ctl, int argc, char **argv)
         ctl_err("events: history %s: %" PRIu64 " damaged record(s) skipped, %" PRIu64
                 " torn tail(s) ignored", dir, st.corrupt, st.torn);
     if (rc == CTL_OK) {
-        qsort(rows.v, rows.n, sizeof(*rows.v), by_time);
+        qsort(rows.v, rows.n, sizeof(*rows.v), plc_event_record_compare);
         rc = print_rows(&rows, since, o.json) < 0 ? CTL_FAIL : CTL_OK;
     }
     if (rc == CTL_OK && o.follow)

@@ -93,6 +93,8 @@ static void fill(struct table *t, const struct plc_region_info *info, const char
     table_uint(t, COL_VALUE, info->attaches);
     field(t, "repairs");
     table_uint(t, COL_VALUE, info->repairs);
+    field(t, "claims");
+    table_uint(t, COL_VALUE, info->claims);
 }
 
 int ctl_info(struct ctl *ctl, int argc, char **argv)

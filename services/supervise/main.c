@@ -31,6 +31,7 @@
 struct config {
     const char *layout, *base_dir, *retain_dir, *program, *listen, *log_dir;
     const char *web; /* plc-web's --listen; NULL: no plc-web (--no-web) */
+    const char *web_users; /* plc-web's --users, or NULL: its default */
     char bin_dir[PATH_MAX];
     uint32_t status_us, restart_us;
     struct plc_layout *l;
@@ -41,7 +42,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: plc-supervise [--layout FILE] [--base-dir DIR] [--retain-dir DIR]\n"
             "                     [--program FILE.so] [--listen ADDR:PORT] [--bin-dir DIR]\n"
-            "                     [--web ADDR:PORT | --no-web] [--log-dir DIR]\n"
+            "                     [--web ADDR:PORT | --no-web] [--web-users FILE]\n"
+            "                     [--log-dir DIR]\n"
             "                     [--status-interval DUR] [--restart-delay DUR] [LAYOUT]\n"
             "Run the whole PLC in the foreground: plc-shm-init once, then plc-io (sim\n"
             "backend), plc-logic, plc-modbus, plc-retain and plc-web, each restarted after\n"
@@ -58,6 +60,8 @@ static void usage(FILE *out)
             "  --web ADDR:PORT        plc-web, the status page, listens here\n"
             "                         (default %s; port 0: any free one)\n"
             "  --no-web               do not run plc-web\n"
+            "  --web-users FILE       who may log in to the page (plc-web --users; default\n"
+            "                         /etc/raspiplc/web-users)\n"
             "  --log-dir DIR          each service's output to DIR/NAME.log (default: ours)\n"
             "  --status-interval DUR  status view every DUR (default 1s on a terminal, else\n"
             "                         0: none)\n"
@@ -78,7 +82,7 @@ static int parse_duration(const char *opt, const char *arg, uint32_t max_us, uin
 
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
-    enum { OPT_STATUS = 256, OPT_RESTART, OPT_BIN, OPT_LOG, OPT_RETAIN, OPT_WEB, OPT_NO_WEB };
+    enum { OPT_STATUS = 256, OPT_RESTART, OPT_BIN, OPT_LOG, OPT_RETAIN, OPT_WEB, OPT_NO_WEB, OPT_WEB_USERS };
     static const struct option opts[] = {
         {"layout", required_argument, NULL, 'L'},
         {"base-dir", required_argument, NULL, 'b'},
@@ -87,6 +91,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"listen", required_argument, NULL, 'l'},
         {"web", required_argument, NULL, OPT_WEB},
         {"no-web", no_argument, NULL, OPT_NO_WEB},
+        {"web-users", required_argument, NULL, OPT_WEB_USERS},
         {"bin-dir", required_argument, NULL, OPT_BIN},
         {"log-dir", required_argument, NULL, OPT_LOG},
         {"status-interval", required_argument, NULL, OPT_STATUS},
@@ -109,6 +114,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case 'l': cfg->listen = optarg; break;
         case OPT_WEB: cfg->web = optarg; break;
         case OPT_NO_WEB: cfg->web = NULL; break;
+        case OPT_WEB_USERS: cfg->web_users = optarg; break;
         case OPT_BIN: bin = optarg; break;
         case OPT_LOG: cfg->log_dir = optarg; break;
         case OPT_STATUS:
@@ -259,7 +265,7 @@ static int supervise(struct config *cfg, int sigfd)
     snprintf(p_retain, sizeof(p_retain), "%s/plc-retain", cfg->bin_dir);
     snprintf(p_web, sizeof(p_web), "%s/plc-web", cfg->bin_dir);
     char o_backend[] = "--backend", v_sim[] = "sim", o_program[] = "--program",
-         o_listen[] = "--listen";
+         o_listen[] = "--listen", o_users[] = "--users", o_modbus[] = "--modbus";
     char *a_init[] = {p_init, NULL};
     char *a_io[] = {p_io, o_backend, v_sim, NULL};
     /* --program and --listen only when given: plc-logic and plc-modbus know their defaults
@@ -267,7 +273,21 @@ static int supervise(struct config *cfg, int sigfd)
     char *a_logic[] = {p_logic, cfg->program ? o_program : NULL, (char *)cfg->program, NULL};
     char *a_modbus[] = {p_modbus, cfg->listen ? o_listen : NULL, (char *)cfg->listen, NULL};
     char *a_retain[] = {p_retain, NULL};
-    char *a_web[] = {p_web, o_listen, (char *)cfg->web, NULL};
+    /* plc-web writes through plc-modbus, so it is told where that one listens. */
+    char *a_web[8];
+    size_t nweb = 0;
+    a_web[nweb++] = p_web;
+    a_web[nweb++] = o_listen;
+    a_web[nweb++] = (char *)cfg->web;
+    if (cfg->listen) {
+        a_web[nweb++] = o_modbus;
+        a_web[nweb++] = (char *)cfg->listen;
+    }
+    if (cfg->web_users) {
+        a_web[nweb++] = o_users;
+        a_web[nweb++] = (char *)cfg->web_users;
+    }
+    a_web[nweb] = NULL;
     const struct plc_supervise_service services[] = {
         {.name = "plc-shm-init", .argv = a_init, .oneshot = true},
         {.name = "plc-io", .argv = a_io},

@@ -624,9 +624,23 @@ static void second_writer_refused_names_holder(void **state)
     snprintf(want, sizeof(want), "%s: event ring is held by pid %d (%s)", t->path, (int)holder,
              PLC_TEST_COMM);
     assert_diag(&t->f->diag, want);
+    struct plc_event_ring *r = ring_open(t, PLC_READER);
+    struct plc_event_ring_writer who;
+    assert_int_equal(plc_event_ring_get_writer(r, &who), 0);
+    assert_int_equal(who.pid, holder);
+    assert_true(who.alive);
+    assert_string_equal(who.holder, PLC_TEST_COMM);
+    assert_int_equal(who.claims, 1); /* the refused open is no claim */
     kid_kill(holder);
+    plc_event_ring_get_writer(r, &who);
+    assert_int_equal(who.pid, holder); /* killed: its claim stays, dead */
+    assert_false(who.alive);
 
-    struct plc_event_ring *w = ring_open(t, PLC_WRITER), *r = ring_open(t, PLC_READER);
+    struct plc_event_ring *w = ring_open(t, PLC_WRITER);
+    plc_event_ring_get_writer(r, &who);
+    assert_int_equal(who.pid, getpid());
+    assert_int_equal(who.claims, 2); /* a take-over is a start too */
+    assert_int_equal(who.takeovers, 1);
     assert_null(plc_event_ring_open(t->path, PLC_WRITER, t->hash, &t->f->diag));
     assert_int_equal(errno, PLC_EHELD);
     snprintf(want, sizeof(want), "%s: event ring is already open as writer in this process",
@@ -639,7 +653,14 @@ static void second_writer_refused_names_holder(void **state)
     assert_int_equal(errno, EPERM);
     plc_event_ring_close(w);
     plc_event_ring_close(NULL);
+    plc_event_ring_get_writer(r, &who);
+    assert_int_equal(who.pid, 0); /* a clean close releases the claim */
+    assert_false(who.alive);
+    assert_string_equal(who.holder, "");
     w = ring_open(t, PLC_WRITER); /* released by close */
+    plc_event_ring_get_writer(r, &who);
+    assert_int_equal(who.claims, 3);
+    assert_int_equal(who.takeovers, 1);
     plc_event_ring_close(w);
     plc_event_ring_close(r);
 }

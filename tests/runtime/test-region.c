@@ -351,6 +351,8 @@ static void second_writer_refused_names_holder(void **state)
     struct plc_region_info info;
     plc_region_get_info(w, &info);
     assert_int_equal(info.took_over_from, 0);
+    /* the child's claim and this one: claims count starts, refused ones not */
+    assert_int_equal(info.claims, 2);
     plc_region_detach(w);
 }
 
@@ -375,6 +377,7 @@ static void dead_writer_seen_within_1s_and_taken_over(void **state)
     plc_region_get_info(w, &info);
     assert_int_equal(info.took_over_from, child);
     assert_int_equal(info.writer_pid, getpid());
+    assert_int_equal(info.claims, 2); /* a take-over is a start too */
     assert_int_equal(plc_region_writer_alive(r), 1);
     plc_region_detach(w);
     plc_region_detach(r);

@@ -177,6 +177,7 @@ retries
 stale_reads
 attaches
 repairs
+claims
 forced
 EOF
 expect_cell region VALUE parameters
@@ -204,7 +205,7 @@ expect_status 0
 expect_json 'j["region"] == "outputs" and j["writer_service"] == "logic" and j["size"] == 4096
     and j["data_size"] == 8 and j["epoch"] == 1 and j["seq"] == 0 and j["writer_alive"] is False
     and j["writer_pid"] is None and j["layout_hash"] == "'"$HASH"'"
-    and j["path"] == "'"$BASE/demo/outputs"'" and j["repairs"] == 0 and j["forced"] is None and len(j) == 24'
+    and j["path"] == "'"$BASE/demo/outputs"'" and j["repairs"] == 0 and j["claims"] == 0 and j["forced"] is None and len(j) == 25'
 end
 
 begin info_unknown_region

@@ -194,8 +194,7 @@ def start_browser(service, tmp):
 
 # The page's DOM, named here only: NAME's row of the tags table, as a JavaScript
 # expression of arguments[0].
-TAG_ROW = ('[...document.querySelectorAll("#tags tbody tr")]'
-           '.find((tr) => tr.cells[1] && tr.cells[1].textContent === arguments[0])')
+TAG_ROW = 'document.querySelector(`#tags tr[data-tag="${CSS.escape(arguments[0])}"]`)'
 
 
 def page_status(driver):
@@ -230,9 +229,8 @@ def tag_flashing(driver, name):
 
 
 def show(driver, view):
-    """Bring a view of the page into sight: 'overview' (the top) or 'tags'."""
-    target = {"overview": "document.body", "tags": "document.getElementById('tags')"}[view]
-    driver.execute_script(f"{target}.scrollIntoView({{block: 'start'}});")
+    """Bring a view of the page into sight: 'overview', 'tags', ... (its #hash)."""
+    driver.execute_script(f"location.hash = '#{view}'; window.scrollTo(0, 0);")
 
 
 def screenshot(driver, view):

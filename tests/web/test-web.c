@@ -2,7 +2,8 @@
 /*
  * struct plc_web through its header: what plc_web_new() refuses and how it
  * says so, the free port it picks, and a tag whose region plc-shm-init has
- * not made yet answered as null rather than as an error.
+ * not made yet answered as null rather than as an error; the views before
+ * anything runs, and for a layout without diagnostics or alarms.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -133,6 +134,55 @@ static void tag_of_a_region_not_made_is_null(void **state)
     plc_web_free(web);
 }
 
+static void views_before_the_regions_are_made_say_so(void **state)
+{
+    struct fixture *f = *state;
+    char events[96];
+    snprintf(events, sizeof(events), "%s/events", f->base); /* none: not this machine's */
+    setenv("RASPIPLC_EVENTS_DIR", events, 1);
+    struct plc_web *web = plc_web_new(f->layout, f->base, &f->cfg, NULL);
+    assert_non_null(web);
+    char buf[8192];
+    uint16_t port = plc_web_get_port(web);
+    http_get(port, "/api/services", buf, sizeof(buf));
+    assert_non_null(strstr(buf, " 200 OK\r\n"));
+    assert_non_null(strstr(buf, "{\"name\":\"io\",\"regions\":[\"inputs\"],"
+                                "\"state\":\"never started\",\"error\":\""));
+    assert_null(strstr(buf, "\"running\""));
+    http_get(port, "/api/scan", buf, sizeof(buf));
+    assert_non_null(strstr(buf, "\"scan_count\":null"));
+    assert_non_null(strstr(buf, "\"outputs\":\"unknown\",\"outputs_reason\":\"plc-io is not "
+                                "running\""));
+    http_get(port, "/api/alarms/tank_level.h", buf, sizeof(buf));
+    assert_non_null(strstr(buf, "\"state\":null,\"active\":null,\"acked\":null"));
+    http_get(port, "/api/events?source=logic", buf, sizeof(buf));
+    assert_non_null(strstr(buf, " 200 OK\r\n"));
+    assert_non_null(strstr(buf, "{\"events\":[],\"more\":false,"));
+    plc_web_free(web);
+    unsetenv("RASPIPLC_EVENTS_DIR");
+}
+
+static void layout_without_diagnostics_or_alarms(void **state)
+{
+    struct fixture *f = *state;
+    struct plc_diag diag;
+    struct plc_layout *plain =
+        plc_layout_load(PLC_SOURCE_DIR "/tests/services/cli-layout.ini", &diag);
+    assert_non_null(plain);
+    struct plc_web *web = plc_web_new(plain, f->base, &f->cfg, NULL);
+    assert_non_null(web);
+    char buf[4096];
+    http_get(plc_web_get_port(web), "/api/scan", buf, sizeof(buf));
+    assert_non_null(strstr(buf, " 404 Not Found\r\n"));
+    assert_non_null(strstr(buf, "{\"error\":\"layout 'demo' has no diagnostics region "
+                                "([logic] diagnostics)\"}"));
+    http_get(plc_web_get_port(web), "/api/alarms", buf, sizeof(buf));
+    assert_non_null(strstr(buf, " 200 OK\r\n"));
+    assert_non_null(strstr(buf, "\r\n\r\n[]"));
+    plc_web_free(web);
+    plc_layout_free(plain);
+}
+
 static void free_accepts_null(void **state)
 {
     plc_web_free(NULL);
@@ -145,6 +195,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(busy_port_is_eaddrinuse_naming_it, setup, teardown),
         cmocka_unit_test_setup_teardown(port_zero_picks_a_free_port_that_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(tag_of_a_region_not_made_is_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(views_before_the_regions_are_made_say_so, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(layout_without_diagnostics_or_alarms, setup, teardown),
         cmocka_unit_test(free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

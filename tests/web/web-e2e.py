@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +21,9 @@ import time
 build, layout = sys.argv[1], sys.argv[2]
 svc = os.path.join(build, "services")
 base = tempfile.mkdtemp(prefix="plc-web-e2e-", dir="/dev/shm")
-env = dict(os.environ, RASPIPLC_BASE_DIR=base, RASPIPLC_LAYOUT=layout)
+env = dict(os.environ, RASPIPLC_BASE_DIR=base, RASPIPLC_LAYOUT=layout,
+           RASPIPLC_RETAIN_DIR=os.path.join(base, "retain"))
+env.pop("RASPIPLC_EVENTS_DIR", None)  # the history goes in the retain directory
 env.pop("RASPIPLC_IO_BACKEND", None)
 procs = []
 failures = 0
@@ -56,23 +59,31 @@ def request(method, path, body=None):
     data = resp.read()
     conn.close()
     ctype = resp.getheader("Content-Type", "")
-    return resp.status, json.loads(data) if ctype.startswith("application/json") else data
+    return resp.status, strict_json(data) if ctype.startswith("application/json") else data
+
+
+def strict_json(text):
+    """JSON as a browser's JSON.parse takes it: NaN and Infinity are refused."""
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
 
 
 class Stream:
     """A client of /api/stream over HTTP/1.0 (so no chunked framing): its
     events as (kind, data) in arrival order, and the keep-alive comments seen."""
 
-    def __init__(self):
+    def __init__(self, path="/api/stream"):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock.sendall(b"GET /api/stream HTTP/1.0\r\n\r\n")
+        self.sock.sendall(b"GET " + path.encode() + b" HTTP/1.0\r\n\r\n")
         self.buf = b""
         self.head = None
         self.comments = 0
         self.eof = False
 
-    def event(self, deadline):
-        """The next event, counting comments; None at the deadline or EOF."""
+    def event(self, deadline, comment=False):
+        """The next event, counting comments; None at the deadline or EOF.
+        With @comment, a comment is returned as ("comment", None) too."""
         while True:
             if self.head is None and b"\r\n\r\n" in self.buf:
                 self.head, self.buf = self.buf.split(b"\r\n\r\n", 1)
@@ -82,10 +93,12 @@ class Stream:
                 for line in block.decode().splitlines():
                     if line.startswith(":"):
                         self.comments += 1
+                        if comment:
+                            return "comment", None
                     elif line.startswith("event: "):
                         kind = line[7:]
                     elif line.startswith("data: "):
-                        data = json.loads(line[6:])
+                        data = strict_json(line[6:])
                 if kind:
                     return kind, data
             left = deadline - time.monotonic()
@@ -108,15 +121,42 @@ class Stream:
                 return ev[1]["changes"][name]
         return None
 
+    def event_of(self, kind, name, within=10):
+        """The first "event" record of @kind about @name, or None."""
+        deadline = time.monotonic() + within
+        while (ev := self.event(deadline)) is not None:
+            if ev[0] == "event" and ev[1]["kind"] == kind and ev[1]["name"] == name:
+                return ev[1]
+        return None
+
     def close(self):
         self.sock.close()
+
+
+def until(what, fn, within=15):
+    """Poll @fn until it returns something true, or give the last value after @within s."""
+    deadline = time.monotonic() + within
+    while True:
+        got = fn()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
+
+
+def service(name):
+    return {s["name"]: s for s in request("GET", "/api/services")[1]}[name]
+
+
+def spawn_logic():
+    return spawn("plc-logic", "--program", os.path.join(build, "examples", "motor.so"),
+                 "--priority", "0", "--no-lock-memory", "--cpu-dma-latency", "none")
 
 
 try:
     subprocess.run([os.path.join(svc, "plc-shm-init"), "-q"], env=env, check=True)
     io = spawn("plc-io", "--backend", "sim")
-    logic = spawn("plc-logic", "--program", os.path.join(build, "examples", "motor.so"),
-                  "--priority", "0", "--no-lock-memory", "--cpu-dma-latency", "none")
+    retain = spawn("plc-retain", "--no-journal")  # writes no region: seen by its event ring
+    logic = spawn_logic()
     ready = run("plc-io-sim", "wait", "motor_fault", "0", "30000")
     check("the PLC runs (motor_fault follows the program)", ready.returncode == 0, ready.stderr)
 
@@ -181,6 +221,155 @@ try:
     status, tag = request("GET", "/api/tags/stop_button")
     check("a forced tag is marked forced", tag.get("forced") is True, tag)
     run("plcctl", "unforce", "--all")
+
+    # /api/services: the region writers, as the regions' headers and /proc say.
+    status, services = request("GET", "/api/services")
+    ls = json.loads(run("plcctl", "--json", "ls").stdout)
+    writers = {}
+    for r in ls:
+        writers.setdefault(r["writer"], []).append(r["region"])
+    check("GET /api/services: one entry per region writer, with its regions, then retain",
+          status == 200 and {s["name"]: s["regions"] for s in services} ==
+          dict(writers, retain=[]), f"{status} {services} {writers}")
+    by = {s["name"]: s for s in services}
+    check("io and logic running with the pids started here, not restarted",
+          by["io"]["state"] == "running" and by["io"]["pid"] == io.pid and
+          by["logic"]["state"] == "running" and by["logic"]["pid"] == logic.pid and
+          by["io"]["restarts"] == 0 and by["logic"]["restarts"] == 0, by)
+    check("logic's uptime from /proc: more than 0, less than the test has run",
+          0 < by["logic"]["uptime_s"] < 300, by["logic"])
+    info = json.loads(run("plcctl", "--json", "info", "outputs").stdout)
+    check("starts are plcctl info's claims", by["logic"]["starts"] == info["claims"] == 1, info)
+    check("retain, by its event ring: running with its pid, not restarted",
+          by["retain"]["state"] == "running" and by["retain"]["pid"] == retain.pid and
+          by["retain"]["restarts"] == 0 and by["retain"]["uptime_s"] > 0, by["retain"])
+    check("modbus, never run here: never started, no pid",
+          by["modbus"]["state"] == "never started" and by["modbus"]["pid"] is None, by["modbus"])
+
+    # /api/scan: the diagnostics region by name, the fault state, the outputs.
+    status, scan = request("GET", "/api/scan")
+    check("GET /api/scan: period 10 ms, running, scans counted",
+          status == 200 and scan["period_ms"] == 10 and scan["fault"] == "running" and
+          scan["cause"] == "none" and scan["scan_count"] > 0 and "late_p99_us" in scan and
+          "overruns" in scan and scan["tasks"] == [], scan)
+    scan = until("outputs following", lambda: (s := request("GET", "/api/scan")[1])
+                 ["outputs"] == "following" and s)
+    check("outputs follow the program, as plc-io said",
+          scan and scan["outputs_reason"] == f"plc-logic pid {logic.pid}", scan)
+
+    # /api/alarms: the rows of plcctl alarms.
+    status, alarms = request("GET", "/api/alarms")
+    ctl = json.loads(run("plcctl", "--json", "alarms").stdout)
+    check("GET /api/alarms: plcctl alarms' rows",
+          status == 200 and [(a["name"], a["state"], a["severity"], a["message"], a["limit"])
+                             for a in alarms] ==
+          [(a["alarm"], a["state"], a["severity"], a["message"], a["limit"]) for a in ctl],
+          f"{alarms} {ctl}")
+    status, err = request("GET", "/api/alarms/no_such_alarm")
+    check("unknown alarm: 404 naming it",
+          status == 404 and err["error"] == "unknown alarm 'no_such_alarm' in layout 'demo'", err)
+
+    # An alarm raised: in /api/alarms, in /api/events, on the live tail.
+    tail = Stream("/api/events/stream?source=logic")
+    check("the events stream says it follows",
+          tail.event(time.monotonic() + 10, comment=True) == ("comment", None))
+    run("plcctl", "force", "tank_level", "97")
+    raised = tail.event_of("alarm-raised", "tank_level.h")
+    check("the raised alarm arrives on /api/events/stream",
+          raised and raised["source"] == "logic" and raised["after"] == 97, raised)
+    alarm = until("unack_active", lambda: (a := request("GET", "/api/alarms/tank_level.h")[1])
+                  ["state"] == "unack_active" and a)
+    check("GET /api/alarms/tank_level.h: unack_active, not acked, value 97",
+          alarm and alarm["acked"] is False and alarm["value"] == 97 and alarm["limit"] == 95,
+          alarm)
+    status, got = request("GET", "/api/events?kind=alarm-raised&q=TANK_LEVEL")
+    ctl = [json.loads(l) for l in run("plcctl", "--json", "events").stdout.splitlines()]
+    ctl = [e for e in ctl if e["kind"] == "alarm-raised" and e["name"] == "tank_level.h"]
+    check("GET /api/events?kind=alarm-raised: the event plcctl events shows",
+          status == 200 and raised and [e["id"] for e in got["events"]] == [raised["id"]] and
+          [(e["realtime_ns"], e["seq"], e["text"]) for e in got["events"]] ==
+          [(e["realtime_ns"], e["seq"], e["text"]) for e in ctl], f"{got} {ctl}")
+    status, got = request("GET", "/api/events?source=io")
+    check("source=io: only plc-io's events, newest last",
+          status == 200 and got["events"] and all(e["source"] == "io" for e in got["events"])
+          and [e["mono_ns"] for e in got["events"]] ==
+          sorted(e["mono_ns"] for e in got["events"]), got)
+    # start_button pressed above with no motor_feedback: motor_trip comes after 2 s.
+    got = until("motor_trip", lambda: request("GET", "/api/events?kind=alarm-raised&q=motor_trip")
+                [1]["events"])
+    check("motor_trip's raise, its before NaN (no value yet), is JSON with before null",
+          got and got[0]["name"] == "motor_trip" and got[0]["before"] is None, got)
+    # plc-retain keeps the rings' records in the history: each is listed once.
+    until("history", lambda: os.path.exists(os.path.join(base, "retain", "events", "demo.events")))
+    status, got = request("GET", "/api/events?limit=10000")
+    ids = [e["id"] for e in got["events"]]
+    check("history and rings together, each record once",
+          status == 200 and got["history_error"] is None and len(ids) == len(set(ids)) and
+          any(e["kind"] == "service-start" and e["source"] == "retain" for e in got["events"]),
+          got)
+    status, got = request("GET", "/api/events?limit=1")
+    check("limit=1: the newest, and more", len(got["events"]) == 1 and got["more"] is True, got)
+    if raised:
+        status, got = request("GET", f"/api/events?since={raised['realtime_ns']}&kind=alarm-raised")
+        check("since=an event's realtime_ns: only what came after it",
+              status == 200 and got["events"] == [], got)
+    status, got = request("GET", "/api/events?since=-1h&q=no%20such%20text")
+    check("since=-1h, q matching nothing: none", status == 200 and got["events"] == [], got)
+    run("plcctl", "unforce", "tank_level")
+    tail.close()
+
+    for query, name in [("limit=0", "limit"), ("limit=x", "limit"), ("since=yesterday", "since"),
+                        ("source=nowhere", "source"), ("kind=nothing", "kind"), ("foo=1", "foo")]:
+        status, err = request("GET", "/api/events?" + query)
+        check(f"/api/events?{query}: 400 naming '{name}'",
+              status == 400 and f"'{name}'" in err["error"], f"{status} {err}")
+    status, err = request("GET", "/api/events/stream?limit=5")
+    check("the stream refuses limit: 400 naming it",
+          status == 400 and "'limit'" in err["error"], f"{status} {err}")
+    for method, path in [("POST", "/api/services"), ("DELETE", "/api/scan"),
+                         ("POST", "/api/alarms"), ("PUT", "/api/alarms/tank_level.h"),
+                         ("POST", "/api/events"), ("POST", "/api/events/stream")]:
+        status, err = request(method, path)
+        check(f"{method} {path}: 405", status == 405 and "error" in err, f"{status} {err}")
+
+    # plc-logic killed: dead, outputs safe; started again: running, one restart.
+    safe_events = len(request("GET", "/api/events?source=io&kind=outputs-safe")[1]["events"])
+    logic.kill()
+    logic.wait()
+    dead = until("dead", lambda: service("logic")["state"] == "dead")
+    check("plc-logic killed: /api/services says dead", dead, service("logic"))
+    scan = until("safe", lambda: (s := request("GET", "/api/scan")[1])["outputs"] == "safe" and s)
+    check("... and the outputs safe, with why",
+          scan and scan["outputs_reason"] == f"plc-logic pid {logic.pid} died", scan)
+    got = request("GET", "/api/events?source=io&kind=outputs-safe")[1]["events"]
+    check("... and plc-io's outputs-safe event", len(got) == safe_events + 1, got)
+    logic = spawn_logic()
+    again = until("running", lambda: (s := service("logic"))["state"] == "running" and
+                  s["pid"] == logic.pid and s)
+    check("plc-logic started again: running, restarts 1",
+          again and again["restarts"] == 1 and again["starts"] == 2, service("logic"))
+    scan = until("following", lambda: (s := request("GET", "/api/scan")[1])
+                 ["outputs"] == "following" and s)
+    check("... and the outputs follow it again", bool(scan), scan)
+    # Stopped (SIGSTOP): alive but silent past what it promised.
+    os.kill(logic.pid, signal.SIGSTOP)
+    try:
+        stale = until("stale", lambda: service("logic")["state"] == "stale heartbeat")
+        check("plc-logic stopped: 'stale heartbeat'", stale, service("logic"))
+        scan = until("safe", lambda: (s := request("GET", "/api/scan")[1])["outputs"] == "safe"
+                     and s)
+        check("... and the outputs safe for its old heartbeat",
+              scan and scan["outputs_reason"].startswith("plc-logic heartbeat "), scan)
+    finally:
+        os.kill(logic.pid, signal.SIGCONT)
+    check("continued: running again",
+          until("running", lambda: service("logic")["state"] == "running"), service("logic"))
+    # The page is the views of docs/web.md.
+    status, page = request("GET", "/")
+    for name in [b'href="#overview"', b'href="#operate"', b'id="view-events"', b'id="trend-chart"',
+                 b'id="outputs-state"', b'id="alarms-table"', b'id="events-table"',
+                 b'rel="icon" href="data:,"']:
+        check(f"the page has {name.decode()}", name in page)
 
     # The page and its script come from plc-web itself, nothing from elsewhere.
     status, page = request("GET", "/")
