@@ -77,6 +77,10 @@ configure_file(${CMAKE_SOURCE_DIR}/systemd/raspiplc.target ${CMAKE_BINARY_DIR}/s
 install(FILES ${CMAKE_BINARY_DIR}/systemd/raspiplc.target DESTINATION ${PLC_UNITDIR})
 # The users and groups the units run as, for systemd-sysusers (install.sh and
 # the package's postinst run it; systemd runs it at boot).
+file(STRINGS ${CMAKE_SOURCE_DIR}/systemd/raspiplc.sysusers _plc_group REGEX "^g ${PLC_GROUP} ")
+if(NOT _plc_group)
+  message(FATAL_ERROR "PLC_GROUP '${PLC_GROUP}' is not a group of systemd/raspiplc.sysusers")
+endif()
 install(FILES ${CMAKE_SOURCE_DIR}/systemd/raspiplc.sysusers DESTINATION ${PLC_SYSUSERSDIR}
         RENAME raspiplc.conf)
 

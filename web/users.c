@@ -8,6 +8,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,20 +225,49 @@ struct plc_web_users *plc_web_users_load(const char *path, struct plc_diag *diag
     return u;
 }
 
-int plc_web_users_save(const struct plc_web_users *u, const char *path, struct plc_diag *diag)
+/*
+ * The group the new file gets: @p group for a new file, the old one's when it
+ * replaces one. 0 done; 1 when @p group does not exist or cannot be given (the
+ * file keeps the creator's group; @p diag says why); -1 error.
+ */
+static int give_group(int fd, const char *path, const struct stat *old, const char *group,
+                      struct plc_diag *diag)
+{
+    if (old)
+        return fchown(fd, (uid_t)-1, old->st_gid) < 0 && errno != EPERM ? -1 : 0;
+    if (!group || !group[0])
+        return 0;
+    struct group *g = getgrnam(group);
+    if (!g) {
+        plc_diag_set(diag, path, "group '%s' does not exist: the file keeps its creator's group",
+                     group);
+        return 1;
+    }
+    if (fchown(fd, (uid_t)-1, g->gr_gid) < 0) {
+        plc_diag_set(diag, path, "cannot give it to group '%s' (%s): it keeps its creator's group",
+                     group, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+int plc_web_users_save(const struct plc_web_users *u, const char *path, const char *group,
+                       struct plc_diag *diag)
 {
     char tmp[4096];
     struct stat old;
     bool had = stat(path, &old) == 0;
+    plc_diag_clear(diag);
     if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
         return plc_diag_fail(diag, path, ENAMETOOLONG, "path too long");
     int fd = mkstemp(tmp);
     if (fd < 0)
         return plc_diag_fail(diag, path, errno, "cannot write the users file: %s",
                              strerror(errno));
-    /* Readable by plc-web's group only; the group of the file it replaces is kept. */
+    /* Readable by plc-web's group only: the services' group for a new file. */
     int rc = fchmod(fd, 0640);
-    if (rc == 0 && had && fchown(fd, (uid_t)-1, old.st_gid) < 0 && errno != EPERM)
+    int grouped = rc == 0 ? give_group(fd, path, had ? &old : NULL, group, diag) : -1;
+    if (grouped < 0)
         rc = -1;
     FILE *f = rc == 0 ? fdopen(fd, "w") : NULL;
     if (f) {
@@ -257,7 +287,7 @@ int plc_web_users_save(const struct plc_web_users *u, const char *path, struct p
         rc = -1;
     }
     if (rc == 0 && rename(tmp, path) == 0)
-        return 0;
+        return grouped;
     int err = errno;
     unlink(tmp);
     return plc_diag_fail(diag, path, err, "cannot write the users file: %s", strerror(err));

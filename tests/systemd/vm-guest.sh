@@ -11,6 +11,10 @@
 #   - each service as its own user with only its capability; plc-logic at
 #     SCHED_FIFO; plc-web answers on 127.0.0.1:8080; Modbus start -> motor
 #     line on;
+#   - plc-web user add of an operator and an engineer: the users file's group
+#     lets plc-web read it; logged in, they set a parameter (read back over
+#     Modbus), send a command, force and release a tag, and the events name
+#     them;
 #   - kill -9 of plc-logic: outputs safe, restarted by systemd; the same with
 #     plc-logic hidden from plc-io's /proc (ProtectProc=invisible drop-in);
 #   - every service hung (SIGSTOP): systemd's watchdog restarts it;
@@ -19,10 +23,10 @@
 # Boot 2, the reboot, on the same disk:
 #   - raspiplc.target and every service started by the boot, once each;
 #     the parameters of boot 1 restored, the last one included; the program
-#     runs the outputs;
+#     runs the outputs; boot 1's web user logs in;
 #   - dpkg -r stops the PLC and removes units and rule, keeps the user's
-#     layout, the retained values and the users; dpkg --purge removes
-#     /etc/raspiplc and /var/lib/raspiplc.
+#     layout, the retained values, the users and plc-web's users file;
+#     dpkg --purge removes /etc/raspiplc and /var/lib/raspiplc.
 # usage: vm-guest.sh SRC BUILD 1|2 DEB   (DEB: the raspiplc_*_amd64.deb
 # scripts/package.sh made). Exits through isa-debug-exit with the number of
 # failures.
@@ -68,6 +72,14 @@ reads() { eq "$(mb "${@:2}")" "$1"; } # reads WANT MBPOLL-ARGS...
 web_get() { /usr/bin/python3 -c 'import sys, urllib.request
 print(urllib.request.urlopen("http://127.0.0.1:8080" + sys.argv[1], timeout=10).read().decode())' "$1"; }
 web_layout_is_demo() { web_get /api/layout | grep -q '"name":"demo"'; }
+# With a login (vm-web.py): web SESSION login USER PASSWORD, web SESSION METHOD PATH [JSON];
+# answers STATUS WANT SESSION ...: the answer has STATUS and holds WANT.
+web() { /usr/bin/python3 "$src/tests/systemd/vm-web.py" "$log/web-$1" "${@:2}"; }
+answers() {
+    local got
+    got=$(web "${@:3}")
+    [[ $got == "$1 "*"$2"* ]] || { echo "     got '$got', want $1 with '$2'"; return 1; }
+}
 echo "guest: boot $phase: /dev/$chip is $(stat -c '%U:%G %a' "/dev/$chip") ($(cut -d' ' -f1 /proc/uptime) s after boot)"
 
 if [ "$phase" = 2 ]; then
@@ -147,6 +159,46 @@ check "write cmd_start = ack_start + 1 over Modbus" eq "$(mbw -t 4 -r 1 127.0.0.
 check "motor_run line GPIO23 goes high" until_ms "$WAIT_MS" level_is 23 1
 check "coil 00001 motor_run reads 1" eq "$(mb -t 0 -r 1)" 1
 check "ack_start 30011 acknowledges the request" eq "$(mb -t 3 -r 11)" $((ack + 1))
+
+# ---- plc-web: the first users, logins and writes, as on a Pi -------------------------------
+# Made as docs/web.md says (password on stdin); the new file's group lets
+# plc-web (user raspiplc-web) read it, and the sandbox lets it write its ring
+# and the forcing table and reach plc-modbus.
+t0=$(now_ms)
+check "plc-web user add alice --role operator (password on stdin)" \
+    bash -c 'echo alice-pw | plc-web user add alice --role operator'
+check "plc-web user add eve --role engineer" bash -c 'echo eve-pw | plc-web user add eve --role engineer'
+check "the new users file is root:raspiplc, mode 640" \
+    eq "$(stat -c '%U:%G %a' /etc/raspiplc/web-users)" "root:raspiplc 640"
+shm=/dev/shm/raspiplc/demo
+check "plc-web's ring events-web and the forcing table: group raspiplc, mode 660" \
+    eq "$(stat -c '%G %a' $shm/events-web $shm/force | sort -u)" "raspiplc 660"
+check "alice logs in (POST /api/login): operator" answers 200 '"role": "operator"' alice login alice alice-pw
+check "alice sets level_high 80 -> 85 (POST /api/tags/level_high)" \
+    answers 200 '{"before": 80.0, "tag": "level_high", "value": 85.0}' \
+    alice POST /api/tags/level_high '{"value": 85}'
+check "Modbus 40101 reads level_high 85 (written through plc-modbus)" reads 85 -t 4:float -B -r 101
+counter=$(mb -t 4 -r 1)
+check "alice sends cmd_start (POST /api/commands/cmd_start): acknowledged" \
+    answers 200 "{\"acknowledged\": true, \"command\": \"cmd_start\", \"counter\": $((counter + 1))}" \
+    alice POST /api/commands/cmd_start
+check "an operator may not force: 403" answers 403 'needs the engineer role' \
+    alice POST /api/forces/tank_level '{"value": 42}'
+check "eve logs in: engineer" answers 200 '"role": "engineer"' eve login eve eve-pw
+check "eve forces tank_level to 42 for 10min (POST /api/forces/tank_level)" \
+    answers 200 '{"for_s": 600, "tag": "tank_level", "value": 42.0}' \
+    eve POST /api/forces/tank_level '{"for": "10min", "value": 42}'
+check "tank_level is marked forced" until_ms "$WAIT_MS" answers 200 '"forced": true' eve GET /api/tags/tank_level
+check "eve releases it (DELETE /api/forces/tank_level)" answers 200 '"released": true' \
+    eve DELETE /api/forces/tank_level
+check "alice sets level_high back to 80" answers 200 '"value": 80.0' \
+    alice POST /api/tags/level_high '{"value": 80}'
+events=$(plcctl events --json)
+for text in "web user alice set level_high 80 -> 85" "web user alice sent cmd_start (counter $((counter + 1)))" \
+    "web user eve forced tank_level to 42" "web user eve released tank_level"; do
+    check "plcctl events: '$text'" grep -qF "$text" <<<"$events"
+done
+echo "guest: plc-web's users, logins and writes took $(($(now_ms) - t0)) ms"
 
 # ---- kill -9 of the logic: outputs safe, systemd restarts it --------------------------------
 old=$(pid_of logic)

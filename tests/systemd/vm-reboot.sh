@@ -13,6 +13,8 @@ check "plc-shm-init restored the retained tags from the disk" \
     bash -c "journalctl -b -q -o cat -u plc-shm-init | grep -q 'retained tags restored from /var/lib/raspiplc/demo.retain'"
 check "/dev/$chip is gpio 660 from the boot on (the udev rule)" eq "$(stat -c '%G %a' "/dev/$chip")" "gpio 660"
 check "plc-web answers GET /api/layout after the boot" until_ms "$WAIT_MS" web_layout_is_demo
+check "alice, added in boot 1, logs in after the boot" answers 200 '"role": "operator"' \
+    alice login alice alice-pw
 check "fault_delay_ms 40107 reads 4321, written in boot 1" until_ms "$WAIT_MS" reads 4321 -t 4:int -B -r 107
 check "level_low 40103 reads 12.5, written just before the power cut" reads 12.5 -t 4:float -B -r 103
 check "level_high 40101 reads its initial 80" reads 80 -t 4:float -B -r 101
@@ -40,6 +42,7 @@ check "units removed" bash -c '! systemctl cat plc-io.service >/dev/null 2>&1'
 check "udev rule removed" test ! -e /lib/udev/rules.d/60-raspiplc.rules
 check "the user's layout is kept (a conffile)" cmp -s "$log/layout.mine" /etc/raspiplc/layout.ini
 check "retained values are kept" test -s /var/lib/raspiplc/demo.retain
+check "plc-web's users file is kept" test -s /etc/raspiplc/web-users
 # Debian packages leave their system users: files may still be theirs.
 for u in init io logic modbus retain web; do
     check "user raspiplc-$u stays" getent passwd "raspiplc-$u"

@@ -6,6 +6,7 @@
  * Times are passed in, so expiry is tested without waiting for it.
  */
 #include <errno.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,7 +124,7 @@ static void users_saved_mode_0640_and_read_back(void **state)
     assert_int_equal(plc_web_users_del(u, "bob"), 0);
     assert_int_equal(plc_web_users_del(u, "bob"), -1);
     assert_int_equal(errno, ENOENT);
-    assert_int_equal(plc_web_users_save(u, d->file, &diag), 0);
+    assert_int_equal(plc_web_users_save(u, d->file, NULL, &diag), 0);
     plc_web_users_free(u);
 
     struct stat st;
@@ -134,6 +135,54 @@ static void users_saved_mode_0640_and_read_back(void **state)
     assert_int_equal(plc_web_users_count(u), 1);
     assert_string_equal(plc_web_users_find(u, "alice", &role), "$y$c");
     assert_int_equal(role, PLC_WEB_ROLE_ENGINEER);
+    plc_web_users_free(u);
+}
+
+/* Ours, and not the one our files get anyway when we have another: a change shows. */
+static gid_t our_other_group(void)
+{
+    gid_t groups[64];
+    int n = getgroups(64, groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] != getegid() && getgrgid(groups[i]))
+            return groups[i];
+    return getegid();
+}
+
+static void new_users_file_gets_the_services_group_a_replaced_one_keeps_its(void **state)
+{
+    struct dir *d = *state;
+    struct plc_diag diag;
+    struct stat st;
+    gid_t gid = our_other_group();
+    struct group *g = getgrgid(gid);
+    assert_non_null(g);
+    char name[64];
+    snprintf(name, sizeof(name), "%s", g->gr_name);
+    struct plc_web_users *u = plc_web_users_new();
+    assert_int_equal(plc_web_users_set(u, "alice", PLC_WEB_ROLE_OPERATOR, "$y$a"), 0);
+
+    /* New: the group named, so that plc-web (a member) can read it. */
+    assert_int_equal(plc_web_users_save(u, d->file, name, &diag), 0);
+    assert_int_equal(stat(d->file, &st), 0);
+    assert_int_equal(st.st_gid, gid);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    /* Replaced: its group is kept, whatever group is asked for. */
+    assert_int_equal(plc_web_users_save(u, d->file, "plc-no-such-group", &diag), 0);
+    assert_int_equal(stat(d->file, &st), 0);
+    assert_int_equal(st.st_gid, gid);
+
+    /* New, the group missing (a development machine): written, with a note. */
+    unlink(d->file);
+    assert_int_equal(plc_web_users_save(u, d->file, "plc-no-such-group", &diag), 1);
+    assert_non_null(strstr(diag.msg, "group 'plc-no-such-group' does not exist"));
+    assert_string_equal(diag.file, d->file);
+    assert_int_equal(stat(d->file, &st), 0);
+    assert_int_equal(st.st_gid, getegid());
+    plc_web_users_free(u);
+    u = plc_web_users_load(d->file, &diag);
+    assert_non_null(u);
+    assert_non_null(plc_web_users_find(u, "alice", NULL));
     plc_web_users_free(u);
 }
 
@@ -259,6 +308,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(users_file_errors_name_file_and_line, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_users_file_is_enoent_naming_it, setup, teardown),
         cmocka_unit_test_setup_teardown(users_saved_mode_0640_and_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            new_users_file_gets_the_services_group_a_replaced_one_keeps_its, setup, teardown),
         cmocka_unit_test(yescrypt_hash_checks_its_password_only),
         cmocka_unit_test(roles_by_name),
         cmocka_unit_test(session_expires_after_idle_time_not_while_used),

@@ -117,10 +117,14 @@ const char *plc_web_users_find(const struct plc_web_users *users, const char *na
                                enum plc_web_role *role);
 /**
  * @brief Write the table to @p path: a temporary file in the same directory,
- *        mode 0640 (and the group of the file it replaces), synced, renamed in.
- * @return 0, or -1 with errno and @p diag naming the file.
+ *        mode 0640, synced, renamed in. It keeps the group of the file it
+ *        replaces; a new file gets @p group (NULL or "": the creator's), the
+ *        group plc-web runs as, so that plc-web can read it.
+ * @return 0; 1 when written but @p group does not exist or cannot be given
+ *         (@p diag says which: the file has its creator's group); -1 with errno
+ *         and @p diag naming the file.
  */
-int plc_web_users_save(const struct plc_web_users *users, const char *path,
+int plc_web_users_save(const struct plc_web_users *users, const char *path, const char *group,
                        struct plc_diag *diag);
 /**
  * @brief Hash @p password with yescrypt and a fresh salt (crypt_gensalt_ra("$y$")).
