@@ -127,7 +127,7 @@ stop_sv TERM
 end
 
 # ---------------------------------------------------------------------------
-begin "kill -9 of a service: restarted and ready again within 1 s, each time"
+begin "kill -9 of a service: restarted and ready again within 1 s (plc-web 2 s), each time"
 start_sv "$BIN"
 for s in "${SERVICES[@]}"; do wait_line "^plc-supervise: $s ready" || break; done
 worst=0
@@ -148,7 +148,11 @@ for round in 1 2 3; do
         done
         dt=$(($(now_ms) - t0))
         ((dt > worst)) && worst=$dt
-        if ((dt > 1000)); then fail "$s took $dt ms from kill -9 to ready (bound 1000 ms)"; fi
+        # The control services' promise is 1 s (README.md); the status page is not in
+        # the outputs' path and does more at its start (a thread per region), so 2 s.
+        bound=1000
+        [ "$s" = plc-web ] && bound=2000
+        if ((dt > bound)); then fail "$s took $dt ms from kill -9 to ready (bound $bound ms)"; fi
     done
 done
 echo "  worst kill -9 -> ready again: $worst ms over 3 rounds of ${SERVICES[*]}"
