@@ -75,6 +75,9 @@ function showView() {
   for (const a of document.querySelectorAll("nav a"))
     a.classList.toggle("active", a.getAttribute("href") === "#" + name);
   if (name === "trends") drawTrend();
+  // #tags and #regions also name their tables, which the browser would scroll to,
+  // past the header and the nav: a view always opens at its top.
+  requestAnimationFrame(() => window.scrollTo(0, 0));
 }
 
 // ---- overview ----------------------------------------------------------------------
