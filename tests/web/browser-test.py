@@ -407,6 +407,35 @@ def test_alarm_ack(plc, driver):
     ok("the tags view shows tank_level released")
 
 
+def test_trend(plc, driver):
+    """The trends view draws tank_level as it changes: the chart's own account of
+    what it drew (data-*) and blue line pixels inside the plot."""
+    show(driver, "trends")
+    driver.execute_script(
+        "const s = document.getElementById('trend-tag'); s.value = 'tank_level';"
+        "s.dispatchEvent(new Event('change'));")
+    chart = element(driver, "#trend-chart")
+    try:
+        for level in (42, 63):
+            plc.run("plcctl", "force", "tank_level", str(level))
+            wait_until(f"the trend chart's last tank_level is {level}",
+                       lambda: chart.get_attribute("data-last") == str(level), 5)
+        check("the chart is tank_level's", chart.get_attribute("data-tag") == "tank_level")
+        lo, hi = float(chart.get_attribute("data-min")), float(chart.get_attribute("data-max"))
+        check(f"its axis ({lo} .. {hi}) holds 42 and 63", lo <= 42 and hi >= 63, (lo, hi))
+        check("it has more than one sample", int(chart.get_attribute("data-samples")) > 1)
+        blue = driver.execute_script(
+            "const c = arguments[0], d = c.getContext('2d').getImageData(70, 10, c.width - 80,"
+            "  c.height - 40).data; let n = 0;"
+            "for (let i = 0; i < d.length; i += 4)"
+            "  if (d[i + 2] > 150 && d[i] < 120 && d[i + 3] > 0) n++;"
+            "return n;", chart)
+        check(f"the line is drawn ({blue} blue pixels in the plot)", blue > 50, blue)
+        screenshot(driver, "trends")
+    finally:
+        plc.run("plcctl", "unforce", "tank_level")
+
+
 def test_logout(plc, driver):
     """Logging out brings the login form back and closes the operate view."""
     element(driver, "#logout").click()
@@ -431,7 +460,8 @@ def console_errors(plc, entries):
 
 # What the page is checked for, in order, each given the running PLC and the
 # browser showing the live page.
-SCENARIOS = [test_motor_start, test_login, test_set_parameter, test_alarm_ack, test_logout]
+SCENARIOS = [test_motor_start, test_login, test_set_parameter, test_alarm_ack, test_trend,
+             test_logout]
 
 
 def main():

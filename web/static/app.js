@@ -344,6 +344,9 @@ function drawTrend() {
   ctx.strokeRect(left, top, w - left - right, h - top - bottom);
   ctx.fillText("-5 min", left, h - 10);
   ctx.fillText("now", w - right - 24, h - 10);
+  // What is drawn, for a test or a person's devtools to read without the pixels.
+  canvas.dataset.tag = name;
+  canvas.dataset.samples = s.length;
   if (!s.length) {
     ctx.fillText("no samples yet", left + 10, top + 20);
     return;
@@ -351,6 +354,7 @@ function drawTrend() {
   let lo = Infinity, hi = -Infinity;
   for (const [, v] of s) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   if (lo === hi) { lo -= 1; hi += 1; }
+  Object.assign(canvas.dataset, { last: s[s.length - 1][1], min: lo, max: hi });
   const unit = (tagInfo.get(name) || {}).unit || "";
   ctx.fillText(hi.toPrecision(4) + " " + unit, 4, top + 10);
   ctx.fillText(lo.toPrecision(4) + " " + unit, 4, h - bottom);
