@@ -18,7 +18,7 @@ while (($#)) && [ "$1" != "--" ]; do arches+=("$1"); shift; done
 native=$(dpkg --print-architecture)
 # The libraries the build links and tests with, per target architecture.
 libs=(libc6-dev libinih-dev libjson-c-dev zlib1g-dev libsystemd-dev libmodbus-dev libgpiod-dev
-      libcmocka-dev libxml2-dev libmicrohttpd-dev libcrypt-dev)
+      libcmocka-dev libxml2-dev libmicrohttpd-dev libcrypt-dev libmosquitto-dev libprotobuf-c-dev)
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -36,7 +36,7 @@ for arch in "${arches[@]}"; do
     *) echo "cross-build: unknown architecture '$arch' (amd64, arm64, armhf)" >&2; exit 2 ;;
   esac
   toolchain=()
-  want=(cmake pkg-config)
+  want=(cmake pkg-config protobuf-c-compiler protobuf-compiler) # protoc-c, protoc: build-time code generators
   if [ "$arch" = "$native" ]; then
     scripts/install-deps.sh # the native build is the usual one, fuzz target included
   else

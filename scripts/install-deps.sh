@@ -15,6 +15,10 @@ packages=(
   libxml2-dev                          # plc-st: PLCopen XML (plc.xml)
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
+  libmosquitto-dev libprotobuf-c-dev   # plc-mqtt: MQTT client, Sparkplug B payloads (protobuf-c)
+  protobuf-c-compiler protobuf-compiler  #   C code and the tests' Python module from mqtt/sparkplug_b.proto
+  mosquitto mosquitto-clients          # plc-mqtt's tests and scripts/run.sh --mqtt: a real broker, mosquitto_sub
+  python3-paho-mqtt python3-protobuf   #   the tests' Sparkplug host application (tests/mqtt/)
   libcmocka-dev python3 strace         # tests (strace: retain fault injection)
   chromium chromium-driver python3-selenium  # plc-web's page in a real browser (tests/web/browser-test.py)
   stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
