@@ -13,7 +13,7 @@ set(PLC_DOCDIR "${CMAKE_INSTALL_FULL_DOCDIR}")
 
 set(_plc_programs plc-shm-init plcctl plc-logic plc-retain plc-supervise plc-layout plc-st
                    plc-web)
-foreach(t plc-io plc-io-sim plc-modbus)
+foreach(t plc-io plc-io-sim plc-modbus plc-mqtt)
   if(TARGET ${t})
     list(APPEND _plc_programs ${t})
   endif()
@@ -67,7 +67,7 @@ endforeach()
 
 # Units: ExecStart= paths from this prefix.
 set(PLC_UNITS plc-shm-init.service plc-io.service plc-logic.service plc-modbus.service
-              plc-retain.service plc-web.service)
+              plc-retain.service plc-web.service plc-mqtt.service)
 foreach(u ${PLC_UNITS})
   configure_file(${CMAKE_SOURCE_DIR}/systemd/${u}.in ${CMAKE_BINARY_DIR}/systemd/${u} @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/systemd/${u} DESTINATION ${PLC_UNITDIR})

@@ -99,7 +99,7 @@ check "$pkgname $version is installed" eq "$(status)" "ii $version"
 in_root dpkg-query -L "$pkgname" | sort >"$log/package.files"
 owned() { grep -qx "$1" "$log/package.files" || { echo "    the package has no $1"; return 1; }; }
 runs() { owned "$1" && [ -x "$root$1" ] && in_root "$1" --help >/dev/null 2>&1; }
-for b in plc-shm-init plc-io plc-io-sim plc-logic plc-modbus plc-retain plc-web plcctl plc-supervise; do
+for b in plc-shm-init plc-io plc-io-sim plc-logic plc-modbus plc-retain plc-web plc-mqtt plcctl plc-supervise; do
     check "/usr/bin/$b is the package's and runs (--help)" runs "/usr/bin/$b"
 done
 unitdir=
@@ -107,7 +107,7 @@ for d in /lib/systemd/system /usr/lib/systemd/system; do
     [ -e "$root$d/raspiplc.target" ] && unitdir=$d
 done
 check "raspiplc.target installed" test -n "$unitdir"
-for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain plc-web; do
+for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain plc-web plc-mqtt; do
     check "unit $u.service installed, running /usr/bin/$u" grep -q "^ExecStart=/usr/bin/$u\\b" "$root$unitdir/$u.service"
 done
 conffiles=$(in_root dpkg-query -W -f '${Conffiles}' "$pkgname")
@@ -127,10 +127,10 @@ user_ok() { # user_ok NAME: a system user in group raspiplc that cannot log in
     (($(echo "$e" | cut -d: -f3) < 1000)) || { echo "    $e: not a system uid"; return 1; }
     eq "$(echo "$e" | cut -d: -f4,7)" "$gid:/usr/sbin/nologin"
 }
-for g in raspiplc gpio; do
+for g in raspiplc gpio raspiplc-mqtt; do
     check "group $g exists" eval "in_root getent group $g >/dev/null"
 done
-for u in init io logic modbus retain web; do
+for u in init io logic modbus retain web mqtt; do
     check "user raspiplc-$u exists: system uid, group raspiplc, no login" user_ok "raspiplc-$u"
 done
 
@@ -224,7 +224,7 @@ for d in /etc/raspiplc /var/lib/raspiplc /usr/share/doc/raspiplc /usr/share/rasp
     check "$d is gone" test ! -e "$root$d"
 done
 # Debian's usual way: files may still belong to them (raspiplc.sysusers).
-for u in init io logic modbus retain web; do
+for u in init io logic modbus retain web mqtt; do
     check "system user raspiplc-$u stays" eval "in_root getent passwd raspiplc-$u >/dev/null"
 done
 # Nothing new since the dependencies were in: no rule, unit link or state

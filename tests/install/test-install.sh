@@ -31,14 +31,14 @@ DESTDIR=$S cmake --install "$BUILD" >"$TMP/install.log" 2>&1 || { cat "$TMP/inst
 for b in plc-shm-init plcctl plc-logic plc-retain plc-supervise plc-layout plc-web; do
     check "binary $b installed and executable" test -x "$S$PREFIX/bin/$b"
 done
-for b in plc-io plc-io-sim plc-modbus; do
+for b in plc-io plc-io-sim plc-modbus plc-mqtt; do
     if [ -x "$BUILD/services/$b" ]; then
         check "binary $b installed (built here)" test -x "$S$PREFIX/bin/$b"
     fi
 done
 cached() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
 units=$(cached PLC_UNITDIR) # /lib/systemd/system in a Debian package
-for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain plc-web; do
+for u in plc-shm-init plc-io plc-logic plc-modbus plc-retain plc-web plc-mqtt; do
     f=$S$units/$u.service
     check "unit $u.service installed" test -f "$f"
     check "unit $u.service runs $PREFIX/bin/$u" grep -q "^ExecStart=$PREFIX/bin/$u\\b" "$f"

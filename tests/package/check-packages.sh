@@ -106,7 +106,7 @@ check "raspiplc: no ELF file in /etc (postinst copies program.so)" \
 check "raspiplc: postinst makes /var/lib/raspiplc, postrm removes it on purge only" \
     bash -c "grep -q 'install -d .* /var/lib/raspiplc' '$C/postinst' &&
              sed -n '/\"\$1\" = purge/,/^fi/p' '$C/postrm' | grep -q 'rm -rf /var/lib/raspiplc'"
-for d in operations.md web.md; do
+for d in operations.md web.md mqtt.md; do
     check "raspiplc: documentation as the units name it ($d)" has "$F" /usr/share/doc/raspiplc/$d
 done
 
