@@ -2,8 +2,8 @@
 /*
  * plc-supervise: the whole PLC in the foreground, as systemd runs the units in
  * systemd/ on a Pi: plc-shm-init once, then plc-io (sim backend), plc-logic,
- * plc-modbus, plc-retain and plc-web, restarted when they die; Ctrl-C stops them all,
- * plc-retain last. The status view's region and tag tables are plcctl's own
+ * plc-modbus, plc-retain and plc-web, and plc-mqtt when the layout enables it,
+ * restarted when they die; Ctrl-C stops them all, plc-retain last. The status view's region and tag tables are plcctl's own
  * (run as a child), so there is one table printer.
  *
  * Parses argv into struct config, builds the service table, blocks the
@@ -32,6 +32,8 @@ struct config {
     const char *layout, *base_dir, *retain_dir, *program, *listen, *log_dir;
     const char *web; /* plc-web's --listen; NULL: no plc-web (--no-web) */
     const char *web_users; /* plc-web's --users, or NULL: its default */
+    enum { MQTT_LAYOUT, MQTT_ON, MQTT_OFF } mqtt; /* --mqtt, --no-mqtt; else [mqtt] enabled */
+    const char *mqtt_broker; /* plc-mqtt's --broker, or NULL: the layout's */
     char bin_dir[PATH_MAX];
     uint32_t status_us, restart_us;
     struct plc_layout *l;
@@ -43,13 +45,15 @@ static void usage(FILE *out)
             "usage: plc-supervise [--layout FILE] [--base-dir DIR] [--retain-dir DIR]\n"
             "                     [--program FILE.so] [--listen ADDR:PORT] [--bin-dir DIR]\n"
             "                     [--web ADDR:PORT | --no-web] [--web-users FILE]\n"
+            "                     [--mqtt | --no-mqtt] [--mqtt-broker URL]\n"
             "                     [--log-dir DIR]\n"
             "                     [--status-interval DUR] [--restart-delay DUR] [LAYOUT]\n"
             "Run the whole PLC in the foreground: plc-shm-init once, then plc-io (sim\n"
-            "backend), plc-logic, plc-modbus, plc-retain and plc-web, each restarted after\n"
-            "--restart-delay (default 100ms) when it dies. SIGINT/SIGTERM stop them all,\n"
-            "plc-retain last. A service whose binary is not in --bin-dir (default: this\n"
-            "program's directory) is skipped.\n"
+            "backend), plc-logic, plc-modbus, plc-retain and plc-web, and plc-mqtt when the\n"
+            "layout has an enabled [mqtt] section, each restarted after --restart-delay\n"
+            "(default 100ms) when it dies. SIGINT/SIGTERM stop them all, plc-retain last.\n"
+            "A service whose binary is not in --bin-dir (default: this program's\n"
+            "directory) is skipped.\n"
             "%s"
             "  --base-dir DIR         regions (default $RASPIPLC_BASE_DIR or the layout's)\n"
             "  --retain-dir DIR       snapshots (default $RASPIPLC_RETAIN_DIR or the layout's)\n"
@@ -62,6 +66,11 @@ static void usage(FILE *out)
             "  --no-web               do not run plc-web\n"
             "  --web-users FILE       who may log in to the page (plc-web --users; default\n"
             "                         /etc/raspiplc/web-users)\n"
+            "  --mqtt                 run plc-mqtt, the Sparkplug B edge node, even when the\n"
+            "                         layout's [mqtt] says enabled = no\n"
+            "  --no-mqtt              do not run plc-mqtt\n"
+            "  --mqtt-broker URL      plc-mqtt's broker (plc-mqtt --broker; default: the\n"
+            "                         layout's [mqtt] broker)\n"
             "  --log-dir DIR          each service's output to DIR/NAME.log (default: ours)\n"
             "  --status-interval DUR  status view every DUR (default 1s on a terminal, else\n"
             "                         0: none)\n"
@@ -82,7 +91,10 @@ static int parse_duration(const char *opt, const char *arg, uint32_t max_us, uin
 
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
-    enum { OPT_STATUS = 256, OPT_RESTART, OPT_BIN, OPT_LOG, OPT_RETAIN, OPT_WEB, OPT_NO_WEB, OPT_WEB_USERS };
+    enum {
+        OPT_STATUS = 256, OPT_RESTART, OPT_BIN, OPT_LOG, OPT_RETAIN, OPT_WEB, OPT_NO_WEB,
+        OPT_WEB_USERS, OPT_MQTT, OPT_NO_MQTT, OPT_MQTT_BROKER,
+    };
     static const struct option opts[] = {
         {"layout", required_argument, NULL, 'L'},
         {"base-dir", required_argument, NULL, 'b'},
@@ -92,6 +104,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"web", required_argument, NULL, OPT_WEB},
         {"no-web", no_argument, NULL, OPT_NO_WEB},
         {"web-users", required_argument, NULL, OPT_WEB_USERS},
+        {"mqtt", no_argument, NULL, OPT_MQTT},
+        {"no-mqtt", no_argument, NULL, OPT_NO_MQTT},
+        {"mqtt-broker", required_argument, NULL, OPT_MQTT_BROKER},
         {"bin-dir", required_argument, NULL, OPT_BIN},
         {"log-dir", required_argument, NULL, OPT_LOG},
         {"status-interval", required_argument, NULL, OPT_STATUS},
@@ -115,6 +130,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         case OPT_WEB: cfg->web = optarg; break;
         case OPT_NO_WEB: cfg->web = NULL; break;
         case OPT_WEB_USERS: cfg->web_users = optarg; break;
+        case OPT_MQTT: cfg->mqtt = MQTT_ON; break;
+        case OPT_NO_MQTT: cfg->mqtt = MQTT_OFF; break;
+        case OPT_MQTT_BROKER: cfg->mqtt_broker = optarg; break;
         case OPT_BIN: bin = optarg; break;
         case OPT_LOG: cfg->log_dir = optarg; break;
         case OPT_STATUS:
@@ -253,19 +271,55 @@ static int open_signalfd(void)
     return signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* Append OPTION VALUE to a NULL-terminated argv of @n entries (room for both and the
+ * NULL is the caller's) when VALUE is given. */
+static void add_option(char **argv, size_t *n, char *option, const char *value)
+{
+    if (!value)
+        return;
+    argv[(*n)++] = option;
+    argv[(*n)++] = (char *)value;
+    argv[*n] = NULL;
+}
+
+/* Whether plc-mqtt runs: --mqtt, --no-mqtt, else the layout's [mqtt] enabled; one line
+ * says why when it does not, so that a missing edge node is never a mystery. */
+static bool mqtt_wanted(const struct config *cfg)
+{
+    const struct plc_mqtt_config *m = plc_layout_get_mqtt(cfg->l);
+    if (cfg->mqtt != MQTT_LAYOUT) {
+        if (cfg->mqtt == MQTT_OFF)
+            printf("plc-supervise: plc-mqtt not run (--no-mqtt)\n");
+        return cfg->mqtt == MQTT_ON;
+    }
+    if (!m->present)
+        printf("plc-supervise: plc-mqtt not run: the layout has no [mqtt] section\n");
+    else if (!m->enabled)
+        printf("plc-supervise: plc-mqtt not run: the [mqtt] section at %s:%u says enabled = no"
+               " (--mqtt runs it)\n",
+               getenv("RASPIPLC_LAYOUT"), m->line);
+    return m->enabled;
+}
+
 /* Run the services under the supervisor until a stop signal on @sigfd; the exit code. */
 static int supervise(struct config *cfg, int sigfd)
 {
     char p_init[PATH_MAX + 16], p_io[PATH_MAX + 16], p_logic[PATH_MAX + 16],
-        p_modbus[PATH_MAX + 16], p_retain[PATH_MAX + 16], p_web[PATH_MAX + 16];
+        p_modbus[PATH_MAX + 16], p_retain[PATH_MAX + 16], p_web[PATH_MAX + 16],
+        p_mqtt[PATH_MAX + 16];
+    printf("plc-supervise: layout '%s' version %u from %s, binaries in %s\n",
+           plc_layout_get_name(cfg->l), plc_layout_get_version(cfg->l), getenv("RASPIPLC_LAYOUT"),
+           cfg->bin_dir);
     snprintf(p_init, sizeof(p_init), "%s/plc-shm-init", cfg->bin_dir);
     snprintf(p_io, sizeof(p_io), "%s/plc-io", cfg->bin_dir);
     snprintf(p_logic, sizeof(p_logic), "%s/plc-logic", cfg->bin_dir);
     snprintf(p_modbus, sizeof(p_modbus), "%s/plc-modbus", cfg->bin_dir);
     snprintf(p_retain, sizeof(p_retain), "%s/plc-retain", cfg->bin_dir);
     snprintf(p_web, sizeof(p_web), "%s/plc-web", cfg->bin_dir);
+    snprintf(p_mqtt, sizeof(p_mqtt), "%s/plc-mqtt", cfg->bin_dir);
     char o_backend[] = "--backend", v_sim[] = "sim", o_program[] = "--program",
-         o_listen[] = "--listen", o_users[] = "--users", o_modbus[] = "--modbus";
+         o_listen[] = "--listen", o_users[] = "--users", o_modbus[] = "--modbus",
+         o_broker[] = "--broker";
     char *a_init[] = {p_init, NULL};
     char *a_io[] = {p_io, o_backend, v_sim, NULL};
     /* --program and --listen only when given: plc-logic and plc-modbus know their defaults
@@ -273,30 +327,27 @@ static int supervise(struct config *cfg, int sigfd)
     char *a_logic[] = {p_logic, cfg->program ? o_program : NULL, (char *)cfg->program, NULL};
     char *a_modbus[] = {p_modbus, cfg->listen ? o_listen : NULL, (char *)cfg->listen, NULL};
     char *a_retain[] = {p_retain, NULL};
-    /* plc-web writes through plc-modbus, so it is told where that one listens. */
-    char *a_web[8];
-    size_t nweb = 0;
-    a_web[nweb++] = p_web;
-    a_web[nweb++] = o_listen;
-    a_web[nweb++] = (char *)cfg->web;
-    if (cfg->listen) {
-        a_web[nweb++] = o_modbus;
-        a_web[nweb++] = (char *)cfg->listen;
-    }
-    if (cfg->web_users) {
-        a_web[nweb++] = o_users;
-        a_web[nweb++] = (char *)cfg->web_users;
-    }
-    a_web[nweb] = NULL;
-    const struct plc_supervise_service services[] = {
+    /* plc-web and plc-mqtt write through plc-modbus, so they are told where it listens. */
+    char *a_web[8] = {p_web, o_listen, (char *)cfg->web};
+    size_t nweb = 3;
+    add_option(a_web, &nweb, o_modbus, cfg->listen);
+    add_option(a_web, &nweb, o_users, cfg->web_users);
+    char *a_mqtt[6] = {p_mqtt};
+    size_t nmqtt = 1;
+    add_option(a_mqtt, &nmqtt, o_modbus, cfg->listen);
+    add_option(a_mqtt, &nmqtt, o_broker, cfg->mqtt_broker);
+    struct plc_supervise_service services[7] = {
         {.name = "plc-shm-init", .argv = a_init, .oneshot = true},
         {.name = "plc-io", .argv = a_io},
         {.name = "plc-logic", .argv = a_logic},
         {.name = "plc-modbus", .argv = a_modbus},
         {.name = "plc-retain", .argv = a_retain, .stop_stage = 1},
-        {.name = "plc-web", .argv = a_web}, /* last, so --no-web leaves it out */
     };
-    size_t nservices = sizeof(services) / sizeof(services[0]) - (cfg->web ? 0 : 1);
+    size_t nservices = 5;
+    if (cfg->web)
+        services[nservices++] = (struct plc_supervise_service){.name = "plc-web", .argv = a_web};
+    if (mqtt_wanted(cfg))
+        services[nservices++] = (struct plc_supervise_service){.name = "plc-mqtt", .argv = a_mqtt};
 
     struct plc_supervise_config sc = {
         .services = services,
@@ -309,9 +360,6 @@ static int supervise(struct config *cfg, int sigfd)
         .status_user = cfg,
         .out = stdout,
     };
-    printf("plc-supervise: layout '%s' version %u from %s, binaries in %s\n",
-           plc_layout_get_name(cfg->l), plc_layout_get_version(cfg->l), getenv("RASPIPLC_LAYOUT"),
-           cfg->bin_dir);
     struct plc_supervise *sv = plc_supervise_new(&sc);
     if (!sv)
         return 1;

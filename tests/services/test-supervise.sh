@@ -19,6 +19,7 @@ PROGRAM=$3
 unset RASPIPLC_BASE_DIR RASPIPLC_LAYOUT RASPIPLC_RETAIN_DIR NOTIFY_SOCKET
 TMP=$(mktemp -d /tmp/plc-supervise-test.XXXXXX) || exit 1
 SV_PID=
+BROKER_PID=
 FAILED=0
 CASES=0
 CASE_FAILED=0
@@ -28,6 +29,7 @@ cleanup() {
         kill "$SV_PID" 2>/dev/null
         wait "$SV_PID" 2>/dev/null
     fi
+    stop_broker
     rm -rf "$TMP" "/dev/shm/$(basename "$TMP")"
 }
 trap cleanup EXIT
@@ -342,6 +344,124 @@ done
 if grep -Eq "^plc-supervise: (started )?plc-web" "$OUT"; then
     fail "plc-web was run: $(grep -E "^plc-supervise: (started )?plc-web" "$OUT" | head -1)"
 fi
+stop_sv TERM
+[ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
+end
+
+# ---------------------------------------------------------------------------
+# plc-mqtt: run for an enabled [mqtt] section or --mqtt, left out otherwise.
+# start_broker: a mosquitto of this case's on a free localhost port ($BROKER_PORT),
+# its log in $DIR/mosquitto.log; ready when it accepts connections.
+start_broker() {
+    BROKER_PORT=$(free_port 127.0.0.1)
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stdout\nconnection_messages true\nuser %s\n' \
+        "$BROKER_PORT" "$(id -un)" >"$DIR/mosquitto.conf"
+    mosquitto -c "$DIR/mosquitto.conf" >"$DIR/mosquitto.log" 2>&1 &
+    BROKER_PID=$!
+    local t0
+    t0=$(now_ms)
+    until (exec 9<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null; do
+        if ! kill -0 "$BROKER_PID" 2>/dev/null || (($(now_ms) - t0 > 30000)); then
+            fail "mosquitto does not listen on 127.0.0.1:$BROKER_PORT: $(cat "$DIR/mosquitto.log")"
+            return 1
+        fi
+        sleep 0.01
+    done
+}
+stop_broker() {
+    if [ -n "$BROKER_PID" ]; then
+        kill "$BROKER_PID" 2>/dev/null
+        wait "$BROKER_PID" 2>/dev/null
+        BROKER_PID=
+    fi
+}
+# wait_connects N: until the broker has logged N client connections (30 s).
+wait_connects() {
+    local t0
+    t0=$(now_ms)
+    until (($(grep -c "New client connected from 127.0.0.1" "$DIR/mosquitto.log") >= $1)); do
+        if (($(now_ms) - t0 > 30000)); then
+            fail "the broker saw fewer than $1 connections in 30 s: $(tail -5 "$DIR/mosquitto.log")"
+            return 1
+        fi
+        sleep 0.01
+    done
+}
+# mqtt_layout KEY=VALUE...: a copy of $LAYOUT whose [mqtt] section has these values.
+mqtt_layout() {
+    cp "$LAYOUT" "$DIR/layout.ini"
+    local kv
+    for kv in "$@"; do
+        sed -i "/^\[mqtt\]\$/,/^\[/ s|^${kv%%=*} = .*|${kv%%=*} = ${kv#*=}|" "$DIR/layout.ini"
+        grep -qxF "${kv%%=*} = ${kv#*=}" "$DIR/layout.ini" || fail "could not set ${kv%%=*} in [mqtt] of the layout copy"
+    done
+    CASE_LAYOUT=$DIR/layout.ini
+}
+MQTT_OK=
+if [ ! -x "$BIN/plc-mqtt" ]; then
+    echo "  plc-mqtt not built: its cases check only that it is left out"
+elif ! command -v mosquitto >/dev/null; then
+    echo "  mosquitto not installed (scripts/install-deps.sh): plc-mqtt's cases with a broker are left out"
+else
+    MQTT_OK=1
+fi
+
+begin "the demo's [mqtt] says enabled = no: plc-mqtt is not run, one line says why"
+LISTEN=(--listen 127.0.0.1:0 --no-web)
+start_sv "$BIN"
+wait_line "^plc-supervise: plc-logic ready"
+grep -Eq "^plc-supervise: plc-mqtt not run: the \[mqtt\] section at $LAYOUT:[0-9]+ says enabled = no \(--mqtt runs it\)\$" "$OUT" ||
+    fail "no line saying why plc-mqtt is not run"
+if grep -q "^plc-supervise: started plc-mqtt" "$OUT"; then fail "plc-mqtt was started"; fi
+stop_sv TERM
+[ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
+end
+
+begin "an enabled [mqtt]: plc-mqtt runs on its broker, with plc-modbus's address, restarted after kill -9"
+if [ -n "$MQTT_OK" ] && start_broker; then
+    mqtt_layout "enabled=yes" "broker=mqtt://127.0.0.1:$BROKER_PORT"
+    mb=$(free_port 127.0.0.1)
+    LISTEN=(--listen "127.0.0.1:$mb" --no-web)
+    start_sv "$BIN"
+    if wait_line "^plc-supervise: plc-mqtt ready \(pid [0-9]+" && wait_connects 1; then
+        old=$(pid_of plc-mqtt)
+        tr '\0' ' ' <"/proc/$old/cmdline" | grep -q -- "--modbus 127.0.0.1:$mb " ||
+            fail "plc-mqtt was not given --modbus 127.0.0.1:$mb: $(tr '\0' ' ' <"/proc/$old/cmdline")"
+        kill -9 "$old"
+        wait_line "^plc-supervise: plc-mqtt \(pid $old\) killed by signal 9 \(KILL\); restarting in 100 ms" &&
+            wait_line "^plc-supervise: plc-mqtt ready \(pid $(pid_of plc-mqtt)," &&
+            wait_connects 2
+    fi
+    stop_sv TERM
+    [ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
+    grep -Eq "^plc-supervise: plc-mqtt \(pid [0-9]+\) stopped: exited with status 0\$" "$OUT" ||
+        fail "no clean stop line for plc-mqtt"
+    stop_broker
+else
+    echo "  no plc-mqtt or no mosquitto: nothing to check"
+fi
+end
+
+begin "--mqtt runs plc-mqtt despite enabled = no, on --mqtt-broker's broker"
+if [ -n "$MQTT_OK" ] && start_broker; then
+    LISTEN=(--listen 127.0.0.1:0 --no-web)
+    start_sv "$BIN" --mqtt --mqtt-broker "mqtt://127.0.0.1:$BROKER_PORT"
+    wait_line "^plc-supervise: plc-mqtt ready \(pid [0-9]+" && wait_connects 1
+    stop_sv TERM
+    [ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
+    stop_broker
+else
+    echo "  no plc-mqtt or no mosquitto: nothing to check"
+fi
+end
+
+begin "--no-mqtt: no plc-mqtt, although [mqtt] says enabled = yes"
+mqtt_layout "enabled=yes"
+LISTEN=(--listen 127.0.0.1:0 --no-web)
+start_sv "$BIN" --no-mqtt
+wait_line "^plc-supervise: plc-logic ready"
+grep -qx "plc-supervise: plc-mqtt not run (--no-mqtt)" "$OUT" || fail "no line saying --no-mqtt"
+if grep -Eq "^plc-supervise: (started plc-mqtt|plc-mqtt (ready|not built))" "$OUT"; then fail "plc-mqtt was run"; fi
 stop_sv TERM
 [ "$STATUS" -eq 0 ] || fail "exit status $STATUS, expected 0"
 end
