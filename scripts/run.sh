@@ -10,6 +10,11 @@
 # /dev/shm/raspiplc-demo, retained tags in build/demo-retain, each service's
 # output in build/demo-logs/NAME.log. Extra arguments go to plc-supervise.
 #
+# --mqtt (or RASPIPLC_MQTT=yes) also runs plc-mqtt, the Sparkplug B edge node
+# (docs/mqtt.md), against a mosquitto of its own: Debian's, on 127.0.0.1:1883
+# (RASPIPLC_MQTT_PORT; a free port when that one is taken, 0: any free one),
+# its configuration and log in build/demo-mqtt, stopped with the demo.
+#
 # RASPIPLC_BUILD_DIR=DIR runs the build in DIR instead (tests run their own), and
 # RASPIPLC_SETUP=no skips installing and building (it is done already).
 set -euo pipefail
@@ -28,13 +33,23 @@ logs=$build/demo-logs
 mkdir -p "$RASPIPLC_RETAIN_DIR" "$logs"
 
 # The page's address: the last --web given, else plc-supervise's default.
+# --mqtt and --no-mqtt are ours: plc-supervise gets --mqtt with our broker.
 web=127.0.0.1:8080
+mqtt=${RASPIPLC_MQTT:-no}
 prev=
+args=()
 for a in "$@"; do
     case $prev in --web) web=$a ;; esac
-    case $a in --web=*) web=${a#--web=} ;; --no-web) web= ;; esac
+    case $a in
+    --web=*) web=${a#--web=} ;;
+    --no-web) web= ;;
+    --mqtt) mqtt=yes; prev=$a; continue ;;
+    --no-mqtt) mqtt=no ;;
+    esac
+    args+=("$a")
     prev=$a
 done
+case $mqtt in yes | no) ;; *) echo "run.sh: RASPIPLC_MQTT is '$mqtt', not yes or no" >&2; exit 2 ;; esac
 
 # Who may log in to the page: a user 'demo' (engineer: may also force) with a
 # password made at the first run and kept beside the build, never a fixed one.
@@ -63,11 +78,64 @@ if [ -n "$web" ]; then
     echo "Open http://$web/ in a browser: the status page, every tag live (docs/web.md)."
     echo "Log in there as demo, password $(cat "$web_password") (kept in $web_password)."
 fi
-echo
 # plc-logic runs a copy of example (a) at a path of its own, so a program built
 # there and loaded with SIGHUP replaces it until the next start (README.md,
 # "Your first Structured Text program").
 program=${RASPIPLC_PROGRAM:-$build/demo-program.so}
 [ -n "${RASPIPLC_PROGRAM:-}" ] || cp "$build"/examples/motor.so "$program"
-exec "$build"/services/plc-supervise --program "$program" --listen 127.0.0.1:1502 \
-  --web-users "$web_users" --log-dir "$logs" "$@"
+supervise=("$build"/services/plc-supervise --program "$program" --listen 127.0.0.1:1502
+           --web-users "$web_users" --log-dir "$logs")
+if [ "$mqtt" = no ]; then
+    echo
+    exec "${supervise[@]}" ${args[@]+"${args[@]}"}
+fi
+
+# ---- --mqtt: a local mosquitto, then plc-mqtt on it ----------------------------------------
+command -v mosquitto >/dev/null ||
+    { echo "run.sh: --mqtt needs mosquitto (scripts/install-deps.sh installs it)" >&2; exit 1; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port=${RASPIPLC_MQTT_PORT:-1883}
+if [ "$port" = 0 ] || listening "$port"; then
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fi
+mq=$build/demo-mqtt
+mkdir -p "$mq"
+# Anonymous, on localhost only, nothing kept on disk. As root it would switch
+# to user mosquitto, who cannot write here: it stays who runs this.
+cat >"$mq/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest stdout
+connection_messages true
+user $(id -un)
+CONF
+# Its own session: Ctrl-C reaches plc-supervise, which stops plc-mqtt (so its
+# NDEATH goes out) before the broker is stopped on the way out.
+setsid mosquitto -c "$mq/mosquitto.conf" >"$mq/mosquitto.log" 2>&1 &
+broker=$!
+echo "$broker" >"$mq/mosquitto.pid"
+stop_broker() {
+    kill "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
+    rm -f "$mq/mosquitto.pid"
+}
+trap stop_broker EXIT
+for _ in $(seq 200); do
+    listening "$port" && break
+    kill -0 "$broker" 2>/dev/null || break
+    sleep 0.05
+done
+if ! listening "$port"; then
+    echo "run.sh: mosquitto does not listen on 127.0.0.1:$port ($mq/mosquitto.log):" >&2
+    cat "$mq/mosquitto.log" >&2
+    exit 1
+fi
+cat <<MSG
+MQTT (docs/mqtt.md): plc-mqtt publishes the demo as Sparkplug B edge node 'demo' of group
+'raspiplc' to a mosquitto on 127.0.0.1:$port (pid $broker, log in $mq). Watch it decoded:
+  mosquitto_sub -h 127.0.0.1 -p $port -t 'spBv1.0/#' -v -F '%t %x' | $build/services/plcctl mqtt-decode
+Births come at connect: after 'pkill -x plc-mqtt' (it is restarted) an NBIRTH shows every tag.
+
+MSG
+# Not exec: the broker is stopped once plc-supervise is done.
+"${supervise[@]}" --mqtt --mqtt-broker "mqtt://127.0.0.1:$port" ${args[@]+"${args[@]}"}
