@@ -15,6 +15,9 @@
 #     lets plc-web read it; logged in, they set a parameter (read back over
 #     Modbus), send a command, force and release a tag, and the events name
 #     them;
+#   - plc-mqtt skipped by its ExecCondition= (the demo's [mqtt] enabled = no),
+#     no failure, no restart; enabled, it logs in to a mosquitto in the guest
+#     with the password file only its user reads, and is skipped again after;
 #   - kill -9 of plc-logic: outputs safe, restarted by systemd; the same with
 #     plc-logic hidden from plc-io's /proc (ProtectProc=invisible drop-in);
 #   - every service hung (SIGSTOP): systemd's watchdog restarts it;
@@ -106,9 +109,10 @@ user_ok() { # user_ok NAME: a system user in group raspiplc that cannot log in
     gid=$(getent group raspiplc | cut -d: -f3)
     eq "$(echo "$e" | cut -d: -f4,7)" "$gid:/usr/sbin/nologin"
 }
-for u in init io logic modbus retain web; do
+for u in init io logic modbus retain web mqtt; do
     check "user raspiplc-$u exists, group raspiplc, no login" user_ok "raspiplc-$u"
 done
+check "group raspiplc-mqtt exists (the broker password's)" getent group raspiplc-mqtt
 udevadm settle
 check "udev rule gives /dev/$chip to group gpio, mode 660" \
     eq "$(stat -c '%G %a' "/dev/$chip")" "gpio 660"
@@ -199,6 +203,58 @@ for text in "web user alice set level_high 80 -> 85" "web user alice sent cmd_st
     check "plcctl events: '$text'" grep -qF "$text" <<<"$events"
 done
 echo "guest: plc-web's users, logins and writes took $(($(now_ms) - t0)) ms"
+
+# ---- plc-mqtt: skipped by its condition; run on a broker once the layout enables it ---------
+mqtt_result_is() { eq "$(systemctl show -p Result --value plc-mqtt)" "$1"; }
+mqtt_active() { eq "$(systemctl is-active plc-mqtt)" active; }
+check "raspiplc.target wants plc-mqtt.service" \
+    bash -c 'systemctl show -p Wants --value raspiplc.target | grep -qw plc-mqtt.service'
+check "plc-mqtt is skipped: the demo's [mqtt] says enabled = no (ExecCondition=)" \
+    until_ms "$WAIT_MS" mqtt_result_is exec-condition
+check "plc-mqtt is inactive, not failed" eq "$(systemctl is-active plc-mqtt)" inactive
+check "systemd logged the skip" logged_more mqtt 0 "Skipped due to 'exec-condition'"
+check "a skipped plc-mqtt is not restarted (NRestarts 0)" eq "$(systemctl show -p NRestarts --value plc-mqtt)" 0
+mqtt_skips=$(logged mqtt "Skipped due to 'exec-condition'")
+# The host's mosquitto, run in the guest with a password file, on localhost.
+mq=$log/mosquitto
+mkdir -p "$mq"
+if mosquitto_passwd -c -b "$mq/passwd" demo-node node-pw >"$mq/passwd.log" 2>&1; then
+    printf 'listener 1883 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\nlog_dest stdout\nconnection_messages true\nuser root\n' \
+        "$mq/passwd" >"$mq/mosquitto.conf"
+    mosquitto -c "$mq/mosquitto.conf" >"$mq/log" 2>&1 &
+    mq_pid=$!
+    check "mosquitto listens on 127.0.0.1:1883" until_ms "$WAIT_MS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/1883'
+    # As docs/mqtt.md says: the password file, then [mqtt] enabled with a login.
+    install -m 0640 -o root -g raspiplc-mqtt /dev/null /etc/raspiplc/mqtt-password
+    echo node-pw >/etc/raspiplc/mqtt-password
+    cp /etc/raspiplc/layout.ini "$log/layout.before-mqtt"
+    sed -i -e '/^\[mqtt\]$/,/^\[/ s/^enabled = .*/enabled = yes/' \
+        -e '/^\[mqtt\]$/a username = demo-node\npassword_file = /etc/raspiplc/mqtt-password' \
+        /etc/raspiplc/layout.ini
+    check "systemctl restart plc-mqtt with [mqtt] enabled = yes" systemctl restart plc-mqtt
+    check "plc-mqtt is active" until_ms "$WAIT_MS" mqtt_active
+    pid=$(systemctl show -p MainPID --value plc-mqtt)
+    check "plc-mqtt runs as raspiplc-mqtt" eq "$(stat -c %U "/proc/$pid")" raspiplc-mqtt
+    check "plc-mqtt: no capability" eq "$(cap_eff "$pid")" 0000000000000000
+    check "plc-mqtt logs in to the broker as demo-node (its password file read)" until_ms "$WAIT_MS" \
+        grep -q "New client connected from 127.0.0.1.*u'demo-node'" "$mq/log"
+    check "plc-web's user cannot read the broker password" \
+        bash -c '! runuser -u raspiplc-web -- cat /etc/raspiplc/mqtt-password 2>/dev/null'
+    check "plc-mqtt has a watchdog and has not been restarted" \
+        eq "$(systemctl show -p WatchdogUSec --value plc-mqtt) $(systemctl show -p NRestarts --value plc-mqtt)" "20s 0"
+    cp "$log/layout.before-mqtt" /etc/raspiplc/layout.ini
+    rm -f /etc/raspiplc/mqtt-password
+    check "systemctl restart plc-mqtt with enabled = no again" systemctl restart plc-mqtt
+    check "plc-mqtt stopped cleanly and is skipped again" \
+        until_ms "$WAIT_MS" logged_more mqtt "$mqtt_skips" "Skipped due to 'exec-condition'"
+    check "plc-mqtt's NDEATH: the broker saw it disconnect, not time out" \
+        bash -c "grep -q 'Client .* disconnected\\.' '$mq/log'"
+    kill "$mq_pid"
+    wait "$mq_pid"
+else
+    bad "mosquitto_passwd makes a password file (package mosquitto)"
+    sed 's/^/     | /' "$mq/passwd.log"
+fi
 
 # ---- kill -9 of the logic: outputs safe, systemd restarts it --------------------------------
 old=$(pid_of logic)

@@ -64,7 +64,7 @@ else
     # No login prompt: a getty on the console would hang up the suite's output.
     ln -sf /dev/null /newroot/etc/systemd/system/serial-getty@.service
     ln -sf /dev/null /newroot/etc/systemd/system/getty@.service
-    after="plc-shm-init.service plc-io.service plc-logic.service plc-modbus.service plc-retain.service plc-web.service"
+    after="plc-shm-init.service plc-io.service plc-logic.service plc-modbus.service plc-retain.service plc-web.service plc-mqtt.service"
     unit=multi-user.target
 fi
 cat > /newroot/etc/systemd/system/plc-vmtest.service <<UNIT

@@ -9,6 +9,8 @@ done
 for s in "${services[@]}"; do
     check "plc-$s started once (NRestarts 0)" eq "$(systemctl show -p NRestarts --value "plc-$s")" 0
 done
+check "plc-mqtt skipped at the boot: [mqtt] enabled = no (ExecCondition=)" \
+    eq "$(systemctl is-active plc-mqtt) $(systemctl show -p Result --value plc-mqtt)" "inactive exec-condition"
 check "plc-shm-init restored the retained tags from the disk" \
     bash -c "journalctl -b -q -o cat -u plc-shm-init | grep -q 'retained tags restored from /var/lib/raspiplc/demo.retain'"
 check "/dev/$chip is gpio 660 from the boot on (the udev rule)" eq "$(stat -c '%G %a' "/dev/$chip")" "gpio 660"
@@ -44,7 +46,7 @@ check "the user's layout is kept (a conffile)" cmp -s "$log/layout.mine" /etc/ra
 check "retained values are kept" test -s /var/lib/raspiplc/demo.retain
 check "plc-web's users file is kept" test -s /etc/raspiplc/web-users
 # Debian packages leave their system users: files may still be theirs.
-for u in init io logic modbus retain web; do
+for u in init io logic modbus retain web mqtt; do
     check "user raspiplc-$u stays" getent passwd "raspiplc-$u"
 done
 check "group raspiplc stays" getent group raspiplc
