@@ -34,6 +34,7 @@ struct config {
     const char *web_users; /* plc-web's --users, or NULL: its default */
     enum { MQTT_LAYOUT, MQTT_ON, MQTT_OFF } mqtt; /* --mqtt, --no-mqtt; else [mqtt] enabled */
     const char *mqtt_broker; /* plc-mqtt's --broker, or NULL: the layout's */
+    bool mqtt_run;           /* plc-mqtt is one of the services */
     char bin_dir[PATH_MAX];
     uint32_t status_us, restart_us;
     struct plc_layout *l;
@@ -226,6 +227,17 @@ static void status_tables(void *user, FILE *out)
         fprintf(out, "Scan statistics (region '%s'):\n", diag->name);
         run_plcctl(cfg, out, args);
     }
+    if (cfg->mqtt_run) {
+        const struct plc_mqtt_config *m = plc_layout_get_mqtt(cfg->l);
+        const struct plc_mqtt_broker *b = &m->brokers[0];
+        fprintf(out, "Sparkplug B (plc-mqtt): spBv1.0/%s/+/%s on ", m->group_id, m->edge_node);
+        if (cfg->mqtt_broker)
+            fprintf(out, "%s\n\n", cfg->mqtt_broker);
+        else
+            fprintf(out, "%s://%s%s%s:%u%s\n\n", b->tls ? "mqtts" : "mqtt",
+                    strchr(b->host, ':') ? "[" : "", b->host, strchr(b->host, ':') ? "]" : "",
+                    b->port, m->broker_count > 1 ? " (and others, in turn)" : "");
+    }
     const struct plc_region_def *alarms = plc_layout_get_logic(cfg->l)->alarms;
     if (alarms && plc_layout_alarm_count(cfg->l)) {
         char verb[] = "alarms";
@@ -346,7 +358,8 @@ static int supervise(struct config *cfg, int sigfd)
     size_t nservices = 5;
     if (cfg->web)
         services[nservices++] = (struct plc_supervise_service){.name = "plc-web", .argv = a_web};
-    if (mqtt_wanted(cfg))
+    cfg->mqtt_run = mqtt_wanted(cfg);
+    if (cfg->mqtt_run)
         services[nservices++] = (struct plc_supervise_service){.name = "plc-mqtt", .argv = a_mqtt};
 
     struct plc_supervise_config sc = {
