@@ -6,8 +6,9 @@ fake edge node, a subprocess publishing Sparkplug B payloads with paho.
 Checks birth, data, an is_historical change that must not override a newer
 value, a seq gap found and answered with a rebirth request that the fake node
 honours, a DCMD write reaching the node, an undecodable payload recorded, a
-stale NDEATH ignored, a refused publish outside the node's ACL, and the
-NDEATH the broker sends as the will when the node is killed with SIGKILL.
+stale NDEATH ignored, a refused publish outside the node's ACL, the NDEATH
+the broker sends as the will when the node is killed with SIGKILL, and the
+host's reconnect after a broker restart.
 usage: host-selftest.py PB2_DIR
        host-selftest.py --edge PB2_DIR PORT USER PASSWORD GROUP (the fake node)"""
 import os
@@ -178,6 +179,9 @@ def main(pb2_dir):
                 kinds = [c.kind for c in host.changes if c.name == "tank_level"]
                 check("changes in order", kinds == ["DBIRTH", "DDATA", "DDATA", "DDATA",
                                                     "DBIRTH"], kinds)
+            b.restart(hard=True)  # kill -9, back on the same port: the host reconnects
+            host.wait_for(lambda h: h.connects == 2, 10, "the host's reconnect")
+            check("host back after a broker restart, node unsynced", not n.synced)
         finally:
             if edge and edge.poll() is None:
                 edge.kill()

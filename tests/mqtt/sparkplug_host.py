@@ -17,9 +17,11 @@ host such as Ignition keeps, checking the rules as it goes:
 - a payload that fails to decode, a value that does not fit its datatype or a
   metric it cannot name is an error.
 
-After the host's own (re)connect it missed whatever was published meanwhile,
-so each node is 'unsynced' until its next NBIRTH: a DATA then is not a
-violation but a resync (recorded, and a rebirth is asked for).
+A node first seen while the host is connected is known to be unborn; after
+the host's own reconnect it may have missed anything, so each node is
+'unsynced' until its next NBIRTH or NDEATH: a DBIRTH, DATA or DDEATH then is
+not a violation but a resync (recorded, and a rebirth is asked for). So a
+test starts its host before its edge nodes.
 
 Views are read under host.lock (or through wait_for's predicate, which runs
 under it)."""
@@ -160,7 +162,7 @@ class Node:
     def __init__(self, group, name):
         self.group, self.name = group, name
         self.online = False
-        self.synced = False       # seq known to be continuous since an NBIRTH
+        self.synced = True        # every message seen since the state was known
         self.bd_seq = None        # of the current NBIRTH
         self.death_bd_seq = None  # of the last NDEATH that took the node offline
         self.seq = None           # of the last message
@@ -367,8 +369,8 @@ class SparkplugHost:
         if not bd:
             self.errors.append(f"{topic}: NDEATH without a bdSeq metric")
             return
-        if node.online and bd[0].long_value == node.bd_seq:
-            node.online = node.synced = False
+        if (node.online or not node.synced) and bd[0].long_value == node.bd_seq:
+            node.online, node.synced = False, True
             node.death_bd_seq = bd[0].long_value
             node.deaths += 1
             for d in node.devices.values():
@@ -376,33 +378,31 @@ class SparkplugHost:
         else:
             node.stale_deaths += 1  # an older connection's will; the node lives on
 
-    def _dbirth(self, node, device, topic, p, kind):
-        if not node.online:
-            self._violation(node, f"{topic}: DBIRTH before NBIRTH")
-        elif node.synced:
+    def _in_sequence(self, node, device, topic, p, kind):
+        """Checks that a DBIRTH, DDEATH or DATA may come now, and its seq."""
+        if not node.synced:
+            self.resyncs.append((node.name, f"{topic}: {kind} while unsynced"))
+            self._ask_rebirth(node)
+        elif not node.online:
+            self._violation(node, f"{topic}: {kind} before NBIRTH")
+        elif kind == "DDATA" and not node.device(device).online:
+            self._violation(node, f"{topic}: DDATA before DBIRTH")
+        else:
             self._check_seq(node, topic, p)
+            return
         node.seq = p.seq
+
+    def _dbirth(self, node, device, topic, p, kind):
+        self._in_sequence(node, device, topic, p, kind)
         self._birth_metrics(node, device, topic, p, kind)
 
     def _ddeath(self, node, device, topic, p, kind):
-        if node.synced:
-            self._check_seq(node, topic, p)
+        self._in_sequence(node, device, topic, p, kind)
         node.device(device).online = False
 
     def _data(self, node, device, topic, p, kind):
         d = node.device(device)
-        if not node.synced:
-            if node.online:
-                self.resyncs.append((node.name, f"{topic}: data while unsynced"))
-                self._ask_rebirth(node)
-            else:
-                self._violation(node, f"{topic}: {kind} before NBIRTH")
-            node.seq = p.seq
-        elif not d.online:
-            self._violation(node, f"{topic}: DDATA before DBIRTH")
-            node.seq = p.seq
-        else:
-            self._check_seq(node, topic, p)
+        self._in_sequence(node, device, topic, p, kind)
         for m in p.metrics:
             name = m.name or (d.aliases.get(m.alias) if m.HasField("alias") else None)
             known = d.metrics.get(name) if name else None
