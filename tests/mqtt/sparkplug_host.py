@@ -28,7 +28,6 @@ under it)."""
 import importlib
 import json
 import os
-import struct
 import sys
 import threading
 import time
