@@ -39,6 +39,20 @@ class BrokerError(RuntimeError):
     pass
 
 
+def stop_process(proc, sig=signal.SIGTERM, timeout=10.0):
+    """Signals proc (a Popen) unless it has exited, waits up to timeout, then
+    kills it; True if it ended by itself within timeout."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return False
+    return True
+
+
 def free_port():
     """A port nothing listens on now (the kernel's choice for port 0)."""
     with socket.socket() as s:
@@ -196,13 +210,7 @@ class Broker:
     def _stop_proc(self, sig, timeout=10.0):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, sig, timeout)
         self.proc = None
         if self.log:
             self.log.close()
