@@ -107,13 +107,13 @@ cat >"$mq/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
-log_dest stdout
+log_dest file $mq/mosquitto.log
 connection_messages true
 user $(id -un)
 CONF
 # Its own session: Ctrl-C reaches plc-supervise, which stops plc-mqtt (so its
 # NDEATH goes out) before the broker is stopped on the way out.
-setsid mosquitto -c "$mq/mosquitto.conf" >"$mq/mosquitto.log" 2>&1 &
+setsid mosquitto -c "$mq/mosquitto.conf" >"$mq/mosquitto.out" 2>&1 &
 broker=$!
 echo "$broker" >"$mq/mosquitto.pid"
 stop_broker() {
@@ -128,7 +128,7 @@ for _ in $(seq 200); do
 done
 if ! listening "$port"; then
     echo "run.sh: mosquitto does not listen on 127.0.0.1:$port ($mq/mosquitto.log):" >&2
-    cat "$mq/mosquitto.log" >&2
+    cat "$mq/mosquitto.out" "$mq/mosquitto.log" >&2 2>/dev/null
     exit 1
 fi
 cat <<MSG

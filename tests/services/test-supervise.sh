@@ -354,15 +354,17 @@ end
 # its log in $DIR/mosquitto.log; ready when it accepts connections.
 start_broker() {
     BROKER_PORT=$(free_port 127.0.0.1)
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stdout\nconnection_messages true\nuser %s\n' \
-        "$BROKER_PORT" "$(id -un)" >"$DIR/mosquitto.conf"
-    mosquitto -c "$DIR/mosquitto.conf" >"$DIR/mosquitto.log" 2>&1 &
+    # A log file, which mosquitto flushes line by line (its stdout it does not).
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file %s\nconnection_messages true\nuser %s\n' \
+        "$BROKER_PORT" "$DIR/mosquitto.log" "$(id -un)" >"$DIR/mosquitto.conf"
+    : >"$DIR/mosquitto.log"
+    mosquitto -c "$DIR/mosquitto.conf" >"$DIR/mosquitto.out" 2>&1 &
     BROKER_PID=$!
     local t0
     t0=$(now_ms)
     until (exec 9<>"/dev/tcp/127.0.0.1/$BROKER_PORT") 2>/dev/null; do
         if ! kill -0 "$BROKER_PID" 2>/dev/null || (($(now_ms) - t0 > 30000)); then
-            fail "mosquitto does not listen on 127.0.0.1:$BROKER_PORT: $(cat "$DIR/mosquitto.log")"
+            fail "mosquitto does not listen on 127.0.0.1:$BROKER_PORT: $(cat "$DIR/mosquitto.out" "$DIR/mosquitto.log")"
             return 1
         fi
         sleep 0.01
@@ -442,8 +444,9 @@ else
 fi
 end
 
-begin "--mqtt runs plc-mqtt despite enabled = no, on --mqtt-broker's broker"
+begin "--mqtt-broker: plc-mqtt on that broker, not the layout's"
 if [ -n "$MQTT_OK" ] && start_broker; then
+    mqtt_layout "enabled=yes" "broker=mqtt://127.0.0.1:$(free_port 127.0.0.1)"
     LISTEN=(--listen 127.0.0.1:0 --no-web)
     start_sv "$BIN" --mqtt --mqtt-broker "mqtt://127.0.0.1:$BROKER_PORT"
     wait_line "^plc-supervise: plc-mqtt ready \(pid [0-9]+" && wait_connects 1

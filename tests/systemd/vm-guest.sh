@@ -219,9 +219,9 @@ mqtt_skips=$(logged mqtt "Skipped due to 'exec-condition'")
 mq=$log/mosquitto
 mkdir -p "$mq"
 if mosquitto_passwd -c -b "$mq/passwd" demo-node node-pw >"$mq/passwd.log" 2>&1; then
-    printf 'listener 1883 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\nlog_dest stdout\nconnection_messages true\nuser root\n' \
-        "$mq/passwd" >"$mq/mosquitto.conf"
-    mosquitto -c "$mq/mosquitto.conf" >"$mq/log" 2>&1 &
+    printf 'listener 1883 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\nlog_dest file %s\nconnection_messages true\nuser root\n' \
+        "$mq/passwd" "$mq/log" >"$mq/mosquitto.conf"
+    mosquitto -c "$mq/mosquitto.conf" >"$mq/out" 2>&1 &
     mq_pid=$!
     check "mosquitto listens on 127.0.0.1:1883" until_ms "$WAIT_MS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/1883'
     # As docs/mqtt.md says: the password file, then [mqtt] enabled with a login.

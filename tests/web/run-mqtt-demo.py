@@ -68,28 +68,45 @@ try:
                                  stdout=open(watch_path, "w"), stderr=subprocess.STDOUT,
                                  start_new_session=True)
 
+        wait_for("the watch command prints decoded messages (it has subscribed)",
+                 lambda: decoded(r"^spBv1\.0/raspiplc/\S+/demo"))
+        # As run.sh's hint says: DATA carries aliases only, and names come with a birth,
+        # so plc-mqtt is restarted (pkill -x plc-mqtt: SIGTERM, its NDEATH sent by itself).
+        if first:
+            os.kill(first, signal.SIGTERM)
+            wait_for("plc-mqtt stopped by SIGTERM publishes its NDEATH",
+                     lambda: decoded(r"spBv1\.0/raspiplc/NDEATH/demo\b"))
+            first = wait_for("plc-supervise starts plc-mqtt again",
+                             lambda: (lambda p: p if p not in (None, first) else None)(mqtt_pid()))
+            wait_for("an NBIRTH of edge node demo follows",
+                     lambda: decoded(r"spBv1\.0/raspiplc/NBIRTH/demo\b"))
+            wait_for("the DBIRTH of device outputs names motor_run",
+                     lambda: decoded(r"DBIRTH/demo/outputs\b[^\0]*?\bmotor_run \(\d+\) = "))
+
         # Data: the start button (with feedback, so it does not trip) and the tank.
         demo.tool("plc-io-sim", "set", "motor_feedback", "1")
         demo.tool("plc-io-sim", "set", "start_button", "1")
         wait_for("DDATA of device outputs shows motor_run = true",
-                 lambda: decoded(r"\bmotor_run \(\d+\) = (true|True|1)\b"))
+                 lambda: decoded(r"DDATA/demo/outputs\b[^\0]*?\bmotor_run \(\d+\) = (true|True|1)\b"))
         demo.tool("plc-io-sim", "set", "start_button", "0")
         for level in ("42", "57.5"):
             r = demo.tool("plcctl", "force", "tank_level", level)
             check(f"plcctl force tank_level {level}", r.returncode == 0, r.stdout + r.stderr)
             wait_for(f"DDATA of device inputs shows tank_level = {level}",
-                     lambda: decoded(r"\btank_level \(\d+\) = " + re.escape(level) + r"(\.0*)?\b"))
+                     lambda: decoded(r"DDATA/demo/inputs\b[^\0]*?\btank_level \(\d+\) = "
+                                     + re.escape(level) + r"(\.0*)?\b"))
 
-        # A new birth after kill -9: every tag, the current level among them.
+        # kill -9: the broker sends the will; the new birth has the current level.
         if first:
+            deaths = len(re.findall(r"NDEATH", demo.text(watch_path)))
+            births = len(re.findall(r"DBIRTH/demo/inputs", demo.text(watch_path)))
             os.kill(first, signal.SIGKILL)
-            wait_for("the broker publishes plc-mqtt's will, an NDEATH",
-                     lambda: decoded(r"spBv1\.0/raspiplc/NDEATH/demo\b"))
+            wait_for("after kill -9 the broker publishes plc-mqtt's will, an NDEATH",
+                     lambda: len(re.findall(r"NDEATH", demo.text(watch_path))) > deaths)
             wait_for("plc-supervise restarts plc-mqtt", lambda: mqtt_pid() not in (None, first))
-            wait_for("an NBIRTH of edge node demo follows",
-                     lambda: decoded(r"spBv1\.0/raspiplc/NBIRTH/demo\b"))
-            wait_for("the DBIRTH of device inputs carries tank_level = 57.5",
-                     lambda: decoded(r"DBIRTH/demo/inputs\b[^\0]*?\btank_level \(\d+\) = 57\.5"))
+            wait_for("the new DBIRTH of device inputs carries tank_level = 57.5",
+                     lambda: re.search(r"\btank_level \(\d+\) = 57\.5", "".join(
+                         demo.text(watch_path).split("DBIRTH/demo/inputs")[births + 1:])))
         demo.tool("plcctl", "unforce", "tank_level")
 finally:
     try:
