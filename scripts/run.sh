@@ -135,7 +135,8 @@ cat <<MSG
 MQTT (docs/mqtt.md): plc-mqtt publishes the demo as Sparkplug B edge node 'demo' of group
 'raspiplc' to a mosquitto on 127.0.0.1:$port (pid $broker, log in $mq). Watch it decoded:
   mosquitto_sub -h 127.0.0.1 -p $port -t 'spBv1.0/#' -v -F '%t %x' | $build/services/plcctl mqtt-decode
-Births come at connect: after 'pkill -x plc-mqtt' (it is restarted) an NBIRTH shows every tag.
+Data carries aliases, their names come with a birth: with the watch running, 'pkill -x plc-mqtt'
+(it is restarted and born anew); then the tags above change in DDATA.
 
 MSG
 # The layout's [mqtt] turned on and pointed at this broker, in a copy: the
