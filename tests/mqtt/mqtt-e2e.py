@@ -244,11 +244,40 @@ try:
     check("writes and refusals are events (Events/Text)",
           any("mqtt host set level_high 80 -> 85" in t for t in texts), texts)
 
-    # ---- rebirth --------------------------------------------------------------------
+    # ---- rebirth, watched with mosquitto_sub and plcctl mqtt-decode --------------------
+    dump = os.path.join(work, "sub.txt")
+    with open(dump, "w") as out:
+        sub = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port),
+                                "-u", "host", "-P", broker.password("host"), "-q", "1",
+                                "-v", "-F", "%t %x", "-t", "spBv1.0/raspiplc/#",
+                                "-t", "spBv1.0/STATE/+"],
+                               stdout=out, stderr=subprocess.DEVNULL)
+    procs.append(sub)
+    # Subscribed once the host's retained STATE came (mqtt-decode passes STATE lines over).
+    check("mosquitto_sub is subscribed",
+          until(lambda: "spBv1.0/STATE/host " in open(dump).read()), open(dump).read())
     host.rebirth("demo")
     host.wait_for(lambda h: births_done(h, 2), 10, "births after NCMD Rebirth")
     check("rebirth on NCMD: the same bdSeq", host.node("demo").bd_seq == first_bd,
           (host.node("demo").bd_seq, first_bd))
+    until(lambda: "DBIRTH/demo/alarms " in open(dump).read())
+    stop_process(sub)
+    with open(dump) as f:
+        text = subprocess.run([os.path.join(svc, "plcctl"), "mqtt-decode"], stdin=f,
+                              capture_output=True, text=True, timeout=30)
+    with open(dump) as f:
+        js = subprocess.run([os.path.join(svc, "plcctl"), "mqtt-decode", "--json"], stdin=f,
+                            capture_output=True, text=True, timeout=30)
+    check("plcctl mqtt-decode: the rebirth decoded, names and values",
+          text.returncode == 0 and "spBv1.0/raspiplc/NBIRTH/demo seq 0 timestamp " in text.stdout
+          and "  level_high (13) = 85 [Float]" in text.stdout, text.stdout[-1500:] + text.stderr)
+    msgs = [json.loads(l) for l in js.stdout.splitlines()]
+    check("plcctl mqtt-decode --json: one object per message",
+          js.returncode == 0 and any(
+              m["topic"] == "spBv1.0/raspiplc/DBIRTH/demo/parameters" and
+              {"name": "level_high", "alias": 13, "datatype": "Float", "value": 85.0}.items()
+              <= next(x for x in m["metrics"] if x["name"] == "level_high").items()
+              for m in msgs), js.stdout[-1500:] + js.stderr)
 
     # ---- kill -9 of plc-mqtt ----------------------------------------------------------
     mqtt.send_signal(signal.SIGKILL)
