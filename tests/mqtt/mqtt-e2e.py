@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker import Broker, free_port, stop_process  # noqa: E402
 from sparkplug_host import BOOLEAN, FLOAT, INT64, SparkplugHost  # noqa: E402
