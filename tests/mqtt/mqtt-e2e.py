@@ -303,8 +303,9 @@ try:
         run("plcctl", "force", "tank_level", str(v))
         until(lambda: json.loads(run("plcctl", "--json", "get", "tank_level").stdout)
               ["tank_level"] == v)
-        # plc-mqtt looks at the region every 10 ms: give it a few looks before the next.
-        time.sleep(0.1)
+        # plc-mqtt looks at the region every 10 ms and says nothing per change: a quarter
+        # second (25 looks) before the next value, so each is seen on its own.
+        time.sleep(0.25)
         sent.append((v, before, int(time.time() * 1000)))
     broker.start()
     host.wait_for(lambda h: births_done(h, births + 1), 30, "births after the broker's restart")
