@@ -14,11 +14,12 @@ each message as it arrives; after the phase it decodes them (sparkplug_b_pb2)
 and takes, for each metric, arrival minus the write of its round.
 
   plc-mqtt phase: plc-mqtt publishes the changes it sees (DDATA, QoS 1).
-  floor phase:    the same rounds, the same payloads (built before the phase)
-                  published by a bare paho publisher process on the same
-                  broker with QoS 1 as each round is written, with no region
-                  read and no encoding: what the broker and the subscriber
-                  alone take.
+  floor phase:    the same rounds, the same payloads (built before the phase,
+                  --floor-chunk metrics per message as plc-mqtt splits them)
+                  published with QoS 1 by bare paho publishers, one process
+                  and connection per node, as each round is written: no
+                  region read and no encoding, what the broker and the
+                  subscriber alone take.
 
 Prints messages/s, metrics/s, latency p50/p95/p99 of both and their ratios;
 plc-mqtt's CPU (utime+stime and schedstat) per message and per metric,
@@ -26,7 +27,8 @@ mosquitto's beside it in both phases, and plc-mqtt's RSS and PSS. Reports,
 asserts nothing.
 
 usage: mqtt-bench.py [--build DIR] [--seconds S] [--period-ms MS] [--tags N]
-                     [--nodes N] [--fleet-tags N] [--only node|fleet] [--label TEXT]"""
+                     [--nodes N] [--fleet-tags N] [--floor-chunk N] [--only node|fleet]
+                     [--label TEXT]"""
 import argparse
 import ctypes
 import json
@@ -208,38 +210,35 @@ class Subscriber:
         self.c.loop_stop()
 
 
-def floor_publisher(port, user_passwords, pb2_dir, nodes_tags, rounds):
-    """Child process: builds every round's DDATA payload per node, says
-    'ready', then publishes round k's payloads when k arrives on stdin."""
+def floor_publisher(port, name, password, pb2_dir, ntags, rounds, chunk):
+    """Child process, one per node: builds every round's DDATA payloads of
+    that node (chunk metrics each, as plc-mqtt splits them), says 'ready',
+    then publishes round k's when k arrives on stdin."""
     import paho.mqtt.client as mqtt
     pb2 = sp.load_pb2(pb2_dir)
-    payloads = {}
+    topic = f"spBv1.0/{GROUP}/DDATA/{name}/inputs"
+    payloads, seq = {}, 0
     for k in range(1, rounds + 1):
         ts = int(time.time() * 1000)
-        payloads[k] = [(f"spBv1.0/{GROUP}/DDATA/{name}/inputs",
-                        sp.encode_payload(pb2, [{"name": f"t{i:04d}", "alias": i + 1,
-                                                 "datatype": sp.INT32, "value": k,
-                                                 "timestamp": ts} for i in range(n)],
-                                          seq=k % 256, timestamp=ts))
-                       for name, n in nodes_tags]
-    clients = {}
-    for name, _ in nodes_tags:  # one connection per node, as the nodes have
-        c = mqtt.Client(client_id=f"floor-{name}")
-        c.username_pw_set(name, user_passwords[name])
-        c.max_inflight_messages_set(1000)
-        c.connect("127.0.0.1", port)
-        c.loop_start()
-        clients[name] = c
-    while not all(c.is_connected() for c in clients.values()):
+        payloads[k] = []
+        for lo in range(0, ntags, chunk):
+            metrics = [{"name": f"t{i:04d}", "alias": i + 1, "datatype": sp.INT32, "value": k,
+                        "timestamp": ts} for i in range(lo, min(ntags, lo + chunk))]
+            payloads[k].append(sp.encode_payload(pb2, metrics, seq=seq, timestamp=ts))
+            seq = (seq + 1) % 256
+    c = mqtt.Client(client_id=f"floor-{name}")
+    c.username_pw_set(name, password)
+    c.max_inflight_messages_set(1000)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    while not c.is_connected():
         time.sleep(0.01)
     print("ready", flush=True)
     for line in sys.stdin:
-        k = int(line)
-        for (topic, payload), (name, _) in zip(payloads[k], nodes_tags):
-            clients[name].publish(topic, payload, qos=1)
-    for c in clients.values():
-        c.disconnect()
-        c.loop_stop()
+        for payload in payloads[int(line)]:
+            c.publish(topic, payload, qos=1)
+    c.disconnect()
+    c.loop_stop()
 
 
 class Bench:
@@ -358,31 +357,34 @@ class Bench:
         for n in nodes:
             n.stop_mqtt()
 
-        # floor phase: the same rounds through a bare publisher
-        pw = {n: self.broker.password(n) for n in names}
-        child = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--floor-child", str(self.broker.port),
-             json.dumps(pw), self.pb2_dir, json.dumps([(n, ntags) for n in names]), str(rounds)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        # floor phase: the same rounds through bare publishers, one per node
+        children = [subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--floor-child", str(self.broker.port), n,
+             self.broker.password(n), self.pb2_dir, str(ntags), str(rounds), str(a.floor_chunk)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for n in names]
         try:
-            if child.stdout.readline().strip() != "ready":
-                raise RuntimeError("the floor publisher did not start")
+            for child in children:
+                if child.stdout.readline().strip() != "ready":
+                    raise RuntimeError("a floor publisher did not start")
             self.sub.take()
-            fcpu0 = proc_cpu(child.pid)
+            fcpu0 = [proc_cpu(c.pid) for c in children]
             bcpu0 = proc_cpu(self.broker.proc.pid)
 
             def publish(k):
-                child.stdin.write(f"{k}\n")
-                child.stdin.flush()
+                for child in children:
+                    child.stdin.write(f"{k}\n")
+                    child.stdin.flush()
             fstamps = self.run_rounds(nodes, rounds, publish)
             self.settle(rounds, nodes)
-            fcpu1 = proc_cpu(child.pid)
+            fcpu1 = [proc_cpu(c.pid) for c in children]
             bcpu1 = proc_cpu(self.broker.proc.pid)
         finally:
-            child.stdin.close()
-            child.wait(30)
+            for child in children:
+                child.stdin.close()
+                mqtt_broker.stop_process(child, timeout=30)
         floor = self.analyse(self.sub.take(), fstamps, nodes, seconds)
-        floor.update(cpu_sched=fcpu1[1] - fcpu0[1], broker_cpu=bcpu1[1] - bcpu0[1])
+        floor.update(cpu_sched=sum(c1[1] - c0[1] for c0, c1 in zip(fcpu0, fcpu1)),
+                     broker_cpu=bcpu1[1] - bcpu0[1])
         self.report(label, res, floor, seconds)
         for n in nodes:
             n.close()
@@ -423,8 +425,8 @@ class Bench:
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--floor-child":
-        port, pw, pb2_dir, nodes_tags, rounds = sys.argv[2:7]
-        floor_publisher(int(port), json.loads(pw), pb2_dir, json.loads(nodes_tags), int(rounds))
+        port, name, password, pb2_dir, ntags, rounds, chunk = sys.argv[2:9]
+        floor_publisher(int(port), name, password, pb2_dir, int(ntags), int(rounds), int(chunk))
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(SRC, "build"))
@@ -433,6 +435,8 @@ def main():
     ap.add_argument("--tags", type=int, default=1000)
     ap.add_argument("--nodes", type=int, default=20)
     ap.add_argument("--fleet-tags", type=int, default=50)
+    ap.add_argument("--floor-chunk", type=int, default=256,
+                    help="metrics per floor message (plc-mqtt's MAX_METRICS)")
     ap.add_argument("--only", choices=["node", "fleet"])
     ap.add_argument("--label", default="")
     a = ap.parse_args()

@@ -497,6 +497,8 @@ static void refuse(struct plc_mqtt_node *n, const char *name, const char *fmt, .
     snprintf(text, sizeof(text), "refused mqtt write of '%s': %s", name, why);
     say("%s", text);
     count_refused(n);
+    /* The event names the tag; its text (48 bytes in the ring) starts with the reason. */
+    snprintf(text, sizeof(text), "refused: %s", why);
     post(n, LOG_WARNING, name, NAN, NAN, text);
 }
 
@@ -612,31 +614,9 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 
 /* ---- the connection -------------------------------------------------------------------- */
 
-static void on_connect(struct mosquitto *mosq, void *obj, int rc)
-{
-    struct plc_mqtt_node *n = obj;
-    if (rc != 0) {
-        say("broker %s:%u refused the connection: %s", n->brokers[n->broker].host,
-            n->brokers[n->broker].port, mosquitto_connack_string(rc));
-        return; /* the loop sees the disconnection */
-    }
-    char t[256];
-    n->connected = true;
-    n->backoff_ms = 0;
-    n->stats.connects++;
-    topic(n, t, sizeof(t), "NCMD", NULL);
-    mosquitto_subscribe(mosq, NULL, t, 1);
-    topic(n, t, sizeof(t), "DCMD", "+");
-    mosquitto_subscribe(mosq, NULL, t, 1);
-    if (n->cfg->primary_host[0]) {
-        snprintf(t, sizeof(t), NS "/STATE/%s", n->cfg->primary_host);
-        mosquitto_subscribe(mosq, NULL, t, 1);
-    } else {
-        n->rebirth = true;
-    }
-}
-
-/* bdSeq kept beside the regions, so a restarted plc-mqtt goes on from its last one. */
+/* bdSeq kept beside the regions, so a restarted plc-mqtt goes on from its last one (a
+ * host ignores an NDEATH whose bdSeq is not its node's current one: reusing one after a
+ * restart could let the old connection's will kill the new one). */
 static void load_bdseq(struct plc_mqtt_node *n)
 {
     FILE *f = fopen(n->bdseq_path, "re");
@@ -660,12 +640,42 @@ static void save_bdseq(struct plc_mqtt_node *n)
     }
 }
 
+static void on_connect(struct mosquitto *mosq, void *obj, int rc)
+{
+    struct plc_mqtt_node *n = obj;
+    if (rc != 0) {
+        say("broker %s:%u refused the connection: %s", n->brokers[n->broker].host,
+            n->brokers[n->broker].port, mosquitto_connack_string(rc));
+        return; /* the loop sees the disconnection */
+    }
+    char t[256];
+    n->connected = true;
+    n->backoff_ms = 0;
+    n->stats.connects++;
+    /* This bdSeq is taken (the will of this connection carries it): the next one is +1. */
+    n->next_bdseq = (uint8_t)(n->bdseq + 1);
+    save_bdseq(n);
+    topic(n, t, sizeof(t), "NCMD", NULL);
+    mosquitto_subscribe(mosq, NULL, t, 1);
+    topic(n, t, sizeof(t), "DCMD", "+");
+    mosquitto_subscribe(mosq, NULL, t, 1);
+    if (n->cfg->primary_host[0]) {
+        snprintf(t, sizeof(t), NS "/STATE/%s", n->cfg->primary_host);
+        mosquitto_subscribe(mosq, NULL, t, 1);
+    } else {
+        n->rebirth = true;
+    }
+}
+
 static void drop_connection(struct plc_mqtt_node *n, const char *why)
 {
     if (!n->mosq)
         return;
     if (n->connected)
         say("lost broker %s:%u: %s; storing changes", n->brokers[n->broker].host,
+            n->brokers[n->broker].port, why);
+    else if (!n->backoff_ms) /* the first failure in a row: said once, not at every retry */
+        say("cannot connect to broker %s:%u: %s; trying again", n->brokers[n->broker].host,
             n->brokers[n->broker].port, why);
     mosquitto_destroy(n->mosq);
     n->mosq = NULL;
@@ -722,9 +732,9 @@ static void try_connect(struct plc_mqtt_node *n)
                                n->cfg->ca_file[0] ? NULL : "/etc/ssl/certs",
                                n->cfg->cert_file[0] ? n->cfg->cert_file : NULL,
                                n->cfg->key_file[0] ? n->cfg->key_file : NULL, NULL);
-    /* A new connection, a new bdSeq: the same in the will and in the NBIRTH that follows. */
-    n->bdseq = n->next_bdseq++;
-    save_bdseq(n);
+    /* The will and the NBIRTH of a connection carry the same bdSeq; attempts that never
+     * got a CONNACK leave it for the next one. */
+    n->bdseq = n->next_bdseq;
     if (rc == MOSQ_ERR_SUCCESS && set_will(n) < 0)
         rc = MOSQ_ERR_NOMEM;
     if (rc == MOSQ_ERR_SUCCESS)

@@ -49,7 +49,8 @@ static void usage(FILE *out)
             "  --broker URL           the one broker to use, mqtt://HOST[:PORT] or\n"
             "                         mqtts://HOST[:PORT] (default: [mqtt] broker)\n"
             "  --check                exit 0 when the layout has an enabled [mqtt] section,\n"
-            "                         1 when not (the unit's ExecCondition=)\n"
+            "                         1 when not (the unit's ExecCondition=); without it,\n"
+            "                         plc-mqtt runs whatever [mqtt] enabled says\n"
             "  -h, --help             show this help\n");
 }
 
@@ -103,11 +104,13 @@ int main(int argc, char **argv)
     if (!layout)
         return 1;
     const struct plc_mqtt_config *m = plc_layout_get_mqtt(layout);
-    if (cfg.check || !m->enabled) {
-        if (!m->enabled)
-            fprintf(cfg.check ? stdout : stderr, "plc-mqtt: layout '%s' has %s\n",
-                    plc_layout_get_path(layout),
-                    m->present ? "[mqtt] enabled = no" : "no [mqtt] section");
+    /* Whether to run is --check's question (the unit, plc-supervise); asked to run, it runs. */
+    if (!m->enabled)
+        fprintf(cfg.check ? stdout : stderr, "plc-mqtt: layout '%s' has %s%s\n",
+                plc_layout_get_path(layout),
+                m->present ? "[mqtt] enabled = no" : "no [mqtt] section",
+                cfg.check ? "" : ": running as asked, with its defaults where it has none");
+    if (cfg.check) {
         int rc = m->enabled ? 0 : 1;
         plc_layout_free(layout);
         return rc;

@@ -14,7 +14,8 @@ tank_level, presses the simulated buttons, writes level_high by DCMD). Then,
 once quiet, every node must be online in the host's view, with no payload
 that failed to decode and no seq or birth rule broken, and the host's value of
 every published tag of every node must equal the PLC's own (plcctl --json
-get). Every process is stopped and every directory removed, also on failure.
+get), and each tag's changes must have arrived in the order of their
+timestamps, the stored ones included. Every process is stopped and every directory removed, also on failure.
 
 If plc-supervise does not run plc-mqtt itself (its --help does not name it),
 the test runs plc-mqtt beside it and restarts it as plc-supervise would.
@@ -249,6 +250,26 @@ def processes_under(root):
     return found
 
 
+def data_out_of_order(changes):
+    """The DATA changes whose timestamp is older than the tag's previous
+    DATA change: store and forward sends the stored ones after the births, in
+    their order, before live data, so per tag they never go back in time (a
+    resend after a lost PUBACK repeats a timestamp, it does not go back).
+    Events/Text merges the services' event rings, so it is checked per
+    service (the text's first word)."""
+    last, bad = {}, []
+    for c in changes:
+        if c.kind not in ("NDATA", "DDATA"):
+            continue
+        key = (c.node, c.device, c.name)
+        if c.name == "Events/Text":  # one ring per service, each in its own order
+            key += (str(c.value).split(" ")[0],)
+        if key in last and c.timestamp < last[key].timestamp:
+            bad.append(f"{last[key]} then {c}")
+        last[key] = c
+    return bad
+
+
 def devices_born(h, n, devices):
     node = h.node(n)
     return node and node.online and node.synced and all(
@@ -369,6 +390,9 @@ def main():
         with host.lock:
             check("every payload decoded", not host.errors, host.errors[:10])
             check("no seq or birth rule broken", not host.violations, host.violations[:10])
+            regress = data_out_of_order(host.changes)
+            check("every tag's changes arrived in the order of their timestamps "
+                  "(live and stored alike)", not regress, regress[:5])
             births = sum(n.births for n in host.nodes.values())
             deaths = sum(n.deaths for n in host.nodes.values())
             log(f"host: {host.messages} messages, {len(host.changes)} metric changes, "
