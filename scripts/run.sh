@@ -13,8 +13,7 @@
 # --mqtt (or RASPIPLC_MQTT=yes) also runs plc-mqtt, the Sparkplug B edge node
 # (docs/mqtt.md), against a mosquitto of its own: Debian's, on 127.0.0.1:1883
 # (RASPIPLC_MQTT_PORT; a free port when that one is taken, 0: any free one),
-# its configuration and log in build/demo-mqtt, stopped with the demo; the
-# layout's [mqtt] section is turned on for it in a copy there.
+# its configuration and log in build/demo-mqtt, stopped with the demo.
 #
 # RASPIPLC_BUILD_DIR=DIR runs the build in DIR instead (tests run their own), and
 # RASPIPLC_SETUP=no skips installing and building (it is done already).
@@ -139,16 +138,6 @@ Data carries aliases, their names come with a birth: with the watch running, 'pk
 (it is restarted and born anew); then the tags above change in DDATA.
 
 MSG
-# The layout's [mqtt] turned on and pointed at this broker, in a copy: the
-# section is deployment, outside the layout's hash, so every tool given the
-# original layout (the lines above) still meets the same regions.
-layout=$mq/$(basename "$RASPIPLC_LAYOUT")
-sed -e '/^\[mqtt\]/,/^\[/ { s|^enabled *=.*|enabled = yes|; s|^broker *=.*|broker = mqtt://127.0.0.1:'"$port"'| }' \
-    "$RASPIPLC_LAYOUT" >"$layout"
-if ! grep -q '^\[mqtt\]' "$layout"; then
-    echo "run.sh: --mqtt: $RASPIPLC_LAYOUT has no [mqtt] section (docs/mqtt.md)" >&2
-    exit 1
-fi
-# Not exec: the broker is stopped once plc-supervise is done.
-RASPIPLC_LAYOUT=$layout "${supervise[@]}" --mqtt --mqtt-broker "mqtt://127.0.0.1:$port" \
-    ${args[@]+"${args[@]}"}
+# --mqtt: plc-mqtt runs although the demo's [mqtt] says enabled = no, on this
+# broker. Not exec: the broker is stopped once plc-supervise is done.
+"${supervise[@]}" --mqtt --mqtt-broker "mqtt://127.0.0.1:$port" ${args[@]+"${args[@]}"}

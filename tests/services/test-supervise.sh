@@ -444,9 +444,8 @@ else
 fi
 end
 
-begin "--mqtt-broker: plc-mqtt on that broker, not the layout's"
+begin "--mqtt runs plc-mqtt despite the demo's enabled = no, on --mqtt-broker's broker"
 if [ -n "$MQTT_OK" ] && start_broker; then
-    mqtt_layout "enabled=yes" "broker=mqtt://127.0.0.1:$(free_port 127.0.0.1)"
     LISTEN=(--listen 127.0.0.1:0 --no-web)
     start_sv "$BIN" --mqtt --mqtt-broker "mqtt://127.0.0.1:$BROKER_PORT"
     wait_line "^plc-supervise: plc-mqtt ready \(pid [0-9]+" && wait_connects 1

@@ -61,7 +61,7 @@ try:
     broker_pid = int(pidm.group(1)) if pidm else None
     check("run.sh says which mosquitto it started", broker_pid, demo.output())
     if cmd:
-        first = wait_for("plc-supervise runs plc-mqtt (the demo's [mqtt] turned on)",
+        first = wait_for("plc-supervise runs plc-mqtt (--mqtt over the demo's enabled = no)",
                          mqtt_pid)
         # A person's second shell: the printed command, as printed.
         watch = subprocess.Popen(["bash", "-c", cmd.group(1)], cwd=demo.src,
