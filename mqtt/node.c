@@ -10,12 +10,11 @@
  * the MQTT thread through a lock anyway. The poll costs one
  * plc_region_wait(0) per region per POLL_NS (a load of the change counter);
  * a region is read only when it changed. The scan statistics, which change
- * every scan, are read at most once a second, as plc-web does.
+ * every scan, are read at most once a second, as plc-web does. What the host
+ * sends (commands, writes, its STATE) is commands.c's.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <math.h>
 #include <mosquitto.h>
 #include <stdarg.h>
@@ -31,80 +30,6 @@
 #include "plc-modbus.h"
 #include "plc.h"
 
-#define POLL_NS 10000000LL          /* regions looked at every 10 ms */
-#define THROTTLE_NS 1000000000LL    /* the scan statistics at most once a second */
-#define EVENTS_NS 100000000LL       /* the event rings every 100 ms */
-#define RETRY_NS 1000000000LL       /* a region or ring not there yet is tried again */
-#define TICK_NS 100000000LL         /* the caller's tick (the watchdog) */
-#define MAX_INFLIGHT 20             /* DATA messages awaiting their PUBACK */
-#define MAX_METRICS 256             /* metrics per DATA message */
-#define NS "spBv1.0"
-#define REBIRTH "Node Control/Rebirth"
-
-/* Node metrics after the tags' aliases (a tag's alias is its index + 1). */
-enum node_metric { NM_EVENTS = 1, NM_REFUSED, NM_DROPPED, NM_REBIRTH, NM_HASH, NM_VERSION };
-/* Store entries for the node counters (events are PLC_MQTT_EVENT). */
-#define CHANGE_REFUSED (UINT32_MAX - 1)
-#define CHANGE_DROPPED (UINT32_MAX - 2)
-
-struct region_state {
-    const struct plc_region_def *def;
-    struct plc_region *handle;
-    unsigned char *data;  /* last read */
-    bool valid;
-    bool throttled;       /* the scan statistics */
-    bool published;       /* has a published tag: a device */
-    int64_t next_ns;      /* when to look again */
-};
-
-struct inflight {
-    int mid;
-    uint64_t last_id; /* the last store change the message carried */
-};
-
-struct plc_mqtt_node {
-    const struct plc_layout *layout;
-    const struct plc_mqtt_config *cfg;
-    const char *base;
-    char group[PLC_MQTT_ID_MAX + 1], edge[PLC_MQTT_ID_MAX + 1];
-    struct plc_mqtt_broker brokers[PLC_MQTT_BROKER_MAX];
-    size_t nbrokers, broker;
-    char password[256];
-    bool has_password;
-
-    struct mosquitto *mosq;
-    bool connected;     /* CONNACK came */
-    bool host_online;   /* the primary host's STATE (true without one) */
-    bool born;          /* births sent on this connection */
-    bool rebirth;       /* a rebirth was asked */
-    int64_t connect_ns; /* when the attempt started */
-    int64_t next_attempt_ns;
-    uint32_t backoff_ms;
-    uint8_t seq, bdseq, next_bdseq;
-    bool lib; /* mosquitto_lib_init() done */
-    char bdseq_path[4096];
-
-    struct plc_mqtt_store *store;
-    struct inflight inflight[MAX_INFLIGHT];
-    size_t ninflight;
-
-    size_t ntags;
-    struct region_state *regions;
-    size_t nregions;
-    struct plc_value *last;  /* the value last reported, per tag */
-    bool *have_last;
-
-    struct plc_event_ring *rings[PLC_SOURCE_MQTT + 1];
-    uint64_t cursors[PLC_SOURCE_MQTT + 1];
-    int64_t ring_retry_ns[PLC_SOURCE_MQTT + 1];
-    int64_t events_ns;
-    struct plc_event_ring *own; /* events-mqtt, written by this node */
-
-    struct plc_modbus_client *modbus;
-    struct plc_mqtt_node_stats stats;
-    uint64_t reported_dropped;
-};
-
 /* ---- time and logging ---------------------------------------------------------------- */
 
 static int64_t mono_ns(void)
@@ -114,15 +39,14 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static uint64_t now_ms(void)
+uint64_t mqtt_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void mqtt_say(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -133,17 +57,17 @@ static void say(const char *fmt, ...)
 }
 
 /* An event in plc-mqtt's own ring (events-mqtt), which it publishes like the others. */
-static void post(struct plc_mqtt_node *n, int severity, const char *name, double before,
+void mqtt_post(struct plc_mqtt_node *n, int severity, const char *name, double before,
                  double after, const char *text)
 {
     if (n->own && plc_event_ring_post(n->own, PLC_SOURCE_MQTT, PLC_EVENT_MODBUS_WRITE, severity,
                                       name, before, after, "%s", text) < 0)
-        say("the event was not recorded: %s", plc_strerror(errno));
+        mqtt_say("the event was not recorded: %s", plc_strerror(errno));
 }
 
 /* ---- topics and publishing ----------------------------------------------------------- */
 
-static void topic(const struct plc_mqtt_node *n, char *buf, size_t len, const char *type,
+void mqtt_topic(const struct plc_mqtt_node *n, char *buf, size_t len, const char *type,
                   const char *device)
 {
     snprintf(buf, len, NS "/%s/%s/%s%s%s", n->group, type, n->edge, device ? "/" : "",
@@ -157,15 +81,15 @@ static int publish(struct plc_mqtt_node *n, const char *type, const char *device
     char t[256];
     uint8_t *buf = NULL;
     size_t len = 0;
-    topic(n, t, sizeof(t), type, device);
+    mqtt_topic(n, t, sizeof(t), type, device);
     if (plc_mqtt_payload_encode(p, &buf, &len) < 0) {
-        say("cannot encode %s: %s", t, strerror(errno));
+        mqtt_say("cannot encode %s: %s", t, strerror(errno));
         return -1;
     }
     int rc = mosquitto_publish(n->mosq, mid, t, (int)len, buf, 1, false);
     free(buf);
     if (rc != MOSQ_ERR_SUCCESS) {
-        say("cannot publish %s: %s", t, mosquitto_strerror(rc));
+        mqtt_say("cannot publish %s: %s", t, mosquitto_strerror(rc));
         return -1;
     }
     return 0;
@@ -174,7 +98,7 @@ static int publish(struct plc_mqtt_node *n, const char *type, const char *device
 /* The next payload's seq: one counter across NBIRTH, DBIRTH and DATA, 0..255. */
 static void stamp(struct plc_mqtt_node *n, struct plc_mqtt_payload *p)
 {
-    p->timestamp = now_ms();
+    p->timestamp = mqtt_now_ms();
     p->has_seq = true;
     p->seq = n->seq++;
 }
@@ -204,7 +128,7 @@ static int read_region(struct plc_mqtt_node *n, struct region_state *r, bool for
     return 1;
 }
 
-static double as_double(const struct plc_tag_def *t, const struct plc_value *v)
+double mqtt_as_double(const struct plc_tag_def *t, const struct plc_value *v)
 {
     return plc_value_to_double(t->type, v);
 }
@@ -220,7 +144,7 @@ static bool reportable(struct plc_mqtt_node *n, size_t i, const struct plc_value
     double db = n->cfg->tags[i].deadband;
     if (db <= 0 || t->type == PLC_TYPE_BOOL)
         return true;
-    return fabs(as_double(t, v) - as_double(t, &n->last[i])) > db;
+    return fabs(mqtt_as_double(t, v) - mqtt_as_double(t, &n->last[i])) > db;
 }
 
 static bool live(const struct plc_mqtt_node *n)
@@ -228,20 +152,20 @@ static bool live(const struct plc_mqtt_node *n)
     return n->connected && n->born;
 }
 
-static void push(struct plc_mqtt_node *n, const struct plc_mqtt_change *c)
+void mqtt_push(struct plc_mqtt_node *n, const struct plc_mqtt_change *c)
 {
     struct plc_mqtt_change copy = *c;
     copy.historical = !live(n);
     int rc = plc_mqtt_store_push(n->store, &copy);
     if (rc < 0)
-        say("out of memory: a change was lost");
+        mqtt_say("out of memory: a change was lost");
     n->stats.dropped = plc_mqtt_store_get_dropped(n->store);
 }
 
 /* The changed tags of a region just read, into the store. */
 static void diff_region(struct plc_mqtt_node *n, struct region_state *r)
 {
-    uint64_t ts = now_ms();
+    uint64_t ts = mqtt_now_ms();
     for (size_t i = r->def->first_tag; i < r->def->first_tag + r->def->tag_count; i++) {
         const struct plc_tag_def *t = plc_layout_tag_at(n->layout, i);
         if (!n->cfg->tags[i].publish)
@@ -256,7 +180,7 @@ static void diff_region(struct plc_mqtt_node *n, struct region_state *r)
         n->last[i] = v;
         n->have_last[i] = true;
         if (!first)
-            push(n, &(struct plc_mqtt_change){.timestamp = ts, .tag = (uint32_t)i, .value = v});
+            mqtt_push(n, &(struct plc_mqtt_change){.timestamp = ts, .tag = (uint32_t)i, .value = v});
     }
 }
 
@@ -305,7 +229,7 @@ static void poll_events(struct plc_mqtt_node *n, int64_t now)
             char text[256];
             snprintf(text, sizeof(text), "%s %s%s%s: %s", plc_event_source_name(ev.source),
                      plc_event_kind_name(ev.kind), ev.name[0] ? " " : "", ev.name, ev.text);
-            push(n, &(struct plc_mqtt_change){.timestamp = (uint64_t)(ev.realtime_ns / 1000000),
+            mqtt_push(n, &(struct plc_mqtt_change){.timestamp = (uint64_t)(ev.realtime_ns / 1000000),
                                               .tag = PLC_MQTT_EVENT,
                                               .text = text});
         }
@@ -327,7 +251,7 @@ static void node_metric(struct plc_mqtt_metric *m, const char *name, uint64_t al
 static int send_nbirth(struct plc_mqtt_node *n)
 {
     struct plc_mqtt_metric m[8];
-    uint64_t ts = now_ms(), base = n->ntags;
+    uint64_t ts = mqtt_now_ms(), base = n->ntags;
     char hash[24];
     snprintf(hash, sizeof(hash), "%016" PRIx64, plc_layout_get_hash(n->layout));
     node_metric(&m[0], "bdSeq", 0, PLC_MQTT_INT64, ts);
@@ -353,7 +277,7 @@ static int send_dbirth(struct plc_mqtt_node *n, struct region_state *r)
 {
     struct plc_mqtt_metric *m = calloc(r->def->tag_count ? r->def->tag_count : 1, sizeof(*m));
     size_t count = 0;
-    uint64_t ts = now_ms();
+    uint64_t ts = mqtt_now_ms();
     if (!m)
         return -1;
     for (size_t i = r->def->first_tag; i < r->def->first_tag + r->def->tag_count; i++) {
@@ -395,7 +319,7 @@ static void births(struct plc_mqtt_node *n)
             return;
     n->born = true;
     n->rebirth = false;
-    say("born on %s:%u as %s/%s (bdSeq %u)", n->brokers[n->broker].host,
+    mqtt_say("born on %s:%u as %s/%s (bdSeq %u)", n->brokers[n->broker].host,
         n->brokers[n->broker].port, n->group, n->edge, n->bdseq);
 }
 
@@ -475,143 +399,6 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
     }
 }
 
-/* ---- commands from the host ------------------------------------------------------------- */
-
-static void count_refused(struct plc_mqtt_node *n)
-{
-    n->stats.refused_writes++;
-    push(n, &(struct plc_mqtt_change){.timestamp = now_ms(),
-                                      .tag = CHANGE_REFUSED,
-                                      .value.i = (int64_t)n->stats.refused_writes});
-}
-
-static void refuse(struct plc_mqtt_node *n, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void refuse(struct plc_mqtt_node *n, const char *name, const char *fmt, ...)
-{
-    char why[700], text[800];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    snprintf(text, sizeof(text), "refused mqtt write of '%s': %s", name, why);
-    say("%s", text);
-    count_refused(n);
-    /* The event names the tag; its text (48 bytes in the ring) starts with the reason. */
-    snprintf(text, sizeof(text), "refused: %s", why);
-    post(n, LOG_WARNING, name, NAN, NAN, text);
-}
-
-/* A write of one metric of an NCMD (device NULL) or DCMD. */
-static void host_write(struct plc_mqtt_node *n, const char *device,
-                       const struct plc_mqtt_metric *m)
-{
-    const struct plc_tag_def *t = NULL;
-    char alias_name[32];
-    const char *name = m->name;
-    if (name)
-        t = plc_layout_find_tag(n->layout, name);
-    else if (m->alias >= 1 && m->alias <= n->ntags)
-        t = plc_layout_tag_at(n->layout, m->alias - 1);
-    if (!name) {
-        snprintf(alias_name, sizeof(alias_name), "alias %" PRIu64, m->alias);
-        name = t ? t->name : alias_name;
-    }
-    if (!t) {
-        refuse(n, name, "unknown tag in layout '%s'", plc_layout_get_name(n->layout));
-        return;
-    }
-    size_t i = (size_t)(t - plc_layout_tag_at(n->layout, 0));
-    if (device && strcmp(device, t->region->name) != 0) {
-        refuse(n, name, "the tag is in device '%s', not '%s'", t->region->name, device);
-        return;
-    }
-    if (!n->cfg->tags[i].writable) {
-        refuse(n, name, "not writable from MQTT (not in [mqtt] writable)");
-        return;
-    }
-    struct plc_value v, before;
-    struct plc_diag d = {0};
-    char a[48], b[48];
-    if (plc_mqtt_metric_get_tag(m, t->type, &v) < 0) {
-        refuse(n, name, "%s %s is not a value of type %s", plc_mqtt_datatype_name(m->datatype),
-               m->is_null ? "null" : "value", plc_type_name(t->type));
-        return;
-    }
-    if (plc_modbus_check_value(t, &v, NULL, &d) < 0 ||
-        plc_modbus_client_read_tag(n->modbus, t, &before, &d) < 0 ||
-        plc_modbus_client_write_tag(n->modbus, t, &v, &d) < 0) {
-        refuse(n, name, "%s", d.msg);
-        return;
-    }
-    char text[256];
-    plc_value_format(t->type, &before, a, sizeof(a));
-    plc_value_format(t->type, &v, b, sizeof(b));
-    snprintf(text, sizeof(text), "mqtt host set %s %s -> %s", t->name, a, b);
-    say("%s", text);
-    n->stats.applied_writes++;
-    post(n, LOG_NOTICE, t->name, as_double(t, &before), as_double(t, &v), text);
-}
-
-static void on_command(struct plc_mqtt_node *n, const char *device,
-                       const struct mosquitto_message *msg)
-{
-    struct plc_mqtt_payload *p = plc_mqtt_payload_decode(msg->payload, (size_t)msg->payloadlen);
-    if (!p) {
-        refuse(n, msg->topic, "the payload is not a Sparkplug B payload");
-        return;
-    }
-    for (size_t i = 0; i < p->count; i++) {
-        const struct plc_mqtt_metric *m = &p->metrics[i];
-        bool rebirth = !device && ((m->name && strcmp(m->name, REBIRTH) == 0) ||
-                                   (!m->name && m->alias == n->ntags + NM_REBIRTH));
-        if (rebirth) {
-            if (m->datatype == PLC_MQTT_BOOLEAN && !m->is_null && m->value.i)
-                n->rebirth = true;
-            continue;
-        }
-        host_write(n, device, m);
-    }
-    plc_mqtt_payload_free(p);
-}
-
-static void on_state(struct plc_mqtt_node *n, const struct mosquitto_message *msg)
-{
-    char buf[512];
-    size_t len = (size_t)msg->payloadlen < sizeof(buf) - 1 ? (size_t)msg->payloadlen
-                                                           : sizeof(buf) - 1;
-    memcpy(buf, msg->payload, len);
-    buf[len] = '\0';
-    json_object *o = json_tokener_parse(buf), *online = NULL;
-    bool was = n->host_online;
-    n->host_online = o && json_object_object_get_ex(o, "online", &online) &&
-                     json_object_get_boolean(online);
-    json_object_put(o);
-    if (n->host_online != was)
-        say("primary host '%s' is %s", n->cfg->primary_host,
-            n->host_online ? "online" : "offline: storing");
-    if (!n->host_online)
-        n->born = false;
-    else if (!was)
-        n->rebirth = true; /* a host that comes online wants the births (3.0, 7.7) */
-}
-
-static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
-{
-    struct plc_mqtt_node *n = obj;
-    char ncmd[256], dcmd[256], state[256];
-    (void)mosq;
-    topic(n, ncmd, sizeof(ncmd), "NCMD", NULL);
-    topic(n, dcmd, sizeof(dcmd), "DCMD", "");
-    snprintf(state, sizeof(state), NS "/STATE/%s", n->cfg->primary_host);
-    if (strcmp(msg->topic, ncmd) == 0)
-        on_command(n, NULL, msg);
-    else if (strncmp(msg->topic, dcmd, strlen(dcmd)) == 0)
-        on_command(n, msg->topic + strlen(dcmd), msg);
-    else if (n->cfg->primary_host[0] && strcmp(msg->topic, state) == 0)
-        on_state(n, msg);
-}
-
 /* ---- the connection -------------------------------------------------------------------- */
 
 /* bdSeq kept beside the regions, so a restarted plc-mqtt goes on from its last one (a
@@ -635,7 +422,7 @@ static void save_bdseq(struct plc_mqtt_node *n)
     if (!f || fprintf(f, "%u\n", n->bdseq) < 0 || fclose(f) != 0 || rename(tmp, n->bdseq_path)) {
         if (f)
             unlink(tmp);
-        say("cannot keep bdSeq in '%s': %s (a restart begins again at 0)", n->bdseq_path,
+        mqtt_say("cannot keep bdSeq in '%s': %s (a restart begins again at 0)", n->bdseq_path,
             strerror(errno));
     }
 }
@@ -644,7 +431,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
     struct plc_mqtt_node *n = obj;
     if (rc != 0) {
-        say("broker %s:%u refused the connection: %s", n->brokers[n->broker].host,
+        mqtt_say("broker %s:%u refused the connection: %s", n->brokers[n->broker].host,
             n->brokers[n->broker].port, mosquitto_connack_string(rc));
         return; /* the loop sees the disconnection */
     }
@@ -655,9 +442,9 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
     /* This bdSeq is taken (the will of this connection carries it): the next one is +1. */
     n->next_bdseq = (uint8_t)(n->bdseq + 1);
     save_bdseq(n);
-    topic(n, t, sizeof(t), "NCMD", NULL);
+    mqtt_topic(n, t, sizeof(t), "NCMD", NULL);
     mosquitto_subscribe(mosq, NULL, t, 1);
-    topic(n, t, sizeof(t), "DCMD", "+");
+    mqtt_topic(n, t, sizeof(t), "DCMD", "+");
     mosquitto_subscribe(mosq, NULL, t, 1);
     if (n->cfg->primary_host[0]) {
         snprintf(t, sizeof(t), NS "/STATE/%s", n->cfg->primary_host);
@@ -672,10 +459,10 @@ static void drop_connection(struct plc_mqtt_node *n, const char *why)
     if (!n->mosq)
         return;
     if (n->connected)
-        say("lost broker %s:%u: %s; storing changes", n->brokers[n->broker].host,
+        mqtt_say("lost broker %s:%u: %s; storing changes", n->brokers[n->broker].host,
             n->brokers[n->broker].port, why);
     else if (!n->backoff_ms) /* the first failure in a row: said once, not at every retry */
-        say("cannot connect to broker %s:%u: %s; trying again", n->brokers[n->broker].host,
+        mqtt_say("cannot connect to broker %s:%u: %s; trying again", n->brokers[n->broker].host,
             n->brokers[n->broker].port, why);
     mosquitto_destroy(n->mosq);
     n->mosq = NULL;
@@ -697,10 +484,10 @@ static int set_will(struct plc_mqtt_node *n)
     char t[256];
     uint8_t *buf = NULL;
     size_t len;
-    node_metric(&m, "bdSeq", 0, PLC_MQTT_INT64, now_ms());
+    node_metric(&m, "bdSeq", 0, PLC_MQTT_INT64, mqtt_now_ms());
     m.value.i = n->bdseq;
-    struct plc_mqtt_payload p = {.timestamp = now_ms(), .count = 1, .metrics = &m};
-    topic(n, t, sizeof(t), "NDEATH", NULL);
+    struct plc_mqtt_payload p = {.timestamp = mqtt_now_ms(), .count = 1, .metrics = &m};
+    mqtt_topic(n, t, sizeof(t), "NDEATH", NULL);
     if (plc_mqtt_payload_encode(&p, &buf, &len) < 0)
         return -1;
     int rc = mosquitto_will_set(n->mosq, t, (int)len, buf, 1, false);
@@ -715,13 +502,13 @@ static void try_connect(struct plc_mqtt_node *n)
     snprintf(id, sizeof(id), "raspiplc-%s-%s", n->group, n->edge);
     n->mosq = mosquitto_new(id, true, n);
     if (!n->mosq) {
-        say("cannot make an MQTT client: %s", strerror(errno));
+        mqtt_say("cannot make an MQTT client: %s", strerror(errno));
         n->next_attempt_ns = mono_ns() + RETRY_NS;
         return;
     }
     mosquitto_int_option(n->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     mosquitto_connect_callback_set(n->mosq, on_connect);
-    mosquitto_message_callback_set(n->mosq, on_message);
+    mosquitto_message_callback_set(n->mosq, mqtt_on_message);
     mosquitto_publish_callback_set(n->mosq, on_publish);
     if (n->cfg->username[0])
         mosquitto_username_pw_set(n->mosq, n->cfg->username,
@@ -826,7 +613,7 @@ struct plc_mqtt_node *plc_mqtt_node_new(const struct plc_mqtt_node_config *cfg,
         struct plc_diag d = {0};
         n->own = plc_event_ring_open(path, PLC_WRITER, plc_layout_get_hash(n->layout), &d);
         if (!n->own)
-            say("no event ring of its own, writes are not recorded as events: %s", d.msg);
+            mqtt_say("no event ring of its own, writes are not recorded as events: %s", d.msg);
     }
     snprintf(n->bdseq_path, sizeof(n->bdseq_path), "%s/%s/mqtt-%s.bdseq", n->base,
              plc_layout_get_name(n->layout), n->edge);
@@ -847,9 +634,9 @@ static void goodbye(struct plc_mqtt_node *n)
     if (!n->mosq || !n->connected)
         return;
     struct plc_mqtt_metric m;
-    node_metric(&m, "bdSeq", 0, PLC_MQTT_INT64, now_ms());
+    node_metric(&m, "bdSeq", 0, PLC_MQTT_INT64, mqtt_now_ms());
     m.value.i = n->bdseq;
-    struct plc_mqtt_payload p = {.timestamp = now_ms(), .count = 1, .metrics = &m};
+    struct plc_mqtt_payload p = {.timestamp = mqtt_now_ms(), .count = 1, .metrics = &m};
     int mid;
     n->ninflight = 0;
     if (publish(n, "NDEATH", NULL, &p, &mid) == 0) {
@@ -877,7 +664,7 @@ int plc_mqtt_node_run(struct plc_mqtt_node *n, volatile sig_atomic_t *stop,
         poll_events(n, now);
         if (n->stats.dropped != n->reported_dropped) {
             n->reported_dropped = n->stats.dropped;
-            push(n, &(struct plc_mqtt_change){.timestamp = now_ms(),
+            mqtt_push(n, &(struct plc_mqtt_change){.timestamp = mqtt_now_ms(),
                                               .tag = CHANGE_DROPPED,
                                               .value.i = (int64_t)n->stats.dropped});
         }
