@@ -203,6 +203,16 @@ class _Region:
             raise self.fail("write", ctypes.get_errno(), tags[0].name if len(tags) == 1 else None)
         self.plc.stats["writes"] += 1
 
+    def write_all(self, data):
+        if len(data) != self.defn.data_size:
+            raise ValueError(f"region '{self.name}': {len(data)} bytes given, its data is "
+                             f"{self.defn.data_size}")
+        ctypes.memmove(self.buf, data, len(data))
+        if lib.plc_region_write(self.handle, self.buf) != 0:
+            self.plc.stats["errors"] += 1
+            raise self.fail("write", ctypes.get_errno())
+        self.plc.stats["writes"] += 1
+
     def wait(self, timeout):
         """1 changed, 0 not within @timeout seconds (negative: for ever)."""
         ns = -1 if timeout < 0 else max(1, int(timeout * 1e9))
@@ -493,6 +503,16 @@ class PLC:
             by_region.setdefault(t.region, []).append((t, self._encode(t, value)))
         for region, items in by_region.items():
             self._writer(items[0][0]).write_tags([t for t, _ in items], [v for _, v in items])
+
+    def write_region(self, region, data):
+        """Publish a region's whole data (data_size bytes) as one update (writers only)."""
+        defn = lib.plc_layout_find_region(self._layout, region.encode())
+        if not defn:
+            raise LayoutError("no such region in the layout", region=region, path=self.layout_path)
+        tags = self.tags(region)
+        if not tags:
+            raise LayoutError("region has no tags", region=region, path=self.layout_path)
+        self._writer(tags[0]).write_all(data)
 
     def heartbeat(self):
         """Say every region this client writes is alive, without changing it."""
