@@ -6,6 +6,7 @@ import os
 import queue
 import threading
 import time
+import weakref
 
 from . import _lib
 from ._lib import lib, text
@@ -251,9 +252,12 @@ class _Watch:
 
     def __init__(self, plc, region, tags):
         self.region = _Region(plc, region, _lib.PLC_READER)
+        plc._watches.add(self)  # PLC.close() detaches a watch never iterated to its end
         self.tags = tags
         self.last = None
-        self.had_writer = False
+        # A writer alive when the watch began and dead later is an error; a
+        # region with none yet is waited on (its writer may come).
+        self.had_writer = self.region.writer_alive()
 
     def read(self, initial):
         now = time.time()
@@ -294,6 +298,7 @@ class _Watch:
 
     def close(self):
         self.region.detach()
+        self.region.plc._watches.discard(self)
 
 
 class PLC:
@@ -313,6 +318,8 @@ class PLC:
         self.service = service
         self._modbus = modbus
         self._readers, self._writers = {}, {}
+        self._watches = set()
+        self._gens = weakref.WeakSet()  # watch() iterators: closed (threads stopped) by close()
         self._tags = {}
         self.stats = dict(reads=0, writes=0, waits=0, wakeups=0, changes=0, commands=0,
                           command_timeouts=0, errors=0)
@@ -421,10 +428,24 @@ class PLC:
         for t in tags:
             by_region.setdefault(t.region, []).append(t)
         deadline = None if timeout is None else time.monotonic() + timeout
-        watches = [_Watch(self, r, ts) for r, ts in by_region.items()]
+        # Attached and read now, not at the first next(): a change made after
+        # watch() returns is a change.
+        watches = []
         try:
+            for r, ts in by_region.items():
+                watches.append(_Watch(self, r, ts))
+            first = [c for w in watches for c in w.read(initial)]
+        except BaseException:
             for w in watches:
-                yield from w.read(initial)
+                w.close()
+            raise
+        gen = self._changes(watches, first, deadline)
+        self._gens.add(gen)
+        return gen
+
+    def _changes(self, watches, first, deadline):
+        try:
+            yield from first
             if len(watches) == 1:
                 w = watches[0]
                 while True:
@@ -657,6 +678,10 @@ class PLC:
     # ---- cleanup -------------------------------------------------------------------
     def close(self):
         """Detach every region (a writer's claim is released); idempotent."""
+        for g in list(getattr(self, "_gens", ())):
+            g.close()
+        for w in list(getattr(self, "_watches", ())):  # of iterators never started
+            w.close()
         for r in list(self._readers.values()) + list(self._writers.values()):
             r.detach()
         self._readers.clear()
