@@ -170,9 +170,13 @@ _FUNCS = {
 
 
 def _load():
-    """libplc: $RASPIPLC_LIBPLC (a build tree's), else the soname the
+    """libplc: $RASPIPLC_LIBPLC, else, for the package in a source checkout
+    (python/raspiplc), that checkout's build/runtime/, else the soname the
     raspiplc package installs, else what the linker's cache knows as plc."""
-    names = [os.environ.get("RASPIPLC_LIBPLC") or SONAME]
+    here = os.path.dirname(os.path.abspath(__file__))
+    checkout = os.path.join(here, "..", "..", "build", "runtime", SONAME)
+    names = [os.environ.get("RASPIPLC_LIBPLC") or
+             (os.path.normpath(checkout) if os.path.exists(checkout) else SONAME)]
     found = ctypes.util.find_library("plc")
     if found and found not in names:
         names.append(found)
