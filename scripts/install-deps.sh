@@ -16,6 +16,7 @@ packages=(
   zlib1g-dev libsystemd-dev            # retain CRC-32, sd_notify
   libmodbus-dev libgpiod-dev           # Modbus gateway, GPIO
   libcmocka-dev python3 strace         # tests (strace: retain fault injection)
+  python3-pytest                       # the Python library raspiplc's tests (tests/python/)
   chromium chromium-driver python3-selenium  # plc-web's page in a real browser (tests/web/browser-test.py)
   stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
   qemu-system-x86 busybox-static       # gpio-sim suite (tests/gpio/run.sh): qemu guest, initramfs

@@ -155,8 +155,9 @@ class _Region:
                                   self.access, service, ctypes.byref(diag))
         if not h:
             err = ctypes.get_errno()
-            msg = _lib.diag_text(diag) or _lib.strerror(err)
-            raise _error(err, msg, region=self.name, path=self.path)
+            msg = _lib.diag_text(diag)
+            raise _error(err, msg or _lib.strerror(err), region=self.name, path=self.path,
+                         named=bool(msg))
         self.handle = h
 
     def detach(self):
@@ -281,20 +282,22 @@ class _Watch:
                 slice_s = min(slice_s, deadline - time.monotonic())
                 if slice_s <= 0:
                     return []
-            alive = self.region.writer_alive()
-            if self.had_writer and not alive:
-                self.region.plc.stats["errors"] += 1
-                raise WriterDeadError(
-                    "its writer died while waiting for a change "
-                    f"(writer '{self.region.defn.writer.decode()}')",
-                    region=self.region.name, tag=self.tags[0].name if len(self.tags) == 1
-                    else None, path=self.region.path)
-            self.had_writer = alive
             if self.region.wait(slice_s) == 1:
                 self.region.plc.stats["wakeups"] += 1
                 changes = self.read(False)
                 if changes:
                     return changes
+                continue
+            # A slice without a change: is the writer still there?
+            alive = self.region.writer_alive()
+            if self.had_writer and not alive:
+                self.region.plc.stats["errors"] += 1
+                raise WriterDeadError(
+                    f"its writer ('{self.region.defn.writer.decode()}') is gone, died or "
+                    "detached, while waiting for a change",
+                    region=self.region.name, tag=self.tags[0].name if len(self.tags) == 1
+                    else None, path=self.region.path)
+            self.had_writer = alive
 
     def close(self):
         self.region.detach()
@@ -309,8 +312,10 @@ class PLC:
         diag = _lib.Diag()
         self._layout = lib.plc_layout_load(path.encode(), ctypes.byref(diag))
         if not self._layout:
-            raise LayoutError(_lib.diag_text(diag) or _lib.strerror(ctypes.get_errno()),
-                              path=path)
+            msg = _lib.diag_text(diag)
+            raise LayoutError(msg if msg.startswith(path) else
+                              f"{msg or _lib.strerror(ctypes.get_errno())}", path=path,
+                              named=msg.startswith(path))
         self.layout_path = path
         self._base = lib.plc_base_dir(self._layout, base_dir.encode() if base_dir else None)
         self.base_dir = self._base.decode()

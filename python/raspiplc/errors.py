@@ -7,15 +7,18 @@ import builtins
 class PLCError(Exception):
     """Base of every raspiplc error."""
 
-    def __init__(self, message, *, region=None, tag=None, path=None, errno=None):
+    def __init__(self, message, *, region=None, tag=None, path=None, errno=None, named=False):
+        """@named: @message names the region and path already (libplc's diag)."""
         self.region, self.tag, self.path, self.errno = region, tag, path, errno
         where = []
         if tag:
             where.append(f"tag '{tag}'")
         if region:
             where.append(f"region '{region}'")
-        if path:
+        if path and not named:
             where.append(f"path {path}")
+        if named and not tag:
+            where = []
         super().__init__(", ".join(where) + ": " + message if where else message)
 
 
