@@ -114,6 +114,17 @@ class RegionInfo(ctypes.Structure):
                 ("repaired", ctypes.c_bool)]
 
 
+class Event(ctypes.Structure):
+    _fields_ = [("seq", ctypes.c_uint64), ("realtime_ns", ctypes.c_int64),
+                ("mono_ns", ctypes.c_uint64), ("source", ctypes.c_uint16),
+                ("kind", ctypes.c_uint16), ("severity", ctypes.c_uint8),
+                ("reserved", ctypes.c_uint8 * 3), ("name", ctypes.c_char * 32),
+                ("before", ctypes.c_double), ("after", ctypes.c_double),
+                ("text", ctypes.c_char * 48)]
+
+
+EVENT_SOURCES = range(1, 9)  # enum plc_event_source: shm-init .. mqtt
+
 _P = ctypes.c_void_p
 _S = ctypes.c_char_p
 _TAG = ctypes.POINTER(TagDef)
@@ -159,6 +170,15 @@ _FUNCS = {
     "plc_region_wait": (ctypes.c_int, [_P, ctypes.c_int64]),
     "plc_region_writer_alive": (ctypes.c_int, [_P]),
     "plc_region_get_info": (ctypes.c_int, [_P, ctypes.POINTER(RegionInfo)]),
+    "plc_event_ring_path": (ctypes.c_int, [_P, _S, ctypes.c_int, ctypes.c_char_p,
+                                           ctypes.c_size_t]),
+    "plc_event_ring_open": (_P, [_S, ctypes.c_int, ctypes.c_uint64, _DIAG]),
+    "plc_event_ring_close": (None, [_P]),
+    "plc_event_ring_read": (ctypes.c_int, [_P, ctypes.POINTER(ctypes.c_uint64),
+                                           ctypes.POINTER(Event), ctypes.POINTER(ctypes.c_uint64)]),
+    "plc_event_source_name": (_S, [ctypes.c_int]),
+    "plc_event_kind_name": (_S, [ctypes.c_int]),
+    "plc_event_severity_name": (_S, [ctypes.c_int]),
     "plc_value_load": (Value, [ctypes.c_int, ctypes.c_void_p]),
     "plc_value_store": (None, [ctypes.c_int, ctypes.POINTER(Value), ctypes.c_void_p]),
     "plc_value_parse": (ctypes.c_int, [ctypes.c_int, _S, ctypes.POINTER(Value)]),

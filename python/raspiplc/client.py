@@ -675,6 +675,41 @@ class PLC:
                             message=text(d.message)))
         return out
 
+    def events(self):
+        """The events the services' rings hold now (each keeps its recent
+        ones), oldest first by CLOCK_MONOTONIC, as dicts: time (time.time()
+        scale), source, kind, severity, name, before, after, text, seq. A
+        service whose ring is missing is skipped. The history kept on disk
+        beyond the rings is plcctl events'."""
+        out = []
+        h = lib.plc_layout_get_hash(self._layout)
+        for source in _lib.EVENT_SOURCES:
+            path = ctypes.create_string_buffer(4096)
+            if lib.plc_event_ring_path(self._layout, self._base, source, path, len(path)) < 0:
+                continue
+            ring = lib.plc_event_ring_open(path.value, _lib.PLC_READER, h, None)
+            if not ring:
+                continue
+            try:
+                cursor, lost, ev = ctypes.c_uint64(0), ctypes.c_uint64(0), _lib.Event()
+                while True:
+                    rc = lib.plc_event_ring_read(ring, ctypes.byref(cursor), ctypes.byref(ev),
+                                                 ctypes.byref(lost))
+                    if rc == 0:
+                        break
+                    if rc < 0:
+                        continue  # EAGAIN: overwritten under us; the cursor moved on
+                    out.append((ev.mono_ns, dict(
+                        time=ev.realtime_ns / 1e9,
+                        source=text(lib.plc_event_source_name(ev.source)),
+                        kind=text(lib.plc_event_kind_name(ev.kind)),
+                        severity=text(lib.plc_event_severity_name(ev.severity)),
+                        name=text(ev.name), before=ev.before, after=ev.after,
+                        text=text(ev.text), seq=ev.seq)))
+            finally:
+                lib.plc_event_ring_close(ring)
+        return [e for _, e in sorted(out, key=lambda x: x[0])]
+
     def statistics(self):
         """This client's counters: reads, writes, waits, wakeups, changes,
         commands, command_timeouts, errors."""

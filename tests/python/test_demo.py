@@ -165,3 +165,13 @@ def test_cli_get_and_info(demo):
     bad = subprocess.run([sys.executable, "-m", "raspiplc", "get", "nope"], env=env,
                          capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("raspiplc: tag 'nope'")
+
+
+def test_events_hold_what_the_services_said(demo):
+    with demo.connect() as plc:
+        plc.command("cmd_stop", timeout=2.0)  # plc-modbus writes an event for the counter
+        events = plc.events()
+    assert any(e["source"] == "logic" and e["kind"] == "service-start" for e in events), events
+    assert any(e["source"] == "modbus" and e["name"] == "cmd_stop" for e in events), events
+    times = [e["time"] for e in events]
+    assert times and all(isinstance(t, float) for t in times)
