@@ -9,6 +9,7 @@ a change to them changes libplc's soname (runtime/CMakeLists.txt), which is
 the name loaded here."""
 import ctypes
 import ctypes.util
+import functools
 import os
 
 # The soname: a libplc whose ABI changed has another one and is not loaded.
@@ -124,6 +125,15 @@ class Event(ctypes.Structure):
 
 
 EVENT_SOURCES = range(1, 9)  # enum plc_event_source: shm-init .. mqtt
+
+@functools.lru_cache(maxsize=None)
+def Spare(cls):
+    """@cls with room after it: what libplc fills (a region's info, an event)
+    never writes past the buffer, even from a release whose struct grew."""
+    class Box(ctypes.Structure):
+        _fields_ = [("value", cls), ("spare", ctypes.c_char * 1024)]
+    return Box
+
 
 _P = ctypes.c_void_p
 _S = ctypes.c_char_p

@@ -235,8 +235,10 @@ class _Region:
         return lib.plc_region_writer_alive(self.handle) == 1
 
     def info(self):
-        info = _lib.RegionInfo()
-        if lib.plc_region_get_info(self.handle, ctypes.byref(info)) != 0:
+        box = _lib.Spare(_lib.RegionInfo)()
+        info = box.value
+        if lib.plc_region_get_info(self.handle, ctypes.cast(ctypes.byref(box),
+                                   ctypes.POINTER(_lib.RegionInfo))) != 0:
             raise self.fail("read the header", ctypes.get_errno())
         out = {}
         for name, _ in _lib.RegionInfo._fields_:
@@ -317,6 +319,7 @@ class PLC:
                               f"{msg or _lib.strerror(ctypes.get_errno())}", path=path,
                               named=msg.startswith(path))
         self.layout_path = path
+        self._check_abi()
         self._base = lib.plc_base_dir(self._layout, base_dir.encode() if base_dir else None)
         self.base_dir = self._base.decode()
         self._base = self.base_dir.encode()  # our own copy: the env may change
@@ -328,6 +331,27 @@ class PLC:
         self._tags = {}
         self.stats = dict(reads=0, writes=0, waits=0, wakeups=0, changes=0, commands=0,
                           command_timeouts=0, errors=0)
+
+    def _check_abi(self):
+        """The structs mirrored in _lib are libplc's: the layout keeps each kind
+        in an array, so two neighbours are one struct apart. A libplc whose
+        structs changed without a new soname is refused, not misread."""
+        for what, count, at, cls in (
+                ("plc_region_def", lib.plc_layout_region_count, lib.plc_layout_region_at,
+                 _lib.RegionDef),
+                ("plc_tag_def", lib.plc_layout_tag_count, lib.plc_layout_tag_at, _lib.TagDef),
+                ("plc_alarm_def", lib.plc_layout_alarm_count, lib.plc_layout_alarm_at,
+                 _lib.AlarmDef)):
+            if count(self._layout) < 2:
+                continue
+            size = (ctypes.addressof(at(self._layout, 1).contents) -
+                    ctypes.addressof(at(self._layout, 0).contents))
+            if size != ctypes.sizeof(cls):
+                lib.plc_layout_free(self._layout)
+                self._layout = None
+                raise PLCError(f"libplc's struct {what} is {size} bytes, raspiplc's "
+                               f"{ctypes.sizeof(cls)}: raspiplc and libplc are of different "
+                               "releases", path=self.layout_path)
 
     # ---- the layout -------------------------------------------------------
     @property
@@ -691,9 +715,13 @@ class PLC:
             if not ring:
                 continue
             try:
-                cursor, lost, ev = ctypes.c_uint64(0), ctypes.c_uint64(0), _lib.Event()
+                cursor, lost = ctypes.c_uint64(0), ctypes.c_uint64(0)
+                box = _lib.Spare(_lib.Event)()
+                ev = box.value
                 while True:
-                    rc = lib.plc_event_ring_read(ring, ctypes.byref(cursor), ctypes.byref(ev),
+                    rc = lib.plc_event_ring_read(ring, ctypes.byref(cursor),
+                                                 ctypes.cast(ctypes.byref(box),
+                                                             ctypes.POINTER(_lib.Event)),
                                                  ctypes.byref(lost))
                     if rc == 0:
                         break
