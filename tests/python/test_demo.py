@@ -4,6 +4,7 @@ simulated field): read, watch a change plc-io-sim makes, the command
 handshake through the Modbus gateway, a layout whose hash differs."""
 import json
 import os
+import re
 import threading
 
 import pytest
@@ -162,6 +163,9 @@ def test_cli_get_and_info(demo):
     out = subprocess.run([sys.executable, "-m", "raspiplc", "info", "inputs"],
                          env=env, capture_output=True, text=True, check=True).stdout
     assert "writer_service    io" in out
+    out = subprocess.run([sys.executable, "-m", "raspiplc", "watch", "level_high", "--timeout",
+                          "0.2"], env=env, capture_output=True, text=True, check=True).stdout
+    assert re.fullmatch(r"\S+ level_high=80 %\n", out)
     bad = subprocess.run([sys.executable, "-m", "raspiplc", "get", "nope"], env=env,
                          capture_output=True, text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("raspiplc: tag 'nope'")
