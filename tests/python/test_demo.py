@@ -113,12 +113,13 @@ def test_write_refused_where_the_layout_names_another_writer(demo):
     assert e.value.path.endswith("/demo/outputs")
 
 
-def test_layout_whose_hash_differs_is_a_clear_error(demo, tmp_path):
+def test_layout_whose_hash_differs_is_a_clear_error(demo, tmp_shm):
     text = open(DEMO).read().replace("min = 0\nmax = 100\nunit = %\nmodbus = input_register:0",
                         "min = 0\nmax = 90\nunit = %\nmodbus = input_register:0", 1)
-    other = tmp_path / "demo.ini"
-    other.write_text(text)
-    with raspiplc.connect(str(other), demo.base) as plc:
+    other = os.path.join(tmp_shm, "demo.ini")
+    with open(other, "w") as f:
+        f.write(text)
+    with raspiplc.connect(other, demo.base) as plc:
         assert plc.layout_hash != demo.connect().layout_hash
         with pytest.raises(raspiplc.LayoutMismatchError) as e:
             plc.get("tank_level")
@@ -127,8 +128,8 @@ def test_layout_whose_hash_differs_is_a_clear_error(demo, tmp_path):
     assert "hash" in str(e.value) or "layout" in str(e.value)
 
 
-def test_missing_region_names_plc_shm_init(tmp_path):
-    with raspiplc.connect(DEMO, str(tmp_path)) as plc, \
+def test_missing_region_names_plc_shm_init(tmp_shm):
+    with raspiplc.connect(DEMO, tmp_shm) as plc, \
             pytest.raises(raspiplc.RegionMissingError) as e:
         plc.get("tank_level")
     assert e.value.region == "inputs" and "plc-shm-init" in str(e.value)
