@@ -3,6 +3,7 @@
 field, no web page) in a private base directory, and helpers to run the
 built tools. ctest passes PLC_SOURCE_DIR, PLC_BINARY_DIR, RASPIPLC_LIBPLC
 and PYTHONPATH (tests/python/CMakeLists.txt)."""
+import ctypes
 import os
 import shutil
 import signal
@@ -40,6 +41,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+def die_with_parent():
+    """preexec_fn: SIGTERM when the test process dies, so a crashed pytest
+    leaves no PLC running (prctl PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
 def stop(proc):
     """SIGTERM the process group we started, SIGKILL if it lingers."""
     if proc.poll() is None:
@@ -75,7 +82,7 @@ class Demo:
              "--listen", f"127.0.0.1:{self.port}", "--no-web",
              "--log-dir", os.path.join(root, "logs")],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(root, "supervise.err"), "w"),
-            start_new_session=True)
+            start_new_session=True, preexec_fn=die_with_parent)
 
     def connect(self, **kw):
         import raspiplc

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from conftest import BUILD, DEMO, SRC, SVC, free_port, stop, wait_for
+from conftest import BUILD, DEMO, SRC, SVC, die_with_parent, free_port, stop, wait_for
 
 MARK = "<!-- tests/python/test_docs.py runs this script as written against scripts/run.sh -->"
 
@@ -62,7 +62,8 @@ def test_the_documented_script_runs_against_run_sh():
     run = subprocess.Popen(["bash", os.path.join(SRC, "scripts", "run.sh"),
                             "--listen", f"127.0.0.1:{port}", "--no-web"], cwd=SRC, env=env,
                            stdout=open(os.path.join(tmp, "run.out"), "w"),
-                           stderr=subprocess.STDOUT, start_new_session=True)
+                           stderr=subprocess.STDOUT, start_new_session=True,
+                           preexec_fn=die_with_parent)
     user = dict(env, RASPIPLC_LAYOUT=DEMO, RASPIPLC_MODBUS=f"127.0.0.1:{port}")
     tank = None
     try:

@@ -14,7 +14,7 @@ import time
 import pytest
 
 import raspiplc
-from conftest import DEMO, SVC, stop, wait_for
+from conftest import DEMO, SVC, die_with_parent, stop, wait_for
 
 WORDS = 1024  # a 4 KiB region of uint32 tags, as test-torn.c's
 
@@ -45,7 +45,8 @@ def pyw(tmp_shm):
 def child(code, *args):
     """A python3 child running @code with raspiplc; stdout piped."""
     return subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=die_with_parent)
 
 
 def test_python_region_is_written_and_read_back(pyw):
@@ -100,7 +101,8 @@ def test_writer_killed_while_a_reader_waits_is_writer_dead(tmp_shm):
                     "--retain-dir", os.path.join(tmp_shm, "retain"), "--quiet"], check=True)
     io = subprocess.Popen([os.path.join(SVC, "plc-io"), "--backend", "sim", "--layout", DEMO,
                            "--base-dir", base], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, start_new_session=True)
+                          stderr=subprocess.DEVNULL, start_new_session=True,
+                          preexec_fn=die_with_parent)
     try:
         with raspiplc.connect(DEMO, base) as plc:
             wait_for("plc-io holds 'inputs'", lambda: plc.info("inputs")["writer_alive"])
