@@ -6,7 +6,8 @@ Every protocol step (the seqlock, the writer claim, the futex wait, the layout
 parser and hash) is libplc's own code; this module only declares it. The
 structs are mirrored as the headers declare them: they are libplc's ABI, and
 a change to them changes libplc's soname (runtime/CMakeLists.txt), which is
-the name loaded here."""
+the name loaded here. tests/python/test_abi.py compares them with the
+compiler's layout; PLC refuses a libplc whose arrays of them differ in size."""
 import ctypes
 import ctypes.util
 import functools
