@@ -10,7 +10,7 @@
 #include "plc-layout.h"
 
 enum section_kind {
-    SEC_UNKNOWN, SEC_LAYOUT, SEC_LOGIC, SEC_RETAIN, SEC_MODBUS, SEC_REGION, SEC_TAG
+    SEC_UNKNOWN, SEC_LAYOUT, SEC_LOGIC, SEC_RETAIN, SEC_MODBUS, SEC_MQTT, SEC_REGION, SEC_TAG
 };
 
 struct entry {
@@ -113,6 +113,12 @@ int layout_hash(const struct plc_layout *l, uint64_t *out);
 /* The [modbus] section (modbus-section.c). */
 void layout_modbus_defaults(struct plc_modbus_config *m);
 void layout_load_modbus(struct parse *p, struct section *s, struct plc_modbus_config *m);
+
+/* The [mqtt] section (mqtt-section.c): needs every tag, the alarm region's too.
+ * Fills @m and its per-tag table (allocated; layout_mqtt_free()). @s may be NULL. */
+void layout_load_mqtt(struct parse *p, struct section *s, const struct plc_layout *l,
+                      struct plc_mqtt_config *m);
+void layout_mqtt_free(struct plc_mqtt_config *m);
 
 /* The [logic] section (logic.c); @s may be NULL (all defaults). Needs regions and tags. */
 void layout_load_logic(struct parse *p, struct section *s, const struct plc_layout *l,

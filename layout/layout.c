@@ -3,7 +3,8 @@
  * struct plc_layout: a layout file loaded into one validated object, and its
  * getters. Here are the [layout], [retain] and [region] sections, the order
  * all sections are loaded in, and the offsets of tags in their regions; the
- * other sections have their own files (tag.c, logic.c, modbus-section.c), as
+ * other sections have their own files (tag.c, logic.c, modbus-section.c,
+ * mqtt-section.c), as
  * have the canonical form and hash (canonical.c) and the value parsers all
  * sections share (values.c).
  *
@@ -35,6 +36,7 @@ struct plc_layout {
     size_t nalarms;
     struct plc_logic_def logic;
     struct plc_modbus_config modbus;
+    struct plc_mqtt_config mqtt;
 };
 
 /* python: a client of the Python library raspiplc (docs/python.md), started by hand. */
@@ -265,7 +267,7 @@ static void add_alarm_tags(struct parse *p, struct plc_layout *l)
 static int build(struct parse *p, struct plc_layout *l)
 {
     struct section *layout_sec = NULL, *logic_sec = NULL, *retain_sec = NULL;
-    struct section *modbus_sec = NULL;
+    struct section *modbus_sec = NULL, *mqtt_sec = NULL;
     size_t nregions = 0, ntags = 0, made = 3; /* tags the alarm region gets */
 
     layout_modbus_defaults(&l->modbus);
@@ -279,6 +281,8 @@ static int build(struct parse *p, struct plc_layout *l)
             retain_sec = s;
         if (s->kind == SEC_MODBUS)
             modbus_sec = s;
+        if (s->kind == SEC_MQTT)
+            mqtt_sec = s;
         nregions += s->kind == SEC_REGION;
         ntags += s->kind == SEC_TAG;
         if (s->kind == SEC_TAG)
@@ -327,6 +331,10 @@ static int build(struct parse *p, struct plc_layout *l)
     assign_offsets(p, l);
     layout_check_bindings(p, l);
     if (p->failed)
+        return -1;
+    /* Last: it names tags, the alarm region's too. Not in the hash (deployment). */
+    layout_load_mqtt(p, mqtt_sec, l, &l->mqtt);
+    if (p->failed || p->oom)
         return -1;
     if (layout_hash(l, &l->hash) < 0) {
         p->oom = true;
@@ -392,6 +400,7 @@ void plc_layout_free(struct plc_layout *l)
     free(l->regions);
     free(l->tags);
     free(l->alarms);
+    layout_mqtt_free(&l->mqtt);
     free(l);
 }
 
@@ -444,6 +453,11 @@ size_t plc_layout_tag_count(const struct plc_layout *l) { return l->ntags; }
 const struct plc_modbus_config *plc_layout_get_modbus(const struct plc_layout *l)
 {
     return &l->modbus;
+}
+
+const struct plc_mqtt_config *plc_layout_get_mqtt(const struct plc_layout *l)
+{
+    return &l->mqtt;
 }
 
 const struct plc_region_def *plc_layout_region_at(const struct plc_layout *l, size_t i)

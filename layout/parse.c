@@ -64,6 +64,7 @@ static const struct {
     {"logic", SEC_LOGIC},
     {"retain", SEC_RETAIN},
     {"modbus", SEC_MODBUS},
+    {"mqtt", SEC_MQTT},
 };
 
 /* The "what" of a section for messages, set as soon as its header is read. */

@@ -9,8 +9,6 @@
  * ring naming the user; every refusal a line on stderr with the reason.
  */
 #include <errno.h>
-#include <math.h>
-#include <modbus.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,8 +34,7 @@ struct web_operate {
     const char *base;
     struct web_snapshot *snap;
     struct web_auth *auth;
-    char host[64], port[8]; /* the gateway */
-    uint8_t unit;
+    char modbus[128];       /* the gateway's --modbus HOST:PORT, "" = from [modbus] */
     pthread_mutex_t counter_lock; /* a counter's read and write, as one */
     pthread_mutex_t force_lock;   /* the forcing table's writer claim is this process's */
     pthread_mutex_t event_lock;   /* a ring has one writer: one thread at a time */
@@ -93,14 +90,6 @@ static void post(struct web_operate *op, enum plc_event_kind kind, const char *n
 
 /* ---- the tags an operator may touch --------------------------------------- */
 
-/* Written by the gateway, with a binding a client writes (holding register, coil). */
-static bool gateway_writable(const struct plc_tag_def *tag)
-{
-    return strcmp(tag->region->writer, "modbus") == 0 &&
-           (tag->modbus.table == PLC_MODBUS_HOLDING_REGISTER ||
-            tag->modbus.table == PLC_MODBUS_COIL);
-}
-
 static bool unsigned_type(enum plc_type t)
 {
     return t == PLC_TYPE_UINT8 || t == PLC_TYPE_UINT16 || t == PLC_TYPE_UINT32 ||
@@ -116,7 +105,7 @@ static bool integer_type(enum plc_type t)
 static bool is_command(const struct plc_layout *l, const struct plc_tag_def *tag)
 {
     const struct plc_logic_def *logic = plc_layout_get_logic(l);
-    return gateway_writable(tag) && integer_type(tag->type) &&
+    return plc_tag_gateway_writable(tag) && integer_type(tag->type) &&
            tag->modbus.table == PLC_MODBUS_HOLDING_REGISTER &&
            (strncmp(tag->name, "cmd_", 4) == 0 || tag == logic->reset_command ||
             tag == logic->alarm_ack);
@@ -144,66 +133,26 @@ static size_t tag_index(const struct plc_layout *l, const struct plc_tag_def *ta
 
 /* ---- the gateway, as a Modbus TCP client ----------------------------------- */
 
-/* A connection to the gateway, or NULL with the answer (503) sent. */
-static modbus_t *gateway(const struct ask *q, enum MHD_Result *rc)
+/* A connection to the gateway (modbus/client.c), or NULL with the answer (503) sent. */
+static struct plc_modbus_client *gateway(const struct ask *q, enum MHD_Result *rc)
 {
     struct web_operate *op = q->op;
-    modbus_t *ctx = modbus_new_tcp_pi(op->host, op->port);
-    if (ctx) {
-        modbus_set_slave(ctx, op->unit);
-        modbus_set_response_timeout(ctx, 1, 0);
-        if (modbus_connect(ctx) == 0)
-            return ctx;
-    }
-    int err = errno;
-    modbus_free(ctx);
-    *rc = refuse(q, MHD_HTTP_SERVICE_UNAVAILABLE, "Modbus gateway at %s:%s is unreachable: %s",
-                 op->host, op->port, modbus_strerror(err));
+    struct plc_diag d = {0};
+    struct plc_modbus_client *c =
+        plc_modbus_client_new(op->layout, op->modbus[0] ? op->modbus : NULL, &d);
+    if (c && plc_modbus_client_connect(c, &d) == 0)
+        return c;
+    plc_modbus_client_free(c);
+    *rc = refuse(q, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", d.msg);
     return NULL;
 }
 
-/* The answer to a failed Modbus call on @p tag (errno as libmodbus left it). */
-static enum MHD_Result gateway_failed(const struct ask *q, const struct plc_tag_def *tag,
-                                      const char *what)
+/* The answer to a failed read or write: 422 when the gateway refused the value. */
+static enum MHD_Result gateway_failed(const struct ask *q, int err, const struct plc_diag *d)
 {
-    int err = errno;
-    if (err > MODBUS_ENOBASE && err < MODBUS_ENOBASE + 16)
-        return refuse(q, err == EMBXILVAL ? HTTP_UNPROCESSABLE : MHD_HTTP_BAD_GATEWAY,
-                      "Modbus gateway at %s:%s refused to %s tag '%s': exception %d (%s)",
-                      q->op->host, q->op->port, what, tag->name, err - MODBUS_ENOBASE,
-                      modbus_strerror(err));
-    return refuse(q, MHD_HTTP_BAD_GATEWAY, "Modbus gateway at %s:%s: cannot %s tag '%s': %s",
-                  q->op->host, q->op->port, what, tag->name, modbus_strerror(err));
-}
-
-static int tag_read(modbus_t *ctx, const struct plc_tag_def *tag, struct plc_value *v)
-{
-    if (tag->modbus.table == PLC_MODBUS_COIL) {
-        uint8_t bit;
-        if (modbus_read_bits(ctx, tag->modbus.address, 1, &bit) != 1)
-            return -1;
-        v->i = bit != 0;
-        return 0;
-    }
-    uint16_t w[4];
-    if (modbus_read_registers(ctx, tag->modbus.address, tag->modbus.count, w) !=
-        tag->modbus.count)
-        return -1;
-    return plc_modbus_tag_value(tag, w, v);
-}
-
-static int tag_write(modbus_t *ctx, const struct plc_tag_def *tag, const struct plc_value *v)
-{
-    if (tag->modbus.table == PLC_MODBUS_COIL)
-        return modbus_write_bit(ctx, tag->modbus.address, v->i != 0) == 1 ? 0 : -1;
-    uint16_t w[4];
-    plc_modbus_tag_words(tag, v, w);
-    if (tag->modbus.count == 1)
-        return modbus_write_register(ctx, tag->modbus.address, w[0]) == 1 ? 0 : -1;
-    return modbus_write_registers(ctx, tag->modbus.address, tag->modbus.count, w) ==
-                   tag->modbus.count
-               ? 0
-               : -1;
+    return refuse(q, plc_modbus_client_refused_value(err) ? HTTP_UNPROCESSABLE
+                                                            : MHD_HTTP_BAD_GATEWAY,
+                  "%s", d->msg);
 }
 
 /* ---- values from JSON -------------------------------------------------------- */
@@ -231,22 +180,14 @@ static int parse_value(const struct ask *q, const struct plc_tag_def *tag, json_
                        struct plc_value *v, enum MHD_Result *rc)
 {
     const char *text = value_text(member(body, "value"));
-    const char *type = plc_type_name(tag->type);
-    char lo[48], hi[48];
+    struct plc_diag d = {0};
     if (!text) {
-        *rc = refuse(q, HTTP_UNPROCESSABLE, "tag '%s': the body is {\"value\": V}, V a %s", tag->name, type);
+        *rc = refuse(q, HTTP_UNPROCESSABLE, "tag '%s': the body is {\"value\": V}, V a %s",
+                     tag->name, plc_type_name(tag->type));
         return -1;
     }
-    if (plc_value_parse(tag->type, text, v) < 0 ||
-        (!integer_type(tag->type) && tag->type != PLC_TYPE_BOOL && !isfinite(v->f))) {
-        *rc = refuse(q, HTTP_UNPROCESSABLE, "tag '%s': '%s' is not a value of type %s", tag->name, text, type);
-        return -1;
-    }
-    if (!plc_value_in_range(tag->type, v, &tag->min_v, &tag->max_v)) {
-        plc_value_format(tag->type, &tag->min_v, lo, sizeof(lo));
-        plc_value_format(tag->type, &tag->max_v, hi, sizeof(hi));
-        *rc = refuse(q, HTTP_UNPROCESSABLE, "tag '%s': value %s is outside its limits %s to %s", tag->name, text,
-                     lo, hi);
+    if (plc_modbus_parse_value(tag, text, v, &d) < 0) {
+        *rc = refuse(q, HTTP_UNPROCESSABLE, "%s", d.msg);
         return -1;
     }
     return 0;
@@ -276,14 +217,10 @@ static const struct plc_tag_def *writable(const struct ask *q, const struct plc_
 {
     if (!tag && !(tag = find_tag(q, name, rc)))
         return NULL;
-    if (gateway_writable(tag))
+    struct plc_diag d = {0};
+    if (plc_modbus_check_writable(tag, &d) == 0)
         return tag;
-    *rc = refuse(q, MHD_HTTP_FORBIDDEN,
-                 "tag '%s' is not writable: its region '%s' is written by %s%s", tag->name,
-                 tag->region->name, tag->region->writer,
-                 strcmp(tag->region->writer, "modbus") == 0
-                     ? ", but the tag has no holding register or coil"
-                     : "");
+    *rc = refuse(q, MHD_HTTP_FORBIDDEN, "%s", d.msg);
     return NULL;
 }
 
@@ -298,13 +235,13 @@ static enum MHD_Result set_parameter(const struct ask *q, const char *name, json
     struct plc_value v, before;
     if (parse_value(q, tag, body, &v, &rc) < 0)
         return rc;
-    modbus_t *ctx = gateway(q, &rc);
+    struct plc_modbus_client *ctx = gateway(q, &rc);
+    struct plc_diag d = {0};
     if (!ctx)
         return rc;
-    if (tag_read(ctx, tag, &before) < 0) {
-        rc = gateway_failed(q, tag, "read");
-    } else if (tag_write(ctx, tag, &v) < 0) {
-        rc = gateway_failed(q, tag, "write");
+    if (plc_modbus_client_read_tag(ctx, tag, &before, &d) < 0 ||
+        plc_modbus_client_write_tag(ctx, tag, &v, &d) < 0) {
+        rc = gateway_failed(q, errno, &d);
     } else {
         char a[48], b[48], text[256];
         plc_value_format(tag->type, &before, a, sizeof(a));
@@ -318,8 +255,7 @@ static enum MHD_Result set_parameter(const struct ask *q, const char *name, json
         json_object_object_add(obj, "value", value_json(tag, &v));
         rc = web_send_json(q->conn, MHD_HTTP_OK, obj, NULL);
     }
-    modbus_close(ctx);
-    modbus_free(ctx);
+    plc_modbus_client_free(ctx);
     return rc;
 }
 
@@ -347,13 +283,14 @@ static enum MHD_Result send_command(const struct ask *q, const struct plc_tag_de
 {
     struct web_operate *op = q->op;
     enum MHD_Result rc;
-    modbus_t *ctx = gateway(q, &rc);
+    struct plc_modbus_client *ctx = gateway(q, &rc);
+    struct plc_diag d = {0};
     if (!ctx)
         return rc;
     struct plc_value before, counter;
     /* One read and write at a time, so two clicks at once are two requests. */
     pthread_mutex_lock(&op->counter_lock);
-    int ok = tag_read(ctx, tag, &before);
+    int ok = plc_modbus_client_read_tag(ctx, tag, &before, &d);
     if (ok == 0) {
         counter = before;
         if (plc_value_cmp(tag->type, &before, &tag->max_v) >= 0)
@@ -362,17 +299,13 @@ static enum MHD_Result send_command(const struct ask *q, const struct plc_tag_de
             counter.u++;
         else
             counter.i++;
-        ok = tag_write(ctx, tag, &counter) == 0 ? 1 : -1;
+        ok = plc_modbus_client_write_tag(ctx, tag, &counter, &d) == 0 ? 1 : -1;
     }
+    int err = errno;
     pthread_mutex_unlock(&op->counter_lock);
-    if (ok <= 0) {
-        rc = gateway_failed(q, tag, ok == 0 ? "read" : "write");
-        modbus_close(ctx);
-        modbus_free(ctx);
-        return rc;
-    }
-    modbus_close(ctx);
-    modbus_free(ctx);
+    plc_modbus_client_free(ctx);
+    if (ok <= 0)
+        return gateway_failed(q, err, &d);
 
     bool alarms = tag == plc_layout_get_logic(op->layout)->alarm_ack;
     char text[256], n[48];
@@ -581,7 +514,7 @@ static json_object *operate_json(struct web_operate *op)
         if (is_command(l, tag)) {
             if (tag != ack)
                 json_object_array_add(cmds, json_object_new_string(tag->name));
-        } else if (gateway_writable(tag)) {
+        } else if (plc_tag_gateway_writable(tag)) {
             json_object *p = json_object_new_object();
             json_object_object_add(p, "name", json_object_new_string(tag->name));
             json_object_object_add(p, "type", json_object_new_string(plc_type_name(tag->type)));
@@ -615,31 +548,17 @@ struct web_operate *web_operate_new(const struct plc_layout *layout, const char 
     pthread_mutex_init(&op->counter_lock, NULL);
     pthread_mutex_init(&op->force_lock, NULL);
     pthread_mutex_init(&op->event_lock, NULL);
-    const struct plc_modbus_config *mb = plc_layout_get_modbus(layout);
-    op->unit = mb->unit_id;
-    if (cfg->modbus) {
-        const char *colon = strrchr(cfg->modbus, ':');
-        const char *h = cfg->modbus;
-        size_t hl = colon ? (size_t)(colon - h) : 0;
-        if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
-            h++, hl -= 2;
-        if (!colon || !hl || hl >= sizeof(op->host) || !colon[1] ||
-            strlen(colon + 1) >= sizeof(op->port) || strspn(colon + 1, "0123456789") !=
-                                                          strlen(colon + 1)) {
-            plc_diag_set(diag, NULL, "--modbus '%s' is not HOST:PORT", cfg->modbus);
-            errno = EINVAL;
-            web_operate_free(op);
-            return NULL;
-        }
-        memcpy(op->host, h, hl);
-        snprintf(op->port, sizeof(op->port), "%s", colon + 1);
-    } else {
-        /* The gateway listens on any address: it is reached on this machine's loopback. */
-        const char *h = mb->listen_host;
-        snprintf(op->host, sizeof(op->host), "%s",
-                 strcmp(h, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(h, "::") == 0 ? "::1" : h);
-        snprintf(op->port, sizeof(op->port), "%u", mb->listen_port);
+    /* Checked here, so a bad --modbus stops plc-web at start rather than each write. */
+    struct plc_modbus_client *check = plc_modbus_client_new(layout, cfg->modbus, diag);
+    if (!check || snprintf(op->modbus, sizeof(op->modbus), "%s",
+                           cfg->modbus ? cfg->modbus : "") >= (int)sizeof(op->modbus)) {
+        if (check)
+            plc_diag_fail(diag, NULL, EINVAL, "--modbus '%s' is not HOST:PORT", cfg->modbus);
+        plc_modbus_client_free(check);
+        web_operate_free(op);
+        return NULL;
     }
+    plc_modbus_client_free(check);
     if (!(op->auth = web_auth_new(cfg, diag))) {
         web_operate_free(op);
         return NULL;

@@ -598,6 +598,69 @@ PLC_API const struct plc_tag_def *plc_layout_alarm_bit(const struct plc_layout *
 /** @brief The [modbus] section (defaults when absent); valid while the layout lives. */
 PLC_API const struct plc_modbus_config *plc_layout_get_modbus(const struct plc_layout *layout);
 
+/** Most brokers [mqtt] broker may list. */
+#define PLC_MQTT_BROKER_MAX 8
+/** Longest Sparkplug group, edge node or host id, without the terminating NUL. */
+#define PLC_MQTT_ID_MAX 63
+/** Default and bounds of [mqtt] store, in changes. */
+#define PLC_MQTT_STORE_DEFAULT 10000u
+#define PLC_MQTT_STORE_MAX 10000000u
+
+/** @brief One broker of [mqtt] broker: mqtt://HOST[:PORT] or mqtts://HOST[:PORT]. */
+struct plc_mqtt_broker {
+    bool tls;        /**< mqtts:// */
+    char host[256];  /**< a name or an address (IPv6 without its brackets) */
+    uint16_t port;   /**< default 1883, or 8883 for mqtts:// */
+};
+
+/** @brief What [mqtt] says of one tag. */
+struct plc_mqtt_tag {
+    bool publish;    /**< in its region's DBIRTH and DDATA */
+    bool writable;   /**< a host may write it by NCMD/DCMD (through the Modbus gateway) */
+    double deadband; /**< numeric tags: sent when |new - last sent| > deadband; 0 = any change */
+};
+
+/**
+ * @brief The [mqtt] section: how plc-mqtt publishes the image as a Sparkplug B
+ *        edge node (docs/layout.md). Deployment, not part of the layout hash.
+ */
+struct plc_mqtt_config {
+    bool present;    /**< the layout has an [mqtt] section */
+    bool enabled;    /**< present and not `enabled = no` */
+    struct plc_mqtt_broker brokers[PLC_MQTT_BROKER_MAX]; /**< tried in turn */
+    size_t broker_count;  /**< at least 1 (mqtt://127.0.0.1:1883 by default) */
+    char group_id[PLC_MQTT_ID_MAX + 1];     /**< default "raspiplc" */
+    char edge_node[PLC_MQTT_ID_MAX + 1];    /**< default the layout's name */
+    char primary_host[PLC_MQTT_ID_MAX + 1]; /**< "" = publish without waiting for a host */
+    char username[128];      /**< "" = none */
+    char password_file[256]; /**< "" = none; its first line is the password */
+    char ca_file[256], cert_file[256], key_file[256]; /**< TLS, "" = not given */
+    /** plc_layout_tag_count() entries, by tag index. */
+    const struct plc_mqtt_tag *tags;
+    size_t store;            /**< changes kept while the broker is away; default 10000 */
+    uint32_t keepalive_s;    /**< default 30 */
+    uint32_t reconnect_min_ms, reconnect_max_ms; /**< backoff, default 1000..30000 */
+    unsigned line;           /**< where [mqtt] is, 0 when absent */
+};
+
+/** @brief The [mqtt] section (present false when absent); valid while the layout lives. */
+PLC_API const struct plc_mqtt_config *plc_layout_get_mqtt(const struct plc_layout *layout);
+
+/**
+ * @brief Parse one broker URL as [mqtt] broker takes it ("mqtt://10.0.0.5",
+ *        "mqtts://broker.example:8883", "mqtt://[::1]:1883").
+ * @return 0, or -1 with errno EINVAL.
+ */
+PLC_API int plc_mqtt_broker_parse(const char *url, struct plc_mqtt_broker *out);
+
+/** @brief Whether @p id may be a Sparkplug group, edge node or host id: 1..63 characters, none of
+ *         '/', '+', '#' or a space. */
+PLC_API bool plc_mqtt_id_valid(const char *id);
+
+/** @brief Whether the Modbus gateway writes @p tag for a client: its region's writer is modbus
+ *         and it has a holding register or coil. What plc-web and plc-mqtt may write. */
+PLC_API bool plc_tag_gateway_writable(const struct plc_tag_def *tag);
+
 /**
  * @brief Parse "10.0.0.0/8", "192.168.1.7" (a /32), "fd00::/8".
  * @return 0, or -1 with errno EINVAL.

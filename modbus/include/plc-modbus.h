@@ -95,6 +95,80 @@ PLC_API int plc_modbus_map_write_csv(const struct plc_modbus_map *map, FILE *out
 
 /** @} */
 
+/** @defgroup modbus_client The gateway's client
+ * How plc-web and plc-mqtt set a tag: as a Modbus TCP client of plc-modbus, so
+ * the gateway's range checks, word order and atomic writes apply as for SCADA.
+ * @{ */
+
+/** @brief A connection to the gateway; one thread at a time. */
+struct plc_modbus_client;
+
+/**
+ * @brief A client of the gateway at @p address ("HOST:PORT", "[::1]:1502"), or,
+ *        when NULL, at the layout's [modbus] listen address (its loopback when
+ *        it listens on any). Connects nothing yet.
+ * @param diag Optional; "--modbus 'X' is not HOST:PORT".
+ * @return a client to free with plc_modbus_client_free(), or NULL with errno EINVAL or ENOMEM.
+ */
+PLC_API struct plc_modbus_client *plc_modbus_client_new(const struct plc_layout *layout,
+                                                        const char *address,
+                                                        struct plc_diag *diag);
+/** @brief Close and free; NULL is accepted. */
+PLC_API void plc_modbus_client_free(struct plc_modbus_client *client);
+/**
+ * @brief Connect, when not connected (the read and write calls do it too).
+ * @return 0, or -1 with errno from libmodbus and @p diag "Modbus gateway at H:P is unreachable: ...".
+ */
+PLC_API int plc_modbus_client_connect(struct plc_modbus_client *client, struct plc_diag *diag);
+/** @brief Close the connection, if any. */
+PLC_API void plc_modbus_client_close(struct plc_modbus_client *client);
+/**
+ * @brief Read @p tag (a coil or holding register binding) from the gateway.
+ * @return 0, or -1 with errno from libmodbus (an exception: MODBUS_ENOBASE + code)
+ *         and @p diag naming the gateway, the tag and the reason.
+ */
+PLC_API int plc_modbus_client_read_tag(struct plc_modbus_client *client,
+                                       const struct plc_tag_def *tag, struct plc_value *value,
+                                       struct plc_diag *diag);
+/**
+ * @brief Write @p value to @p tag through the gateway, all its registers in one request.
+ * @return As plc_modbus_client_read_tag().
+ */
+PLC_API int plc_modbus_client_write_tag(struct plc_modbus_client *client,
+                                        const struct plc_tag_def *tag,
+                                        const struct plc_value *value, struct plc_diag *diag);
+/** @brief The gateway's host and port, as connected to. */
+PLC_API const char *plc_modbus_client_get_host(const struct plc_modbus_client *client);
+PLC_API const char *plc_modbus_client_get_port(const struct plc_modbus_client *client);
+/** @brief Whether a failed read or write's errno is the gateway refusing the value
+ *         (exception 03, illegal data value) rather than a failure to reach it. */
+PLC_API bool plc_modbus_client_refused_value(int err);
+
+/**
+ * @brief Whether a client may write @p tag: plc_tag_gateway_writable().
+ * @return 0, or -1 with errno EPERM and @p diag "tag 'X' is not writable: its region 'R' is
+ *         written by W[, but the tag has no holding register or coil]".
+ */
+PLC_API int plc_modbus_check_writable(const struct plc_tag_def *tag, struct plc_diag *diag);
+/**
+ * @brief Whether @p value is one @p tag takes: a number (no NaN or infinity) within its limits.
+ * @param text How the value was given, for the message; NULL: formatted from @p value.
+ * @return 0, or -1 with errno EINVAL or ERANGE and @p diag "tag 'X': value V is outside its
+ *         limits LO to HI".
+ */
+PLC_API int plc_modbus_check_value(const struct plc_tag_def *tag, const struct plc_value *value,
+                                   const char *text, struct plc_diag *diag);
+/**
+ * @brief Parse @p text as a value of @p tag (plc_value_parse()) and check it
+ *        (plc_modbus_check_value()).
+ * @param value Set on success only.
+ * @return 0, or -1 with errno EINVAL (not a value of the type) or ERANGE (outside its limits).
+ */
+PLC_API int plc_modbus_parse_value(const struct plc_tag_def *tag, const char *text,
+                                   struct plc_value *value, struct plc_diag *diag);
+
+/** @} */
+
 /** @defgroup modbus_core Modbus request handling
  * @{ */
 

@@ -29,7 +29,7 @@
 
 static const enum plc_event_source sources[] = {
     PLC_SOURCE_SHM_INIT, PLC_SOURCE_IO,     PLC_SOURCE_LOGIC, PLC_SOURCE_MODBUS,
-    PLC_SOURCE_RETAIN,   PLC_SOURCE_PLCCTL, PLC_SOURCE_WEB,
+    PLC_SOURCE_RETAIN,   PLC_SOURCE_PLCCTL, PLC_SOURCE_WEB, PLC_SOURCE_MQTT,
 };
 #define NSOURCES (sizeof(sources) / sizeof(sources[0]))
 

@@ -42,6 +42,9 @@ static const struct ctl_verb verbs[] = {
      "hold an input or output at VALUE (default for [logic] force_timeout; docs/forcing.md)"},
     {"unforce", ctl_unforce, 1, 1, "TAG|--all", "release one forced tag, or every one"},
     {"forces", ctl_forces, 0, 0, "", "list the forced tags: value, by whom, since, until"},
+    {"mqtt-decode", ctl_mqtt_decode, 0, 1, "[--json]",
+     "decode Sparkplug B messages read as mosquitto_sub -v -F '%t %x' prints them "
+     "(needs no layout)"},
 };
 
 struct config {
@@ -238,6 +241,8 @@ int main(int argc, char **argv)
     if (!verb)
         return rc;
     struct ctl ctl = {.json = cfg.json};
+    if (verb->run == ctl_mqtt_decode) /* reads messages, not the image: no layout needed */
+        return verb->run(&ctl, cfg.verb_argc, cfg.verb_argv);
     ctl.layout = plc_layout_load(cfg.layout, &diag);
     if (!ctl.layout) {
         ctl_err_diag(&diag);

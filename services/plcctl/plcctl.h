@@ -55,6 +55,7 @@ int ctl_forces(struct ctl *ctl, int argc, char **argv);
 int ctl_alarms(struct ctl *ctl, int argc, char **argv);
 int ctl_shelve(struct ctl *ctl, int argc, char **argv);
 int ctl_unshelve(struct ctl *ctl, int argc, char **argv);
+int ctl_mqtt_decode(struct ctl *ctl, int argc, char **argv);
 
 /* ---- forced tags (force.c) ----------------------------------------------- */
 

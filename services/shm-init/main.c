@@ -30,10 +30,10 @@
 /* Records per ring: a day of a busy plant's events is a few hundred; 128 KiB each. */
 #define EVENT_RECORDS_DEFAULT 1024u
 
-/* The services that have a ring so far (mqtt joins when it exists). */
+/* The services that have a ring. */
 static const enum plc_event_source ring_sources[] = {
     PLC_SOURCE_SHM_INIT, PLC_SOURCE_IO,     PLC_SOURCE_LOGIC, PLC_SOURCE_MODBUS,
-    PLC_SOURCE_RETAIN,   PLC_SOURCE_PLCCTL, PLC_SOURCE_WEB,
+    PLC_SOURCE_RETAIN,   PLC_SOURCE_PLCCTL, PLC_SOURCE_WEB, PLC_SOURCE_MQTT,
 };
 
 

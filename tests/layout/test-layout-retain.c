@@ -117,7 +117,7 @@ static void unknown_section_lists_retain(void **state)
 {
     assert_load_fails(HEAD "[retian]\n[region p]\nwriter = modbus\n",
                       "t.ini:4: unknown section '[retian]' (expected [layout], [logic], "
-                      "[retain], [modbus], [region NAME] or [tag NAME])");
+                      "[retain], [modbus], [mqtt], [region NAME] or [tag NAME])");
     (void)state;
 }
 

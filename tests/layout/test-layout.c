@@ -435,10 +435,10 @@ struct bad {
 static const struct bad bad[] = {
     /* the file itself */
     {"unknown_section", LAYOUT "[regoin a]\nwriter = io\n",
-     "t.ini:4: unknown section '[regoin a]' (expected [layout], [logic], [retain], [modbus], "
+     "t.ini:4: unknown section '[regoin a]' (expected [layout], [logic], [retain], [modbus], [mqtt], "
      "[region NAME] or [tag NAME])"},
     {"section_with_two_names", BASE "[tag motor on]\nregion = inputs\ntype = bool\n",
-     "t.ini:10: unknown section '[tag motor on]' (expected [layout], [logic], [retain], [modbus], "
+     "t.ini:10: unknown section '[tag motor on]' (expected [layout], [logic], [retain], [modbus], [mqtt], "
      "[region NAME] or [tag NAME])"},
     {"unknown_key_in_layout", LAYOUT "author = me\n[region a]\nwriter = io\n",
      "t.ini:4: [layout]: unknown key 'author'"},

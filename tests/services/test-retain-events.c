@@ -170,7 +170,7 @@ static void follows_rings_and_resumes_without_duplicates(void **state)
     ring_path(c, PLC_SOURCE_MODBUS, modbus, sizeof(modbus));
     assert_int_equal(count(c->log.text, modbus), 1);
     assert_int_equal(count(c->log.text, "(a layout made before events?); following the other rings"),
-                     5); /* shm-init, modbus, retain, plcctl, web */
+                     6); /* shm-init, modbus, retain, plcctl, web, mqtt */
 
     /* While it is stopped, four more; a new follower takes exactly those. */
     for (uint64_t k = 5; k < 9; k++)

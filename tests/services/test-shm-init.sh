@@ -122,12 +122,12 @@ changed_layout
 run "$SHM_INIT" --base-dir "$BASE" "$WORK/demo.ini"
 expect_status 1
 expect_out </dev/null
-[ "$(wc -l <"$ERR")" -eq 12 ] || fail "expected one error per ring and region: $(cat "$ERR")"
+[ "$(wc -l <"$ERR")" -eq 13 ] || fail "expected one error per ring and region: $(cat "$ERR")"
 expect_err_contains "plc-shm-init: $BASE/demo/events-io: event ring was made for layout hash "
 expect_err_contains "plc-shm-init: $BASE/demo/inputs: region 'inputs' was made from layout 'demo' version 1 (hash "
 expect_err_contains "was made from layout 'demo' version 1"
 expect_err_contains "--recreate"
-[ "$(grep -c -- "--recreate" "$ERR")" -eq 12 ] || fail "every line should name --recreate"
+[ "$(grep -c -- "--recreate" "$ERR")" -eq 13 ] || fail "every line should name --recreate"
 # Left alone: the old layout still reads its value.
 ctl get level_high
 expect_status 0
