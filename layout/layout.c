@@ -39,7 +39,8 @@ struct plc_layout {
     struct plc_mqtt_config mqtt;
 };
 
-static const char *const writers[] = {"io", "logic", "modbus", NULL};
+/* python: a client of the Python library raspiplc (docs/python.md), started by hand. */
+static const char *const writers[] = {"io", "logic", "modbus", "python", NULL};
 
 const char *const *plc_layout_writers(void)
 {
@@ -138,13 +139,13 @@ static void load_region(struct parse *p, struct section *s, struct plc_region_de
     layout_check_keys(p, s, known);
 
     if (!(e = layout_take(s, "writer"))) {
-        layout_fail(p, s->line, "%s: 'writer' is required (io, logic or modbus)", s->what);
+        layout_fail(p, s->line, "%s: 'writer' is required (io, logic, modbus or python)", s->what);
     } else {
         bool listed = false;
         for (size_t i = 0; writers[i]; i++)
             listed |= strcmp(e->value, writers[i]) == 0;
         if (!listed)
-            layout_fail(p, e->line, "%s: unknown writer '%s' (expected io, logic or modbus)",
+            layout_fail(p, e->line, "%s: unknown writer '%s' (expected io, logic, modbus or python)",
                         s->what, e->value);
         snprintf(r->writer, sizeof(r->writer), "%s", e->value);
     }

@@ -20,6 +20,7 @@ packages=(
   mosquitto mosquitto-clients          # plc-mqtt's tests and scripts/run.sh --mqtt: a real broker, mosquitto_sub
   python3-paho-mqtt python3-protobuf   #   the tests' Sparkplug host application (tests/mqtt/)
   libcmocka-dev python3 strace         # tests (strace: retain fault injection)
+  python3-pytest                       # the Python library raspiplc's tests (tests/python/)
   chromium chromium-driver python3-selenium  # plc-web's page in a real browser (tests/web/browser-test.py)
   stress-ng rt-tests                   # bench/scan-bench.c: load and cyclictest's floor
   qemu-system-x86 busybox-static       # gpio-sim suite (tests/gpio/run.sh): qemu guest, initramfs

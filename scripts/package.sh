@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Build the Debian packages raspiplc and raspiplc-dev (debian/) for each
+# Build the Debian packages raspiplc, raspiplc-dev and python3-raspiplc (debian/) for each
 # architecture, natively or with Debian's cross compilers, and check them with
 # lintian: any E: or W: tag fails.
 #   scripts/package.sh [--out DIR] ARCH...      (ARCH: amd64 arm64 armhf)
 # DIR (default build/packages) gets raspiplc_VERSION_ARCH.deb,
-# raspiplc-dev_VERSION_ARCH.deb and the build's log, raspiplc_VERSION_ARCH.build.
+# raspiplc-dev_VERSION_ARCH.deb, python3-raspiplc_VERSION_all.deb and the
+# build's log, raspiplc_VERSION_ARCH.build.
 # Each build runs in DIR/src-ARCH on a copy of the files git tracks (of every
 # file but build*/ where there is no git), removed when the build succeeds.
 # It installs what is missing first (root or sudo): the architecture, its
@@ -112,6 +113,9 @@ for arch in "${arches[@]}"; do
     mv -f "$scratch/${p}_${version}_$arch.deb" "$out/"
     debs+=("$out/${p}_${version}_$arch.deb")
   done
+  # python3-raspiplc is arch all: each architecture's build makes the same one.
+  mv -f "$scratch/python3-raspiplc_${version}_all.deb" "$out/"
+  debs+=("$out/python3-raspiplc_${version}_all.deb")
   rm -rf "$scratch"
 
   # lintian says nothing when it is clean; it refuses to be quiet about root.

@@ -494,9 +494,9 @@ static const struct bad bad[] = {
 
     /* [region NAME] */
     {"region_without_writer", LAYOUT "[region a]\nsize = auto\n",
-     "t.ini:4: region 'a': 'writer' is required (io, logic or modbus)"},
+     "t.ini:4: region 'a': 'writer' is required (io, logic, modbus or python)"},
     {"unknown_writer", LAYOUT "[region a]\nwriter = plc-io\n",
-     "t.ini:5: region 'a': unknown writer 'plc-io' (expected io, logic or modbus)"},
+     "t.ini:5: region 'a': unknown writer 'plc-io' (expected io, logic, modbus or python)"},
     {"size_not_multiple_of_4k", LAYOUT "[region a]\nwriter = io\nsize = 5000\n",
      "t.ini:6: region 'a': size 5000 is not a multiple of 4 KiB between 4 KiB and 1 GiB"},
     {"size_zero", LAYOUT "[region a]\nwriter = io\nsize = 0\n",
@@ -917,7 +917,8 @@ static void names_of_enums(void **state)
     assert_string_equal(w[0], "io");
     assert_string_equal(w[1], "logic");
     assert_string_equal(w[2], "modbus");
-    assert_null(w[3]);
+    assert_string_equal(w[3], "python");
+    assert_null(w[4]);
     (void)state;
 }
 

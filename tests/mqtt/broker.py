@@ -2,8 +2,8 @@
 """A real mosquitto for the MQTT tests: Debian's /usr/sbin/mosquitto on a free
 localhost port, with a generated configuration, a password file and an ACL
 that gives each Sparkplug edge node its own topics and the host application
-the rest. Persistence is off, so a restart forgets every session and queued
-message, as a crashed broker without a disk would.
+the rest. Persistence is off, so a restart forgets every subscription and
+queued message, as a crashed broker without a disk would.
 
     with Broker(workdir_parent, group="raspiplc", nodes=["n01", "n02"]) as b:
         b.port, b.password("n01"), b.password_file("n01")

@@ -15,7 +15,8 @@ once quiet, every node must be online in the host's view, with no payload
 that failed to decode and no seq or birth rule broken, and the host's value of
 every published tag of every node must equal the PLC's own (plcctl --json
 get), and each tag's changes must have arrived in the order of their
-timestamps, the stored ones included. Every process is stopped and every directory removed, also on failure.
+timestamps, the stored ones included. Every process is stopped and every
+directory removed, also on failure.
 
 If plc-supervise does not run plc-mqtt itself (its --help does not name it),
 the test runs plc-mqtt beside it and restarts it as plc-supervise would.
@@ -121,7 +122,7 @@ class Plc:
 
     def start(self):
         self.out = open(os.path.join(self.dir, "supervise.out"), "w")
-        # A session of its own, so that a failed test can end its whole group.
+        # A process group of its own, so that a failed test can end all of it.
         self.supervise = subprocess.Popen(
             [self.bin("plc-supervise"), "--bin-dir", self.fleet.bin_dir, "--layout", self.layout,
              "--base-dir", self.base, "--retain-dir", self.retain, "--program",
@@ -191,7 +192,7 @@ class Plc:
         if self.supervise is not None:
             if not mqtt_broker.stop_process(self.supervise, timeout=20):
                 log(f"{self.name}: plc-supervise did not stop in 20 s: killed with its group")
-            try:  # whatever is left of its session (its services), by its group id
+            try:  # whatever is left of its group (its services), by the group id
                 os.killpg(self.supervise.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
@@ -376,7 +377,8 @@ def main():
                     view = {t: m.value for d in PUBLISH for t, m in
                             node.devices[d].metrics.items()}
                 plc = p.values(sorted(view))
-                diffs[name] = {t: (view[t], plc.get(t)) for t in view if not same(view[t], plc.get(t))}
+                diffs[name] = {t: (view[t], plc.get(t)) for t in view
+                               if not same(view[t], plc.get(t))}
                 if not diffs[name]:
                     del pending[name]
             if pending:

@@ -146,4 +146,27 @@ else
     sed 's/^/    | /' "$TMP/program.log"
 fi
 
+# python3-raspiplc (arch all, made with every architecture's packages): its
+# files, its dependency, and, natively, the module from the package finding
+# raspiplc's libplc.so.0 by its soname.
+PY=$DIR/python3-raspiplc_${VERSION}_all.deb
+if [ -f "$PY" ]; then
+    dpkg-deb -x "$PY" "$R"
+    check "python3-raspiplc: Architecture all" eq "$(dpkg-deb -f "$PY" Architecture)" all
+    check "python3-raspiplc: depends on raspiplc (>= $VERSION)" \
+        bash -c "dpkg-deb -f '$PY' Depends | grep -qF 'raspiplc (>= $VERSION)'"
+    for m in "$SRC"/python/raspiplc/*.py; do
+        check "python3-raspiplc: raspiplc/${m##*/}" \
+            cmp -s "$m" "$R/usr/lib/python3/dist-packages/raspiplc/${m##*/}"
+    done
+    if [ -z "$EMU" ]; then
+        check "python3-raspiplc: imported, it loads libplc.so.0 from raspiplc" \
+            env -u RASPIPLC_LIBPLC LD_LIBRARY_PATH="$R$LIB" \
+            PYTHONPATH="$R/usr/lib/python3/dist-packages" PYTHONDONTWRITEBYTECODE=1 \
+            /usr/bin/python3 -c 'import raspiplc._lib as l; assert l.lib._name == "libplc.so.0"'
+    fi
+else
+    fail "no $PY (scripts/package.sh --out $DIR $ARCH makes it)"
+fi
+
 [ "$FAILED" -eq 0 ]
