@@ -133,9 +133,9 @@ fi
 cat <<MSG
 MQTT (docs/mqtt.md): plc-mqtt publishes the demo as Sparkplug B edge node 'demo' of group
 'raspiplc' to a mosquitto on 127.0.0.1:$port (pid $broker, log in $mq). Watch it decoded:
-  mosquitto_sub -h 127.0.0.1 -p $port -t 'spBv1.0/#' -v -F '%t %x' | $build/services/plcctl mqtt-decode
-Data carries aliases, their names come with a birth: with the watch running, 'pkill -x plc-mqtt'
-(it is restarted and born anew); then the tags above change in DDATA.
+  mosquitto_sub -h 127.0.0.1 -p $port -t 'spBv1.0/#' -v -F '%t %x' | $build/services/plcctl --layout $RASPIPLC_LAYOUT mqtt-decode
+Data carries aliases: the decoder names them from the layout (and from each birth), so the
+tags above show in DDATA as they change.
 
 MSG
 # --mqtt: plc-mqtt runs although the demo's [mqtt] says enabled = no, on this

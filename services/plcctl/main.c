@@ -44,7 +44,7 @@ static const struct ctl_verb verbs[] = {
     {"forces", ctl_forces, 0, 0, "", "list the forced tags: value, by whom, since, until"},
     {"mqtt-decode", ctl_mqtt_decode, 0, 1, "[--json]",
      "decode Sparkplug B messages read as mosquitto_sub -v -F '%t %x' prints them "
-     "(needs no layout)"},
+     "(the layout, when it loads, names tags until a birth does)"},
 };
 
 struct config {
@@ -241,9 +241,13 @@ int main(int argc, char **argv)
     if (!verb)
         return rc;
     struct ctl ctl = {.json = cfg.json};
-    if (verb->run == ctl_mqtt_decode) /* reads messages, not the image: no layout needed */
-        return verb->run(&ctl, cfg.verb_argc, cfg.verb_argv);
     ctl.layout = plc_layout_load(cfg.layout, &diag);
+    if (!ctl.layout && verb->run == ctl_mqtt_decode) {
+        /* It reads messages, not the image: the layout only names aliases before a birth. */
+        ctl_err_diag(&diag);
+        fprintf(stderr, "plcctl: mqtt-decode: tag names come from the births only\n");
+        return verb->run(&ctl, cfg.verb_argc, cfg.verb_argv);
+    }
     if (!ctl.layout) {
         ctl_err_diag(&diag);
         return CTL_FAIL;

@@ -5,7 +5,9 @@
  * hex) and prints each message decoded with libplc_mqtt's codec: topic, seq,
  * timestamp, then `name (alias) = value [type]` per metric; --json prints one
  * JSON object per line. DATA metrics sent by alias only get their names from
- * the births seen earlier on the same stream.
+ * the births seen earlier on the same stream, and before any birth from the
+ * layout plcctl was given (plc-mqtt's alias of a tag is its index + 1), so a
+ * watch started after plc-mqtt names the tags at once.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -30,11 +32,14 @@ struct names {
     size_t n, cap;
 };
 
-static const char *lookup(const struct names *t, const char *node, uint64_t alias)
+static const char *lookup(const struct names *t, const char *node, uint64_t alias,
+                          const struct plc_layout *layout)
 {
     for (size_t i = 0; i < t->n; i++)
         if (t->v[i].alias == alias && strcmp(t->v[i].node, node) == 0)
             return t->v[i].name;
+    if (layout && alias >= 1 && alias <= plc_layout_tag_count(layout))
+        return plc_layout_tag_at(layout, (size_t)(alias - 1))->name;
     return NULL;
 }
 
@@ -130,7 +135,7 @@ static json_object *metric_json(const struct plc_mqtt_metric *m, const char *nam
 }
 
 static void print_message(const char *topic, const struct plc_mqtt_payload *p, struct names *t,
-                          bool json)
+                          const struct plc_layout *layout, bool json)
 {
     char node[300] = "", type[32] = "";
     split_topic(topic, node, sizeof(node), type, sizeof(type));
@@ -152,7 +157,7 @@ static void print_message(const char *topic, const struct plc_mqtt_payload *p, s
         const struct plc_mqtt_metric *m = &p->metrics[i];
         if (birth && m->name && m->alias)
             learn(t, node, m->alias, m->name);
-        const char *name = m->name ? m->name : m->alias ? lookup(t, node, m->alias) : NULL;
+        const char *name = m->name ? m->name : m->alias ? lookup(t, node, m->alias, layout) : NULL;
         if (json) {
             json_object_array_add(metrics, metric_json(m, name));
             continue;
@@ -218,7 +223,7 @@ int ctl_mqtt_decode(struct ctl *ctl, int argc, char **argv)
             bad++;
             continue;
         }
-        print_message(line, p, &names, json);
+        print_message(line, p, &names, ctl->layout, json);
         plc_mqtt_payload_free(p);
     }
     free(line);

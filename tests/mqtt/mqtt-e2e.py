@@ -28,7 +28,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker import Broker, free_port, stop_process  # noqa: E402
-from sparkplug_host import BOOLEAN, FLOAT, INT64, SparkplugHost  # noqa: E402
+from sparkplug_host import BOOLEAN, FLOAT, INT64, SparkplugHost, encode_payload  # noqa: E402
 
 build, layout_src, pb2_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 svc = os.path.join(build, "services")
@@ -279,6 +279,22 @@ try:
               {"name": "level_high", "alias": 13, "datatype": "Float", "value": 85.0}.items()
               <= next(x for x in m["metrics"] if x["name"] == "level_high").items()
               for m in msgs), js.stdout[-1500:] + js.stderr)
+
+    # A watch started after the birth: DATA by alias only is named from the layout given.
+    line = "spBv1.0/raspiplc/DDATA/demo/parameters " + encode_payload(
+        host.pb2, [{"alias": 13, "datatype": FLOAT, "value": 85.0}], seq=7).hex() + "\n"
+    named = subprocess.run([os.path.join(svc, "plcctl"), "--layout", layout, "mqtt-decode"],
+                           input=line, capture_output=True, text=True, timeout=30)
+    check("plcctl mqtt-decode --layout: an alias before any birth named from the layout",
+          named.returncode == 0 and "  level_high (13) = 85 [Float]" in named.stdout,
+          named.stdout + named.stderr)
+    unnamed = subprocess.run([os.path.join(svc, "plcctl"), "--layout",
+                              os.path.join(work, "none.ini"), "mqtt-decode"],
+                             input=line, capture_output=True, text=True, timeout=30)
+    check("plcctl mqtt-decode without a layout: '?' and a line saying names need a birth",
+          unnamed.returncode == 0 and "  ? (13) = 85 [Float]" in unnamed.stdout
+          and "none.ini" in unnamed.stderr and "births only" in unnamed.stderr,
+          unnamed.stdout + unnamed.stderr)
 
     # ---- kill -9 of plc-mqtt ----------------------------------------------------------
     mqtt.send_signal(signal.SIGKILL)

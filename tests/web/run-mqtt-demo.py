@@ -55,7 +55,8 @@ def mqtt_pid():
 try:
     demo.start("--mqtt", "--listen", f"127.0.0.1:{demo.free_port()}", "--no-web")
     cmd = wait_for("run.sh prints the mosquitto_sub | plcctl mqtt-decode command",
-                   lambda: re.search(r"^\s+(mosquitto_sub .*\| \S+/plcctl mqtt-decode)$",
+                   lambda: re.search(r"^\s+(mosquitto_sub .*"
+                                     r"\| \S+/plcctl --layout \S+ mqtt-decode)$",
                                      demo.output(), re.M))
     pidm = re.search(r"\(pid (\d+), log in", demo.output())
     broker_pid = int(pidm.group(1)) if pidm else None
@@ -70,20 +71,8 @@ try:
 
         wait_for("the watch command prints decoded messages (it has subscribed)",
                  lambda: decoded(r"^spBv1\.0/raspiplc/\S+/demo"))
-        # As run.sh's hint says: DATA carries aliases only, and names come with a birth,
-        # so plc-mqtt is restarted (pkill -x plc-mqtt: SIGTERM, its NDEATH sent by itself).
-        if first:
-            os.kill(first, signal.SIGTERM)
-            wait_for("plc-mqtt stopped by SIGTERM publishes its NDEATH",
-                     lambda: decoded(r"spBv1\.0/raspiplc/NDEATH/demo\b"))
-            first = wait_for("plc-supervise starts plc-mqtt again",
-                             lambda: (lambda p: p if p not in (None, first) else None)(mqtt_pid()))
-            wait_for("an NBIRTH of edge node demo follows",
-                     lambda: decoded(r"spBv1\.0/raspiplc/NBIRTH/demo\b"))
-            wait_for("the DBIRTH of device outputs names motor_run",
-                     lambda: decoded(r"DBIRTH/demo/outputs\b[^\0]*?\bmotor_run \(\d+\) = "))
-
-        # Data: the start button (with feedback, so it does not trip) and the tank.
+        # Data: the start button (with feedback, so it does not trip) and the tank. The
+        # watch began after plc-mqtt's birth: the decoder names the aliases from the layout.
         demo.tool("plc-io-sim", "set", "motor_feedback", "1")
         demo.tool("plc-io-sim", "set", "start_button", "1")
         wait_for("DDATA of device outputs shows motor_run = true",
@@ -95,6 +84,18 @@ try:
             wait_for(f"DDATA of device inputs shows tank_level = {level}",
                      lambda: decoded(r"DDATA/demo/inputs\b[^\0]*?\btank_level \(\d+\) = "
                                      + re.escape(level) + r"(\.0*)?\b"))
+
+        # SIGTERM (pkill -x plc-mqtt): its NDEATH, sent by itself, then a new birth.
+        if first:
+            os.kill(first, signal.SIGTERM)
+            wait_for("plc-mqtt stopped by SIGTERM publishes its NDEATH",
+                     lambda: decoded(r"spBv1\.0/raspiplc/NDEATH/demo\b"))
+            first = wait_for("plc-supervise starts plc-mqtt again",
+                             lambda: (lambda p: p if p not in (None, first) else None)(mqtt_pid()))
+            wait_for("an NBIRTH of edge node demo follows",
+                     lambda: decoded(r"spBv1\.0/raspiplc/NBIRTH/demo\b"))
+            wait_for("the DBIRTH of device outputs names motor_run",
+                     lambda: decoded(r"DBIRTH/demo/outputs\b[^\0]*?\bmotor_run \(\d+\) = "))
 
         # kill -9: the broker sends the will; the new birth has the current level.
         if first:
