@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "plc-event-history.h"
 #include "plc-event.h"
 #include "plc-modbus.h"
 #include "plc.h"
@@ -200,11 +201,15 @@ static void poll_regions(struct plc_mqtt_node *n, int64_t now)
 
 /* ---- events ------------------------------------------------------------------------- */
 
+/* The new records of every ring, pushed in time order: a host sees one NDATA's
+ * Events/Text entries (from several services) as they happened, not ring by ring. */
 static void poll_events(struct plc_mqtt_node *n, int64_t now)
 {
     if (now < n->events_ns)
         return;
     n->events_ns = now + EVENTS_NS;
+    struct plc_event_record *recs = NULL;
+    size_t count = 0, cap = 0;
     for (int s = PLC_SOURCE_SHM_INIT; s <= PLC_SOURCE_MQTT; s++) {
         if (!n->rings[s]) {
             char path[4096];
@@ -226,14 +231,31 @@ static void poll_events(struct plc_mqtt_node *n, int64_t now)
         while ((rc = plc_event_ring_read(n->rings[s], &n->cursors[s], &ev, NULL)) != 0) {
             if (rc < 0)
                 continue; /* EAGAIN: a writer lapping us; the cursor moved on */
-            char text[256];
-            snprintf(text, sizeof(text), "%s %s%s%s: %s", plc_event_source_name(ev.source),
-                     plc_event_kind_name(ev.kind), ev.name[0] ? " " : "", ev.name, ev.text);
-            mqtt_push(n, &(struct plc_mqtt_change){.timestamp = (uint64_t)(ev.realtime_ns / 1000000),
-                                              .tag = PLC_MQTT_EVENT,
-                                              .text = text});
+            if (count == cap) {
+                size_t grow = cap ? 2 * cap : 16;
+                struct plc_event_record *r = realloc(recs, grow * sizeof(*r));
+                if (!r) {
+                    mqtt_say("an event is not published: %s", strerror(errno));
+                    continue;
+                }
+                recs = r;
+                cap = grow;
+            }
+            recs[count++] = (struct plc_event_record){.ev = ev};
         }
     }
+    if (count > 1) /* one boot: plc_event_record_compare() orders by CLOCK_MONOTONIC */
+        qsort(recs, count, sizeof(*recs), plc_event_record_compare);
+    for (size_t i = 0; i < count; i++) {
+        const struct plc_event *ev = &recs[i].ev;
+        char text[256];
+        snprintf(text, sizeof(text), "%s %s%s%s: %s", plc_event_source_name(ev->source),
+                 plc_event_kind_name(ev->kind), ev->name[0] ? " " : "", ev->name, ev->text);
+        mqtt_push(n, &(struct plc_mqtt_change){.timestamp = (uint64_t)(ev->realtime_ns / 1000000),
+                                          .tag = PLC_MQTT_EVENT,
+                                          .text = text});
+    }
+    free(recs);
 }
 
 /* ---- births ------------------------------------------------------------------------- */
