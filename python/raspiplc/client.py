@@ -645,8 +645,9 @@ class PLC:
         host, port = self.gateway_address()
         unit = lib.plc_layout_get_modbus(self._layout).contents.unit_id
         signed = tag.type.startswith("int")
-        gw = Gateway(host, port, unit)
+        gw = None
         try:
+            gw = Gateway(host, port, unit)
             words = gw.read_registers(tag.modbus_address, tag.modbus_count)
             counter = next_of(value_of(words, tag.word_order, signed))
             gw.write_registers(tag.modbus_address,
@@ -654,7 +655,8 @@ class PLC:
         except CommandError as e:
             raise CommandError(str(e), tag=tag.name, region=tag.region) from None
         finally:
-            gw.close()
+            if gw:
+                gw.close()
         return counter
 
     # ---- status ----------------------------------------------------------------

@@ -86,7 +86,8 @@ class Demo:
 
     def connect(self, **kw):
         import raspiplc
-        return raspiplc.connect(DEMO, self.base, modbus=f"127.0.0.1:{self.port}", **kw)
+        kw.setdefault("modbus", f"127.0.0.1:{self.port}")
+        return raspiplc.connect(DEMO, self.base, **kw)
 
     def tool(self, *args):
         """Run a built tool (plc-io-sim, plcctl) on the demo; its stdout."""

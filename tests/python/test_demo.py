@@ -105,6 +105,18 @@ def test_command_refuses_what_is_no_counter_it_may_write(demo):
         assert e.value.region == "status" and e.value.tag == "ack_start"
 
 
+def test_command_with_the_gateway_away_names_its_address(demo):
+    from conftest import free_port
+    port = free_port()  # nobody listens there
+    with demo.connect(modbus=f"127.0.0.1:{port}") as plc:
+        before = plc.value("cmd_start")
+        with pytest.raises(raspiplc.CommandError) as e:
+            plc.command("cmd_start", timeout=1.0)
+        assert f"127.0.0.1:{port}" in str(e.value) and "plc-modbus" in str(e.value)
+        assert e.value.tag == "cmd_start"
+        assert plc.value("cmd_start") == before  # nothing was sent
+
+
 def test_write_refused_where_the_layout_names_another_writer(demo):
     with demo.connect() as plc, pytest.raises(raspiplc.NotWriterError) as e:
         plc.set("motor_run", True)
