@@ -12,19 +12,22 @@
 #     layout.lock: the user's edited layout.ini kept, the new layout.lock
 #     taken (both conffiles), the setpoint restored from /var/lib/raspiplc
 #     after a lost process image (what a reboot does);
+#   - apt-get install ./python3-raspiplc_VERSION_all.deb on the running PLC:
+#     `import raspiplc` reads the tags the PLC holds, on this architecture's
+#     python3 and libplc; a command goes through the gateway and is acknowledged;
 #   - apt-get purge: everything the package made is gone but the system
 #     users (Debian's usual way), and nothing new is left in the root but
 #     the dependencies and apt's own records.
 # One "ok ..." or "FAIL: ..." line per check; exits 1 after any failure.
-#   package-checks.sh ROOT ARCH PORT DEB UPGRADE_DEB
-# DEB and UPGRADE_DEB are paths inside the root; PORT is free on the host,
+#   package-checks.sh ROOT ARCH PORT DEB UPGRADE_DEB PYTHON_DEB
+# DEB, UPGRADE_DEB and PYTHON_DEB are paths inside the root; PORT is free on the host,
 # whose network the namespace shares.
 set -u
-if [ $# -ne 5 ]; then
-    echo "usage: $0 ROOT ARCH PORT DEB UPGRADE_DEB" >&2
+if [ $# -ne 6 ]; then
+    echo "usage: $0 ROOT ARCH PORT DEB UPGRADE_DEB PYTHON_DEB" >&2
     exit 2
 fi
-root=$1 arch=$2 port=$3 deb=$4 deb2=$5
+root=$1 arch=$2 port=$3 deb=$4 deb2=$5 pydeb=$6
 export LC_ALL=C # one collation for sort and comm
 . "$(dirname "$0")/root-lib.sh"
 
@@ -91,6 +94,12 @@ version=$(dpkg-deb -f "$root$deb" Version)
 check "apt-get satisfy the package's Depends from Debian" \
     apt_get depends satisfy --no-install-recommends "$(dpkg-deb -f "$root$deb" Depends)" ||
     give_up "the dependencies are not installed"
+# python3-raspiplc's, but the raspiplc it is built with (installed below).
+pydeps=$(dpkg-deb -f "$root$pydeb" Depends | tr ',' '\n' | sed 's/^ *//' | grep -v '^raspiplc\b' |
+    paste -sd, -)
+check "apt-get satisfy python3-raspiplc's other Depends from Debian ($pydeps)" \
+    apt_get pydepends satisfy --no-install-recommends "$pydeps" ||
+    give_up "python3-raspiplc's dependencies are not installed"
 listing >"$log/files.before"
 check "apt-get install ./${deb##*/}" apt_get install install --no-install-recommends "$deb" ||
     give_up "the package is not installed"
@@ -213,10 +222,24 @@ check "plc-shm-init restored the retained tags from /var/lib/raspiplc" \
     grep -q 'retained tags restored from /var/lib/raspiplc/demo.retain' "$root/var/log/plc-test-2/plc-shm-init.log"
 check "fault_delay_ms reads 4321 after the upgrade" reads 4321 -t 4:int -B -r 107
 check "level_high (40101) still reads its initial 80" reads 80 -t 4:float -B -r 101
+
+# ---- the Python library, on the running PLC ------------------------------------------------------
+check "apt-get install ./${pydeb##*/}" apt_get python install --no-install-recommends "$pydeb"
+# The installed layout, base directory and gateway address are raspiplc's defaults.
+py_script='import raspiplc
+with raspiplc.connect() as plc:
+    print(plc.value("fault_delay_ms"), plc.value("level_high"))
+    print(plc.command("cmd_stop", timeout=10.0) == plc.value("ack_stop"))'
+check "python3: import raspiplc reads fault_delay_ms 4321 and level_high 80, a command is acknowledged" \
+    eq "$(in_root python3 -c "$py_script" 2>&1)" "$(printf '4321 80.0\nTrue')"
+check "python3 -m raspiplc get fault_delay_ms" \
+    eval 'in_root python3 -m raspiplc get fault_delay_ms 2>&1 | grep -qw 4321'
 stop 2
 
 # ---- purge ---------------------------------------------------------------------------------------
-check "apt-get purge $pkgname" apt_get purge purge "$pkgname"
+check "apt-get purge $pkgname python3-raspiplc" apt_get purge purge "$pkgname" python3-raspiplc
+check "python3-raspiplc is gone from dpkg's database" \
+    eq "$(in_root dpkg-query -W -f '${db:Status-Abbrev}' python3-raspiplc 2>/dev/null)" ""
 check "$pkgname is gone from dpkg's database" eq "$(status)" ""
 left=$(while read -r f; do [ -e "$root$f" ] && [ ! -d "$root$f" ] && echo "$f"; done <"$log/package.files")
 check "every file of the package is gone" eq "$left" ""
