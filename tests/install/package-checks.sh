@@ -20,7 +20,8 @@
 #     the dependencies and apt's own records.
 # One "ok ..." or "FAIL: ..." line per check; exits 1 after any failure.
 #   package-checks.sh ROOT ARCH PORT DEB UPGRADE_DEB PYTHON_DEB
-# DEB, UPGRADE_DEB and PYTHON_DEB are paths inside the root; PORT is free on the host,
+# DEB, UPGRADE_DEB and PYTHON_DEB are paths inside the root (PYTHON_DEB "-":
+# no Python checks); PORT is free on the host,
 # whose network the namespace shares.
 set -u
 if [ $# -ne 6 ]; then
@@ -95,11 +96,13 @@ check "apt-get satisfy the package's Depends from Debian" \
     apt_get depends satisfy --no-install-recommends "$(dpkg-deb -f "$root$deb" Depends)" ||
     give_up "the dependencies are not installed"
 # python3-raspiplc's, but the raspiplc it is built with (installed below).
-pydeps=$(dpkg-deb -f "$root$pydeb" Depends | tr ',' '\n' | sed 's/^ *//' | grep -v '^raspiplc\b' |
-    paste -sd, -)
-check "apt-get satisfy python3-raspiplc's other Depends from Debian ($pydeps)" \
-    apt_get pydepends satisfy --no-install-recommends "$pydeps" ||
-    give_up "python3-raspiplc's dependencies are not installed"
+if [ "$pydeb" != - ]; then
+    pydeps=$(dpkg-deb -f "$root$pydeb" Depends | tr ',' '\n' | sed 's/^ *//' |
+        grep -v '^raspiplc\b' | paste -sd, -)
+    check "apt-get satisfy python3-raspiplc's other Depends from Debian ($pydeps)" \
+        apt_get pydepends satisfy --no-install-recommends "$pydeps" ||
+        give_up "python3-raspiplc's dependencies are not installed"
+fi
 listing >"$log/files.before"
 check "apt-get install ./${deb##*/}" apt_get install install --no-install-recommends "$deb" ||
     give_up "the package is not installed"
@@ -224,20 +227,24 @@ check "fault_delay_ms reads 4321 after the upgrade" reads 4321 -t 4:int -B -r 10
 check "level_high (40101) still reads its initial 80" reads 80 -t 4:float -B -r 101
 
 # ---- the Python library, on the running PLC ------------------------------------------------------
-check "apt-get install ./${pydeb##*/}" apt_get python install --no-install-recommends "$pydeb"
-# The installed layout, base directory and gateway address are raspiplc's defaults.
-py_script='import raspiplc
+if [ "$pydeb" != - ]; then
+    check "apt-get install ./${pydeb##*/}" apt_get python install --no-install-recommends "$pydeb"
+    # The installed layout, base directory and gateway address are raspiplc's defaults.
+    py_script='import raspiplc
 with raspiplc.connect() as plc:
     print(plc.value("fault_delay_ms"), plc.value("level_high"))
     print(plc.command("cmd_stop", timeout=10.0) == plc.value("ack_stop"))'
-check "python3: import raspiplc reads fault_delay_ms 4321 and level_high 80, a command is acknowledged" \
-    eq "$(in_root python3 -c "$py_script" 2>&1)" "$(printf '4321 80.0\nTrue')"
-check "python3 -m raspiplc get fault_delay_ms" \
-    eval 'in_root python3 -m raspiplc get fault_delay_ms 2>&1 | grep -qw 4321'
+    check "python3: import raspiplc reads fault_delay_ms 4321 and level_high 80, a command is acknowledged" \
+        eq "$(in_root python3 -c "$py_script" 2>&1)" "$(printf '4321 80.0\nTrue')"
+    check "python3 -m raspiplc get fault_delay_ms" \
+        eval 'in_root python3 -m raspiplc get fault_delay_ms 2>&1 | grep -qw 4321'
+fi
 stop 2
 
 # ---- purge ---------------------------------------------------------------------------------------
-check "apt-get purge $pkgname python3-raspiplc" apt_get purge purge "$pkgname" python3-raspiplc
+purged=("$pkgname")
+[ "$pydeb" = - ] || purged+=(python3-raspiplc)
+check "apt-get purge ${purged[*]}" apt_get purge purge "${purged[@]}"
 check "python3-raspiplc is gone from dpkg's database" \
     eq "$(in_root dpkg-query -W -f '${db:Status-Abbrev}' python3-raspiplc 2>/dev/null)" ""
 check "$pkgname is gone from dpkg's database" eq "$(status)" ""
